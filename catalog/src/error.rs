@@ -1,0 +1,54 @@
+//! The catalog's one error type. Variants name the object involved so callers can classify them
+//! (undefined / duplicate / invalid) without parsing messages.
+
+/// Result alias for catalog operations.
+pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the metastore.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("database '{0}' does not exist")]
+    DatabaseNotFound(String),
+    #[error("database '{0}' already exists")]
+    DatabaseExists(String),
+    #[error("database '{0}' is not empty; use DROP DATABASE ... CASCADE")]
+    DatabaseNotEmpty(String),
+    #[error("table '{db}.{table}' does not exist")]
+    TableNotFound { db: String, table: String },
+    #[error("table '{db}.{table}' already exists")]
+    TableExists { db: String, table: String },
+    #[error("partition {partition} of table '{table}' does not exist")]
+    PartitionNotFound { table: String, partition: String },
+    #[error("partition {partition} of table '{table}' already exists")]
+    PartitionExists { table: String, partition: String },
+    #[error("invalid type '{type_name}': {reason}")]
+    InvalidType { type_name: String, reason: String },
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("the default database cannot be dropped")]
+    DropDefaultDatabase,
+    #[error("metastore storage error: {0}")]
+    Storage(#[from] rusqlite::Error),
+    #[error("metastore record is corrupt: {0}")]
+    Corrupt(String),
+    #[error("metastore I/O error at {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("metastore background task failed: {0}")]
+    TaskFailed(String),
+}
+
+impl CatalogError {
+    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
+        Self::InvalidArgument(msg.into())
+    }
+}
+
+impl From<serde_json::Error> for CatalogError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Corrupt(e.to_string())
+    }
+}

@@ -1,0 +1,443 @@
+//! Hive type strings <-> Arrow data types.
+//!
+//! Hive type names are case-insensitive and may nest (`array<map<string,struct<a:int>>>`). Parsing
+//! produces a small tree that renders back to Hive's canonical lower-case spelling and maps to
+//! Arrow one way; the Arrow -> Hive direction widens types Hive lacks (unsigned integers).
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
+
+use crate::error::{CatalogError, Result};
+
+/// Hive's default precision and scale for a bare `decimal`.
+const DEFAULT_DECIMAL: (u8, i8) = (10, 0);
+/// Hive's maximum decimal precision.
+const MAX_DECIMAL_PRECISION: u8 = 38;
+
+/// A parsed Hive type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HiveType {
+    Primitive(&'static str),
+    Decimal(u8, i8),
+    Varchar(u32),
+    Char(u32),
+    Array(Box<HiveType>),
+    Map(Box<HiveType>, Box<HiveType>),
+    Struct(Vec<(String, HiveType)>),
+}
+
+/// Primitive Hive names, their aliases, and the Arrow type each reads as.
+const PRIMITIVES: &[(&str, &str, DataType)] = &[
+    ("tinyint", "tinyint", DataType::Int8),
+    ("smallint", "smallint", DataType::Int16),
+    ("int", "int", DataType::Int32),
+    ("integer", "int", DataType::Int32),
+    ("bigint", "bigint", DataType::Int64),
+    ("float", "float", DataType::Float32),
+    ("double", "double", DataType::Float64),
+    ("string", "string", DataType::Utf8),
+    ("text", "string", DataType::Utf8),
+    ("bool", "boolean", DataType::Boolean),
+    ("real", "float", DataType::Float32),
+    ("boolean", "boolean", DataType::Boolean),
+    ("binary", "binary", DataType::Binary),
+    ("date", "date", DataType::Date32),
+    (
+        "timestamp",
+        "timestamp",
+        DataType::Timestamp(TimeUnit::Microsecond, None),
+    ),
+];
+
+/// Parses a Hive type string.
+pub fn parse(type_name: &str) -> Result<HiveType> {
+    let mut parser = TypeParser {
+        src: type_name,
+        pos: 0,
+    };
+    let ty = parser.parse_type()?;
+    parser.skip_ws();
+    if parser.pos != parser.src.len() {
+        return Err(parser.error("unexpected trailing characters"));
+    }
+    Ok(ty)
+}
+
+/// Validates a type string and returns Hive's canonical spelling of it.
+pub fn canonicalize(type_name: &str) -> Result<String> {
+    Ok(parse(type_name)?.to_string())
+}
+
+/// The Arrow type a Hive type string reads as.
+pub fn to_arrow(type_name: &str) -> Result<DataType> {
+    Ok(parse(type_name)?.to_arrow())
+}
+
+/// The Hive type string an Arrow type is stored as (widening where Hive has no equivalent).
+pub fn from_arrow(data_type: &DataType) -> Result<String> {
+    Ok(hive_of_arrow(data_type)?.to_string())
+}
+
+impl HiveType {
+    pub fn to_arrow(&self) -> DataType {
+        match self {
+            HiveType::Primitive(name) => primitive_arrow(name),
+            HiveType::Decimal(p, s) => DataType::Decimal128(*p, *s),
+            HiveType::Varchar(_) | HiveType::Char(_) => DataType::Utf8,
+            HiveType::Array(item) => {
+                DataType::List(Arc::new(Field::new("item", item.to_arrow(), true)))
+            }
+            HiveType::Map(k, v) => {
+                let entries = Fields::from(vec![
+                    Field::new("key", k.to_arrow(), false),
+                    Field::new("value", v.to_arrow(), true),
+                ]);
+                let entries = Field::new("entries", DataType::Struct(entries), false);
+                DataType::Map(Arc::new(entries), false)
+            }
+            HiveType::Struct(fields) => DataType::Struct(
+                fields
+                    .iter()
+                    .map(|(n, t)| Field::new(n, t.to_arrow(), true))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn primitive_arrow(name: &str) -> DataType {
+    PRIMITIVES
+        .iter()
+        .find(|(alias, _, _)| *alias == name)
+        .map(|(_, _, dt)| dt.clone())
+        .unwrap_or(DataType::Utf8)
+}
+
+impl std::fmt::Display for HiveType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HiveType::Primitive(name) => f.write_str(name),
+            HiveType::Decimal(p, s) => write!(f, "decimal({p},{s})"),
+            HiveType::Varchar(n) => write!(f, "varchar({n})"),
+            HiveType::Char(n) => write!(f, "char({n})"),
+            HiveType::Array(item) => write!(f, "array<{item}>"),
+            HiveType::Map(k, v) => write!(f, "map<{k},{v}>"),
+            HiveType::Struct(fields) => {
+                f.write_str("struct<")?;
+                for (i, (name, ty)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{name}:{ty}")?;
+                }
+                f.write_str(">")
+            }
+        }
+    }
+}
+
+fn hive_of_arrow(dt: &DataType) -> Result<HiveType> {
+    use DataType::*;
+    let prim = |n: &'static str| Ok(HiveType::Primitive(n));
+    match dt {
+        Null | Utf8 | LargeUtf8 | Utf8View => prim("string"),
+        Boolean => prim("boolean"),
+        Int8 => prim("tinyint"),
+        Int16 | UInt8 => prim("smallint"),
+        Int32 | UInt16 => prim("int"),
+        Int64 | UInt32 => prim("bigint"),
+        UInt64 => Ok(HiveType::Decimal(20, 0)),
+        Float16 | Float32 => prim("float"),
+        Float64 => prim("double"),
+        Decimal32(p, s) | Decimal64(p, s) | Decimal128(p, s) | Decimal256(p, s)
+            if *p <= MAX_DECIMAL_PRECISION =>
+        {
+            Ok(HiveType::Decimal(*p, *s))
+        }
+        Binary | LargeBinary | BinaryView | FixedSizeBinary(_) => prim("binary"),
+        Date32 | Date64 => prim("date"),
+        Timestamp(_, _) => prim("timestamp"),
+        List(f) | LargeList(f) | ListView(f) | LargeListView(f) | FixedSizeList(f, _) => {
+            Ok(HiveType::Array(Box::new(hive_of_arrow(f.data_type())?)))
+        }
+        Map(entries, _) => match entries.data_type() {
+            Struct(kv) if kv.len() == 2 => Ok(HiveType::Map(
+                Box::new(hive_of_arrow(kv[0].data_type())?),
+                Box::new(hive_of_arrow(kv[1].data_type())?),
+            )),
+            other => Err(unsupported(other)),
+        },
+        Struct(fields) => Ok(HiveType::Struct(
+            fields
+                .iter()
+                .map(|f| Ok((f.name().to_lowercase(), hive_of_arrow(f.data_type())?)))
+                .collect::<Result<_>>()?,
+        )),
+        Dictionary(_, value) => hive_of_arrow(value),
+        RunEndEncoded(_, value) => hive_of_arrow(value.data_type()),
+        other => Err(unsupported(other)),
+    }
+}
+
+fn unsupported(dt: &DataType) -> CatalogError {
+    CatalogError::InvalidType {
+        type_name: dt.to_string(),
+        reason: "no Hive equivalent".into(),
+    }
+}
+
+/// A recursive-descent parser over a Hive type string.
+struct TypeParser<'a> {
+    src: &'a str,
+    pos: usize,
+}
+
+impl TypeParser<'_> {
+    fn error(&self, reason: &str) -> CatalogError {
+        CatalogError::InvalidType {
+            type_name: self.src.to_string(),
+            reason: format!("{reason} at position {}", self.pos),
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        let rest = &self.src[self.pos..];
+        self.pos += rest.len() - rest.trim_start().len();
+    }
+
+    fn peek(&mut self) -> Option<char> {
+        self.skip_ws();
+        self.src[self.pos..].chars().next()
+    }
+
+    fn expect(&mut self, c: char) -> Result<()> {
+        if self.peek() == Some(c) {
+            self.pos += c.len_utf8();
+            Ok(())
+        } else {
+            Err(self.error(&format!("expected '{c}'")))
+        }
+    }
+
+    fn word(&mut self) -> Result<String> {
+        self.skip_ws();
+        let rest = &self.src[self.pos..];
+        let len = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        if len == 0 {
+            return Err(self.error("expected a name"));
+        }
+        self.pos += len;
+        Ok(rest[..len].to_string())
+    }
+
+    fn number(&mut self) -> Result<u32> {
+        let w = self.word()?;
+        w.parse().map_err(|_| self.error("expected a number"))
+    }
+
+    fn parse_type(&mut self) -> Result<HiveType> {
+        let name = self.word()?.to_lowercase();
+        match name.as_str() {
+            "array" => {
+                self.expect('<')?;
+                let item = self.parse_type()?;
+                self.expect('>')?;
+                Ok(HiveType::Array(Box::new(item)))
+            }
+            "map" => {
+                self.expect('<')?;
+                let key = self.parse_type()?;
+                self.expect(',')?;
+                let value = self.parse_type()?;
+                self.expect('>')?;
+                Ok(HiveType::Map(Box::new(key), Box::new(value)))
+            }
+            "struct" => self.parse_struct(),
+            "decimal" | "numeric" => self.parse_decimal(),
+            // DataFusion and Postgres spell unbounded strings `varchar` / `text`.
+            "varchar" if self.peek() != Some('(') => Ok(HiveType::Primitive("string")),
+            "varchar" => Ok(HiveType::Varchar(self.parse_length()?)),
+            "char" => Ok(HiveType::Char(self.parse_length()?)),
+            "double" => {
+                // Hive accepts `double precision`.
+                let save = self.pos;
+                if !self
+                    .word()
+                    .is_ok_and(|w| w.eq_ignore_ascii_case("precision"))
+                {
+                    self.pos = save;
+                }
+                Ok(HiveType::Primitive("double"))
+            }
+            other => PRIMITIVES
+                .iter()
+                .find(|(alias, _, _)| *alias == other)
+                .map(|(_, canonical, _)| HiveType::Primitive(canonical))
+                .ok_or_else(|| CatalogError::InvalidType {
+                    type_name: self.src.to_string(),
+                    reason: format!("unknown type '{other}'"),
+                }),
+        }
+    }
+
+    fn parse_struct(&mut self) -> Result<HiveType> {
+        self.expect('<')?;
+        let mut fields = Vec::new();
+        if self.peek() == Some('>') {
+            return Err(self.error("a struct needs at least one field"));
+        }
+        loop {
+            let name = self.word()?.to_lowercase();
+            self.expect(':')?;
+            fields.push((name, self.parse_type()?));
+            match self.peek() {
+                Some(',') => self.pos += 1,
+                _ => break,
+            }
+        }
+        self.expect('>')?;
+        Ok(HiveType::Struct(fields))
+    }
+
+    fn parse_decimal(&mut self) -> Result<HiveType> {
+        if self.peek() != Some('(') {
+            return Ok(HiveType::Decimal(DEFAULT_DECIMAL.0, DEFAULT_DECIMAL.1));
+        }
+        self.expect('(')?;
+        let precision = self.number()?;
+        let scale = if self.peek() == Some(',') {
+            self.pos += 1;
+            self.number()?
+        } else {
+            0
+        };
+        self.expect(')')?;
+        if precision == 0 || precision > u32::from(MAX_DECIMAL_PRECISION) || scale > precision {
+            return Err(self.error("decimal precision must be 1..=38 and scale <= precision"));
+        }
+        Ok(HiveType::Decimal(precision as u8, scale as i8))
+    }
+
+    fn parse_length(&mut self) -> Result<u32> {
+        self.expect('(')?;
+        let n = self.number()?;
+        self.expect(')')?;
+        if n == 0 {
+            return Err(self.error("length must be positive"));
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(dt: DataType) -> DataType {
+        DataType::List(Arc::new(Field::new("item", dt, true)))
+    }
+
+    #[test]
+    fn every_hive_type_maps_to_arrow_and_back() {
+        let cases: Vec<(&str, &str, DataType)> = vec![
+            ("tinyint", "tinyint", DataType::Int8),
+            ("SMALLINT", "smallint", DataType::Int16),
+            ("int", "int", DataType::Int32),
+            ("integer", "int", DataType::Int32),
+            ("bigint", "bigint", DataType::Int64),
+            ("float", "float", DataType::Float32),
+            ("double", "double", DataType::Float64),
+            ("double precision", "double", DataType::Float64),
+            ("decimal", "decimal(10,0)", DataType::Decimal128(10, 0)),
+            (
+                "decimal(12, 2)",
+                "decimal(12,2)",
+                DataType::Decimal128(12, 2),
+            ),
+            ("DECIMAL(38)", "decimal(38,0)", DataType::Decimal128(38, 0)),
+            ("string", "string", DataType::Utf8),
+            ("text", "string", DataType::Utf8),
+            ("bool", "boolean", DataType::Boolean),
+            ("real", "float", DataType::Float32),
+            ("varchar(20)", "varchar(20)", DataType::Utf8),
+            ("VARCHAR", "string", DataType::Utf8),
+            ("text", "string", DataType::Utf8),
+            ("bool", "boolean", DataType::Boolean),
+            ("real", "float", DataType::Float32),
+            ("char(3)", "char(3)", DataType::Utf8),
+            ("boolean", "boolean", DataType::Boolean),
+            ("binary", "binary", DataType::Binary),
+            ("date", "date", DataType::Date32),
+            (
+                "timestamp",
+                "timestamp",
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+            ),
+            ("array<int>", "array<int>", list(DataType::Int32)),
+            (
+                "array< array<string> >",
+                "array<array<string>>",
+                list(list(DataType::Utf8)),
+            ),
+        ];
+        for (input, canonical, arrow) in cases {
+            assert_eq!(canonicalize(input).unwrap(), canonical, "{input}");
+            assert_eq!(to_arrow(input).unwrap(), arrow, "{input}");
+            // Arrow -> Hive is lossy only for varchar/char (both read as string).
+            let back = from_arrow(&arrow).unwrap();
+            let expected_back = match canonical {
+                c if c.starts_with("varchar") || c.starts_with("char") => "string",
+                c => c,
+            };
+            assert_eq!(back, expected_back, "{input}");
+        }
+    }
+
+    #[test]
+    fn nested_map_and_struct_round_trip() {
+        let s = "map<string,struct<a:int,b:array<decimal(5,2)>>>";
+        let arrow = to_arrow(s).unwrap();
+        assert!(matches!(arrow, DataType::Map(_, false)));
+        assert_eq!(from_arrow(&arrow).unwrap(), s);
+        assert_eq!(canonicalize("STRUCT< A : INT >").unwrap(), "struct<a:int>");
+    }
+
+    #[test]
+    fn arrow_types_without_hive_equivalent_widen() {
+        assert_eq!(from_arrow(&DataType::UInt8).unwrap(), "smallint");
+        assert_eq!(from_arrow(&DataType::UInt16).unwrap(), "int");
+        assert_eq!(from_arrow(&DataType::UInt32).unwrap(), "bigint");
+        assert_eq!(from_arrow(&DataType::UInt64).unwrap(), "decimal(20,0)");
+        assert_eq!(from_arrow(&DataType::Utf8View).unwrap(), "string");
+        assert_eq!(from_arrow(&DataType::LargeBinary).unwrap(), "binary");
+        assert_eq!(from_arrow(&DataType::Date64).unwrap(), "date");
+        let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        assert_eq!(from_arrow(&dict).unwrap(), "string");
+        assert!(from_arrow(&DataType::Duration(TimeUnit::Second)).is_err());
+    }
+
+    #[test]
+    fn malformed_types_are_rejected_with_a_reason() {
+        for bad in [
+            "",
+            "integr",
+            "array<int",
+            "map<int>",
+            "struct<>",
+            "decimal(0,0)",
+            "decimal(39,2)",
+            "decimal(5,6)",
+            "varchar(0)",
+            "int extra",
+        ] {
+            let err = canonicalize(bad).unwrap_err();
+            assert!(
+                matches!(err, CatalogError::InvalidType { .. }),
+                "{bad}: {err}"
+            );
+        }
+    }
+}

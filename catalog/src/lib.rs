@@ -1,0 +1,21 @@
+//! tarn-catalog: a Hive-model metastore.
+//!
+//! The model ([`Database`], [`Table`], [`Partition`]) follows the Hive Metastore so that the same
+//! catalog can later be served to Spark and Trino over the Thrift and Glue APIs. Storage sits behind
+//! the async [`Metastore`] trait; [`SqliteMetastore`] is the embedded default.
+
+mod error;
+mod filter;
+pub mod hive_types;
+mod model;
+pub mod paths;
+mod sqlite;
+mod store;
+
+pub use error::{CatalogError, Result};
+pub use filter::{CmpOp, IndexKind, KeyValue, PartitionFilter, indexed_kind};
+pub use model::{
+    Column, Database, Partition, PartitionSpec, StorageFormat, Table, TableType, stats_keys,
+};
+pub use sqlite::SqliteMetastore;
+pub use store::{DEFAULT_DATABASE, Metastore, like_to_matcher};

@@ -1,0 +1,280 @@
+//! The embedded SQLite metastore: one file in the data dir, WAL mode (readers never block the
+//! writer), versioned migrations, every write in one IMMEDIATE transaction.
+//!
+//! rusqlite is synchronous, so every call runs on tokio's blocking pool; a small pool of reader
+//! connections lets catalog lookups proceed while a write holds the writer connection.
+
+mod partitions;
+mod rows;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::error::{CatalogError, Result};
+use crate::filter::PartitionFilter;
+use crate::model::{Database, Partition, PartitionSpec, Table};
+use crate::store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
+
+/// How many idle reader connections are kept.
+const MAX_IDLE_READERS: usize = 8;
+
+/// A metastore stored in one SQLite file.
+#[derive(Clone)]
+pub struct SqliteMetastore {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl std::fmt::Debug for SqliteMetastore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteMetastore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SqliteMetastore {
+    /// Opens (creating and migrating if needed) the metastore at `path`, and makes sure the
+    /// `default` database exists with `default_location`.
+    pub fn open(path: impl AsRef<Path>, default_location: &str) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| CatalogError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let mut conn = Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        schema::configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        let store = Self {
+            path,
+            writer: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        };
+        store.write_sync(|tx| {
+            let db = Database {
+                name: DEFAULT_DATABASE.into(),
+                description: Some("Default Hive database".into()),
+                location: default_location.to_string(),
+                parameters: Default::default(),
+                owner: None,
+                create_time: now(),
+            };
+            rows::insert_database(tx, &db, true).map(|_| ())
+        })?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write_sync<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().map_err(|_| poisoned())?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn read_sync<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.readers.lock().map_err(|_| poisoned())?.pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Connection::open(&self.path)?;
+                schema::configure(&c)?;
+                c
+            }
+        };
+        let out = f(&conn);
+        let mut idle = self.readers.lock().map_err(|_| poisoned())?;
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        out
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
+    {
+        let this = self.clone();
+        run_blocking(move || this.write_sync(f)).await
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let this = self.clone();
+        run_blocking(move || this.read_sync(f)).await
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| CatalogError::TaskFailed(e.to_string()))?
+}
+
+fn poisoned() -> CatalogError {
+    CatalogError::TaskFailed("a metastore connection lock was poisoned".into())
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn table_id(conn: &Connection, db: &str, name: &str) -> Result<i64> {
+    let db_id = rows::database_id(conn, db)?;
+    conn.query_row(
+        "SELECT id FROM tbls WHERE db_id = ?1 AND name = ?2",
+        params![db_id, name.to_lowercase()],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| CatalogError::TableNotFound {
+        db: db.into(),
+        table: name.into(),
+    })
+}
+
+#[async_trait]
+impl Metastore for SqliteMetastore {
+    async fn create_database(&self, db: Database, if_not_exists: bool) -> Result<bool> {
+        self.write(move |tx| rows::insert_database(tx, &db, if_not_exists))
+            .await
+    }
+
+    async fn get_database(&self, name: &str) -> Result<Option<Database>> {
+        let name = name.to_lowercase();
+        self.read(move |c| rows::get_database(c, &name)).await
+    }
+
+    async fn list_databases(&self, pattern: Option<&str>) -> Result<Vec<Database>> {
+        let all = self.read(rows::list_databases).await?;
+        Ok(match pattern {
+            None => all,
+            Some(p) => {
+                let matches = like_to_matcher(p);
+                all.into_iter().filter(|d| matches(&d.name)).collect()
+            }
+        })
+    }
+
+    async fn drop_database(
+        &self,
+        name: &str,
+        if_exists: bool,
+        cascade: bool,
+    ) -> Result<Vec<Table>> {
+        let name = name.to_lowercase();
+        if name == DEFAULT_DATABASE {
+            return Err(CatalogError::DropDefaultDatabase);
+        }
+        self.write(move |tx| rows::drop_database(tx, &name, if_exists, cascade))
+            .await
+    }
+
+    async fn create_table(&self, table: Table, if_not_exists: bool) -> Result<bool> {
+        self.write(move |tx| rows::insert_table(tx, &table, if_not_exists))
+            .await
+    }
+
+    async fn get_table(&self, db: &str, name: &str) -> Result<Option<Table>> {
+        let (db, name) = (db.to_lowercase(), name.to_lowercase());
+        self.read(move |c| rows::get_table(c, &db, &name)).await
+    }
+
+    async fn list_tables(&self, db: &str, pattern: Option<&str>) -> Result<Vec<Table>> {
+        let db = db.to_lowercase();
+        let all = self.read(move |c| rows::list_tables(c, &db)).await?;
+        Ok(match pattern {
+            None => all,
+            Some(p) => {
+                let matches = like_to_matcher(p);
+                all.into_iter().filter(|t| matches(&t.name)).collect()
+            }
+        })
+    }
+
+    async fn drop_table(&self, db: &str, name: &str, if_exists: bool) -> Result<Option<Table>> {
+        let (db, name) = (db.to_lowercase(), name.to_lowercase());
+        self.write(move |tx| rows::drop_table(tx, &db, &name, if_exists))
+            .await
+    }
+
+    async fn alter_table(&self, table: Table) -> Result<()> {
+        self.write(move |tx| rows::update_table(tx, &table)).await
+    }
+
+    async fn add_partitions(
+        &self,
+        db: &str,
+        table: &str,
+        partitions: Vec<Partition>,
+        if_not_exists: bool,
+    ) -> Result<usize> {
+        let (db, table) = (db.to_lowercase(), table.to_lowercase());
+        self.write(move |tx| partitions::add(tx, &db, &table, &partitions, if_not_exists))
+            .await
+    }
+
+    async fn drop_partitions(
+        &self,
+        db: &str,
+        table: &str,
+        specs: Vec<PartitionSpec>,
+        if_exists: bool,
+    ) -> Result<Vec<Partition>> {
+        let (db, table) = (db.to_lowercase(), table.to_lowercase());
+        self.write(move |tx| partitions::drop(tx, &db, &table, &specs, if_exists))
+            .await
+    }
+
+    async fn list_partitions(
+        &self,
+        db: &str,
+        table: &str,
+        filter: &PartitionFilter,
+    ) -> Result<Vec<Partition>> {
+        let (db, table, filter) = (db.to_lowercase(), table.to_lowercase(), filter.clone());
+        self.read(move |c| partitions::list(c, &db, &table, &filter))
+            .await
+    }
+
+    async fn alter_partition(&self, db: &str, table: &str, partition: Partition) -> Result<()> {
+        let (db, table) = (db.to_lowercase(), table.to_lowercase());
+        self.write(move |tx| partitions::alter(tx, &db, &table, &partition))
+            .await
+    }
+
+    async fn count_partitions(&self, db: &str, table: &str) -> Result<u64> {
+        let (db, table) = (db.to_lowercase(), table.to_lowercase());
+        self.read(move |c| {
+            let id = table_id(c, &db, &table)?;
+            let n: i64 =
+                c.query_row("SELECT count(*) FROM parts WHERE tbl_id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+            Ok(n as u64)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests;

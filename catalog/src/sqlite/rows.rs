@@ -1,0 +1,223 @@
+//! Database and table rows. A table's full definition is kept as JSON in `spec` (columns,
+//! partition keys, format, parameters); name, type, location and version are also columns so
+//! they can be queried and indexed.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::error::{CatalogError, Result};
+use crate::model::{Database, Table};
+
+pub(super) fn database_id(conn: &Connection, name: &str) -> Result<i64> {
+    conn.query_row(
+        "SELECT id FROM dbs WHERE name = ?1",
+        [name.to_lowercase()],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| CatalogError::DatabaseNotFound(name.to_string()))
+}
+
+pub(super) fn insert_database(
+    tx: &Transaction,
+    db: &Database,
+    if_not_exists: bool,
+) -> Result<bool> {
+    let name = db.name.to_lowercase();
+    let exists: bool = tx.query_row(
+        "SELECT count(*) > 0 FROM dbs WHERE name = ?1",
+        [&name],
+        |r| r.get(0),
+    )?;
+    if exists {
+        return if if_not_exists {
+            Ok(false)
+        } else {
+            Err(CatalogError::DatabaseExists(name))
+        };
+    }
+    tx.execute(
+        "INSERT INTO dbs (name, description, location, owner, params, create_time)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            name,
+            db.description,
+            db.location,
+            db.owner,
+            serde_json::to_string(&db.parameters)?,
+            db.create_time
+        ],
+    )?;
+    Ok(true)
+}
+
+fn database_from_row(r: &rusqlite::Row) -> rusqlite::Result<(Database, String)> {
+    Ok((
+        Database {
+            name: r.get(0)?,
+            description: r.get(1)?,
+            location: r.get(2)?,
+            owner: r.get(3)?,
+            parameters: Default::default(),
+            create_time: r.get(5)?,
+        },
+        r.get(4)?,
+    ))
+}
+
+fn finish_database((mut db, params): (Database, String)) -> Result<Database> {
+    db.parameters = serde_json::from_str(&params)?;
+    Ok(db)
+}
+
+const DB_COLUMNS: &str = "name, description, location, owner, params, create_time";
+
+pub(super) fn get_database(conn: &Connection, name: &str) -> Result<Option<Database>> {
+    conn.query_row(
+        &format!("SELECT {DB_COLUMNS} FROM dbs WHERE name = ?1"),
+        [name],
+        database_from_row,
+    )
+    .optional()?
+    .map(finish_database)
+    .transpose()
+}
+
+pub(super) fn list_databases(conn: &Connection) -> Result<Vec<Database>> {
+    let mut stmt = conn.prepare(&format!("SELECT {DB_COLUMNS} FROM dbs ORDER BY name"))?;
+    let rows = stmt.query_map([], database_from_row)?;
+    rows.map(|r| finish_database(r?)).collect()
+}
+
+pub(super) fn drop_database(
+    tx: &Transaction,
+    name: &str,
+    if_exists: bool,
+    cascade: bool,
+) -> Result<Vec<Table>> {
+    let id = match database_id(tx, name) {
+        Ok(id) => id,
+        Err(CatalogError::DatabaseNotFound(_)) if if_exists => return Ok(vec![]),
+        Err(e) => return Err(e),
+    };
+    let tables = list_tables(tx, name)?;
+    if !tables.is_empty() && !cascade {
+        return Err(CatalogError::DatabaseNotEmpty(name.to_string()));
+    }
+    // Partitions and keys go by ON DELETE CASCADE.
+    tx.execute("DELETE FROM dbs WHERE id = ?1", [id])?;
+    Ok(tables)
+}
+
+pub(super) fn insert_table(tx: &Transaction, table: &Table, if_not_exists: bool) -> Result<bool> {
+    let db_id = database_id(tx, &table.database)?;
+    let name = table.name.to_lowercase();
+    let exists: bool = tx.query_row(
+        "SELECT count(*) > 0 FROM tbls WHERE db_id = ?1 AND name = ?2",
+        params![db_id, name],
+        |r| r.get(0),
+    )?;
+    if exists {
+        return if if_not_exists {
+            Ok(false)
+        } else {
+            Err(CatalogError::TableExists {
+                db: table.database.clone(),
+                table: name,
+            })
+        };
+    }
+    let mut stored = table.clone();
+    stored.name = name.clone();
+    stored.database = table.database.to_lowercase();
+    stored.version = 0;
+    tx.execute(
+        "INSERT INTO tbls (db_id, name, tbl_type, location, version, spec)
+         VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+        params![
+            db_id,
+            name,
+            table.table_type.hive_name(),
+            table.location,
+            serde_json::to_string(&stored)?
+        ],
+    )?;
+    Ok(true)
+}
+
+pub(super) fn update_table(tx: &Transaction, table: &Table) -> Result<()> {
+    let db_id = database_id(tx, &table.database)?;
+    let name = table.name.to_lowercase();
+    let mut stored = table.clone();
+    stored.name = name.clone();
+    let changed = tx.execute(
+        "UPDATE tbls SET tbl_type = ?3, location = ?4, version = version + 1, spec = ?5
+         WHERE db_id = ?1 AND name = ?2",
+        params![
+            db_id,
+            name,
+            table.table_type.hive_name(),
+            table.location,
+            serde_json::to_string(&stored)?
+        ],
+    )?;
+    if changed == 0 {
+        return Err(CatalogError::TableNotFound {
+            db: table.database.clone(),
+            table: name,
+        });
+    }
+    Ok(())
+}
+
+fn table_from_row(r: &rusqlite::Row) -> rusqlite::Result<(String, i64)> {
+    Ok((r.get(0)?, r.get(1)?))
+}
+
+fn finish_table((spec, version): (String, i64)) -> Result<Table> {
+    let mut table: Table = serde_json::from_str(&spec)?;
+    table.version = version;
+    Ok(table)
+}
+
+pub(super) fn get_table(conn: &Connection, db: &str, name: &str) -> Result<Option<Table>> {
+    let db_id = database_id(conn, db)?;
+    conn.query_row(
+        "SELECT spec, version FROM tbls WHERE db_id = ?1 AND name = ?2",
+        params![db_id, name],
+        table_from_row,
+    )
+    .optional()?
+    .map(finish_table)
+    .transpose()
+}
+
+pub(super) fn list_tables(conn: &Connection, db: &str) -> Result<Vec<Table>> {
+    let db_id = database_id(conn, db)?;
+    let mut stmt = conn.prepare("SELECT spec, version FROM tbls WHERE db_id = ?1 ORDER BY name")?;
+    let rows = stmt.query_map([db_id], table_from_row)?;
+    rows.map(|r| finish_table(r?)).collect()
+}
+
+pub(super) fn drop_table(
+    tx: &Transaction,
+    db: &str,
+    name: &str,
+    if_exists: bool,
+) -> Result<Option<Table>> {
+    let Some(table) = get_table(tx, db, name)? else {
+        return if if_exists {
+            Ok(None)
+        } else {
+            Err(CatalogError::TableNotFound {
+                db: db.into(),
+                table: name.into(),
+            })
+        };
+    };
+    let db_id = database_id(tx, db)?;
+    tx.execute(
+        "DELETE FROM tbls WHERE db_id = ?1 AND name = ?2",
+        params![db_id, name],
+    )?;
+    Ok(Some(table))
+}

@@ -1,0 +1,78 @@
+//! Versioned schema migrations for the SQLite metastore. Each entry runs once, in order, in one
+//! transaction with the bump of `user_version`; never edit a released entry, append a new one.
+
+use rusqlite::Connection;
+
+use crate::error::{CatalogError, Result};
+
+const MIGRATIONS: &[&str] = &[
+    // v1: databases, tables, partitions and the partition key index.
+    r#"
+    CREATE TABLE dbs (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT,
+        location TEXT NOT NULL,
+        owner TEXT,
+        params TEXT NOT NULL DEFAULT '{}',
+        create_time INTEGER NOT NULL
+    );
+    CREATE TABLE tbls (
+        id INTEGER PRIMARY KEY,
+        db_id INTEGER NOT NULL REFERENCES dbs(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        tbl_type TEXT NOT NULL,
+        location TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0,
+        spec TEXT NOT NULL,
+        UNIQUE (db_id, name)
+    );
+    CREATE TABLE parts (
+        id INTEGER PRIMARY KEY,
+        tbl_id INTEGER NOT NULL REFERENCES tbls(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        vals TEXT NOT NULL,
+        location TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        create_time INTEGER NOT NULL,
+        UNIQUE (tbl_id, name)
+    );
+    -- One row per (partition, key): the typed value (INTEGER for integer keys, TEXT otherwise,
+    -- NULL for the default partition) so a predicate on any key is an index range scan.
+    CREATE TABLE part_keys (
+        part_id INTEGER NOT NULL REFERENCES parts(id) ON DELETE CASCADE,
+        tbl_id INTEGER NOT NULL,
+        key_idx INTEGER NOT NULL,
+        value,
+        PRIMARY KEY (part_id, key_idx)
+    ) WITHOUT ROWID;
+    CREATE INDEX part_keys_lookup ON part_keys (tbl_id, key_idx, value);
+    "#,
+];
+
+/// Brings the database to the newest schema version.
+pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let current = usize::try_from(current).unwrap_or(usize::MAX);
+    if current > MIGRATIONS.len() {
+        return Err(CatalogError::Corrupt(format!(
+            "metastore schema version {current} is newer than this tarn ({}); upgrade tarn",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Connection settings every connection gets.
+pub(super) fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}

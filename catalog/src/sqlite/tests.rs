@@ -1,0 +1,211 @@
+//! Behaviour of the SQLite metastore (the suite a PostgreSQL store must also pass).
+
+use std::collections::BTreeMap;
+
+use super::SqliteMetastore;
+use crate::{
+    CatalogError, CmpOp, Column, Database, KeyValue, Metastore, Partition, PartitionFilter,
+    StorageFormat, Table, TableType,
+};
+
+fn store() -> (tempfile::TempDir, SqliteMetastore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteMetastore::open(dir.path().join("metastore.db"), "/w").unwrap();
+    (dir, store)
+}
+
+fn table(db: &str, name: &str, keys: &[(&str, &str)]) -> Table {
+    Table {
+        database: db.into(),
+        name: name.into(),
+        table_type: TableType::External,
+        columns: vec![Column::new("x", "bigint", None).unwrap()],
+        partition_keys: keys
+            .iter()
+            .map(|(k, t)| Column::new(*k, t, None).unwrap())
+            .collect(),
+        location: format!("/w/{name}"),
+        format: StorageFormat::Parquet,
+        parameters: BTreeMap::new(),
+        owner: None,
+        create_time: 0,
+        version: 0,
+    }
+}
+
+fn part(values: &[Option<&str>]) -> Partition {
+    Partition {
+        values: values.iter().map(|v| v.map(String::from)).collect(),
+        location: format!("/w/p/{values:?}"),
+        parameters: BTreeMap::new(),
+        create_time: 0,
+    }
+}
+
+#[tokio::test]
+async fn default_database_exists_and_survives_reopen() {
+    let (dir, s) = store();
+    assert!(s.get_database("default").await.unwrap().is_some());
+    assert!(matches!(
+        s.drop_database("default", false, true).await,
+        Err(CatalogError::DropDefaultDatabase)
+    ));
+    drop(s);
+    let s = SqliteMetastore::open(dir.path().join("metastore.db"), "/w").unwrap();
+    assert_eq!(s.list_databases(None).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn databases_and_tables_lifecycle() {
+    let (_d, s) = store();
+    let db = Database {
+        name: "Sales".into(),
+        description: Some("d".into()),
+        location: "/w/sales.db".into(),
+        parameters: BTreeMap::new(),
+        owner: None,
+        create_time: 1,
+    };
+    assert!(s.create_database(db.clone(), false).await.unwrap());
+    assert!(!s.create_database(db.clone(), true).await.unwrap());
+    assert!(matches!(
+        s.create_database(db, false).await,
+        Err(CatalogError::DatabaseExists(_))
+    ));
+    assert!(
+        s.create_table(table("sales", "Orders", &[]), false)
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        s.create_table(table("sales", "orders", &[]), false).await,
+        Err(CatalogError::TableExists { .. })
+    ));
+    assert!(matches!(
+        s.create_table(table("nope", "t", &[]), false).await,
+        Err(CatalogError::DatabaseNotFound(_))
+    ));
+    let t = s.get_table("SALES", "ORDERS").await.unwrap().unwrap();
+    assert_eq!(t.name, "orders");
+    assert_eq!(s.list_tables("sales", Some("ord%")).await.unwrap().len(), 1);
+    assert!(matches!(
+        s.drop_database("sales", false, false).await,
+        Err(CatalogError::DatabaseNotEmpty(_))
+    ));
+    let dropped = s.drop_database("sales", false, true).await.unwrap();
+    assert_eq!(dropped.len(), 1);
+    assert!(s.get_database("sales").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn alter_bumps_version() {
+    let (_d, s) = store();
+    s.create_table(table("default", "t", &[("dt", "date")]), false)
+        .await
+        .unwrap();
+    let v0 = s.get_table("default", "t").await.unwrap().unwrap().version;
+    s.add_partitions("default", "t", vec![part(&[Some("2024-01-01")])], false)
+        .await
+        .unwrap();
+    let t = s.get_table("default", "t").await.unwrap().unwrap();
+    assert!(t.version > v0);
+    let mut altered = t.clone();
+    altered.location = "/w/elsewhere".into();
+    s.alter_table(altered).await.unwrap();
+    let t2 = s.get_table("default", "t").await.unwrap().unwrap();
+    assert_eq!(t2.location, "/w/elsewhere");
+    assert!(t2.version > t.version);
+}
+
+#[tokio::test]
+async fn partitions_are_filtered_by_the_index() {
+    let (_d, s) = store();
+    s.create_table(
+        table("default", "t", &[("dt", "date"), ("h", "int")]),
+        false,
+    )
+    .await
+    .unwrap();
+    let mut parts = Vec::new();
+    for day in 1..=9 {
+        for h in 0..24 {
+            let dt = format!("2024-01-0{day}");
+            parts.push(part(&[Some(dt.as_str()), Some(h.to_string().as_str())]));
+        }
+    }
+    parts.push(part(&[None, Some("1")]));
+    assert_eq!(
+        s.add_partitions("default", "t", parts.clone(), false)
+            .await
+            .unwrap(),
+        217
+    );
+    // Adding again: error, or skipped with IF NOT EXISTS.
+    assert!(matches!(
+        s.add_partitions("default", "t", parts[..1].to_vec(), false)
+            .await,
+        Err(CatalogError::PartitionExists { .. })
+    ));
+    assert_eq!(
+        s.add_partitions("default", "t", parts.clone(), true)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let text = |s: &str| KeyValue::Text(s.into());
+    let eq_day = PartitionFilter::Cmp {
+        key: 0,
+        op: CmpOp::Eq,
+        value: text("2024-01-03"),
+    };
+    let found = s.list_partitions("default", "t", &eq_day).await.unwrap();
+    assert_eq!(found.len(), 24);
+
+    // Integer keys compare numerically: h >= 10 is 14 hours, not a text comparison.
+    let and = PartitionFilter::and(vec![
+        eq_day.clone(),
+        PartitionFilter::Cmp {
+            key: 1,
+            op: CmpOp::GtEq,
+            value: KeyValue::Int(10),
+        },
+    ]);
+    assert_eq!(
+        s.list_partitions("default", "t", &and).await.unwrap().len(),
+        14
+    );
+
+    let or = PartitionFilter::or(vec![
+        PartitionFilter::IsNull { key: 0 },
+        PartitionFilter::In {
+            key: 0,
+            values: vec![text("2024-01-01"), text("2024-01-02")],
+        },
+    ]);
+    let found = s.list_partitions("default", "t", &or).await.unwrap();
+    assert_eq!(found.len(), 49);
+    assert!(found.iter().any(|p| p.values[0].is_none()));
+
+    let all = s
+        .list_partitions("default", "t", &PartitionFilter::All)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 217);
+    assert_eq!(s.count_partitions("default", "t").await.unwrap(), 217);
+
+    let dropped = s
+        .drop_partitions("default", "t", vec![vec![None, Some("1".into())]], false)
+        .await
+        .unwrap();
+    assert_eq!(dropped.len(), 1);
+    assert!(matches!(
+        s.drop_partitions("default", "t", vec![vec![None, Some("1".into())]], false)
+            .await,
+        Err(CatalogError::PartitionNotFound { .. })
+    ));
+    let nulls = s
+        .list_partitions("default", "t", &PartitionFilter::IsNull { key: 0 })
+        .await;
+    assert!(nulls.unwrap().is_empty());
+}

@@ -1,0 +1,127 @@
+//! The storage-neutral metastore interface.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::filter::PartitionFilter;
+use crate::model::{Database, Partition, PartitionSpec, Table};
+
+/// The database that always exists (Hive's `default`).
+pub const DEFAULT_DATABASE: &str = "default";
+
+/// A Hive-model metastore. Every write is one transaction; names are case-insensitive (stored
+/// lower case). Implementations must be safe to share between tasks.
+#[async_trait]
+pub trait Metastore: Send + Sync + std::fmt::Debug {
+    async fn create_database(&self, db: Database, if_not_exists: bool) -> Result<bool>;
+    async fn get_database(&self, name: &str) -> Result<Option<Database>>;
+    /// Databases whose name matches `pattern` (SQL LIKE or Hive `*`/`|` pattern), sorted.
+    async fn list_databases(&self, pattern: Option<&str>) -> Result<Vec<Database>>;
+    /// Drops a database; with `cascade` its tables and partitions go too. Returns the dropped
+    /// tables so callers can clean up managed data.
+    async fn drop_database(&self, name: &str, if_exists: bool, cascade: bool)
+    -> Result<Vec<Table>>;
+
+    async fn create_table(&self, table: Table, if_not_exists: bool) -> Result<bool>;
+    async fn get_table(&self, db: &str, name: &str) -> Result<Option<Table>>;
+    async fn list_tables(&self, db: &str, pattern: Option<&str>) -> Result<Vec<Table>>;
+    async fn drop_table(&self, db: &str, name: &str, if_exists: bool) -> Result<Option<Table>>;
+    /// Replaces a table's definition (columns, location, parameters); bumps its version.
+    async fn alter_table(&self, table: Table) -> Result<()>;
+
+    /// Adds partitions in one transaction. With `if_not_exists`, existing ones are skipped;
+    /// otherwise any existing one fails the whole call. Returns how many were added.
+    async fn add_partitions(
+        &self,
+        db: &str,
+        table: &str,
+        partitions: Vec<Partition>,
+        if_not_exists: bool,
+    ) -> Result<usize>;
+    /// Drops partitions in one transaction; returns the dropped ones.
+    async fn drop_partitions(
+        &self,
+        db: &str,
+        table: &str,
+        specs: Vec<PartitionSpec>,
+        if_exists: bool,
+    ) -> Result<Vec<Partition>>;
+    /// The partitions the filter may accept (a superset is allowed), in name order.
+    async fn list_partitions(
+        &self,
+        db: &str,
+        table: &str,
+        filter: &PartitionFilter,
+    ) -> Result<Vec<Partition>>;
+    async fn count_partitions(&self, db: &str, table: &str) -> Result<u64>;
+    /// Replaces the location and parameters of an existing partition (matched by its values).
+    async fn alter_partition(&self, db: &str, table: &str, partition: Partition) -> Result<()>;
+}
+
+/// A matcher for SHOW ... LIKE patterns: SQL LIKE (`%`, `_`) or Hive's (`*` any, `|` alternatives).
+/// Matching is case-insensitive.
+pub fn like_to_matcher(pattern: &str) -> impl Fn(&str) -> bool + use<> {
+    let hive = pattern.contains('*') || pattern.contains('|');
+    let alternatives: Vec<Vec<char>> = if hive {
+        pattern
+            .split('|')
+            .map(|p| p.trim().to_lowercase().chars().collect())
+            .collect()
+    } else {
+        vec![pattern.to_lowercase().chars().collect()]
+    };
+    move |name: &str| {
+        let name: Vec<char> = name.to_lowercase().chars().collect();
+        alternatives.iter().any(|p| wildcard_match(p, &name, hive))
+    }
+}
+
+/// Iterative wildcard matching: `%`/`*` match any run, `_` (SQL only) one character.
+fn wildcard_match(pattern: &[char], text: &[char], hive: bool) -> bool {
+    let (any, one) = if hive { ('*', None) } else { ('%', Some('_')) };
+    let (mut p, mut t) = (0, 0);
+    let mut backtrack: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == text[t] || Some(pattern[p]) == one) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == any {
+            backtrack = Some((p, t));
+            p += 1;
+        } else if let Some((bp, bt)) = backtrack {
+            p = bp + 1;
+            t = bt + 1;
+            backtrack = Some((bp, bt + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|c| *c == any)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_to_matcher;
+
+    #[test]
+    fn like_patterns() {
+        let cases = [
+            ("ev%", "events", true),
+            ("ev%", "raw_events", false),
+            ("%events", "raw_events", true),
+            ("e_ents", "events", true),
+            ("EVENTS", "events", true),
+            ("ev*", "events", true),
+            ("raw*|ev*", "events", true),
+            ("raw*|x*", "events", false),
+            ("*", "anything", true),
+        ];
+        for (pattern, name, expected) in cases {
+            assert_eq!(
+                like_to_matcher(pattern)(name),
+                expected,
+                "{pattern} ~ {name}"
+            );
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Catalog statements, run against the metastore.
+
+mod alter;
+mod database;
+mod describe;
+mod msck;
+mod show;
+mod table;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use tarn_catalog::Table;
+use tarn_sql::{ObjectName, Statement};
+
+use crate::error::{EngineError, Result};
+use crate::output::Output;
+use crate::session::Session;
+
+pub(crate) async fn execute(session: &Session, statement: Statement) -> Result<Output> {
+    match statement {
+        Statement::CreateDatabase(c) => database::create(session, c).await,
+        Statement::DropDatabase {
+            name,
+            if_exists,
+            cascade,
+        } => database::drop(session, &name, if_exists, cascade).await,
+        Statement::Use { database } => database::use_database(session, &database).await,
+        Statement::ShowDatabases { pattern } => show::databases(session, pattern.as_deref()).await,
+        Statement::CreateExternalTable(t) => table::create_external(session, t).await,
+        Statement::DropTable { name, if_exists } => table::drop(session, &name, if_exists).await,
+        Statement::AlterTable { name, action } => alter::run(session, &name, action).await,
+        Statement::MsckRepair { name, mode } => msck::repair(session, &name, mode).await,
+        Statement::ShowTables { database, pattern } => {
+            show::tables(session, database, pattern.as_deref()).await
+        }
+        Statement::ShowPartitions { name, partial } => {
+            show::partitions(session, &name, &partial).await
+        }
+        Statement::ShowCreateTable { name } => describe::show_create(session, &name).await,
+        Statement::Describe { name, extended } => {
+            describe::describe(session, &name, extended).await
+        }
+        Statement::ShowColumns { name } => show::columns(session, &name).await,
+        Statement::CommentOn { target, comment } => {
+            table::comment_on(session, target, comment).await
+        }
+        Statement::DataFusion { .. } => Err(EngineError::Internal(
+            "DataFusion statement routed to the catalog".into(),
+        )),
+    }
+}
+
+/// `(database, table)` for a possibly unqualified name.
+pub(crate) fn resolve(session: &Session, name: &ObjectName) -> (String, String) {
+    let db = name
+        .database
+        .clone()
+        .unwrap_or_else(|| session.current_database());
+    (db.to_lowercase(), name.name.to_lowercase())
+}
+
+/// The table, or an "undefined table" error.
+pub(crate) async fn load_table(session: &Session, name: &ObjectName) -> Result<Table> {
+    let (db, table) = resolve(session, name);
+    session
+        .engine
+        .metastore()
+        .get_table(&db, &table)
+        .await?
+        .ok_or(EngineError::Catalog(
+            tarn_catalog::CatalogError::TableNotFound { db, table },
+        ))
+}
+
+/// A result of string columns (SHOW, DESCRIBE).
+pub(crate) fn string_rows(columns: &[&str], rows: Vec<Vec<Option<String>>>) -> Result<Output> {
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|c| Field::new(*c, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let arrays = (0..columns.len())
+        .map(|i| {
+            let col: StringArray = rows.iter().map(|r| r.get(i).cloned().flatten()).collect();
+            Arc::new(col) as _
+        })
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+    Output::batches(schema, vec![batch])
+}
+
+/// Seconds since the epoch.
+pub(crate) fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,139 @@
+//! ALTER TABLE: partitions, properties, locations.
+
+use datafusion::common::ScalarValue;
+use tarn_catalog::{Partition, PartitionSpec, Table, paths, stats_keys};
+use tarn_sql::{AlterTableAction, ObjectName, PartitionSpecPairs};
+
+use super::{load_table, now};
+use crate::error::{EngineError, Result};
+use crate::output::Output;
+use crate::session::Session;
+
+pub(super) async fn run(
+    session: &Session,
+    name: &ObjectName,
+    action: AlterTableAction,
+) -> Result<Output> {
+    let mut table = load_table(session, name).await?;
+    let metastore = session.engine.metastore();
+    match action {
+        AlterTableAction::AddPartitions {
+            if_not_exists,
+            partitions,
+        } => {
+            let mut new = Vec::with_capacity(partitions.len());
+            for (pairs, location) in partitions {
+                let values = typed_spec(&table, &pairs)?;
+                let location = match location {
+                    Some(l) => session.engine.inner.roots.check(&l)?,
+                    None => default_location(&table, &values),
+                };
+                new.push(Partition {
+                    values,
+                    location,
+                    parameters: Default::default(),
+                    create_time: now(),
+                });
+            }
+            metastore
+                .add_partitions(&table.database, &table.name, new, if_not_exists)
+                .await?;
+        }
+        AlterTableAction::DropPartitions {
+            if_exists,
+            partitions,
+        } => {
+            let specs = partitions
+                .iter()
+                .map(|pairs| typed_spec(&table, pairs))
+                .collect::<Result<Vec<_>>>()?;
+            metastore
+                .drop_partitions(&table.database, &table.name, specs, if_exists)
+                .await?;
+        }
+        AlterTableAction::SetProperties(props) => {
+            table.parameters.extend(props);
+            touch_and_save(session, table).await?;
+        }
+        AlterTableAction::UnsetProperties { if_exists, keys } => {
+            for key in keys {
+                if table.parameters.remove(&key).is_none() && !if_exists {
+                    return Err(EngineError::InvalidParameter(format!(
+                        "table '{}' has no property '{key}'",
+                        table.qualified_name()
+                    )));
+                }
+            }
+            touch_and_save(session, table).await?;
+        }
+        AlterTableAction::SetLocation {
+            partition: None,
+            location,
+        } => {
+            table.location = session.engine.inner.roots.check(&location)?;
+            touch_and_save(session, table).await?;
+        }
+        AlterTableAction::SetLocation {
+            partition: Some(pairs),
+            location,
+        } => {
+            let values = typed_spec(&table, &pairs)?;
+            let location = session.engine.inner.roots.check(&location)?;
+            let partition = Partition {
+                values,
+                location,
+                parameters: Default::default(),
+                create_time: now(),
+            };
+            metastore
+                .alter_partition(&table.database, &table.name, partition)
+                .await?;
+        }
+    }
+    Ok(Output::command("ALTER TABLE"))
+}
+
+async fn touch_and_save(session: &Session, mut table: Table) -> Result<()> {
+    table
+        .parameters
+        .insert(stats_keys::LAST_DDL_TIME.into(), now().to_string());
+    Ok(session.engine.metastore().alter_table(table).await?)
+}
+
+/// `<table location>/k1=v1/k2=v2`, Hive's default partition directory.
+pub(crate) fn default_location(table: &Table, values: &PartitionSpec) -> String {
+    let keys: Vec<String> = table
+        .partition_keys
+        .iter()
+        .map(|k| k.name.clone())
+        .collect();
+    paths::join(&table.location, &paths::partition_name(&keys, values))
+}
+
+/// A partition spec ordered by the table's keys, with every value checked against its key type.
+pub(crate) fn typed_spec(table: &Table, pairs: &PartitionSpecPairs) -> Result<PartitionSpec> {
+    if table.partition_keys.is_empty() {
+        return Err(EngineError::InvalidParameter(format!(
+            "table '{}' is not partitioned",
+            table.qualified_name()
+        )));
+    }
+    let keys: Vec<String> = table
+        .partition_keys
+        .iter()
+        .map(|k| k.name.clone())
+        .collect();
+    let spec = paths::spec_from_pairs(&table.qualified_name(), &keys, pairs)?;
+    for (value, key) in spec.iter().zip(&table.partition_keys) {
+        if let Some(v) = value {
+            let ty = key.data_type()?;
+            ScalarValue::try_from_string(v.clone(), &ty).map_err(|_| {
+                EngineError::InvalidParameter(format!(
+                    "partition value '{v}' is not a valid {} for column '{}'",
+                    key.hive_type, key.name
+                ))
+            })?;
+        }
+    }
+    Ok(spec)
+}

@@ -1,0 +1,273 @@
+//! CREATE EXTERNAL TABLE, DROP TABLE, COMMENT ON.
+
+use std::collections::BTreeMap;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use tarn_catalog::{Column, StorageFormat, Table, TableType, hive_types, stats_keys};
+use tarn_sql::{ColumnDef, CommentTarget, CreateExternalTable, ObjectName};
+
+use super::{load_table, now, resolve};
+use crate::error::{EngineError, Result};
+use crate::output::Output;
+use crate::provider::file_format;
+use crate::session::Session;
+
+/// How many files schema inference reads at most.
+const INFER_FILES: usize = 16;
+
+pub(super) async fn create_external(session: &Session, t: CreateExternalTable) -> Result<Output> {
+    let name = t
+        .name
+        .clone()
+        .ok_or_else(|| EngineError::InvalidParameter("table name".into()))?;
+    let (db, table_name) = resolve(session, &name);
+    let location = session
+        .engine
+        .inner
+        .roots
+        .check(t.location.as_deref().unwrap_or_default())?;
+    let format = storage_format(&t)?;
+    let (mut columns, partition_keys) = split_columns(&t)?;
+    if columns.is_empty() {
+        columns = infer_columns(session, &location, &format, &partition_keys).await?;
+    }
+    check_unique(&columns, &partition_keys)?;
+    let mut parameters: BTreeMap<String, String> = t.properties.iter().cloned().collect();
+    parameters.insert(stats_keys::EXTERNAL.into(), "TRUE".into());
+    parameters.insert(stats_keys::LAST_DDL_TIME.into(), now().to_string());
+    if let Some(comment) = &t.comment {
+        parameters.insert(stats_keys::COMMENT.into(), comment.clone());
+    }
+    let table = Table {
+        database: db,
+        name: table_name,
+        table_type: TableType::External,
+        columns,
+        partition_keys,
+        location,
+        format,
+        parameters,
+        owner: Some(session.user().to_string()),
+        create_time: now(),
+        version: 0,
+    };
+    session
+        .engine
+        .metastore()
+        .create_table(table, t.if_not_exists)
+        .await?;
+    Ok(Output::command("CREATE TABLE"))
+}
+
+fn property<'a>(t: &'a CreateExternalTable, keys: &[&str]) -> Option<&'a str> {
+    t.properties
+        .iter()
+        .rev()
+        .find(|(k, _)| keys.iter().any(|key| k.eq_ignore_ascii_case(key)))
+        .map(|(_, v)| v.as_str())
+}
+
+fn storage_format(t: &CreateExternalTable) -> Result<StorageFormat> {
+    let stored_as = t.stored_as.as_deref().unwrap_or("PARQUET");
+    let header = t.header.unwrap_or(false)
+        || property(t, &["skip.header.line.count"]).is_some_and(|v| v.trim() == "1")
+        || property(t, &["format.has_header"]).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let delimiter = t
+        .field_delimiter
+        .as_deref()
+        .or_else(|| property(t, &["field.delim", "separatorChar", "format.delimiter"]));
+    match stored_as {
+        "PARQUET" => Ok(StorageFormat::Parquet),
+        "CSV" => Ok(StorageFormat::Csv {
+            delimiter: parse_delimiter(delimiter.unwrap_or(","))?,
+            header,
+        }),
+        // Hive's text files default to the ^A field separator.
+        "TEXTFILE" => Ok(StorageFormat::Csv {
+            delimiter: parse_delimiter(delimiter.unwrap_or("\u{1}"))?,
+            header,
+        }),
+        "JSON" | "JSONFILE" | "NDJSON" => Ok(StorageFormat::Json),
+        other => Err(EngineError::NotSupported(format!(
+            "STORED AS {other} (supported: PARQUET, CSV, TEXTFILE, JSON)"
+        ))),
+    }
+}
+
+/// A one-byte delimiter, written literally or as `\t`, `\001`-style octal or `\u0001`.
+fn parse_delimiter(d: &str) -> Result<u8> {
+    let decoded = match d {
+        "\\t" => Some(b'\t'),
+        s if s.len() == 1 => Some(s.as_bytes()[0]),
+        s if s.starts_with("\\u") => u8::from_str_radix(&s[2..], 16).ok(),
+        s if s.starts_with('\\') => u8::from_str_radix(&s[1..], 8).ok(),
+        _ => None,
+    };
+    decoded.ok_or_else(|| {
+        EngineError::InvalidParameter(format!("field delimiter must be a single byte, got '{d}'"))
+    })
+}
+
+fn to_column(def: &ColumnDef, default_type: &str) -> Result<Column> {
+    let ty = def.data_type.as_deref().unwrap_or(default_type);
+    Ok(Column::new(&def.name, ty, def.comment.clone())?)
+}
+
+/// Data columns and partition keys. In DataFusion's form a partition key may name a listed
+/// column (which then moves to the keys) or be untyped (a string key).
+fn split_columns(t: &CreateExternalTable) -> Result<(Vec<Column>, Vec<Column>)> {
+    let mut columns = Vec::new();
+    for def in &t.columns {
+        let moved = t
+            .partition_keys
+            .iter()
+            .any(|k| k.data_type.is_none() && k.name.eq_ignore_ascii_case(&def.name));
+        if !moved {
+            columns.push(to_column(def, "string")?);
+        }
+    }
+    let mut keys = Vec::new();
+    for key in &t.partition_keys {
+        let listed = t
+            .columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(&key.name));
+        match (&key.data_type, listed) {
+            (None, Some(def)) => keys.push(to_column(def, "string")?),
+            (None, None) => keys.push(to_column(key, "string")?),
+            (Some(_), Some(_)) => {
+                return Err(EngineError::InvalidParameter(format!(
+                    "column '{}' is repeated in the partitioning columns",
+                    key.name
+                )));
+            }
+            (Some(_), None) => keys.push(to_column(key, "string")?),
+        }
+    }
+    Ok((columns, keys))
+}
+
+fn check_unique(columns: &[Column], keys: &[Column]) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for c in columns.iter().chain(keys) {
+        if !seen.insert(c.name.to_lowercase()) {
+            return Err(EngineError::InvalidParameter(format!(
+                "duplicate column name '{}'",
+                c.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Reads the schema from the files under the location (DataFusion's form without columns).
+async fn infer_columns(
+    session: &Session,
+    location: &str,
+    format: &StorageFormat,
+    keys: &[Column],
+) -> Result<Vec<Column>> {
+    let state = session.ctx.state();
+    let (store_url, dir) = crate::provider::parse_location(location)?;
+    let store = state.runtime_env().object_store(&store_url)?;
+    let mut files = crate::provider::list_recursive(&store, &dir).await?;
+    files.retain(|f| f.size > 0);
+    files.truncate(INFER_FILES);
+    if files.is_empty() {
+        return Err(EngineError::InvalidParameter(format!(
+            "cannot infer the columns of '{location}': it holds no data files; declare the columns"
+        )));
+    }
+    let schema: SchemaRef = file_format(format, &state)
+        .infer_schema(&state, &store, &files)
+        .await?;
+    schema
+        .fields()
+        .iter()
+        .filter(|f| !keys.iter().any(|k| k.name.eq_ignore_ascii_case(f.name())))
+        .map(|f| {
+            Ok(Column::new(
+                f.name(),
+                &hive_types::from_arrow(f.data_type())?,
+                None,
+            )?)
+        })
+        .collect()
+}
+
+pub(super) async fn drop(session: &Session, name: &ObjectName, if_exists: bool) -> Result<Output> {
+    let (db, table) = resolve(session, name);
+    let dropped = session
+        .engine
+        .metastore()
+        .drop_table(&db, &table, if_exists)
+        .await?;
+    if let Some(table) = dropped {
+        delete_managed_data(session, &table).await?;
+    }
+    Ok(Output::command("DROP TABLE"))
+}
+
+/// A managed table's data goes with it, after the metadata commit; external data stays.
+pub(super) async fn delete_managed_data(_session: &Session, table: &Table) -> Result<()> {
+    if table.table_type != TableType::Managed || !table.location.starts_with('/') {
+        return Ok(());
+    }
+    match tokio::fs::remove_dir_all(&table.location).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(EngineError::Storage {
+            location: table.location.clone(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+pub(super) async fn comment_on(
+    session: &Session,
+    target: CommentTarget,
+    comment: Option<String>,
+) -> Result<Output> {
+    let (name, column) = match target {
+        CommentTarget::Table(name) => (name, None),
+        CommentTarget::Column { table, column } => (table, Some(column)),
+    };
+    let mut table = load_table(session, &name).await?;
+    match column {
+        None => match comment {
+            Some(c) => {
+                table.parameters.insert(stats_keys::COMMENT.into(), c);
+            }
+            None => {
+                table.parameters.remove(stats_keys::COMMENT);
+            }
+        },
+        Some(col) => {
+            let target = table
+                .columns
+                .iter_mut()
+                .chain(table.partition_keys.iter_mut())
+                .find(|c| c.name.eq_ignore_ascii_case(&col))
+                .ok_or_else(|| column_missing(&name, &col))?;
+            target.comment = comment;
+        }
+    }
+    table
+        .parameters
+        .insert(stats_keys::LAST_DDL_TIME.into(), now().to_string());
+    session.engine.metastore().alter_table(table).await?;
+    Ok(Output::command("COMMENT"))
+}
+
+fn column_missing(table: &ObjectName, column: &str) -> EngineError {
+    EngineError::DataFusion(datafusion::common::DataFusionError::SchemaError(
+        Box::new(datafusion::common::SchemaError::FieldNotFound {
+            field: Box::new(datafusion::common::Column::new(
+                Some(table.to_string()),
+                column,
+            )),
+            valid_fields: vec![],
+        }),
+        Box::new(None),
+    ))
+}

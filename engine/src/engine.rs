@@ -1,0 +1,125 @@
+//! The engine: metastore + object stores + shared DataFusion runtime.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use object_store::ObjectStore;
+use tarn_catalog::{Metastore, SqliteMetastore};
+use url::Url;
+
+use crate::error::{EngineError, Result};
+use crate::locations::AllowedRoots;
+use crate::provider::ListingCache;
+use crate::session::Session;
+
+/// Engine settings (the CLI fills them from the TOML config and environment).
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Where the metastore file lives.
+    pub data_dir: PathBuf,
+    /// Root of managed tables and of the `default` database.
+    pub warehouse_dir: PathBuf,
+    /// Extra roots (local directories or object-store URL prefixes) locations may use; the
+    /// warehouse is always allowed.
+    pub allowed_roots: Vec<String>,
+    /// How long a partition directory listing is reused (catalog changes invalidate it sooner).
+    pub listing_cache_ttl: Duration,
+    /// DataFusion's target partitions (parallelism); `None` = number of cores.
+    pub target_partitions: Option<usize>,
+}
+
+impl EngineConfig {
+    /// Defaults for a data dir: warehouse in `<data_dir>/warehouse`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        Self {
+            warehouse_dir: data_dir.join("warehouse"),
+            data_dir,
+            allowed_roots: vec![],
+            listing_cache_ttl: Duration::from_secs(30),
+            target_partitions: None,
+        }
+    }
+}
+
+pub(crate) struct EngineInner {
+    pub config: EngineConfig,
+    pub metastore: Arc<dyn Metastore>,
+    pub runtime: Arc<RuntimeEnv>,
+    pub roots: AllowedRoots,
+    pub listing: Arc<ListingCache>,
+    pub warehouse: String,
+    /// Used to run metastore calls from DataFusion's synchronous catalog methods.
+    pub handle: tokio::runtime::Handle,
+}
+
+/// A tarn engine. Cheap to clone; sessions share it.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<EngineInner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Opens the engine on its data dir, creating the metastore and warehouse on first use.
+    /// Must be called inside a tokio runtime.
+    pub fn open(config: EngineConfig) -> Result<Self> {
+        let handle = tokio::runtime::Handle::try_current()
+            .map_err(|_| EngineError::Internal("Engine::open needs a tokio runtime".into()))?;
+        std::fs::create_dir_all(&config.warehouse_dir).map_err(|e| EngineError::Storage {
+            location: config.warehouse_dir.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let mut roots = vec![config.warehouse_dir.display().to_string()];
+        roots.extend(config.allowed_roots.iter().cloned());
+        let roots = AllowedRoots::new(&roots)?;
+        let warehouse = roots.check(&config.warehouse_dir.display().to_string())?;
+        let metastore = SqliteMetastore::open(config.data_dir.join("metastore.db"), &warehouse)?;
+        let runtime = RuntimeEnvBuilder::new().build_arc()?;
+        let listing = Arc::new(ListingCache::new(config.listing_cache_ttl));
+        Ok(Self {
+            inner: Arc::new(EngineInner {
+                config,
+                metastore: Arc::new(metastore),
+                runtime,
+                roots,
+                listing,
+                warehouse,
+                handle,
+            }),
+        })
+    }
+
+    /// A new session for `user`, in the `default` database.
+    pub fn session(&self, user: &str) -> Session {
+        Session::new(self.clone(), user)
+    }
+
+    /// Makes an object store (S3, GCS, …) available for locations under `url`
+    /// (e.g. `s3://bucket`). Locations there must still lie under an allowed root.
+    pub fn register_object_store(&self, url: &Url, store: Arc<dyn ObjectStore>) {
+        self.inner.runtime.register_object_store(url, store);
+    }
+
+    pub fn metastore(&self) -> &Arc<dyn Metastore> {
+        &self.inner.metastore
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// The allowed roots, resolved.
+    pub fn allowed_roots(&self) -> Vec<String> {
+        self.inner.roots.describe()
+    }
+}

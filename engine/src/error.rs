@@ -1,0 +1,352 @@
+//! The engine's error type and its one classification into a protocol-neutral [`ErrorKind`].
+//!
+//! Front ends map kinds to their protocol (SQLSTATE, gRPC code) in one file each; nothing else
+//! inspects error text. Our own errors travel through DataFusion as `DataFusionError::External`
+//! and are recovered here by downcasting, never by parsing messages.
+
+use datafusion::arrow::error::ArrowError;
+use datafusion::common::{DataFusionError, SchemaError};
+use datafusion::sql::sqlparser::parser::ParserError;
+use tarn_catalog::CatalogError;
+use tarn_sql::SqlError;
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// Protocol-neutral error classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    Syntax,
+    UndefinedTable,
+    UndefinedSchema,
+    UndefinedDatabase,
+    UndefinedColumn,
+    AmbiguousColumn,
+    UndefinedFunction,
+    DatatypeMismatch,
+    /// Other planning errors (semantic, not syntax).
+    InvalidStatement,
+    DuplicateObject,
+    DuplicateSchema,
+    DependentObjects,
+    FeatureNotSupported,
+    InvalidParameter,
+    DataException,
+    InvalidTextRepresentation,
+    DivisionByZero,
+    NumericOverflow,
+    SerializationFailure,
+    Canceled,
+    Timeout,
+    ResourcesExhausted,
+    PermissionDenied,
+    StorageIo,
+    CatalogUnavailable,
+    DataCorrupted,
+    MissingFile,
+    Internal,
+}
+
+impl ErrorKind {
+    /// A short, stable name (shown by the CLI).
+    pub fn name(self) -> &'static str {
+        use ErrorKind::*;
+        match self {
+            Syntax => "syntax error",
+            UndefinedTable => "undefined table",
+            UndefinedSchema => "undefined database",
+            UndefinedDatabase => "undefined catalog",
+            UndefinedColumn => "undefined column",
+            AmbiguousColumn => "ambiguous column",
+            UndefinedFunction => "undefined function",
+            DatatypeMismatch => "datatype mismatch",
+            InvalidStatement => "invalid statement",
+            DuplicateObject => "duplicate object",
+            DuplicateSchema => "duplicate database",
+            DependentObjects => "dependent objects exist",
+            FeatureNotSupported => "feature not supported",
+            InvalidParameter => "invalid parameter",
+            DataException => "data exception",
+            InvalidTextRepresentation => "invalid text representation",
+            DivisionByZero => "division by zero",
+            NumericOverflow => "numeric value out of range",
+            SerializationFailure => "serialization failure",
+            Canceled => "query canceled",
+            Timeout => "statement timeout",
+            ResourcesExhausted => "resources exhausted",
+            PermissionDenied => "permission denied",
+            StorageIo => "storage I/O error",
+            CatalogUnavailable => "catalog unavailable",
+            DataCorrupted => "data corrupted",
+            MissingFile => "missing data file",
+            Internal => "internal error",
+        }
+    }
+
+    /// A hint for people reading the error in a terminal.
+    pub fn hint(self) -> Option<&'static str> {
+        use ErrorKind::*;
+        match self {
+            UndefinedTable => Some("SHOW TABLES lists the tables of the current database"),
+            UndefinedSchema => Some("SHOW DATABASES lists the databases"),
+            UndefinedColumn => Some("DESCRIBE <table> lists its columns"),
+            PermissionDenied => {
+                Some("locations must lie under an allowed root (config key allowed_roots)")
+            }
+            DataCorrupted | MissingFile => {
+                Some("the named file is not readable as the table's format; remove or replace it")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Errors of the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Sql(#[from] SqlError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("not supported: {0}")]
+    NotSupported(String),
+    #[error("cannot read {path}: {message}")]
+    CorruptFile { path: String, message: String },
+    #[error("storage error at {location}: {message}")]
+    Storage { location: String, message: String },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl EngineError {
+    /// Classifies this error once.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            EngineError::Sql(e) => sql_kind(e),
+            EngineError::Catalog(e) => catalog_kind(e),
+            EngineError::DataFusion(e) => datafusion_kind(e),
+            EngineError::PermissionDenied(_) => ErrorKind::PermissionDenied,
+            EngineError::InvalidParameter(_) => ErrorKind::InvalidParameter,
+            EngineError::NotSupported(_) => ErrorKind::FeatureNotSupported,
+            EngineError::CorruptFile { .. } => ErrorKind::DataCorrupted,
+            EngineError::Storage { .. } => ErrorKind::StorageIo,
+            EngineError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// 1-based character position in the statement for syntax errors, when known.
+    pub fn position(&self) -> Option<(u64, u64)> {
+        match self {
+            EngineError::Sql(SqlError::Syntax { line, column, .. }) => Some((*line, *column)),
+            EngineError::DataFusion(e) => match e.find_root() {
+                DataFusionError::SQL(p, _) => parser_position(&p.to_string()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The message without DataFusion's wrapping noise ("External error: ", contexts).
+    pub fn message(&self) -> String {
+        match self {
+            EngineError::DataFusion(e) => match own_error(e) {
+                Some(inner) => inner.to_string(),
+                None => datafusion_message(e),
+            },
+            other => other.to_string(),
+        }
+    }
+
+    /// Wraps this error for transport through DataFusion (recovered by [`EngineError::kind`]).
+    pub fn into_datafusion(self) -> DataFusionError {
+        match self {
+            EngineError::DataFusion(e) => e,
+            other => DataFusionError::External(Box::new(other)),
+        }
+    }
+}
+
+/// Our own error carried inside a DataFusion error, if any.
+fn own_error(e: &DataFusionError) -> Option<&(dyn std::error::Error + 'static)> {
+    match e.find_root() {
+        DataFusionError::External(inner) => {
+            let inner: &(dyn std::error::Error + 'static) = inner.as_ref();
+            if inner.is::<EngineError>() || inner.is::<CatalogError>() {
+                Some(inner)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The innermost DataFusion message (the cause, not the optimizer rule that met it), without
+/// the prefixes that nesting repeats ("Parquet error: Parquet error: …").
+fn datafusion_message(e: &DataFusionError) -> String {
+    let root = e.find_root();
+    let mut text = match root {
+        DataFusionError::SQL(p, _) => p.to_string(),
+        other => other.message().into_owned(),
+    };
+    for prefix in ["Parquet error: ", "Arrow error: ", "External error: "] {
+        let doubled = format!("{prefix}{prefix}");
+        while text.contains(&doubled) {
+            text = text.replace(&doubled, prefix);
+        }
+    }
+    text
+}
+
+/// sqlparser reports positions only in its message: "… at Line: 2, Column: 5".
+fn parser_position(message: &str) -> Option<(u64, u64)> {
+    let rest = &message[message.rfind("Line: ")? + "Line: ".len()..];
+    let (line, rest) = rest.split_once(", Column: ")?;
+    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((line.trim().parse().ok()?, column.parse().ok()?))
+}
+
+fn sql_kind(e: &SqlError) -> ErrorKind {
+    match e {
+        SqlError::Syntax { .. } => ErrorKind::Syntax,
+        SqlError::NotSupported(_) => ErrorKind::FeatureNotSupported,
+    }
+}
+
+fn catalog_kind(e: &CatalogError) -> ErrorKind {
+    use CatalogError::*;
+    match e {
+        DatabaseNotFound(_) => ErrorKind::UndefinedSchema,
+        DatabaseExists(_) => ErrorKind::DuplicateSchema,
+        DatabaseNotEmpty(_) => ErrorKind::DependentObjects,
+        TableNotFound { .. } => ErrorKind::UndefinedTable,
+        TableExists { .. } | PartitionExists { .. } => ErrorKind::DuplicateObject,
+        PartitionNotFound { .. } => ErrorKind::InvalidParameter,
+        InvalidType { .. } => ErrorKind::DatatypeMismatch,
+        InvalidArgument(_) => ErrorKind::InvalidParameter,
+        DropDefaultDatabase => ErrorKind::InvalidStatement,
+        Storage(_) | Io { .. } | TaskFailed(_) => ErrorKind::CatalogUnavailable,
+        Corrupt(_) => ErrorKind::Internal,
+    }
+}
+
+fn datafusion_kind(e: &DataFusionError) -> ErrorKind {
+    use DataFusionError as D;
+    match e {
+        D::ArrowError(a, _) => arrow_kind(a),
+        D::ParquetError(_) => ErrorKind::DataCorrupted,
+        D::ObjectStore(os) => match os.as_ref() {
+            object_store::Error::NotFound { .. } => ErrorKind::MissingFile,
+            _ => ErrorKind::StorageIo,
+        },
+        D::IoError(_) => ErrorKind::StorageIo,
+        D::SQL(p, _) => match p.as_ref() {
+            ParserError::TokenizerError(_) | ParserError::ParserError(_) => ErrorKind::Syntax,
+            ParserError::RecursionLimitExceeded => ErrorKind::ResourcesExhausted,
+        },
+        D::NotImplemented(_) | D::Substrait(_) => ErrorKind::FeatureNotSupported,
+        D::Ffi(_) => ErrorKind::Internal,
+        D::Internal(_) | D::ExecutionJoin(_) => ErrorKind::Internal,
+        D::Plan(msg) => plan_kind(msg),
+        D::Configuration(_) => ErrorKind::InvalidParameter,
+        D::SchemaError(s, _) => match s.as_ref() {
+            SchemaError::FieldNotFound { .. } => ErrorKind::UndefinedColumn,
+            SchemaError::AmbiguousReference { .. } => ErrorKind::AmbiguousColumn,
+            SchemaError::DuplicateQualifiedField { .. }
+            | SchemaError::DuplicateUnqualifiedField { .. } => ErrorKind::DuplicateObject,
+        },
+        D::Execution(msg) => execution_kind(msg),
+        D::ResourcesExhausted(_) => ErrorKind::ResourcesExhausted,
+        D::External(inner) => external_kind(inner.as_ref()),
+        D::Context(_, inner) | D::Diagnostic(_, inner) => datafusion_kind(inner),
+        D::Shared(inner) => datafusion_kind(inner),
+        D::Collection(all) => all
+            .first()
+            .map(datafusion_kind)
+            .unwrap_or(ErrorKind::Internal),
+    }
+}
+
+fn external_kind(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> ErrorKind {
+    if let Some(e) = inner.downcast_ref::<EngineError>() {
+        e.kind()
+    } else if let Some(e) = inner.downcast_ref::<CatalogError>() {
+        catalog_kind(e)
+    } else if let Some(e) = inner.downcast_ref::<DataFusionError>() {
+        datafusion_kind(e)
+    } else if let Some(e) = inner.downcast_ref::<ArrowError>() {
+        arrow_kind(e)
+    } else if inner.downcast_ref::<std::io::Error>().is_some() {
+        ErrorKind::StorageIo
+    } else {
+        ErrorKind::Internal
+    }
+}
+
+fn arrow_kind(e: &ArrowError) -> ErrorKind {
+    use ArrowError as A;
+    match e {
+        A::DivideByZero => ErrorKind::DivisionByZero,
+        A::ArithmeticOverflow(_) | A::DictionaryKeyOverflowError | A::OffsetOverflowError(_) => {
+            ErrorKind::NumericOverflow
+        }
+        A::RunEndIndexOverflowError => ErrorKind::NumericOverflow,
+        A::CastError(_) | A::ParseError(_) => ErrorKind::InvalidTextRepresentation,
+        A::CsvError(_)
+        | A::JsonError(_)
+        | A::AvroError(_)
+        | A::ParquetError(_)
+        | A::IpcError(_) => ErrorKind::DataCorrupted,
+        A::IoError(_, _) => ErrorKind::StorageIo,
+        A::MemoryError(_) => ErrorKind::ResourcesExhausted,
+        A::NotYetImplemented(_) => ErrorKind::FeatureNotSupported,
+        A::SchemaError(_) | A::InvalidArgumentError(_) | A::ComputeError(_) => {
+            ErrorKind::DataException
+        }
+        A::ExternalError(inner) => external_kind(inner.as_ref()),
+        A::CDataInterface(_) => ErrorKind::Internal,
+    }
+}
+
+/// DataFusion reports most planning failures as `Plan(String)`; these prefixes are its stable
+/// wording for the cases clients need to tell apart.
+fn plan_kind(msg: &str) -> ErrorKind {
+    let lower = msg.to_ascii_lowercase();
+    if lower.starts_with("table '") && lower.contains("not found") {
+        ErrorKind::UndefinedTable
+    } else if lower.contains("invalid function") || lower.contains("no function matches") {
+        ErrorKind::UndefinedFunction
+    } else if lower.contains("cannot infer common")
+        || lower.contains("cannot be cast")
+        || lower.contains("does not support") && lower.contains("type")
+    {
+        ErrorKind::DatatypeMismatch
+    } else {
+        ErrorKind::InvalidStatement
+    }
+}
+
+fn execution_kind(msg: &str) -> ErrorKind {
+    let lower = msg.to_ascii_lowercase();
+    if lower.contains("divide by zero") || lower.contains("division by zero") {
+        ErrorKind::DivisionByZero
+    } else if lower.contains("overflow") {
+        ErrorKind::NumericOverflow
+    } else {
+        ErrorKind::DataException
+    }
+}
+
+impl From<datafusion::arrow::error::ArrowError> for EngineError {
+    fn from(e: ArrowError) -> Self {
+        EngineError::DataFusion(DataFusionError::ArrowError(Box::new(e), None))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,22 @@
+//! tarn-engine: the one seam every front end uses.
+//!
+//! An [`Engine`] owns the metastore, the object stores and the shared DataFusion runtime; a
+//! [`Session`] (one per client connection or embedding handle) parses SQL with tarn-sql, runs
+//! catalog statements against the metastore and plans everything else with DataFusion over
+//! [`provider::HiveTable`]s resolved from the metastore. Results are [`Output`]s: record-batch
+//! streams or command completions, never collected vectors.
+
+mod ddl;
+mod engine;
+mod error;
+pub mod locations;
+mod output;
+pub mod provider;
+mod session;
+
+pub use engine::{Engine, EngineConfig};
+pub use error::{EngineError, ErrorKind, Result};
+pub use output::{Output, Progress, ProgressFn};
+pub use session::Session;
+pub use tarn_catalog as catalog;
+pub use tarn_sql as sql;

@@ -1,0 +1,15 @@
+//! DataFusion's view of the metastore: a catalog list whose schemas are tarn databases and whose
+//! tables are [`HiveTable`]s, resolved from the metastore once per query before planning.
+
+mod catalog;
+mod format;
+mod listing;
+mod pruning;
+mod table;
+
+pub use catalog::{CATALOG_NAME, TarnCatalogList};
+pub(crate) use format::{file_format, parse_location};
+pub use listing::ListingCache;
+pub(crate) use listing::{list_recursive, list_subdirs};
+pub use pruning::{evaluate_partitions, to_partition_filter};
+pub use table::HiveTable;

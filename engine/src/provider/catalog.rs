@@ -1,0 +1,183 @@
+//! Catalog and schema providers backed by the metastore.
+//!
+//! DataFusion resolves every table a statement references through the async
+//! [`SchemaProvider::table`] before planning, so each query reads its tables' definitions from
+//! the metastore exactly once. The few synchronous methods (`schema_names`, `table_names`,
+//! `table_exist`) bridge to the async metastore on the engine's runtime.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::catalog::{CatalogProvider, CatalogProviderList, SchemaProvider, TableProvider};
+use datafusion::common::DataFusionError;
+use tarn_catalog::CatalogError;
+
+use super::HiveTable;
+use crate::engine::EngineInner;
+use crate::error::EngineError;
+
+/// The DataFusion catalog name under which tarn's databases appear.
+pub const CATALOG_NAME: &str = "tarn";
+
+/// The catalog list: exactly one catalog, [`CATALOG_NAME`].
+#[derive(Clone)]
+pub struct TarnCatalogList {
+    catalog: Arc<TarnCatalog>,
+}
+
+impl std::fmt::Debug for TarnCatalogList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TarnCatalogList")
+    }
+}
+
+impl TarnCatalogList {
+    pub(crate) fn new(engine: Arc<EngineInner>) -> Self {
+        Self {
+            catalog: Arc::new(TarnCatalog { engine }),
+        }
+    }
+}
+
+impl CatalogProviderList for TarnCatalogList {
+    fn register_catalog(
+        &self,
+        _name: String,
+        _catalog: Arc<dyn CatalogProvider>,
+    ) -> Option<Arc<dyn CatalogProvider>> {
+        None
+    }
+
+    fn catalog_names(&self) -> Vec<String> {
+        vec![CATALOG_NAME.to_string()]
+    }
+
+    fn catalog(&self, name: &str) -> Option<Arc<dyn CatalogProvider>> {
+        (name == CATALOG_NAME).then(|| self.catalog.clone() as Arc<dyn CatalogProvider>)
+    }
+}
+
+struct TarnCatalog {
+    engine: Arc<EngineInner>,
+}
+
+impl std::fmt::Debug for TarnCatalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TarnCatalog")
+    }
+}
+
+/// Runs a metastore future from a synchronous DataFusion callback.
+fn block_on<T>(engine: &EngineInner, fut: impl Future<Output = T>) -> T {
+    let _guard = engine.handle.enter();
+    futures::executor::block_on(fut)
+}
+
+impl CatalogProvider for TarnCatalog {
+    fn schema_names(&self) -> Vec<String> {
+        match block_on(&self.engine, self.engine.metastore.list_databases(None)) {
+            Ok(dbs) => dbs.into_iter().map(|d| d.name).collect(),
+            Err(e) => {
+                tracing::warn!("listing databases failed: {e}");
+                vec![]
+            }
+        }
+    }
+
+    /// Every name yields a provider; a missing database is reported when a table is looked up,
+    /// with the precise "database does not exist" error rather than a generic planning error.
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        Some(Arc::new(HiveSchema {
+            engine: self.engine.clone(),
+            database: name.to_lowercase(),
+        }))
+    }
+
+    fn register_schema(
+        &self,
+        name: &str,
+        _schema: Arc<dyn SchemaProvider>,
+    ) -> datafusion::common::Result<Option<Arc<dyn SchemaProvider>>> {
+        Err(not_here(&format!(
+            "CREATE SCHEMA {name} through DataFusion"
+        )))
+    }
+}
+
+fn not_here(what: &str) -> DataFusionError {
+    EngineError::NotSupported(format!(
+        "{what}: tables live in the metastore (use Hive DDL)"
+    ))
+    .into_datafusion()
+}
+
+/// One tarn database seen as a DataFusion schema.
+struct HiveSchema {
+    engine: Arc<EngineInner>,
+    database: String,
+}
+
+impl std::fmt::Debug for HiveSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HiveSchema({})", self.database)
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for HiveSchema {
+    fn table_names(&self) -> Vec<String> {
+        let tables = block_on(
+            &self.engine,
+            self.engine.metastore.list_tables(&self.database, None),
+        );
+        tables
+            .map(|ts| ts.into_iter().map(|t| t.name).collect())
+            .unwrap_or_default()
+    }
+
+    async fn table(
+        &self,
+        name: &str,
+    ) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
+        let metastore = &self.engine.metastore;
+        let table = match metastore.get_table(&self.database, name).await {
+            Ok(t) => t,
+            Err(e @ CatalogError::DatabaseNotFound(_)) => {
+                return Err(EngineError::from(e).into_datafusion());
+            }
+            Err(e) => return Err(EngineError::from(e).into_datafusion()),
+        };
+        let Some(table) = table else { return Ok(None) };
+        let provider = HiveTable::try_new(table, metastore.clone(), self.engine.listing.clone())
+            .map_err(EngineError::into_datafusion)?;
+        Ok(Some(Arc::new(provider)))
+    }
+
+    fn register_table(
+        &self,
+        name: String,
+        _table: Arc<dyn TableProvider>,
+    ) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
+        Err(not_here(&format!(
+            "CREATE TABLE/VIEW {name} (managed tables and views arrive with the writes work)"
+        )))
+    }
+
+    fn deregister_table(
+        &self,
+        name: &str,
+    ) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
+        Err(not_here(&format!("DROP {name} through DataFusion")))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        matches!(
+            block_on(
+                &self.engine,
+                self.engine.metastore.get_table(&self.database, name)
+            ),
+            Ok(Some(_))
+        )
+    }
+}

@@ -1,0 +1,250 @@
+//! [`HiveTable`]: a DataFusion table over a catalogued (optionally partitioned) Hive table.
+//!
+//! The catalog decides which files a query reads: partition filters are answered by the
+//! metastore's index, and only the surviving partitions' directories are listed. The scan is a
+//! plain DataFusion file scan, so Parquet predicate pushdown, page index and statistics pruning
+//! all apply.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{FieldRef, SchemaRef};
+use datafusion::catalog::Session;
+use datafusion::catalog::TableProvider;
+use datafusion::common::{DataFusionError, ScalarValue, project_schema};
+use datafusion::datasource::TableType;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::listing::helpers::expr_applicable_for_cols;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::table_schema::TableSchema;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::empty::EmptyExec;
+use futures::{StreamExt, TryStreamExt};
+use object_store::ObjectMeta;
+use tarn_catalog::{Metastore, Table};
+
+use super::format::{file_format, parse_location};
+use super::listing::ListingCache;
+use super::pruning::{PartitionKey, evaluate_partitions, to_partition_filter};
+use crate::error::{EngineError, Result};
+
+/// How many partition directories are listed concurrently.
+const LIST_CONCURRENCY: usize = 32;
+
+/// A catalogued table as DataFusion sees it.
+pub struct HiveTable {
+    table: Table,
+    schema: SchemaRef,
+    file_schema: SchemaRef,
+    partition_fields: Vec<FieldRef>,
+    keys: Vec<PartitionKey>,
+    metastore: Arc<dyn Metastore>,
+    listing: Arc<ListingCache>,
+}
+
+impl std::fmt::Debug for HiveTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HiveTable({})", self.table.qualified_name())
+    }
+}
+
+impl HiveTable {
+    pub fn try_new(
+        table: Table,
+        metastore: Arc<dyn Metastore>,
+        listing: Arc<ListingCache>,
+    ) -> Result<Self> {
+        let schema = table.arrow_schema()?;
+        let file_schema = table.file_schema()?;
+        let n_data = table.columns.len();
+        let partition_fields: Vec<FieldRef> = schema.fields()[n_data..].to_vec();
+        let keys = table
+            .partition_keys
+            .iter()
+            .zip(&partition_fields)
+            .map(|(col, field)| {
+                PartitionKey::new(&col.name, field.data_type().clone(), &col.hive_type)
+            })
+            .collect();
+        Ok(Self {
+            table,
+            schema,
+            file_schema,
+            partition_fields,
+            keys,
+            metastore,
+            listing,
+        })
+    }
+
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    fn partition_names(&self) -> Vec<&str> {
+        self.keys.iter().map(|k| k.name.as_str()).collect()
+    }
+
+    /// The directories to read, each with its typed partition values.
+    async fn directories(
+        &self,
+        state: &dyn Session,
+        partition_filters: &[Expr],
+    ) -> Result<Vec<(String, Vec<ScalarValue>)>> {
+        if self.keys.is_empty() {
+            return Ok(vec![(self.table.location.clone(), vec![])]);
+        }
+        let index_filter = to_partition_filter(partition_filters, &self.keys);
+        let candidates = self
+            .metastore
+            .list_partitions(&self.table.database, &self.table.name, &index_filter)
+            .await?;
+        let survivors = evaluate_partitions(state, candidates, &self.keys, partition_filters)?;
+        Ok(survivors
+            .into_iter()
+            .map(|(p, values)| (p.location, values))
+            .collect())
+    }
+
+    async fn files(
+        &self,
+        state: &dyn Session,
+        directories: Vec<(String, Vec<ScalarValue>)>,
+    ) -> Result<Option<(ObjectStoreUrl, Vec<PartitionedFile>)>> {
+        let Some((first, _)) = directories.first() else {
+            return Ok(None);
+        };
+        let (store_url, _) = parse_location(first)?;
+        let store = state.runtime_env().object_store(&store_url)?;
+        let version = self.table.version;
+        let listing = &self.listing;
+        let store_key = store_url.as_str().to_string();
+        let per_dir = futures::stream::iter(directories)
+            .map(|(location, values)| {
+                let store = store.clone();
+                let store_key = store_key.clone();
+                let expected = store_url.clone();
+                async move {
+                    let (url, dir) = parse_location(&location)?;
+                    if url != expected {
+                        return Err(EngineError::NotSupported(format!(
+                            "partitions of one table on different object stores ({location})"
+                        )));
+                    }
+                    let files = listing.list(&store, &store_key, &dir, version).await?;
+                    Ok::<_, EngineError>(to_partitioned_files(&files, &values))
+                }
+            })
+            .buffered(LIST_CONCURRENCY)
+            .try_collect::<Vec<_>>()
+            .await?;
+        Ok(Some((store_url, per_dir.into_iter().flatten().collect())))
+    }
+}
+
+fn to_partitioned_files(files: &[ObjectMeta], values: &[ScalarValue]) -> Vec<PartitionedFile> {
+    files
+        .iter()
+        .map(|meta| {
+            let mut file = PartitionedFile::from(meta.clone());
+            file.partition_values = values.to_vec();
+            file
+        })
+        .collect()
+}
+
+/// Spreads files over `n` groups, largest first onto the lightest group.
+fn group_files(mut files: Vec<PartitionedFile>, n: usize) -> Vec<FileGroup> {
+    let n = n.max(1).min(files.len().max(1));
+    files.sort_by(|a, b| b.object_meta.size.cmp(&a.object_meta.size));
+    let mut groups: Vec<(u64, Vec<PartitionedFile>)> = (0..n).map(|_| (0, vec![])).collect();
+    for file in files {
+        let lightest = groups.iter_mut().min_by_key(|(size, _)| *size).map(|g| {
+            g.0 += file.object_meta.size;
+            &mut g.1
+        });
+        if let Some(group) = lightest {
+            group.push(file);
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|(_, g)| !g.is_empty())
+        .map(|(_, g)| FileGroup::new(g))
+        .collect()
+}
+
+#[async_trait]
+impl TableProvider for HiveTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+        let names = self.partition_names();
+        let partition_filters: Vec<Expr> = filters
+            .iter()
+            .filter(|f| !names.is_empty() && expr_applicable_for_cols(&names, f))
+            .cloned()
+            .collect();
+        let directories = self
+            .directories(state, &partition_filters)
+            .await
+            .map_err(EngineError::into_datafusion)?;
+        let found = self
+            .files(state, directories)
+            .await
+            .map_err(EngineError::into_datafusion)?;
+        let Some((store_url, files)) = found.filter(|(_, files)| !files.is_empty()) else {
+            let projected = project_schema(&self.schema, projection)?;
+            return Ok(Arc::new(EmptyExec::new(projected)));
+        };
+        let format = file_format(&self.table.format, state);
+        let table_schema = TableSchema::builder(self.file_schema.clone())
+            .with_table_partition_cols(self.partition_fields.clone())
+            .build();
+        let source = format.file_source(table_schema);
+        let groups = group_files(files, state.config().target_partitions());
+        let config = FileScanConfigBuilder::new(store_url, source)
+            .with_file_groups(groups)
+            .with_projection_indices(projection.cloned())?
+            .with_limit(limit)
+            .build();
+        format.create_physical_plan(state, config).await
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> datafusion::common::Result<Vec<TableProviderFilterPushDown>> {
+        let names = self.partition_names();
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if !names.is_empty() && expr_applicable_for_cols(&names, f) {
+                    TableProviderFilterPushDown::Exact
+                } else {
+                    TableProviderFilterPushDown::Inexact
+                }
+            })
+            .collect())
+    }
+}
+
+impl From<EngineError> for DataFusionError {
+    fn from(e: EngineError) -> Self {
+        e.into_datafusion()
+    }
+}

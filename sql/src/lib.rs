@@ -1,0 +1,18 @@
+//! tarn-sql: splits SQL text into statements and classifies each one.
+//!
+//! Statements about the catalog (Hive DDL, SHOW, DESCRIBE, MSCK, ...) are parsed into [`Statement`]
+//! variants that the engine runs against the metastore. Everything else is passed through, as
+//! text, to DataFusion's own parser. No I/O happens here.
+
+mod ast;
+mod cursor;
+mod ddl;
+mod error;
+mod parse;
+
+pub use ast::{
+    AlterTableAction, ColumnDef, CommentTarget, CreateDatabase, CreateExternalTable, ObjectName,
+    PartitionSpecPairs, RepairMode, Statement,
+};
+pub use error::{Result, SqlError};
+pub use parse::parse_statements;

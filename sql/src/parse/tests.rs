@@ -1,0 +1,264 @@
+use super::parse_statements;
+use crate::ast::*;
+use crate::error::SqlError;
+
+fn one(sql: &str) -> Statement {
+    let mut stmts = parse_statements(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    assert_eq!(stmts.len(), 1, "{sql}");
+    stmts.remove(0)
+}
+
+fn name(db: Option<&str>, n: &str) -> ObjectName {
+    ObjectName {
+        database: db.map(String::from),
+        name: n.into(),
+    }
+}
+
+#[test]
+fn splits_statements_and_passes_queries_through() {
+    let stmts = parse_statements("select 1; ; SELECT 'a;b' ;\n-- trailing\n").unwrap();
+    assert_eq!(
+        stmts,
+        vec![
+            Statement::DataFusion {
+                sql: "select 1".into(),
+                line: 1,
+                column: 1
+            },
+            Statement::DataFusion {
+                sql: "SELECT 'a;b'".into(),
+                line: 1,
+                column: 13
+            },
+        ]
+    );
+}
+
+#[test]
+fn hive_create_external_table() {
+    let sql = "CREATE EXTERNAL TABLE IF NOT EXISTS Web.Events (
+        id BIGINT COMMENT 'event id', tags array<string>, attrs map<string,struct<a:int,b:array<int>>>,
+        amount decimal(10, 2))
+      COMMENT 'raw events'
+      PARTITIONED BY (dt date, `Hour` int COMMENT 'h')
+      ROW FORMAT DELIMITED FIELDS TERMINATED BY '|'
+      STORED AS csv
+      LOCATION '/data/events'
+      TBLPROPERTIES ('skip.header.line.count'='1', 'owner'='x')";
+    let Statement::CreateExternalTable(t) = one(sql) else {
+        panic!()
+    };
+    assert!(t.if_not_exists);
+    assert_eq!(t.name, Some(name(Some("web"), "events")));
+    let types: Vec<_> = t
+        .columns
+        .iter()
+        .map(|c| c.data_type.clone().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        vec![
+            "BIGINT",
+            "array<string>",
+            "map<string,struct<a:int,b:array<int>>>",
+            "decimal(10,2)"
+        ]
+    );
+    assert_eq!(t.columns[0].comment.as_deref(), Some("event id"));
+    assert_eq!(t.partition_keys[1].name, "Hour");
+    assert_eq!(t.partition_keys[1].comment.as_deref(), Some("h"));
+    assert_eq!(t.stored_as.as_deref(), Some("CSV"));
+    assert_eq!(t.field_delimiter.as_deref(), Some("|"));
+    assert_eq!(t.location.as_deref(), Some("/data/events"));
+    assert_eq!(t.properties.len(), 2);
+}
+
+#[test]
+fn datafusion_create_external_table() {
+    let sql = "CREATE EXTERNAL TABLE t (a INT NOT NULL, b VARCHAR) STORED AS CSV
+               PARTITIONED BY (b) WITH HEADER ROW DELIMITER ';' LOCATION 'x/'
+               OPTIONS ('format.has_header' 'true')";
+    let Statement::CreateExternalTable(t) = one(sql) else {
+        panic!()
+    };
+    assert_eq!(t.columns[0].data_type.as_deref(), Some("INT"));
+    assert_eq!(t.partition_keys[0].data_type, None);
+    assert_eq!(t.header, Some(true));
+    assert_eq!(t.field_delimiter.as_deref(), Some(";"));
+    assert_eq!(
+        t.properties,
+        vec![("format.has_header".into(), "true".into())]
+    );
+    let inferred = one("create external table t stored as parquet location 'p'");
+    assert!(matches!(inferred, Statement::CreateExternalTable(t) if t.columns.is_empty()));
+}
+
+#[test]
+fn database_statements() {
+    let Statement::CreateDatabase(d) = one(
+        "CREATE SCHEMA IF NOT EXISTS sales COMMENT 'c' LOCATION '/w/s' WITH DBPROPERTIES ('a'='b')",
+    ) else {
+        panic!()
+    };
+    assert_eq!((d.name.as_str(), d.if_not_exists), ("sales", true));
+    assert_eq!(d.location.as_deref(), Some("/w/s"));
+    assert_eq!(
+        one("drop database if exists sales cascade"),
+        Statement::DropDatabase {
+            name: "sales".into(),
+            if_exists: true,
+            cascade: true
+        }
+    );
+    assert_eq!(
+        one("USE Sales"),
+        Statement::Use {
+            database: "sales".into()
+        }
+    );
+    assert_eq!(
+        one("show schemas like 'sa%'"),
+        Statement::ShowDatabases {
+            pattern: Some("sa%".into())
+        }
+    );
+}
+
+#[test]
+fn alter_table_partitions() {
+    let s = one(
+        "ALTER TABLE t ADD IF NOT EXISTS PARTITION (dt='2024-01-01', h=3) LOCATION '/x' PARTITION (dt='2024-01-02', h=NULL)",
+    );
+    let Statement::AlterTable {
+        action:
+            AlterTableAction::AddPartitions {
+                if_not_exists,
+                partitions,
+            },
+        ..
+    } = s
+    else {
+        panic!("{s:?}")
+    };
+    assert!(if_not_exists);
+    assert_eq!(
+        partitions[0].0,
+        vec![
+            ("dt".into(), Some("2024-01-01".into())),
+            ("h".into(), Some("3".into()))
+        ]
+    );
+    assert_eq!(partitions[0].1.as_deref(), Some("/x"));
+    assert_eq!(partitions[1].0[1], ("h".into(), None));
+    let s = one("alter table db.t drop if exists partition (dt='a'), partition (dt='b')");
+    assert!(
+        matches!(s, Statement::AlterTable { action: AlterTableAction::DropPartitions { ref partitions, .. }, .. } if partitions.len() == 2)
+    );
+    let s = one("alter table t set tblproperties ('a'='1')");
+    assert_eq!(
+        s,
+        Statement::AlterTable {
+            name: name(None, "t"),
+            action: AlterTableAction::SetProperties(vec![("a".into(), "1".into())])
+        }
+    );
+    let s = one("alter table t unset tblproperties if exists ('a', 'b')");
+    assert!(matches!(
+        s,
+        Statement::AlterTable {
+            action: AlterTableAction::UnsetProperties { .. },
+            ..
+        }
+    ));
+    let s = one("alter table t partition (dt='a') set location '/y'");
+    assert!(matches!(
+        s,
+        Statement::AlterTable {
+            action: AlterTableAction::SetLocation {
+                partition: Some(_),
+                ..
+            },
+            ..
+        }
+    ));
+}
+
+#[test]
+fn show_describe_msck_comment() {
+    assert_eq!(
+        one("SHOW TABLES IN web LIKE 'ev*'"),
+        Statement::ShowTables {
+            database: Some("web".into()),
+            pattern: Some("ev*".into())
+        }
+    );
+    assert_eq!(
+        one("show partitions t partition (dt='2024-01-01')"),
+        Statement::ShowPartitions {
+            name: name(None, "t"),
+            partial: vec![("dt".into(), Some("2024-01-01".into()))]
+        }
+    );
+    assert_eq!(
+        one("show create table a.b"),
+        Statement::ShowCreateTable {
+            name: name(Some("a"), "b")
+        }
+    );
+    assert_eq!(
+        one("DESCRIBE FORMATTED t"),
+        Statement::Describe {
+            name: name(None, "t"),
+            extended: true
+        }
+    );
+    assert_eq!(
+        one("desc t"),
+        Statement::Describe {
+            name: name(None, "t"),
+            extended: false
+        }
+    );
+    assert_eq!(
+        one("show columns in t from db"),
+        Statement::ShowColumns {
+            name: name(Some("db"), "t")
+        }
+    );
+    assert_eq!(
+        one("MSCK REPAIR TABLE t SYNC PARTITIONS"),
+        Statement::MsckRepair {
+            name: name(None, "t"),
+            mode: RepairMode::Sync
+        }
+    );
+    assert_eq!(
+        one("comment on column db.t.c is 'x'"),
+        Statement::CommentOn {
+            target: CommentTarget::Column {
+                table: name(Some("db"), "t"),
+                column: "c".into()
+            },
+            comment: Some("x".into())
+        }
+    );
+    assert!(matches!(one("SHOW ALL"), Statement::DataFusion { .. }));
+    assert!(matches!(
+        one("create view v as select 1"),
+        Statement::DataFusion { .. }
+    ));
+}
+
+#[test]
+fn syntax_errors_have_positions() {
+    let err = parse_statements("select 1;\nCREATE EXTERNAL TABLE t (a int) STORED AS PARQUET")
+        .unwrap_err();
+    assert!(matches!(err, SqlError::Syntax { .. }), "{err}");
+    let err = parse_statements("ALTER TABLE t ADD PARTITION (dt=)").unwrap_err();
+    let SqlError::Syntax { line, column, .. } = err else {
+        panic!()
+    };
+    assert_eq!((line, column), (1, 33));
+    assert!(parse_statements("select 'unterminated").is_err());
+}

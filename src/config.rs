@@ -1,0 +1,129 @@
+//! tarn's configuration: a TOML file (unknown keys rejected) with environment overrides.
+//!
+//! Precedence, lowest to highest: defaults, `<data_dir>/tarn.toml` or `--config FILE`,
+//! `TARN_*` environment variables, command-line flags.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tarn_engine::{EngineConfig, EngineError, Result};
+
+/// The file format of `tarn.toml`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Root of managed tables and of the `default` database (default `<data_dir>/warehouse`).
+    pub warehouse_dir: Option<PathBuf>,
+    /// Further directories or object-store prefixes table locations may use.
+    #[serde(default)]
+    pub allowed_roots: Vec<String>,
+    /// Seconds a partition directory listing is reused (default 30).
+    pub listing_cache_ttl_secs: Option<u64>,
+    /// Query parallelism (default: number of cores).
+    pub target_partitions: Option<usize>,
+}
+
+impl FileConfig {
+    /// Reads `path`; a missing file at the default location is not an error.
+    pub fn load(path: &Path, required: bool) -> Result<Self> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(Self::default());
+            }
+            Err(e) => {
+                return Err(EngineError::InvalidParameter(format!(
+                    "cannot read config {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        Self::parse(&text).map_err(|e| {
+            EngineError::InvalidParameter(format!("invalid config {}: {e}", path.display()))
+        })
+    }
+
+    pub fn parse(text: &str) -> std::result::Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Applies `TARN_*` overrides from `env`.
+    pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<()> {
+        if let Some(v) = env("TARN_WAREHOUSE_DIR") {
+            self.warehouse_dir = Some(v.into());
+        }
+        if let Some(v) = env("TARN_ALLOWED_ROOTS") {
+            self.allowed_roots = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = env("TARN_LISTING_CACHE_TTL_SECS") {
+            self.listing_cache_ttl_secs = Some(parse_env("TARN_LISTING_CACHE_TTL_SECS", &v)?);
+        }
+        if let Some(v) = env("TARN_TARGET_PARTITIONS") {
+            self.target_partitions = Some(parse_env("TARN_TARGET_PARTITIONS", &v)?);
+        }
+        Ok(())
+    }
+
+    /// The engine settings for `data_dir`.
+    pub fn engine_config(&self, data_dir: &Path) -> EngineConfig {
+        let mut config = EngineConfig::new(data_dir);
+        if let Some(w) = &self.warehouse_dir {
+            config.warehouse_dir = w.clone();
+        }
+        config.allowed_roots = self.allowed_roots.clone();
+        if let Some(ttl) = self.listing_cache_ttl_secs {
+            config.listing_cache_ttl = Duration::from_secs(ttl);
+        }
+        config.target_partitions = self.target_partitions;
+        config
+    }
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str, value: &str) -> Result<T> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| EngineError::InvalidParameter(format!("{name}={value} is not a valid number")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_known_keys_and_rejects_unknown() {
+        let c = FileConfig::parse(
+            "allowed_roots = ['/data', 's3://lake/raw']\nlisting_cache_ttl_secs = 5",
+        )
+        .unwrap();
+        assert_eq!(c.allowed_roots.len(), 2);
+        assert_eq!(c.listing_cache_ttl_secs, Some(5));
+        let err = FileConfig::parse("allowed_root = ['/x']").unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let mut c = FileConfig::parse("allowed_roots = ['/a']").unwrap();
+        c.apply_env(|k| match k {
+            "TARN_ALLOWED_ROOTS" => Some("/b, /c".into()),
+            "TARN_TARGET_PARTITIONS" => Some("3".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.allowed_roots, vec!["/b", "/c"]);
+        assert_eq!(c.target_partitions, Some(3));
+        assert!(
+            c.apply_env(|k| (k == "TARN_TARGET_PARTITIONS").then(|| "x".into()))
+                .is_err()
+        );
+        let engine = c.engine_config(Path::new("/tmp/d"));
+        assert_eq!(engine.warehouse_dir, Path::new("/tmp/d/warehouse"));
+    }
+}

@@ -1,0 +1,111 @@
+//! The `tarn` command: `tarn sql` (REPL and scripts) and `tarn demo`.
+
+mod cli;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use cli::render::Format;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tarn",
+    version,
+    about = "An embedded SQL lakehouse: Hive metastore + DataFusion"
+)]
+struct Args {
+    /// Data directory: metastore, warehouse, history.
+    #[arg(
+        long,
+        global = true,
+        env = "TARN_DATA_DIR",
+        default_value = "./tarn-data"
+    )]
+    data_dir: PathBuf,
+    /// Config file (default: <data-dir>/tarn.toml if present).
+    #[arg(long, global = true, env = "TARN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run SQL: an interactive REPL, or statements from -e / -f.
+    Sql {
+        /// Statements to run (repeatable); exits non-zero when one fails.
+        #[arg(short = 'e', long = "execute")]
+        execute: Vec<String>,
+        /// A file of statements to run.
+        #[arg(short = 'f', long = "file")]
+        file: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Create the demo lakehouse first (once per data dir).
+        #[arg(long)]
+        demo: bool,
+        /// No row counts or timings.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Create the demo lakehouse (events, a CSV raw zone, TPC-H) in the data dir, once.
+    Demo {
+        /// TPC-H scale factor.
+        #[arg(long, default_value_t = 0.01)]
+        scale: f64,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TARN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> ExitCode {
+    let tarn = match cli::open(&args.data_dir, args.config.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            cli::print_error(&e);
+            return ExitCode::FAILURE;
+        }
+    };
+    match args.command {
+        Command::Demo { scale } => cli::demo(&tarn, &args.data_dir, scale).await,
+        Command::Sql {
+            execute,
+            file,
+            format,
+            demo,
+            quiet,
+        } => {
+            if demo && cli::demo(&tarn, &args.data_dir, 0.01).await != ExitCode::SUCCESS {
+                return ExitCode::FAILURE;
+            }
+            let options = cli::RunOptions { format, quiet };
+            if execute.is_empty() && file.is_none() {
+                return cli::repl::run(&tarn, &args.data_dir, &options).await;
+            }
+            cli::script(&tarn, &execute, file.as_deref(), &options).await
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The embedding API: open, query, stream, reopen.
+
+use tarn::datafusion::arrow::array::{AsArray, RecordBatch};
+use tarn::datafusion::arrow::datatypes::Int64Type;
+use tarn::{ErrorKind, Output};
+
+use crate::support::TestLake;
+
+fn first_i64(batches: &[RecordBatch]) -> i64 {
+    batches[0].column(0).as_primitive::<Int64Type>().value(0)
+}
+
+#[tokio::test]
+async fn query_a_partitioned_table_and_reopen() {
+    let lake = TestLake::new();
+    let session = lake.tarn.session("alice");
+    let sql = format!(
+        "CREATE EXTERNAL TABLE sales (id bigint, amount double, note string)
+         PARTITIONED BY (year int, month int) STORED AS PARQUET LOCATION '{}/sales';
+         MSCK REPAIR TABLE sales;",
+        lake.lake().display()
+    );
+    session.query(&sql).await.unwrap();
+    let rows = session.query("SELECT count(*) FROM sales").await.unwrap();
+    assert_eq!(first_i64(&rows), 20);
+
+    // The catalog survives a restart of the engine on the same data dir.
+    let data_dir = lake.data_dir();
+    let mut config = tarn::EngineConfig::new(&data_dir);
+    config.allowed_roots = vec![lake.lake().display().to_string()];
+    let reopened = tarn::Tarn::open(config).unwrap();
+    let rows = reopened
+        .session("bob")
+        .query("SELECT count(*) FROM default.sales WHERE month IS NULL")
+        .await
+        .unwrap();
+    assert_eq!(first_i64(&rows), 2);
+}
+
+#[tokio::test]
+async fn query_stream_yields_batches_lazily() {
+    let lake = TestLake::new();
+    let session = lake.tarn.session("alice");
+    let out = session
+        .query_stream("SELECT * FROM (VALUES (1), (2), (3)) AS t(x)")
+        .await
+        .unwrap();
+    let Output::Stream(stream) = out else {
+        panic!("expected rows")
+    };
+    let batches = tarn::collect(stream).await.unwrap();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 3);
+    let err = session
+        .query_stream("SELECT 1; SELECT 2")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+}
+
+#[tokio::test]
+async fn errors_are_classified() {
+    let lake = TestLake::new();
+    let session = lake.tarn.session("alice");
+    let cases = [
+        ("SELECT * FROM nope", ErrorKind::UndefinedTable),
+        ("SELECT * FROM nodb.t", ErrorKind::UndefinedSchema),
+        ("SELEC 1", ErrorKind::Syntax),
+        (
+            "SELECT nope FROM (VALUES (1)) t(x)",
+            ErrorKind::UndefinedColumn,
+        ),
+        ("SELECT 1/0", ErrorKind::DivisionByZero),
+        (
+            "CREATE EXTERNAL TABLE t (a int) STORED AS PARQUET LOCATION '/etc'",
+            ErrorKind::PermissionDenied,
+        ),
+        ("CREATE VIEW v AS SELECT 1", ErrorKind::FeatureNotSupported),
+        ("CREATE DATABASE default", ErrorKind::DuplicateSchema),
+    ];
+    for (sql, kind) in cases {
+        let err = session.query(sql).await.unwrap_err();
+        assert_eq!(err.kind(), kind, "{sql}: {err}");
+    }
+}

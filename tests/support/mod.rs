@@ -1,0 +1,41 @@
+//! Test support shared by the integration tests and the sqllogictest runner: fixture data
+//! written by the tests themselves, and a tarn opened on a scratch data dir.
+
+#![allow(dead_code)]
+
+pub mod fixtures;
+
+use std::path::{Path, PathBuf};
+
+use tarn::{EngineConfig, Tarn};
+
+/// A tarn on a fresh data dir, with `<tmp>/lake` (holding the fixtures) as an allowed root.
+pub struct TestLake {
+    pub dir: tempfile::TempDir,
+    pub tarn: Tarn,
+}
+
+impl TestLake {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lake = dir.path().join("lake");
+        fixtures::write_all(&lake).expect("fixtures");
+        let mut config = EngineConfig::new(dir.path().join("data"));
+        config.allowed_roots = vec![lake.display().to_string()];
+        config.target_partitions = Some(2);
+        let tarn = Tarn::open(config).expect("open tarn");
+        Self { dir, tarn }
+    }
+
+    pub fn lake(&self) -> PathBuf {
+        self.dir.path().join("lake")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+pub fn path_str(p: &Path) -> String {
+    p.display().to_string()
+}

@@ -4,6 +4,7 @@
 mod catalog;
 mod format;
 mod listing;
+mod named_errors;
 mod pruning;
 mod table;
 

@@ -1,6 +1,6 @@
 //! The embedding API: open, query, stream, reopen.
 
-use tarn::datafusion::arrow::array::{AsArray, RecordBatch};
+use tarn::datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use tarn::datafusion::arrow::datatypes::Int64Type;
 use tarn::{ErrorKind, Output};
 
@@ -81,4 +81,65 @@ async fn errors_are_classified() {
         let err = session.query(sql).await.unwrap_err();
         assert_eq!(err.kind(), kind, "{sql}: {err}");
     }
+}
+
+fn strings(batches: &[RecordBatch], col: usize) -> Vec<String> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let a = b.column(col).as_string::<i32>();
+            (0..b.num_rows()).map(|i| a.value(i).to_string()).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn show_create_table_round_trips() {
+    let lake = TestLake::new();
+    let session = lake.tarn.session("alice");
+    session
+        .query(&format!(
+            "CREATE EXTERNAL TABLE t (a bigint COMMENT 'it''s a', m map<string,array<int>>)
+             COMMENT 'round trip' PARTITIONED BY (dt date, k varchar(5))
+             ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\t' STORED AS CSV
+             LOCATION '{}/people' TBLPROPERTIES ('skip.header.line.count'='1', 'x'='y')",
+            lake.lake().display()
+        ))
+        .await
+        .unwrap();
+    let ddl = strings(&session.query("SHOW CREATE TABLE t").await.unwrap(), 0).remove(0);
+    session.query("DROP TABLE t").await.unwrap();
+    session.query(&ddl).await.unwrap();
+    let again = strings(&session.query("SHOW CREATE TABLE t").await.unwrap(), 0).remove(0);
+    assert_eq!(ddl, again);
+    assert!(ddl.contains("COMMENT 'it''s a'"), "{ddl}");
+}
+
+#[tokio::test]
+async fn describe_formatted_shows_hive_details() {
+    let lake = TestLake::new();
+    let session = lake.tarn.session("alice");
+    session
+        .query(&format!(
+            "CREATE EXTERNAL TABLE s (id bigint) PARTITIONED BY (year int) STORED AS PARQUET LOCATION '{}/sales'",
+            lake.lake().display()
+        ))
+        .await
+        .unwrap();
+    let rows = session.query("DESCRIBE FORMATTED s").await.unwrap();
+    let labels = strings(&rows, 0);
+    let values: Vec<String> = rows
+        .iter()
+        .flat_map(|b| {
+            let a = b.column(1).as_string::<i32>();
+            (0..b.num_rows()).map(|i| a.is_valid(i).then(|| a.value(i).to_string()).unwrap_or_default()).collect::<Vec<_>>()
+        })
+        .collect();
+    let value_of = |label: &str| values[labels.iter().position(|l| l == label).unwrap()].clone();
+    assert_eq!(value_of("Table Type:"), "EXTERNAL_TABLE");
+    assert_eq!(value_of("Owner:"), "alice");
+    assert!(value_of("Location:").ends_with("/lake/sales"));
+    assert_eq!(value_of("SerDe Library:"), "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe");
+    assert!(labels.contains(&"# Partition Information".to_string()));
+    assert!(values.contains(&"EXTERNAL".to_string()), "parameters list EXTERNAL=TRUE");
 }

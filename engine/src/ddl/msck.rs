@@ -9,7 +9,10 @@ use object_store::path::Path;
 use tarn_catalog::{Partition, PartitionFilter, PartitionSpec, Table, paths};
 use tarn_sql::{ObjectName, RepairMode};
 
-use super::{load_table, now, string_rows};
+use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+use super::{load_table, now};
 use crate::error::{EngineError, Result};
 use crate::output::{Output, Progress};
 use crate::provider::{list_subdirs, parse_location};
@@ -80,10 +83,15 @@ pub(super) async fn repair(
             .len();
     }
     report(Progress::Finished);
-    string_rows(
-        &["partitions_added", "partitions_dropped"],
-        vec![vec![Some(added.to_string()), Some(dropped.to_string())]],
-    )
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("partitions_added", DataType::Int64, false),
+        Field::new("partitions_dropped", DataType::Int64, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(vec![added as i64])),
+        Arc::new(Int64Array::from(vec![dropped as i64])),
+    ];
+    Output::batches(schema.clone(), vec![RecordBatch::try_new(schema, columns)?])
 }
 
 /// Walks the key levels breadth-first: `partition name -> (values, location)`.

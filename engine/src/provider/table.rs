@@ -222,7 +222,12 @@ impl TableProvider for HiveTable {
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
             .build();
-        format.create_physical_plan(state, config).await
+        let plan = format.create_physical_plan(state, config).await?;
+        // Parquet names the file itself; text decoders do not.
+        Ok(match self.table.format {
+            tarn_catalog::StorageFormat::Parquet => plan,
+            _ => super::named_errors::name_files_in_errors(plan),
+        })
     }
 
     fn supports_filters_pushdown(

@@ -115,5 +115,9 @@ pub async fn collect(mut stream: SendableRecordBatchStream) -> Result<Vec<Record
 
 /// Renders batches as a text table.
 pub fn pretty(batches: &[RecordBatch]) -> Result<String> {
-    Ok(datafusion::arrow::util::pretty::pretty_format_batches(batches)?.to_string())
+    let options = datafusion::arrow::util::display::FormatOptions::default().with_null("NULL");
+    Ok(
+        datafusion::arrow::util::pretty::pretty_format_batches_with_options(batches, &options)?
+            .to_string(),
+    )
 }

@@ -88,7 +88,9 @@ fn strings(batches: &[RecordBatch], col: usize) -> Vec<String> {
         .iter()
         .flat_map(|b| {
             let a = b.column(col).as_string::<i32>();
-            (0..b.num_rows()).map(|i| a.value(i).to_string()).collect::<Vec<_>>()
+            (0..b.num_rows())
+                .map(|i| a.value(i).to_string())
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -132,14 +134,26 @@ async fn describe_formatted_shows_hive_details() {
         .iter()
         .flat_map(|b| {
             let a = b.column(1).as_string::<i32>();
-            (0..b.num_rows()).map(|i| a.is_valid(i).then(|| a.value(i).to_string()).unwrap_or_default()).collect::<Vec<_>>()
+            (0..b.num_rows())
+                .map(|i| {
+                    a.is_valid(i)
+                        .then(|| a.value(i).to_string())
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
         })
         .collect();
     let value_of = |label: &str| values[labels.iter().position(|l| l == label).unwrap()].clone();
     assert_eq!(value_of("Table Type:"), "EXTERNAL_TABLE");
     assert_eq!(value_of("Owner:"), "alice");
     assert!(value_of("Location:").ends_with("/lake/sales"));
-    assert_eq!(value_of("SerDe Library:"), "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe");
+    assert_eq!(
+        value_of("SerDe Library:"),
+        "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    );
     assert!(labels.contains(&"# Partition Information".to_string()));
-    assert!(values.contains(&"EXTERNAL".to_string()), "parameters list EXTERNAL=TRUE");
+    assert!(
+        values.contains(&"EXTERNAL".to_string()),
+        "parameters list EXTERNAL=TRUE"
+    );
 }

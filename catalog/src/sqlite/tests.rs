@@ -209,3 +209,54 @@ async fn partitions_are_filtered_by_the_index() {
         .await;
     assert!(nulls.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_and_readers_on_one_file() {
+    let (dir, s) = store();
+    s.create_table(table("default", "t", &[("k", "int")]), false)
+        .await
+        .unwrap();
+    let path = dir.path().join("metastore.db");
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        // A separate store per writer: as separate processes sharing one metastore file.
+        let writer = SqliteMetastore::open(&path, "/w").unwrap();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..25 {
+                let k = (w * 100 + i).to_string();
+                writer
+                    .add_partitions("default", "t", vec![part(&[Some(k.as_str())])], false)
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for _ in 0..4 {
+        let reader = s.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..25 {
+                let n = reader
+                    .list_partitions("default", "t", &PartitionFilter::All)
+                    .await
+                    .unwrap()
+                    .len();
+                assert!(n <= 200);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(s.count_partitions("default", "t").await.unwrap(), 200);
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused() {
+    let (dir, s) = store();
+    drop(s);
+    let conn = rusqlite::Connection::open(dir.path().join("metastore.db")).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = SqliteMetastore::open(dir.path().join("metastore.db"), "/w").unwrap_err();
+    assert!(err.to_string().contains("newer than this tarn"), "{err}");
+}

@@ -26,10 +26,18 @@ use crate::error::EngineError;
 
 /// Wraps the file source of a `DataSourceExec` scan; other plans are returned unchanged.
 pub(crate) fn name_files_in_errors(plan: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
-    let Some(exec) = plan.downcast_ref::<DataSourceExec>() else { return plan };
-    let Some(config) = exec.data_source().downcast_ref::<FileScanConfig>() else { return plan };
-    let source = Arc::new(NamingSource { inner: config.file_source().clone() });
-    let config = FileScanConfigBuilder::from(config.clone()).with_source(source).build();
+    let Some(exec) = plan.downcast_ref::<DataSourceExec>() else {
+        return plan;
+    };
+    let Some(config) = exec.data_source().downcast_ref::<FileScanConfig>() else {
+        return plan;
+    };
+    let source = Arc::new(NamingSource {
+        inner: config.file_source().clone(),
+    });
+    let config = FileScanConfigBuilder::from(config.clone())
+        .with_source(source)
+        .build();
     DataSourceExec::from_data_source(config)
 }
 
@@ -39,8 +47,13 @@ fn is_content_error(e: &DataFusionError) -> bool {
     match e.find_root() {
         DataFusionError::ArrowError(a, _) => matches!(
             a.as_ref(),
-            A::CsvError(_) | A::JsonError(_) | A::ParseError(_) | A::CastError(_) | A::SchemaError(_)
-                | A::InvalidArgumentError(_) | A::ParquetError(_)
+            A::CsvError(_)
+                | A::JsonError(_)
+                | A::ParseError(_)
+                | A::CastError(_)
+                | A::SchemaError(_)
+                | A::InvalidArgumentError(_)
+                | A::ParquetError(_)
         ),
         DataFusionError::ParquetError(_) => true,
         _ => false,
@@ -55,7 +68,11 @@ fn name_error(path: &str, e: DataFusionError) -> DataFusionError {
         DataFusionError::ArrowError(a, _) => a.to_string(),
         other => other.message().into_owned(),
     };
-    EngineError::CorruptFile { path: path.to_string(), message }.into_datafusion()
+    EngineError::CorruptFile {
+        path: path.to_string(),
+        message,
+    }
+    .into_datafusion()
 }
 
 struct NamingOpener {
@@ -71,7 +88,9 @@ impl FileOpener for NamingOpener {
             .map_err(move |e| name_error(&path, e))
             .map(move |result| {
                 result.map(|stream| {
-                    stream.map(move |batch| batch.map_err(|e| name_error(&stream_path, e))).boxed()
+                    stream
+                        .map(move |batch| batch.map_err(|e| name_error(&stream_path, e)))
+                        .boxed()
                 })
             })
             .boxed())
@@ -96,7 +115,9 @@ impl FileSource for NamingSource {
         base_config: &FileScanConfig,
         partition: usize,
     ) -> Result<Arc<dyn FileOpener>> {
-        let inner = self.inner.create_file_opener(object_store, base_config, partition)?;
+        let inner = self
+            .inner
+            .create_file_opener(object_store, base_config, partition)?;
         Ok(Arc::new(NamingOpener { inner }))
     }
 
@@ -136,7 +157,10 @@ impl FileSource for NamingSource {
         &self,
         projection: &ProjectionExprs,
     ) -> Result<Option<Arc<dyn FileSource>>> {
-        Ok(self.inner.try_pushdown_projection(projection)?.map(Self::wrap))
+        Ok(self
+            .inner
+            .try_pushdown_projection(projection)?
+            .map(Self::wrap))
     }
 
     fn apply_expressions(

@@ -37,6 +37,8 @@ pub enum CatalogError {
         #[source]
         source: std::io::Error,
     },
+    #[error("could not serialize access due to a concurrent write: {0}")]
+    Conflict(String),
     #[error("metastore background task failed: {0}")]
     TaskFailed(String),
 }

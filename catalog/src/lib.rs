@@ -11,6 +11,7 @@ mod model;
 pub mod paths;
 mod sqlite;
 mod store;
+mod write;
 
 pub use error::{CatalogError, Result};
 pub use filter::{CmpOp, IndexKind, KeyValue, PartitionFilter, indexed_kind};
@@ -19,3 +20,7 @@ pub use model::{
 };
 pub use sqlite::SqliteMetastore;
 pub use store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
+pub use write::{
+    BatchRecord, Change, ColumnStats, CommitOutcome, DataFile, Expected, PartitionWrite,
+    RetiredLocation, WriteCommit,
+};

@@ -211,4 +211,25 @@ pub struct Partition {
     pub location: String,
     pub parameters: BTreeMap<String, String>,
     pub create_time: i64,
+    /// Bumped by every write to the partition (optimistic concurrency).
+    #[serde(default)]
+    pub version: i64,
+    /// The data files, when tarn wrote the partition and the catalog is its file index; `None`
+    /// for partitions registered from outside (ADD PARTITION, MSCK), whose directory is listed.
+    #[serde(default)]
+    pub files: Option<Vec<crate::write::DataFile>>,
+}
+
+impl Partition {
+    /// A partition registered from outside (its directory is listed when read).
+    pub fn external(values: PartitionSpec, location: String, create_time: i64) -> Self {
+        Self {
+            values,
+            location,
+            parameters: BTreeMap::new(),
+            create_time,
+            version: 0,
+            files: None,
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! rusqlite is synchronous, so every call runs on tokio's blocking pool; a small pool of reader
 //! connections lets catalog lookups proceed while a write holds the writer connection.
 
+mod commit;
 mod partitions;
 mod rows;
 mod schema;
@@ -18,6 +19,7 @@ use crate::error::{CatalogError, Result};
 use crate::filter::PartitionFilter;
 use crate::model::{Database, Partition, PartitionSpec, Table};
 use crate::store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
+use crate::write::{BatchRecord, CommitOutcome, RetiredLocation, WriteCommit};
 
 /// How many idle reader connections are kept.
 const MAX_IDLE_READERS: usize = 8;
@@ -259,6 +261,31 @@ impl Metastore for SqliteMetastore {
     async fn alter_partition(&self, db: &str, table: &str, partition: Partition) -> Result<()> {
         let (db, table) = (db.to_lowercase(), table.to_lowercase());
         self.write(move |tx| partitions::alter(tx, &db, &table, &partition))
+            .await
+    }
+
+    async fn commit_write(&self, commit: WriteCommit) -> Result<CommitOutcome> {
+        self.write(move |tx| commit::commit(tx, &commit)).await
+    }
+
+    async fn list_batches(&self, db: Option<&str>) -> Result<Vec<BatchRecord>> {
+        let db = db.map(str::to_lowercase);
+        self.read(move |c| commit::list_batches(c, db.as_deref()))
+            .await
+    }
+
+    async fn retired_locations(&self) -> Result<Vec<RetiredLocation>> {
+        self.read(commit::retired).await
+    }
+
+    async fn forget_retired(&self, locations: Vec<String>) -> Result<()> {
+        self.write(move |tx| commit::forget_retired(tx, &locations))
+            .await
+    }
+
+    async fn referenced_files(&self, db: &str, table: &str) -> Result<Vec<String>> {
+        let (db, table) = (db.to_lowercase(), table.to_lowercase());
+        self.read(move |c| commit::referenced_files(c, table_id(c, &db, &table)?))
             .await
     }
 

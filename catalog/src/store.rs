@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use crate::error::Result;
 use crate::filter::PartitionFilter;
 use crate::model::{Database, Partition, PartitionSpec, Table};
+use crate::write::{BatchRecord, CommitOutcome, RetiredLocation, WriteCommit};
 
 /// The database that always exists (Hive's `default`).
 pub const DEFAULT_DATABASE: &str = "default";
@@ -56,6 +57,18 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     async fn count_partitions(&self, db: &str, table: &str) -> Result<u64>;
     /// Replaces the location and parameters of an existing partition (matched by its values).
     async fn alter_partition(&self, db: &str, table: &str, partition: Partition) -> Result<()>;
+
+    /// Publishes a write in one transaction after checking what the writer saw; a check that
+    /// fails is [`crate::CatalogError::Conflict`] and publishes nothing.
+    async fn commit_write(&self, commit: WriteCommit) -> Result<CommitOutcome>;
+    /// Committed writes, newest first (all tables, or one database's).
+    async fn list_batches(&self, db: Option<&str>) -> Result<Vec<BatchRecord>>;
+    /// Locations retired by overwrites and dropped managed tables, oldest first.
+    async fn retired_locations(&self) -> Result<Vec<RetiredLocation>>;
+    /// Forgets retired locations once VACUUM has deleted them.
+    async fn forget_retired(&self, locations: Vec<String>) -> Result<()>;
+    /// Every data file the catalog references for a table (for VACUUM).
+    async fn referenced_files(&self, db: &str, table: &str) -> Result<Vec<String>>;
 }
 
 /// A matcher for SHOW ... LIKE patterns: SQL LIKE (`%`, `_`) or Hive's (`*` any, `|` alternatives).

@@ -6,6 +6,8 @@ mod describe;
 mod msck;
 mod show;
 mod table;
+mod vacuum;
+mod writes;
 
 use std::sync::Arc;
 
@@ -28,7 +30,34 @@ pub(crate) async fn execute(session: &Session, statement: Statement) -> Result<O
         } => database::drop(session, &name, if_exists, cascade).await,
         Statement::Use { database } => database::use_database(session, &database).await,
         Statement::ShowDatabases { pattern } => show::databases(session, pattern.as_deref()).await,
-        Statement::CreateExternalTable(t) => table::create_external(session, t).await,
+        Statement::CreateTable(t) if t.external => table::create_external(session, t).await,
+        Statement::CreateTable(t) if t.query.is_some() => writes::create_as(session, t).await,
+        Statement::CreateTable(t) => writes::create_managed(session, t).await,
+        Statement::Insert(i) => writes::insert(session, i).await,
+        Statement::Vacuum { name, retain_hours } => {
+            writes::vacuum(session, &name, retain_hours).await
+        }
+        Statement::CopyFrom {
+            name,
+            location,
+            stored_as,
+            header,
+            delimiter,
+        } => {
+            writes::copy_from(
+                session,
+                &name,
+                &location,
+                stored_as.as_deref(),
+                header,
+                delimiter.as_deref(),
+            )
+            .await
+        }
+        Statement::SetTarn { name, value } => {
+            session.set_setting(&name, value)?;
+            Ok(Output::command("SET"))
+        }
         Statement::DropTable { name, if_exists } => table::drop(session, &name, if_exists).await,
         Statement::AlterTable { name, action } => alter::run(session, &name, action).await,
         Statement::MsckRepair { name, mode } => msck::repair(session, &name, mode).await,

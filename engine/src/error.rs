@@ -230,6 +230,7 @@ fn catalog_kind(e: &CatalogError) -> ErrorKind {
         InvalidType { .. } => ErrorKind::DatatypeMismatch,
         InvalidArgument(_) => ErrorKind::InvalidParameter,
         DropDefaultDatabase => ErrorKind::InvalidStatement,
+        Conflict(_) => ErrorKind::SerializationFailure,
         Storage(_) | Io { .. } | TaskFailed(_) => ErrorKind::CatalogUnavailable,
         Corrupt(_) => ErrorKind::Internal,
     }

@@ -13,6 +13,7 @@ pub mod locations;
 mod output;
 pub mod provider;
 mod session;
+mod write;
 
 pub use engine::{Engine, EngineConfig};
 pub use error::{EngineError, ErrorKind, Result};

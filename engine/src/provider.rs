@@ -6,6 +6,7 @@ mod format;
 mod listing;
 mod named_errors;
 mod pruning;
+mod system;
 mod table;
 
 pub use catalog::{CATALOG_NAME, TarnCatalogList};
@@ -13,4 +14,5 @@ pub(crate) use format::{file_format, parse_location};
 pub use listing::ListingCache;
 pub(crate) use listing::{list_recursive, list_subdirs};
 pub use pruning::{evaluate_partitions, to_partition_filter};
+pub use system::SYSTEM_SCHEMA;
 pub use table::HiveTable;

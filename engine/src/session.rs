@@ -20,6 +20,8 @@ pub struct Session {
     pub(crate) ctx: SessionContext,
     user: String,
     pub(crate) progress: Option<ProgressFn>,
+    /// tarn's own settings (`SET tarn.batch_id = …`).
+    settings: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -55,6 +57,7 @@ impl Session {
             ctx: SessionContext::new_with_state(state),
             user: user.to_string(),
             progress: None,
+            settings: Default::default(),
         }
     }
 
@@ -77,6 +80,34 @@ impl Session {
         let state = self.ctx.state_ref();
         let mut state = state.write();
         state.config_mut().options_mut().catalog.default_schema = name.to_string();
+    }
+
+    /// Sets (or with `None` resets) one of tarn's settings.
+    pub(crate) fn set_setting(&self, name: &str, value: Option<String>) -> Result<()> {
+        const KNOWN: &[&str] = &["tarn.batch_id"];
+        if !KNOWN.contains(&name) {
+            return Err(EngineError::InvalidParameter(format!(
+                "unknown setting '{name}' (tarn settings: {})",
+                KNOWN.join(", ")
+            )));
+        }
+        let mut settings = self
+            .settings
+            .lock()
+            .map_err(|_| EngineError::Internal("settings lock".into()))?;
+        match value {
+            Some(v) => settings.insert(name.to_string(), v),
+            None => settings.remove(name),
+        };
+        Ok(())
+    }
+
+    /// The batch id for a write: `SET tarn.batch_id`, or the write's own id.
+    pub(crate) fn batch_id(&self, write_id: &str) -> String {
+        let settings = self.settings.lock().ok();
+        settings
+            .and_then(|s| s.get("tarn.batch_id").cloned())
+            .unwrap_or_else(|| write_id.to_string())
     }
 
     /// Receives progress of long catalog operations (MSCK REPAIR).

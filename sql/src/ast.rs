@@ -1,5 +1,7 @@
 //! Statements tarn runs itself, against the metastore.
 
+pub use crate::cursor::QueryText;
+
 /// A possibly database-qualified object name; identifiers are lower-cased unless quoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectName {
@@ -37,9 +39,13 @@ pub struct CreateDatabase {
     pub properties: Vec<(String, String)>,
 }
 
-/// CREATE EXTERNAL TABLE in Hive's form or DataFusion's form (clauses in any order).
+/// CREATE [EXTERNAL] TABLE in Hive's, Spark's or DataFusion's form (clauses in any order).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CreateExternalTable {
+pub struct TableDefinition {
+    /// EXTERNAL, or a LOCATION given: the data is not the table's to delete.
+    pub external: bool,
+    /// `AS <query>` (CTAS).
+    pub query: Option<QueryText>,
     pub name: Option<ObjectName>,
     pub if_not_exists: bool,
     pub columns: Vec<ColumnDef>,
@@ -89,6 +95,18 @@ pub enum CommentTarget {
     Column { table: ObjectName, column: String },
 }
 
+/// INSERT INTO|OVERWRITE [TABLE] t [(cols)] [PARTITION (k='v' | k, …)] <query>.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsertStatement {
+    pub table: ObjectName,
+    pub overwrite: bool,
+    pub columns: Vec<String>,
+    /// Partition clause: `Some(value)` for a static key (`k='v'`, `k=NULL` is `Some(None)`),
+    /// `None` for a dynamic key (`k`).
+    pub partition: Vec<(String, Option<Option<String>>)>,
+    pub query: QueryText,
+}
+
 /// One classified statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Statement {
@@ -104,7 +122,28 @@ pub enum Statement {
     ShowDatabases {
         pattern: Option<String>,
     },
-    CreateExternalTable(CreateExternalTable),
+    /// CREATE [EXTERNAL] TABLE, with or without AS <query>.
+    CreateTable(TableDefinition),
+    /// INSERT INTO / INSERT OVERWRITE.
+    Insert(InsertStatement),
+    /// `SET tarn.<name> = value` / `RESET tarn.<name>` (value `None`): tarn's session settings.
+    SetTarn {
+        name: String,
+        value: Option<String>,
+    },
+    /// VACUUM t [RETAIN n HOURS].
+    Vacuum {
+        name: ObjectName,
+        retain_hours: Option<u64>,
+    },
+    /// COPY t FROM 'location' [STORED AS fmt] [WITH HEADER ROW] [DELIMITER 'x'].
+    CopyFrom {
+        name: ObjectName,
+        location: String,
+        stored_as: Option<String>,
+        header: bool,
+        delimiter: Option<String>,
+    },
     DropTable {
         name: ObjectName,
         if_exists: bool,

@@ -7,17 +7,55 @@ use crate::ast::{ObjectName, PartitionSpecPairs};
 use crate::error::{Result, SqlError};
 
 pub(crate) struct Cursor<'a> {
+    all: &'a [TokenWithSpan],
+    /// Index into `all` of each significant token.
+    index: Vec<usize>,
     tokens: Vec<&'a TokenWithSpan>,
     pos: usize,
 }
 
+/// The source text of a query embedded in a statement (INSERT … SELECT, CTAS), with where it
+/// starts in the submitted text (1-based) so errors can point into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryText {
+    pub sql: String,
+    pub line: u64,
+    pub column: u64,
+}
+
 impl<'a> Cursor<'a> {
-    pub fn new(tokens: &'a [TokenWithSpan]) -> Self {
-        let tokens = tokens
+    pub fn new(all: &'a [TokenWithSpan]) -> Self {
+        let index: Vec<usize> = all
             .iter()
-            .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+            .enumerate()
+            .filter(|(_, t)| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+            .map(|(i, _)| i)
             .collect();
-        Self { tokens, pos: 0 }
+        let tokens = index.iter().map(|i| &all[*i]).collect();
+        Self {
+            all,
+            index,
+            tokens,
+            pos: 0,
+        }
+    }
+
+    /// Everything from the current token to the end, as written; consumes it.
+    pub fn rest_as_query(&mut self) -> crate::error::Result<QueryText> {
+        let Some(&start) = self.index.get(self.pos) else {
+            return Err(self.error("expected a query"));
+        };
+        let first = &self.all[start];
+        let sql: String = self.all[start..]
+            .iter()
+            .map(|t| t.token.to_string())
+            .collect();
+        self.pos = self.tokens.len();
+        Ok(QueryText {
+            sql: sql.trim().to_string(),
+            line: first.span.start.line,
+            column: first.span.start.column,
+        })
     }
 
     pub fn peek(&self) -> Option<&'a Token> {

@@ -2,7 +2,7 @@
 
 use datafusion::sql::sqlparser::tokenizer::Token;
 
-use crate::ast::{AlterTableAction, ColumnDef, CreateDatabase, CreateExternalTable, Statement};
+use crate::ast::{AlterTableAction, ColumnDef, CreateDatabase, Statement, TableDefinition};
 use crate::cursor::Cursor;
 use crate::error::{Result, SqlError};
 
@@ -16,7 +16,10 @@ pub(crate) fn create(c: &mut Cursor) -> Result<Option<Statement>> {
         return Err(SqlError::NotSupported("UNBOUNDED EXTERNAL tables".into()));
     }
     if c.eat_keywords(&["external", "table"]) {
-        return create_external_table(c).map(|t| Some(Statement::CreateExternalTable(t)));
+        return create_table(c, true).map(|t| Some(Statement::CreateTable(t)));
+    }
+    if c.eat_keyword("table") {
+        return create_table(c, false).map(|t| Some(Statement::CreateTable(t)));
     }
     Ok(None)
 }
@@ -87,8 +90,9 @@ fn column_list(c: &mut Cursor, type_required: bool) -> Result<Vec<ColumnDef>> {
     Ok(cols)
 }
 
-fn create_external_table(c: &mut Cursor) -> Result<CreateExternalTable> {
-    let mut t = CreateExternalTable {
+fn create_table(c: &mut Cursor, external: bool) -> Result<TableDefinition> {
+    let mut t = TableDefinition {
+        external,
         if_not_exists: c.eat_keywords(&["if", "not", "exists"]),
         name: Some(c.object_name()?),
         ..Default::default()
@@ -97,22 +101,33 @@ fn create_external_table(c: &mut Cursor) -> Result<CreateExternalTable> {
         t.columns = column_list(c, true)?;
     }
     while !c.at_end() {
+        if !external && c.eat_keyword("as") {
+            t.query = Some(c.rest_as_query()?);
+            break;
+        }
         external_table_clause(c, &mut t)?;
     }
-    if t.location.is_none() {
+    if external && t.location.is_none() {
         return Err(c.error("CREATE EXTERNAL TABLE needs a LOCATION"));
+    }
+    // Spark: CREATE TABLE … LOCATION makes an external table.
+    t.external = t.external || t.location.is_some();
+    if t.query.is_some() && !t.columns.is_empty() {
+        return Err(SqlError::NotSupported(
+            "a column list together with AS <query>".into(),
+        ));
     }
     Ok(t)
 }
 
-fn external_table_clause(c: &mut Cursor, t: &mut CreateExternalTable) -> Result<()> {
+fn external_table_clause(c: &mut Cursor, t: &mut TableDefinition) -> Result<()> {
     if c.eat_keyword("comment") {
         t.comment = Some(c.string()?);
     } else if c.eat_keywords(&["partitioned", "by"]) {
         t.partition_keys = column_list(c, false)?;
     } else if c.eat_keywords(&["row", "format"]) {
         row_format(c, t)?;
-    } else if c.eat_keywords(&["stored", "as"]) {
+    } else if c.eat_keywords(&["stored", "as"]) || c.eat_keyword("using") {
         t.stored_as = Some(c.ident()?.to_uppercase());
     } else if c.eat_keyword("location") {
         t.location = Some(c.string()?);
@@ -134,7 +149,7 @@ fn external_table_clause(c: &mut Cursor, t: &mut CreateExternalTable) -> Result<
     Ok(())
 }
 
-fn row_format(c: &mut Cursor, t: &mut CreateExternalTable) -> Result<()> {
+fn row_format(c: &mut Cursor, t: &mut TableDefinition) -> Result<()> {
     if c.eat_keyword("serde") {
         let serde = c.string()?;
         t.properties.push(("serde".into(), serde));

@@ -8,11 +8,12 @@ mod ast;
 mod cursor;
 mod ddl;
 mod error;
+mod insert;
 mod parse;
 
 pub use ast::{
-    AlterTableAction, ColumnDef, CommentTarget, CreateDatabase, CreateExternalTable, ObjectName,
-    PartitionSpecPairs, RepairMode, Statement,
+    AlterTableAction, ColumnDef, CommentTarget, CreateDatabase, InsertStatement, ObjectName,
+    PartitionSpecPairs, QueryText, RepairMode, Statement, TableDefinition,
 };
 pub use error::{Result, SqlError};
 pub use parse::parse_statements;

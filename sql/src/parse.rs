@@ -58,6 +58,16 @@ fn classify(tokens: &[TokenWithSpan]) -> Result<Statement> {
         Some(msck(&mut c)?)
     } else if is_keyword(first, "comment") {
         Some(comment_on(&mut c)?)
+    } else if (is_keyword(first, "set") || is_keyword(first, "reset"))
+        && is_keyword(c.peek_nth(1), "tarn")
+    {
+        Some(set_tarn(&mut c)?)
+    } else if is_keyword(first, "insert") {
+        Some(crate::insert::insert(&mut c)?)
+    } else if is_keyword(first, "vacuum") {
+        Some(crate::insert::vacuum(&mut c)?)
+    } else if is_keyword(first, "copy") {
+        crate::insert::copy_from(&mut c)?
     } else {
         None
     };
@@ -155,6 +165,26 @@ fn show(c: &mut Cursor) -> Result<Option<Statement>> {
     };
     c.expect_end()?;
     Ok(Some(stmt))
+}
+
+fn set_tarn(c: &mut Cursor) -> Result<Statement> {
+    let reset = c.eat_keyword("reset");
+    if !reset {
+        c.next();
+    }
+    c.expect_keyword("tarn")?;
+    c.expect(&Token::Period)?;
+    let name = format!("tarn.{}", c.ident()?);
+    if reset {
+        c.expect_end()?;
+        return Ok(Statement::SetTarn { name, value: None });
+    }
+    if !(c.eat(&Token::Eq) || c.eat_keyword("to")) {
+        return Err(c.error("expected = or TO"));
+    }
+    let value = c.literal()?;
+    c.expect_end()?;
+    Ok(Statement::SetTarn { name, value })
 }
 
 fn describe(c: &mut Cursor) -> Result<Statement> {

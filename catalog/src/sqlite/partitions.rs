@@ -13,9 +13,10 @@ use crate::error::{CatalogError, Result};
 use crate::filter::{IndexKind, KeyValue, PartitionFilter, indexed_kind};
 use crate::model::{Partition, PartitionSpec, Table};
 use crate::paths::partition_name;
+use crate::write::DataFile;
 
 /// The typed index value of one partition key value.
-fn index_value(kind: Option<IndexKind>, value: Option<&str>) -> Value {
+pub(super) fn index_value(kind: Option<IndexKind>, value: Option<&str>) -> Value {
     let Some(v) = value else { return Value::Null };
     match kind {
         Some(IndexKind::Int) => match v.trim().parse::<i64>() {
@@ -38,7 +39,7 @@ fn key_value(v: &KeyValue) -> Value {
     }
 }
 
-fn load_table(conn: &Connection, db: &str, table: &str) -> Result<(i64, Table)> {
+pub(super) fn load_table(conn: &Connection, db: &str, table: &str) -> Result<(i64, Table)> {
     let id = table_id(conn, db, table)?;
     let t =
         super::rows::get_table(conn, db, table)?.ok_or_else(|| CatalogError::TableNotFound {
@@ -48,7 +49,7 @@ fn load_table(conn: &Connection, db: &str, table: &str) -> Result<(i64, Table)> 
     Ok((id, t))
 }
 
-fn key_names(t: &Table) -> Vec<String> {
+pub(super) fn key_names(t: &Table) -> Vec<String> {
     t.partition_keys.iter().map(|k| k.name.clone()).collect()
 }
 
@@ -116,7 +117,7 @@ pub(super) fn add(
     Ok(added)
 }
 
-fn bump_version(tx: &Transaction, tbl_id: i64) -> Result<()> {
+pub(super) fn bump_version(tx: &Transaction, tbl_id: i64) -> Result<()> {
     tx.execute(
         "UPDATE tbls SET version = version + 1 WHERE id = ?1",
         [tbl_id],
@@ -168,7 +169,8 @@ pub(super) fn alter(tx: &Transaction, db: &str, table: &str, partition: &Partiti
     let (tbl_id, t) = load_table(tx, db, table)?;
     let name = partition_name(&key_names(&t), &partition.values);
     let changed = tx.execute(
-        "UPDATE parts SET location = ?3, params = ?4 WHERE tbl_id = ?1 AND name = ?2",
+        "UPDATE parts SET location = ?3, params = ?4, indexed = 0, version = version + 1
+         WHERE tbl_id = ?1 AND name = ?2",
         rusqlite::params![
             tbl_id,
             name,
@@ -182,24 +184,79 @@ pub(super) fn alter(tx: &Transaction, db: &str, table: &str, partition: &Partiti
             partition: name,
         });
     }
+    // The files at the new location are unknown: the partition is read by listing from now on.
+    tx.execute(
+        "DELETE FROM part_files WHERE part_id = (SELECT id FROM parts WHERE tbl_id = ?1 AND name = ?2)",
+        rusqlite::params![tbl_id, name],
+    )?;
     bump_version(tx, tbl_id)
 }
 
-const PART_COLUMNS: &str = "vals, location, params, create_time";
+pub(super) const PART_COLUMNS: &str = "vals, location, params, create_time, version, indexed, id";
 
-type PartRow = (String, String, String, i64);
-
-fn partition_from_row(r: &rusqlite::Row) -> rusqlite::Result<PartRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+pub(super) struct PartRow {
+    vals: String,
+    location: String,
+    params: String,
+    create_time: i64,
+    version: i64,
+    indexed: bool,
+    pub id: i64,
 }
 
-fn finish_partition((vals, location, params, create_time): PartRow) -> Result<Partition> {
-    Ok(Partition {
-        values: serde_json::from_str(&vals)?,
-        location,
-        parameters: serde_json::from_str(&params)?,
-        create_time,
+pub(super) fn partition_from_row(r: &rusqlite::Row) -> rusqlite::Result<PartRow> {
+    Ok(PartRow {
+        vals: r.get(0)?,
+        location: r.get(1)?,
+        params: r.get(2)?,
+        create_time: r.get(3)?,
+        version: r.get(4)?,
+        indexed: r.get(5)?,
+        id: r.get(6)?,
     })
+}
+
+fn finish_partition(row: PartRow) -> Result<Partition> {
+    Ok(Partition {
+        values: serde_json::from_str(&row.vals)?,
+        location: row.location,
+        parameters: serde_json::from_str(&row.params)?,
+        create_time: row.create_time,
+        version: row.version,
+        files: row.indexed.then(Vec::new),
+    })
+}
+
+/// Fills in the file lists of indexed partitions, a chunk of partitions per query.
+fn load_files(conn: &Connection, rows: Vec<PartRow>) -> Result<Vec<Partition>> {
+    let ids: Vec<i64> = rows.iter().filter(|r| r.indexed).map(|r| r.id).collect();
+    let mut files: std::collections::HashMap<i64, Vec<DataFile>> = Default::default();
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let mut stmt = conn.prepare(&format!(
+            "SELECT part_id, path, size, rows, stats FROM part_files WHERE part_id IN ({marks}) ORDER BY path"
+        ))?;
+        let mut found = stmt.query(params_from_iter(chunk))?;
+        while let Some(r) = found.next()? {
+            let stats: String = r.get(4)?;
+            files.entry(r.get(0)?).or_default().push(DataFile {
+                path: r.get(1)?,
+                size: r.get::<_, i64>(2)? as u64,
+                rows: r.get::<_, i64>(3)? as u64,
+                columns: serde_json::from_str(&stats)?,
+            });
+        }
+    }
+    rows.into_iter()
+        .map(|row| {
+            let id = row.id;
+            let mut p = finish_partition(row)?;
+            if let Some(list) = p.files.as_mut() {
+                *list = files.remove(&id).unwrap_or_default();
+            }
+            Ok(p)
+        })
+        .collect()
 }
 
 pub(super) fn list(
@@ -220,8 +277,10 @@ pub(super) fn list(
         ),
     };
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args), partition_from_row)?;
-    rows.map(|r| finish_partition(r?)).collect()
+    let rows = stmt
+        .query_map(params_from_iter(args), partition_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    load_files(conn, rows)
 }
 
 /// Compiles a filter to a SELECT of partition ids; `?1` is the table id.

@@ -48,6 +48,36 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX part_keys_lookup ON part_keys (tbl_id, key_idx, value);
     "#,
+    // v2: the commit-maintained file index, batches, retired locations.
+    r#"
+    ALTER TABLE parts ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE parts ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE parts ADD COLUMN batch_id TEXT;
+    CREATE TABLE part_files (
+        part_id INTEGER NOT NULL REFERENCES parts(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        rows INTEGER NOT NULL,
+        stats TEXT NOT NULL DEFAULT '{}',
+        batch_id TEXT,
+        PRIMARY KEY (part_id, path)
+    ) WITHOUT ROWID;
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        tbl_id INTEGER NOT NULL REFERENCES tbls(id) ON DELETE CASCADE,
+        batch_id TEXT NOT NULL,
+        statement TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        partitions TEXT NOT NULL,
+        rows INTEGER NOT NULL
+    );
+    CREATE INDEX batches_by_table ON batches (tbl_id, id);
+    CREATE TABLE retired_locations (
+        location TEXT PRIMARY KEY,
+        retired_at INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Brings the database to the newest schema version.

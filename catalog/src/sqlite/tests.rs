@@ -34,12 +34,11 @@ fn table(db: &str, name: &str, keys: &[(&str, &str)]) -> Table {
 }
 
 fn part(values: &[Option<&str>]) -> Partition {
-    Partition {
-        values: values.iter().map(|v| v.map(String::from)).collect(),
-        location: format!("/w/p/{values:?}"),
-        parameters: BTreeMap::new(),
-        create_time: 0,
-    }
+    Partition::external(
+        values.iter().map(|v| v.map(String::from)).collect(),
+        format!("/w/p/{values:?}"),
+        0,
+    )
 }
 
 #[tokio::test]

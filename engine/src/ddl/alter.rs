@@ -28,12 +28,7 @@ pub(super) async fn run(
                     Some(l) => session.engine.inner.roots.check(&l)?,
                     None => default_location(&table, &values),
                 };
-                new.push(Partition {
-                    values,
-                    location,
-                    parameters: Default::default(),
-                    create_time: now(),
-                });
+                new.push(Partition::external(values, location, now()));
             }
             metastore
                 .add_partitions(&table.database, &table.name, new, if_not_exists)
@@ -79,12 +74,7 @@ pub(super) async fn run(
         } => {
             let values = typed_spec(&table, &pairs)?;
             let location = session.engine.inner.roots.check(&location)?;
-            let partition = Partition {
-                values,
-                location,
-                parameters: Default::default(),
-                create_time: now(),
-            };
+            let partition = Partition::external(values, location, now());
             metastore
                 .alter_partition(&table.database, &table.name, partition)
                 .await?;

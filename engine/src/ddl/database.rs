@@ -9,6 +9,12 @@ use crate::output::Output;
 use crate::session::Session;
 
 pub(super) async fn create(session: &Session, c: CreateDatabase) -> Result<Output> {
+    if c.name.eq_ignore_ascii_case(crate::provider::SYSTEM_SCHEMA) {
+        return Err(EngineError::InvalidParameter(format!(
+            "'{}' is reserved for tarn's system tables",
+            c.name
+        )));
+    }
     let inner = &session.engine.inner;
     let location = match &c.location {
         Some(l) => inner.roots.check(l)?,

@@ -63,11 +63,8 @@ pub(super) async fn repair(
         let new: Vec<Partition> = discovered
             .iter()
             .filter(|(name, _)| !existing_names.contains(*name))
-            .map(|(_, (values, location))| Partition {
-                values: values.clone(),
-                location: location.clone(),
-                parameters: Default::default(),
-                create_time: now(),
+            .map(|(_, (values, location))| {
+                Partition::external(values.clone(), location.clone(), now())
             })
             .collect();
         added = metastore

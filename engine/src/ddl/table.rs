@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use tarn_catalog::{Column, StorageFormat, Table, TableType, hive_types, stats_keys};
-use tarn_sql::{ColumnDef, CommentTarget, CreateExternalTable, ObjectName};
+use tarn_sql::{ColumnDef, CommentTarget, ObjectName, TableDefinition};
 
 use super::{load_table, now, resolve};
 use crate::error::{EngineError, Result};
@@ -15,7 +15,7 @@ use crate::session::Session;
 /// How many files schema inference reads at most.
 const INFER_FILES: usize = 16;
 
-pub(super) async fn create_external(session: &Session, t: CreateExternalTable) -> Result<Output> {
+pub(super) async fn create_external(session: &Session, t: TableDefinition) -> Result<Output> {
     let name = t
         .name
         .clone()
@@ -59,7 +59,7 @@ pub(super) async fn create_external(session: &Session, t: CreateExternalTable) -
     Ok(Output::command("CREATE TABLE"))
 }
 
-fn property<'a>(t: &'a CreateExternalTable, keys: &[&str]) -> Option<&'a str> {
+fn property<'a>(t: &'a TableDefinition, keys: &[&str]) -> Option<&'a str> {
     t.properties
         .iter()
         .rev()
@@ -67,7 +67,7 @@ fn property<'a>(t: &'a CreateExternalTable, keys: &[&str]) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn storage_format(t: &CreateExternalTable) -> Result<StorageFormat> {
+pub(super) fn storage_format(t: &TableDefinition) -> Result<StorageFormat> {
     let stored_as = t.stored_as.as_deref().unwrap_or("PARQUET");
     let header = t.header.unwrap_or(false)
         || property(t, &["skip.header.line.count"]).is_some_and(|v| v.trim() == "1")
@@ -115,7 +115,7 @@ fn to_column(def: &ColumnDef, default_type: &str) -> Result<Column> {
 
 /// Data columns and partition keys. In DataFusion's form a partition key may name a listed
 /// column (which then moves to the keys) or be untyped (a string key).
-fn split_columns(t: &CreateExternalTable) -> Result<(Vec<Column>, Vec<Column>)> {
+pub(super) fn split_columns(t: &TableDefinition) -> Result<(Vec<Column>, Vec<Column>)> {
     let mut columns = Vec::new();
     for def in &t.columns {
         let moved = t

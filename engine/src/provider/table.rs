@@ -23,7 +23,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectMeta;
-use tarn_catalog::{Metastore, Table};
+use tarn_catalog::{DataFile, Metastore, PartitionFilter, Table};
 
 use super::format::{file_format, parse_location};
 use super::listing::ListingCache;
@@ -87,14 +87,33 @@ impl HiveTable {
         self.keys.iter().map(|k| k.name.as_str()).collect()
     }
 
-    /// The directories to read, each with its typed partition values.
+    /// The partitions to read, each with its typed partition values and, when tarn wrote it,
+    /// its file list from the catalog.
     async fn directories(
         &self,
         state: &dyn Session,
         partition_filters: &[Expr],
-    ) -> Result<Vec<(String, Vec<ScalarValue>)>> {
+    ) -> Result<Vec<ScanUnit>> {
         if self.keys.is_empty() {
-            return Ok(vec![(self.table.location.clone(), vec![])]);
+            // Tables tarn wrote keep their file index in one unnamed partition.
+            let all = PartitionFilter::All;
+            let written = self
+                .metastore
+                .list_partitions(&self.table.database, &self.table.name, &all)
+                .await?;
+            let unit = match written.into_iter().next() {
+                Some(p) => ScanUnit {
+                    location: p.location,
+                    values: vec![],
+                    files: p.files,
+                },
+                None => ScanUnit {
+                    location: self.table.location.clone(),
+                    values: vec![],
+                    files: None,
+                },
+            };
+            return Ok(vec![unit]);
         }
         let index_filter = to_partition_filter(partition_filters, &self.keys);
         let candidates = self
@@ -104,37 +123,46 @@ impl HiveTable {
         let survivors = evaluate_partitions(state, candidates, &self.keys, partition_filters)?;
         Ok(survivors
             .into_iter()
-            .map(|(p, values)| (p.location, values))
+            .map(|(p, values)| ScanUnit {
+                location: p.location,
+                values,
+                files: p.files,
+            })
             .collect())
     }
 
     async fn files(
         &self,
         state: &dyn Session,
-        directories: Vec<(String, Vec<ScalarValue>)>,
+        directories: Vec<ScanUnit>,
     ) -> Result<Option<(ObjectStoreUrl, Vec<PartitionedFile>)>> {
-        let Some((first, _)) = directories.first() else {
+        let Some(first) = directories.first() else {
             return Ok(None);
         };
-        let (store_url, _) = parse_location(first)?;
+        let (store_url, _) = parse_location(&first.location)?;
         let store = state.runtime_env().object_store(&store_url)?;
         let version = self.table.version;
         let listing = &self.listing;
         let store_key = store_url.as_str().to_string();
         let per_dir = futures::stream::iter(directories)
-            .map(|(location, values)| {
+            .map(|unit| {
                 let store = store.clone();
                 let store_key = store_key.clone();
                 let expected = store_url.clone();
                 async move {
-                    let (url, dir) = parse_location(&location)?;
+                    let (url, dir) = parse_location(&unit.location)?;
                     if url != expected {
                         return Err(EngineError::NotSupported(format!(
-                            "partitions of one table on different object stores ({location})"
+                            "partitions of one table on different object stores ({})",
+                            unit.location
                         )));
                     }
+                    if let Some(indexed) = &unit.files {
+                        // Written by tarn: the catalog is the file index, no LIST needed.
+                        return indexed_files(indexed, &unit.values, &expected);
+                    }
                     let files = listing.list(&store, &store_key, &dir, version).await?;
-                    Ok::<_, EngineError>(to_partitioned_files(&files, &values))
+                    Ok::<_, EngineError>(to_partitioned_files(&files, &unit.values))
                 }
             })
             .buffered(LIST_CONCURRENCY)
@@ -142,6 +170,42 @@ impl HiveTable {
             .await?;
         Ok(Some((store_url, per_dir.into_iter().flatten().collect())))
     }
+}
+
+/// One partition to scan.
+struct ScanUnit {
+    location: String,
+    values: Vec<ScalarValue>,
+    files: Option<Vec<DataFile>>,
+}
+
+fn indexed_files(
+    files: &[DataFile],
+    values: &[ScalarValue],
+    store: &ObjectStoreUrl,
+) -> Result<Vec<PartitionedFile>> {
+    files
+        .iter()
+        .map(|f| {
+            let (url, path) = parse_location(&f.path)?;
+            if &url != store {
+                return Err(EngineError::NotSupported(format!(
+                    "file on another object store: {}",
+                    f.path
+                )));
+            }
+            let meta = ObjectMeta {
+                location: path,
+                last_modified: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+                size: f.size,
+                e_tag: None,
+                version: None,
+            };
+            let mut file = PartitionedFile::from(meta);
+            file.partition_values = values.to_vec();
+            Ok(file)
+        })
+        .collect()
 }
 
 fn to_partitioned_files(files: &[ObjectMeta], values: &[ScalarValue]) -> Vec<PartitionedFile> {

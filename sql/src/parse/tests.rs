@@ -46,7 +46,7 @@ fn hive_create_external_table() {
       STORED AS csv
       LOCATION '/data/events'
       TBLPROPERTIES ('skip.header.line.count'='1', 'owner'='x')";
-    let Statement::CreateExternalTable(t) = one(sql) else {
+    let Statement::CreateTable(t) = one(sql) else {
         panic!()
     };
     assert!(t.if_not_exists);
@@ -79,7 +79,7 @@ fn datafusion_create_external_table() {
     let sql = "CREATE EXTERNAL TABLE t (a INT NOT NULL, b VARCHAR) STORED AS CSV
                PARTITIONED BY (b) WITH HEADER ROW DELIMITER ';' LOCATION 'x/'
                OPTIONS ('format.has_header' 'true')";
-    let Statement::CreateExternalTable(t) = one(sql) else {
+    let Statement::CreateTable(t) = one(sql) else {
         panic!()
     };
     assert_eq!(t.columns[0].data_type.as_deref(), Some("INT"));
@@ -91,7 +91,7 @@ fn datafusion_create_external_table() {
         vec![("format.has_header".into(), "true".into())]
     );
     let inferred = one("create external table t stored as parquet location 'p'");
-    assert!(matches!(inferred, Statement::CreateExternalTable(t) if t.columns.is_empty()));
+    assert!(matches!(inferred, Statement::CreateTable(t) if t.columns.is_empty()));
 }
 
 #[test]
@@ -261,4 +261,98 @@ fn syntax_errors_have_positions() {
     };
     assert_eq!((line, column), (1, 33));
     assert!(parse_statements("select 'unterminated").is_err());
+}
+
+#[test]
+fn inserts_with_partition_clauses_and_column_lists() {
+    let Statement::Insert(i) =
+        one("INSERT OVERWRITE TABLE db.t PARTITION (dt='2024-01-01', h) SELECT a, h FROM s")
+    else {
+        panic!()
+    };
+    assert!(i.overwrite);
+    assert_eq!(i.table, name(Some("db"), "t"));
+    assert_eq!(
+        i.partition,
+        vec![
+            ("dt".into(), Some(Some("2024-01-01".into()))),
+            ("h".into(), None)
+        ]
+    );
+    assert_eq!(i.query.sql, "SELECT a, h FROM s");
+    assert_eq!((i.query.line, i.query.column), (1, 60));
+    let Statement::Insert(i) = one("insert into t (b, a) values (1, 2), (3, 4)") else {
+        panic!()
+    };
+    assert!(!i.overwrite);
+    assert_eq!(i.columns, vec!["b", "a"]);
+    assert_eq!(i.query.sql, "values (1, 2), (3, 4)");
+    let Statement::Insert(i) = one("insert into t (select 1)") else {
+        panic!()
+    };
+    assert!(i.columns.is_empty());
+    assert_eq!(i.query.sql, "(select 1)");
+    let Statement::Insert(i) = one("insert into t partition (k=NULL) select 1") else {
+        panic!()
+    };
+    assert_eq!(i.partition, vec![("k".into(), Some(None))]);
+}
+
+#[test]
+fn managed_tables_and_ctas() {
+    let Statement::CreateTable(t) = one(
+        "CREATE TABLE t (a int, dt date) PARTITIONED BY (dt) STORED AS PARQUET TBLPROPERTIES ('x'='1')",
+    ) else {
+        panic!()
+    };
+    assert!(!t.external && t.query.is_none());
+    assert_eq!(t.partition_keys[0].data_type, None);
+    let Statement::CreateTable(t) =
+        one("create table if not exists s partitioned by (y) as select 1 as a, 2024 as y")
+    else {
+        panic!()
+    };
+    assert!(t.if_not_exists);
+    assert_eq!(t.query.unwrap().sql, "select 1 as a, 2024 as y");
+    let Statement::CreateTable(t) = one("CREATE TABLE u USING parquet LOCATION '/x'") else {
+        panic!()
+    };
+    assert!(t.external);
+    assert!(parse_statements("create table v (a int) as select 1").is_err());
+}
+
+#[test]
+fn vacuum_and_copy_from() {
+    assert_eq!(
+        one("VACUUM t RETAIN 0 HOURS"),
+        Statement::Vacuum {
+            name: name(None, "t"),
+            retain_hours: Some(0)
+        }
+    );
+    assert_eq!(
+        one("vacuum db.t"),
+        Statement::Vacuum {
+            name: name(Some("db"), "t"),
+            retain_hours: None
+        }
+    );
+    assert_eq!(
+        one("COPY t FROM '/in/x.csv' STORED AS CSV WITH HEADER ROW"),
+        Statement::CopyFrom {
+            name: name(None, "t"),
+            location: "/in/x.csv".into(),
+            stored_as: Some("CSV".into()),
+            header: true,
+            delimiter: None
+        }
+    );
+    assert!(matches!(
+        one("COPY (select 1) TO '/x.parquet'"),
+        Statement::DataFusion { .. }
+    ));
+    assert!(matches!(
+        one("COPY t TO '/x.parquet'"),
+        Statement::DataFusion { .. }
+    ));
 }

@@ -1,0 +1,324 @@
+//! Publishing writes: the optimistic-concurrency checks, the file index, Hive statistics and the
+//! batch log, all in the caller's transaction.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::partitions::{bump_version, index_value, key_names, load_table};
+use super::rows::database_id;
+use crate::error::{CatalogError, Result};
+use crate::filter::indexed_kind;
+use crate::model::{Table, stats_keys};
+use crate::paths::partition_name;
+use crate::write::{
+    BatchRecord, Change, CommitOutcome, Expected, PartitionWrite, RetiredLocation, WriteCommit,
+};
+
+struct Current {
+    id: i64,
+    location: String,
+    version: i64,
+    indexed: bool,
+}
+
+fn current(tx: &Transaction, tbl_id: i64, name: &str) -> Result<Option<Current>> {
+    Ok(tx
+        .query_row(
+            "SELECT id, location, version, indexed FROM parts WHERE tbl_id = ?1 AND name = ?2",
+            params![tbl_id, name],
+            |r| {
+                Ok(Current {
+                    id: r.get(0)?,
+                    location: r.get(1)?,
+                    version: r.get(2)?,
+                    indexed: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+fn check(expected: &Expected, found: Option<&Current>, what: &str) -> Result<()> {
+    let ok = match (expected, found) {
+        (Expected::Absent, None) => true,
+        (Expected::Absent, Some(_)) => false,
+        // A partition dropped meanwhile is simply recreated by an append.
+        (Expected::AtLocation(_), None) => true,
+        (Expected::AtLocation(l), Some(c)) => c.location == *l,
+        (Expected::AtVersion(v), Some(c)) => c.version == *v,
+        (Expected::AtVersion(_), None) => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(CatalogError::Conflict(format!(
+            "{what} changed since the write started"
+        )))
+    }
+}
+
+pub(super) fn commit(tx: &Transaction, c: &WriteCommit) -> Result<CommitOutcome> {
+    if let Some(table) = &c.create_table {
+        super::rows::insert_table(tx, table, false)?;
+    }
+    let (tbl_id, mut table) = load_table(tx, &c.database, &c.table)?;
+    let keys = key_names(&table);
+    let now = super::now();
+    let mut outcome = CommitOutcome::default();
+    let mut names = Vec::new();
+    for w in &c.writes {
+        let name = if keys.is_empty() {
+            String::new()
+        } else {
+            partition_name(&keys, &w.values)
+        };
+        let what = if name.is_empty() {
+            table.qualified_name()
+        } else {
+            format!("partition {name}")
+        };
+        let found = current(tx, tbl_id, &name)?;
+        check(&w.expected, found.as_ref(), &what)?;
+        let part_id = apply(
+            tx,
+            tbl_id,
+            &table,
+            &name,
+            w,
+            found,
+            &c.batch_id,
+            now,
+            &mut outcome,
+        )?;
+        insert_files(tx, part_id, w, &c.batch_id)?;
+        refresh_partition_stats(tx, part_id)?;
+        outcome.rows += w.files.iter().map(|f| f.rows).sum::<u64>();
+        names.push(name);
+    }
+    for location in &outcome.retired_locations {
+        tx.execute(
+            "INSERT OR REPLACE INTO retired_locations (location, retired_at) VALUES (?1, ?2)",
+            params![location, now],
+        )?;
+    }
+    tx.execute(
+        "INSERT INTO batches (tbl_id, batch_id, statement, user_name, time, partitions, rows)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            tbl_id,
+            c.batch_id,
+            c.statement,
+            c.user,
+            now,
+            serde_json::to_string(&names)?,
+            outcome.rows as i64
+        ],
+    )?;
+    refresh_table_stats(tx, tbl_id, &mut table)?;
+    bump_version(tx, tbl_id)?;
+    Ok(outcome)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    tx: &Transaction,
+    tbl_id: i64,
+    table: &Table,
+    name: &str,
+    w: &PartitionWrite,
+    found: Option<Current>,
+    batch_id: &str,
+    now: i64,
+    outcome: &mut CommitOutcome,
+) -> Result<i64> {
+    match found {
+        Some(cur) => {
+            let (location, indexed) = match w.change {
+                Change::Append => (cur.location.clone(), cur.indexed),
+                Change::Replace => {
+                    outcome.retired_locations.push(cur.location.clone());
+                    tx.execute("DELETE FROM part_files WHERE part_id = ?1", [cur.id])?;
+                    (w.location.clone(), true)
+                }
+            };
+            tx.execute(
+                "UPDATE parts SET location = ?2, indexed = ?3, version = version + 1, batch_id = ?4 WHERE id = ?1",
+                params![cur.id, location, indexed, batch_id],
+            )?;
+            Ok(cur.id)
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO parts (tbl_id, name, vals, location, params, create_time, version, indexed, batch_id)
+                 VALUES (?1, ?2, ?3, ?4, '{}', ?5, 1, 1, ?6)",
+                params![tbl_id, name, serde_json::to_string(&w.values)?, w.location, now, batch_id],
+            )?;
+            let part_id = tx.last_insert_rowid();
+            for (i, (value, key)) in w.values.iter().zip(&table.partition_keys).enumerate() {
+                let v = index_value(indexed_kind(&key.hive_type), value.as_deref());
+                tx.execute(
+                    "INSERT INTO part_keys (part_id, tbl_id, key_idx, value) VALUES (?1, ?2, ?3, ?4)",
+                    params![part_id, tbl_id, i as i64, v],
+                )?;
+            }
+            Ok(part_id)
+        }
+    }
+}
+
+fn insert_files(tx: &Transaction, part_id: i64, w: &PartitionWrite, batch_id: &str) -> Result<()> {
+    let indexed: bool =
+        tx.query_row("SELECT indexed FROM parts WHERE id = ?1", [part_id], |r| {
+            r.get(0)
+        })?;
+    if !indexed {
+        // An externally registered partition is read by listing; its new files are found so.
+        return Ok(());
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT OR REPLACE INTO part_files (part_id, path, size, rows, stats, batch_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for f in &w.files {
+        insert.execute(params![
+            part_id,
+            f.path,
+            f.size as i64,
+            f.rows as i64,
+            serde_json::to_string(&f.columns)?,
+            batch_id
+        ])?;
+    }
+    Ok(())
+}
+
+/// Hive's basic statistics from the file index.
+fn basic_stats(conn: &Connection, filter: &str, id: i64) -> Result<BTreeMap<String, String>> {
+    let (files, rows, size): (i64, i64, i64) = conn.query_row(
+        &format!("SELECT count(*), coalesce(sum(rows), 0), coalesce(sum(size), 0) FROM part_files WHERE {filter}"),
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    Ok(BTreeMap::from([
+        (stats_keys::NUM_FILES.to_string(), files.to_string()),
+        (stats_keys::NUM_ROWS.to_string(), rows.to_string()),
+        (stats_keys::TOTAL_SIZE.to_string(), size.to_string()),
+        (stats_keys::RAW_DATA_SIZE.to_string(), size.to_string()),
+        (
+            stats_keys::COLUMN_STATS_ACCURATE.to_string(),
+            r#"{"BASIC_STATS":"true"}"#.to_string(),
+        ),
+    ]))
+}
+
+fn refresh_partition_stats(tx: &Transaction, part_id: i64) -> Result<()> {
+    let indexed: bool =
+        tx.query_row("SELECT indexed FROM parts WHERE id = ?1", [part_id], |r| {
+            r.get(0)
+        })?;
+    if !indexed {
+        return Ok(());
+    }
+    let stats = basic_stats(tx, "part_id = ?1", part_id)?;
+    let params: String =
+        tx.query_row("SELECT params FROM parts WHERE id = ?1", [part_id], |r| {
+            r.get(0)
+        })?;
+    let mut merged: BTreeMap<String, String> = serde_json::from_str(&params)?;
+    merged.extend(stats);
+    tx.execute(
+        "UPDATE parts SET params = ?2 WHERE id = ?1",
+        params![part_id, serde_json::to_string(&merged)?],
+    )?;
+    Ok(())
+}
+
+fn refresh_table_stats(tx: &Transaction, tbl_id: i64, table: &mut Table) -> Result<()> {
+    let all_indexed: bool = tx.query_row(
+        "SELECT count(*) = 0 FROM parts WHERE tbl_id = ?1 AND indexed = 0",
+        [tbl_id],
+        |r| r.get(0),
+    )?;
+    if !all_indexed {
+        // Some partitions are only listed: table totals are unknown.
+        table.parameters.remove(stats_keys::COLUMN_STATS_ACCURATE);
+        table.parameters.remove(stats_keys::NUM_ROWS);
+    } else {
+        let stats = basic_stats(
+            tx,
+            "part_id IN (SELECT id FROM parts WHERE tbl_id = ?1)",
+            tbl_id,
+        )?;
+        table.parameters.extend(stats);
+    }
+    tx.execute(
+        "UPDATE tbls SET spec = ?2 WHERE id = ?1",
+        params![tbl_id, serde_json::to_string(&table)?],
+    )?;
+    Ok(())
+}
+
+pub(super) fn list_batches(conn: &Connection, db: Option<&str>) -> Result<Vec<BatchRecord>> {
+    let db_filter = match db {
+        Some(name) => format!("WHERE d.id = {}", database_id(conn, name)?),
+        None => String::new(),
+    };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT d.name, t.name, b.batch_id, b.statement, b.user_name, b.time, b.partitions, b.rows
+         FROM batches b JOIN tbls t ON t.id = b.tbl_id JOIN dbs d ON d.id = t.db_id {db_filter}
+         ORDER BY b.id DESC"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, i64>(7)?,
+        ))
+    })?;
+    rows.map(|r| {
+        let (database, table, batch_id, statement, user, time, partitions, rows) = r?;
+        Ok(BatchRecord {
+            database,
+            table,
+            batch_id,
+            statement,
+            user,
+            time,
+            partitions: serde_json::from_str(&partitions)?,
+            rows: rows as u64,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn retired(conn: &Connection) -> Result<Vec<RetiredLocation>> {
+    let mut stmt =
+        conn.prepare("SELECT location, retired_at FROM retired_locations ORDER BY retired_at")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(RetiredLocation {
+            location: r.get(0)?,
+            retired_at: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn forget_retired(tx: &Transaction, locations: &[String]) -> Result<()> {
+    for l in locations {
+        tx.execute("DELETE FROM retired_locations WHERE location = ?1", [l])?;
+    }
+    Ok(())
+}
+
+pub(super) fn referenced_files(conn: &Connection, tbl_id: i64) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT f.path FROM part_files f JOIN parts p ON p.id = f.part_id WHERE p.tbl_id = ?1 ORDER BY f.path",
+    )?;
+    let rows = stmt.query_map([tbl_id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

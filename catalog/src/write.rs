@@ -1,0 +1,105 @@
+//! The write model: data files recorded by the catalog, and the one-transaction commit that
+//! publishes a write.
+//!
+//! A writer first writes its files, then calls [`crate::Metastore::commit_write`], which checks
+//! what the writer saw (optimistic concurrency) and publishes every touched partition at once.
+//! Readers see the old state or the new one, never a mix; a write that never commits publishes
+//! nothing (its files are orphans for VACUUM).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::PartitionSpec;
+
+/// Statistics of one column in one data file, rendered as text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ColumnStats {
+    pub min: Option<String>,
+    pub max: Option<String>,
+    pub null_count: u64,
+}
+
+/// A data file written by tarn, as the catalog records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataFile {
+    /// Absolute location (path or URL).
+    pub path: String,
+    pub size: u64,
+    pub rows: u64,
+    /// Per-column statistics, by column name.
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnStats>,
+}
+
+/// What the writer saw of a partition when it started; checked at commit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expected {
+    /// The partition did not exist.
+    Absent,
+    /// The partition lived at this location (appends only conflict with a move or overwrite).
+    AtLocation(String),
+    /// The partition was at this version (overwrites conflict with any change).
+    AtVersion(i64),
+}
+
+/// How one partition changes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Add files; the partition is created at `location` if it is absent.
+    Append,
+    /// Replace the partition's location and files (the old location is retired).
+    Replace,
+}
+
+/// One partition's part of a write. Unpartitioned tables use an empty `values`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionWrite {
+    pub values: PartitionSpec,
+    pub location: String,
+    pub change: Change,
+    pub expected: Expected,
+    pub files: Vec<DataFile>,
+}
+
+/// A whole write, committed in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteCommit {
+    pub database: String,
+    pub table: String,
+    pub batch_id: String,
+    pub statement: String,
+    pub user: String,
+    pub writes: Vec<PartitionWrite>,
+    /// CTAS: the table is created in the same transaction as its first write.
+    pub create_table: Option<crate::model::Table>,
+}
+
+/// What a commit did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CommitOutcome {
+    /// Locations no longer referenced (replaced partitions): VACUUM deletes them later.
+    pub retired_locations: Vec<String>,
+    pub rows: u64,
+}
+
+/// One committed write, for `tarn.batches`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchRecord {
+    pub database: String,
+    pub table: String,
+    pub batch_id: String,
+    pub statement: String,
+    pub user: String,
+    pub time: i64,
+    /// Partition names written.
+    pub partitions: Vec<String>,
+    pub rows: u64,
+}
+
+/// A location retired by a commit, for VACUUM.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetiredLocation {
+    pub location: String,
+    pub retired_at: i64,
+}

@@ -1,0 +1,337 @@
+//! INSERT, CREATE TABLE (managed) and CTAS, COPY … FROM, VACUUM.
+
+use std::collections::{BTreeMap, HashSet};
+
+use datafusion::common::Column as DFColumn;
+use datafusion::logical_expr::{Expr, cast};
+use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions};
+use tarn_catalog::{Column, Table, TableType, hive_types, paths, stats_keys};
+use tarn_sql::{InsertStatement, ObjectName, TableDefinition};
+
+use super::table::{split_columns, storage_format};
+use super::{load_table, now, resolve};
+use crate::error::{EngineError, Result};
+use crate::output::Output;
+use crate::session::Session;
+use crate::write::{self, InputSpec, Mode, WriteJob, plan_input, plan_query};
+
+pub(super) async fn insert(session: &Session, i: InsertStatement) -> Result<Output> {
+    let table = load_table(session, &i.table).await?;
+    let statics = static_values(&table, &i.partition)?;
+    let spec = InputSpec {
+        table: &table,
+        columns: &i.columns,
+        statics: &statics,
+    };
+    let input = plan_input(session, spec, &i.query).await?;
+    let mode = if i.overwrite {
+        Mode::Overwrite
+    } else {
+        Mode::Append
+    };
+    let verb = if i.overwrite {
+        "INSERT OVERWRITE"
+    } else {
+        "INSERT INTO"
+    };
+    let statement = format!("{verb} {} {}", table.qualified_name(), i.query.sql);
+    let job = WriteJob {
+        table,
+        mode,
+        static_values: statics,
+        statement,
+        create: false,
+    };
+    let rows = write::run(session, job, input).await?;
+    Ok(Output::Command {
+        tag: "INSERT".into(),
+        rows: Some(rows),
+    })
+}
+
+/// Per key: `Some(value)` if the PARTITION clause gives it a value, `None` if dynamic.
+fn static_values(
+    table: &Table,
+    clause: &[(String, Option<Option<String>>)],
+) -> Result<Vec<Option<Option<String>>>> {
+    if !clause.is_empty() && table.partition_keys.is_empty() {
+        return Err(EngineError::InvalidParameter(format!(
+            "table '{}' is not partitioned",
+            table.qualified_name()
+        )));
+    }
+    for (name, _) in clause {
+        if !table
+            .partition_keys
+            .iter()
+            .any(|k| k.name.eq_ignore_ascii_case(name))
+        {
+            return Err(EngineError::InvalidParameter(format!(
+                "'{name}' is not a partition column of '{}'",
+                table.qualified_name()
+            )));
+        }
+    }
+    Ok(table
+        .partition_keys
+        .iter()
+        .map(|k| {
+            clause
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(&k.name))
+                .and_then(|(_, v)| v.clone())
+                .map(|v| paths::normalize_value(v.as_deref()))
+        })
+        .collect())
+}
+
+/// Hive's managed location: `<warehouse>/<table>` in `default`, `<db location>/<table>` elsewhere.
+async fn managed_location(session: &Session, db: &str, table: &str) -> Result<String> {
+    let database = session
+        .engine
+        .metastore()
+        .get_database(db)
+        .await?
+        .ok_or_else(|| tarn_catalog::CatalogError::DatabaseNotFound(db.to_string()))?;
+    Ok(paths::join(&database.location, table))
+}
+
+fn base_parameters(t: &TableDefinition) -> BTreeMap<String, String> {
+    let mut parameters: BTreeMap<String, String> = t.properties.iter().cloned().collect();
+    parameters.insert(stats_keys::LAST_DDL_TIME.into(), now().to_string());
+    if let Some(comment) = &t.comment {
+        parameters.insert(stats_keys::COMMENT.into(), comment.clone());
+    }
+    parameters
+}
+
+/// CREATE TABLE without AS: a managed table in the warehouse.
+pub(super) async fn create_managed(session: &Session, t: TableDefinition) -> Result<Output> {
+    let name = t
+        .name
+        .clone()
+        .ok_or_else(|| EngineError::InvalidParameter("table name".into()))?;
+    let (db, table_name) = resolve(session, &name);
+    if t.columns.is_empty() {
+        return Err(EngineError::InvalidParameter(format!(
+            "CREATE TABLE {table_name} needs columns (or AS <query>)"
+        )));
+    }
+    let (columns, partition_keys) = split_columns(&t)?;
+    let table = Table {
+        location: managed_location(session, &db, &table_name).await?,
+        database: db,
+        name: table_name,
+        table_type: TableType::Managed,
+        columns,
+        partition_keys,
+        format: storage_format(&t)?,
+        parameters: base_parameters(&t),
+        owner: Some(session.user().to_string()),
+        create_time: now(),
+        version: 0,
+    };
+    write::FileOptions::from_table(&table.format, &table.parameters)?;
+    session
+        .engine
+        .metastore()
+        .create_table(table, t.if_not_exists)
+        .await?;
+    Ok(Output::command("CREATE TABLE"))
+}
+
+/// CREATE TABLE … [PARTITIONED BY (k, …)] AS <query>: table and data appear in one commit.
+pub(super) async fn create_as(session: &Session, t: TableDefinition) -> Result<Output> {
+    let name = t
+        .name
+        .clone()
+        .ok_or_else(|| EngineError::InvalidParameter("table name".into()))?;
+    let (db, table_name) = resolve(session, &name);
+    if session
+        .engine
+        .metastore()
+        .get_table(&db, &table_name)
+        .await?
+        .is_some()
+    {
+        if t.if_not_exists {
+            return Ok(Output::command("CREATE TABLE"));
+        }
+        return Err(tarn_catalog::CatalogError::TableExists {
+            db,
+            table: table_name,
+        }
+        .into());
+    }
+    let query = t
+        .query
+        .clone()
+        .ok_or_else(|| EngineError::Internal("CTAS without a query".into()))?;
+    let frame = plan_query(session, &query).await?;
+    let key_names: Vec<String> = t
+        .partition_keys
+        .iter()
+        .map(|k| k.name.to_lowercase())
+        .collect();
+    let mut data = Vec::new();
+    let mut keys = Vec::new();
+    let mut seen = HashSet::new();
+    for (qualifier, field) in frame.schema().iter() {
+        let name = field.name().to_lowercase();
+        if !seen.insert(name.clone()) {
+            return Err(EngineError::InvalidParameter(format!(
+                "the query returns column '{name}' twice; alias it"
+            )));
+        }
+        let column = Column::new(&name, &hive_types::from_arrow(field.data_type())?, None)?;
+        let expr = Expr::Column(DFColumn::new(qualifier.cloned(), field.name()));
+        let target = (column, expr);
+        if key_names.contains(&name) {
+            keys.push(target)
+        } else {
+            data.push(target)
+        }
+    }
+    keys.sort_by_key(|(c, _)| key_names.iter().position(|k| *k == c.name));
+    if keys.len() != key_names.len() {
+        return Err(EngineError::InvalidParameter(format!(
+            "PARTITIONED BY names columns the query does not return ({})",
+            key_names.join(", ")
+        )));
+    }
+    if data.is_empty() {
+        return Err(EngineError::InvalidParameter(
+            "a table needs at least one data column".into(),
+        ));
+    }
+    let table = Table {
+        location: managed_location(session, &db, &table_name).await?,
+        database: db,
+        name: table_name,
+        table_type: TableType::Managed,
+        columns: data.iter().map(|(c, _)| c.clone()).collect(),
+        partition_keys: keys.iter().map(|(c, _)| c.clone()).collect(),
+        format: storage_format(&t)?,
+        parameters: base_parameters(&t),
+        owner: Some(session.user().to_string()),
+        create_time: now(),
+        version: 0,
+    };
+    let exprs = data
+        .into_iter()
+        .chain(keys)
+        .map(|(c, e)| Ok(cast(e, c.data_type()?).alias(c.name.as_str())))
+        .collect::<Result<Vec<_>>>()?;
+    let input = frame.select(exprs)?;
+    let statement = format!("CREATE TABLE {} AS {}", table.qualified_name(), query.sql);
+    let statics = vec![None; table.partition_keys.len()];
+    let job = WriteJob {
+        table,
+        mode: Mode::Append,
+        static_values: statics,
+        statement,
+        create: true,
+    };
+    let rows = write::run(session, job, input).await?;
+    Ok(Output::Command {
+        tag: "SELECT".into(),
+        rows: Some(rows),
+    })
+}
+
+/// COPY t FROM 'location': loads files (under the allowed roots) through the write path.
+pub(super) async fn copy_from(
+    session: &Session,
+    name: &ObjectName,
+    location: &str,
+    stored_as: Option<&str>,
+    header: bool,
+    delimiter: Option<&str>,
+) -> Result<Output> {
+    let table = load_table(session, name).await?;
+    let location = session.engine.inner.roots.check(location)?;
+    let format = stored_as
+        .map(str::to_uppercase)
+        .unwrap_or_else(|| table.format.name().to_string());
+    let ctx = &session.ctx;
+    let frame = match format.as_str() {
+        "PARQUET" => {
+            ctx.read_parquet(&location, ParquetReadOptions::default())
+                .await?
+        }
+        "CSV" => {
+            let delimiter = match delimiter {
+                Some(d) if d.len() == 1 => d.as_bytes()[0],
+                Some(d) => {
+                    return Err(EngineError::InvalidParameter(format!(
+                        "delimiter '{d}' must be one byte"
+                    )));
+                }
+                None => b',',
+            };
+            let options = CsvReadOptions::new()
+                .has_header(header)
+                .delimiter(delimiter)
+                .file_extension("");
+            ctx.read_csv(&location, options).await?
+        }
+        "JSON" => {
+            ctx.read_json(&location, JsonReadOptions::default().file_extension(""))
+                .await?
+        }
+        other => {
+            return Err(EngineError::NotSupported(format!(
+                "COPY … FROM … STORED AS {other}"
+            )));
+        }
+    };
+    // Columns are matched by name, so files may order them differently or carry extra ones.
+    let available: Vec<String> = frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().to_lowercase())
+        .collect();
+    let mut exprs = Vec::new();
+    for c in table.columns.iter().chain(&table.partition_keys) {
+        let Some(pos) = available.iter().position(|a| *a == c.name) else {
+            return Err(EngineError::InvalidParameter(format!(
+                "the files at '{location}' have no column '{}' (they have: {})",
+                c.name,
+                available.join(", ")
+            )));
+        };
+        let (qualifier, field) = frame.schema().qualified_field(pos);
+        let source = Expr::Column(DFColumn::new(qualifier.cloned(), field.name()));
+        exprs.push(cast(source, c.data_type()?).alias(c.name.as_str()));
+    }
+    let input = frame.select(exprs)?;
+    let statement = format!("COPY {} FROM '{location}'", table.qualified_name());
+    let statics = vec![None; table.partition_keys.len()];
+    let job = WriteJob {
+        table,
+        mode: Mode::Append,
+        static_values: statics,
+        statement,
+        create: false,
+    };
+    let rows = write::run(session, job, input).await?;
+    Ok(Output::Command {
+        tag: "COPY".into(),
+        rows: Some(rows),
+    })
+}
+
+pub(super) async fn vacuum(
+    session: &Session,
+    name: &ObjectName,
+    retain_hours: Option<u64>,
+) -> Result<Output> {
+    let table = load_table(session, name).await?;
+    let retain = retain_hours.unwrap_or(168);
+    let deleted = super::vacuum::run(session, &table, retain).await?;
+    Ok(Output::Command {
+        tag: "VACUUM".into(),
+        rows: Some(deleted),
+    })
+}

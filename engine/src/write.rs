@@ -1,0 +1,249 @@
+//! The atomic write path: INSERT INTO / INSERT OVERWRITE / CTAS / COPY FROM.
+//!
+//! 1. Snapshot the partitions the write may touch (location, version): what it "saw".
+//! 2. Plan the input query, project and cast it to the table's columns (by position, or by the
+//!    INSERT column list), add static partition values.
+//! 3. Stream it once, split rows by partition, and write each partition's files: appends into
+//!    the partition's directory, overwrites and new partitions into a new directory.
+//! 4. Publish everything with one metastore transaction that re-checks the snapshot (optimistic
+//!    concurrency). A conflict or any failure deletes what was written and publishes nothing.
+
+mod demux;
+mod files;
+mod input;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use object_store::{ObjectStore, ObjectStoreExt};
+use tarn_catalog::{
+    Change, CommitOutcome, Expected, Partition, PartitionFilter, PartitionSpec, PartitionWrite,
+    Table, WriteCommit, paths,
+};
+
+use crate::error::Result;
+use crate::provider::parse_location;
+use crate::session::Session;
+
+pub(crate) use files::FileOptions;
+pub(crate) use input::{InputSpec, plan_input, plan_query};
+
+/// Append, or replace what the write touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Append,
+    Overwrite,
+}
+
+/// One write statement, planned.
+pub(crate) struct WriteJob {
+    pub table: Table,
+    pub mode: Mode,
+    /// Per partition key: `Some(value)` for a static key (`None` value = NULL partition).
+    pub static_values: Vec<Option<Option<String>>>,
+    pub statement: String,
+    /// CTAS: create the table in the publishing transaction.
+    pub create: bool,
+}
+
+/// What the writer saw of one partition.
+#[derive(Debug, Clone)]
+pub(crate) struct Seen {
+    pub location: String,
+    pub version: i64,
+}
+
+/// A unique id for this write's directories and file names.
+pub(crate) fn new_write_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let salt = std::process::id() as u128 ^ (nanos.rotate_left(17));
+    format!("{:x}{:06x}", nanos % (1u128 << 48), salt % (1 << 24))
+}
+
+pub(crate) fn partition_name(table: &Table, values: &PartitionSpec) -> String {
+    if table.partition_keys.is_empty() {
+        return String::new();
+    }
+    let keys: Vec<String> = table
+        .partition_keys
+        .iter()
+        .map(|k| k.name.clone())
+        .collect();
+    paths::partition_name(&keys, values)
+}
+
+/// Where a partition's files go, and what the commit must find there.
+pub(crate) fn target(
+    table: &Table,
+    mode: Mode,
+    values: &PartitionSpec,
+    seen: Option<&Seen>,
+    write_id: &str,
+) -> (String, Change, Expected, bool) {
+    let name = partition_name(table, values);
+    let default = if name.is_empty() {
+        table.location.clone()
+    } else {
+        paths::join(&table.location, &name)
+    };
+    match (mode, seen) {
+        // Appends go into the live directory under hidden names, renamed just before commit.
+        (Mode::Append, Some(s)) => (
+            s.location.clone(),
+            Change::Append,
+            Expected::AtLocation(s.location.clone()),
+            true,
+        ),
+        (Mode::Append, None) => (
+            default.clone(),
+            Change::Append,
+            Expected::AtLocation(default),
+            false,
+        ),
+        // Overwrites never touch the live directory: a new one replaces it in the commit.
+        (Mode::Overwrite, Some(s)) => (
+            paths::join(&default, &format!("_tarn_{write_id}")),
+            Change::Replace,
+            Expected::AtVersion(s.version),
+            false,
+        ),
+        (Mode::Overwrite, None) => (
+            paths::join(&default, &format!("_tarn_{write_id}")),
+            Change::Replace,
+            Expected::Absent,
+            false,
+        ),
+    }
+}
+
+/// The partitions a write may touch, by name.
+pub(crate) async fn snapshot(session: &Session, job: &WriteJob) -> Result<HashMap<String, Seen>> {
+    if job.create {
+        return Ok(HashMap::new());
+    }
+    let filter = static_filter(&job.table, &job.static_values);
+    let partitions: Vec<Partition> = session
+        .engine
+        .metastore()
+        .list_partitions(&job.table.database, &job.table.name, &filter)
+        .await?;
+    Ok(partitions
+        .into_iter()
+        .map(|p| {
+            (
+                partition_name(&job.table, &p.values),
+                Seen {
+                    location: p.location,
+                    version: p.version,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Static keys narrow the snapshot (a superset is fine: the commit re-checks).
+fn static_filter(table: &Table, statics: &[Option<Option<String>>]) -> PartitionFilter {
+    let terms = statics
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            let kind = tarn_catalog::indexed_kind(&table.partition_keys.get(i)?.hive_type)?;
+            match v.as_ref()? {
+                None => Some(PartitionFilter::IsNull { key: i }),
+                Some(value) => {
+                    let key_value = match kind {
+                        tarn_catalog::IndexKind::Int => {
+                            tarn_catalog::KeyValue::Int(value.trim().parse().ok()?)
+                        }
+                        tarn_catalog::IndexKind::Text => {
+                            tarn_catalog::KeyValue::Text(value.clone())
+                        }
+                    };
+                    Some(PartitionFilter::Cmp {
+                        key: i,
+                        op: tarn_catalog::CmpOp::Eq,
+                        value: key_value,
+                    })
+                }
+            }
+        })
+        .collect();
+    PartitionFilter::and(terms)
+}
+
+/// Runs a planned write end to end; returns the rows written.
+pub(crate) async fn run(
+    session: &Session,
+    job: WriteJob,
+    input: datafusion::prelude::DataFrame,
+) -> Result<u64> {
+    let seen = snapshot(session, &job).await?;
+    let write_id = new_write_id();
+    let (store_url, _) = parse_location(&job.table.location)?;
+    let store = session.ctx.state().runtime_env().object_store(&store_url)?;
+    let options = FileOptions::from_table(&job.table.format, &job.table.parameters)?;
+    let stream = input.execute_stream().await?;
+    let mut written =
+        demux::write_all(&job, &seen, &write_id, store.clone(), &options, stream).await?;
+    add_empty_static_overwrite(&job, &seen, &write_id, &mut written);
+    let staged: Vec<String> = written
+        .iter()
+        .flat_map(|w| w.files.iter().map(|f| f.path.clone()))
+        .collect();
+    let commit = WriteCommit {
+        database: job.table.database.clone(),
+        table: job.table.name.clone(),
+        batch_id: session.batch_id(&write_id),
+        statement: job.statement.clone(),
+        user: session.user().to_string(),
+        writes: written,
+        create_table: job.create.then(|| job.table.clone()),
+    };
+    match session.engine.metastore().commit_write(commit).await {
+        Ok(CommitOutcome { rows, .. }) => Ok(rows),
+        Err(e) => {
+            delete_quietly(&store, &staged).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// INSERT OVERWRITE … PARTITION (all keys static) with no rows still replaces that partition.
+fn add_empty_static_overwrite(
+    job: &WriteJob,
+    seen: &HashMap<String, Seen>,
+    write_id: &str,
+    written: &mut Vec<PartitionWrite>,
+) {
+    let all_static = job.static_values.iter().all(Option::is_some);
+    if job.mode != Mode::Overwrite || !all_static || !written.is_empty() {
+        return;
+    }
+    let values: PartitionSpec = job
+        .static_values
+        .iter()
+        .map(|v| v.clone().flatten())
+        .collect();
+    let name = partition_name(&job.table, &values);
+    let (location, change, expected, _) =
+        target(&job.table, job.mode, &values, seen.get(&name), write_id);
+    written.push(PartitionWrite {
+        values,
+        location,
+        change,
+        expected,
+        files: vec![],
+    });
+}
+
+/// Best-effort removal of files a failed write left (VACUUM catches anything missed).
+pub(crate) async fn delete_quietly(store: &Arc<dyn ObjectStore>, locations: &[String]) {
+    for location in locations {
+        if let Ok((_, path)) = parse_location(location) {
+            let _ = store.delete(&path).await;
+        }
+    }
+}

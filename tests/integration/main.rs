@@ -7,3 +7,4 @@ mod cli;
 mod deps;
 mod embed;
 mod pruning;
+mod writes;

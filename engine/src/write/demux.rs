@@ -279,22 +279,34 @@ impl Splitter {
         };
         let keys = &batch.columns()[n_data..];
         let rows = converter.convert_columns(keys)?;
-        let mut order: Vec<Vec<u8>> = Vec::new();
-        let mut members: HashMap<Vec<u8>, (usize, Vec<u32>)> = HashMap::new();
+        // Keys borrow from `rows`: no allocation per row.
+        let mut order: Vec<&[u8]> = Vec::new();
+        let mut members: HashMap<&[u8], (usize, Vec<u32>)> = HashMap::new();
+        let mut previous: Option<(&[u8], usize)> = None;
         for i in 0..batch.num_rows() {
-            let key = rows.row(i).as_ref().to_vec();
-            members
-                .entry(key.clone())
-                .or_insert_with(|| {
-                    order.push(key);
-                    (i, Vec::new())
-                })
-                .1
-                .push(i as u32);
+            let key = rows.row(i).data();
+            // Runs of equal keys (sorted or clustered input) skip the hash lookup.
+            let slot = match previous {
+                Some((k, slot)) if k == key => slot,
+                _ => {
+                    let next = order.len();
+                    let entry = members.entry(key).or_insert_with(|| (next, Vec::new()));
+                    if entry.0 == next && order.len() == next {
+                        order.push(key);
+                    }
+                    entry.0
+                }
+            };
+            previous = Some((key, slot));
+            if let Some(m) = members.get_mut(order[slot]) {
+                m.1.push(i as u32);
+            }
         }
         let mut pieces = Vec::with_capacity(order.len());
         for key in order {
-            let (first, indices) = members.remove(&key).unwrap_or_default();
+            let (slot, indices) = members.remove(key).unwrap_or_default();
+            let first = indices.first().copied().unwrap_or(slot as u32) as usize;
+            let key = key.to_vec();
             let values = keys
                 .iter()
                 .map(|k| hive_value(k, first, &self.format))

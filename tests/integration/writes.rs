@@ -13,20 +13,31 @@ use crate::support::TestLake;
 async fn scalar(tarn: &Tarn, sql: &str) -> i64 {
     let rows = tarn.session("check").query(sql).await.unwrap();
     let col = rows[0].column(0);
-    if col.is_null(0) { 0 } else { col.as_primitive::<Int64Type>().value(0) }
+    if col.is_null(0) {
+        0
+    } else {
+        col.as_primitive::<Int64Type>().value(0)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_appends_all_land() {
     let lake = TestLake::new();
-    lake.tarn.session("setup").query("CREATE TABLE t (writer int, i int)").await.unwrap();
+    lake.tarn
+        .session("setup")
+        .query("CREATE TABLE t (writer int, i int)")
+        .await
+        .unwrap();
     let mut tasks = Vec::new();
     for w in 0..8 {
         let tarn = lake.tarn.clone();
         tasks.push(tokio::spawn(async move {
             let session = tarn.session(&format!("writer{w}"));
             for i in 0..25 {
-                session.query(&format!("INSERT INTO t VALUES ({w}, {i})")).await.unwrap();
+                session
+                    .query(&format!("INSERT INTO t VALUES ({w}, {i})"))
+                    .await
+                    .unwrap();
             }
         }));
     }
@@ -34,8 +45,18 @@ async fn concurrent_appends_all_land() {
         t.await.unwrap();
     }
     assert_eq!(scalar(&lake.tarn, "SELECT count(*) FROM t").await, 200);
-    assert_eq!(scalar(&lake.tarn, "SELECT count(DISTINCT writer * 100 + i) FROM t").await, 200);
-    assert_eq!(scalar(&lake.tarn, "SELECT count(*) FROM tarn.batches WHERE table_name = 't'").await, 200);
+    assert_eq!(
+        scalar(&lake.tarn, "SELECT count(DISTINCT writer * 100 + i) FROM t").await,
+        200
+    );
+    assert_eq!(
+        scalar(
+            &lake.tarn,
+            "SELECT count(*) FROM tarn.batches WHERE table_name = 't'"
+        )
+        .await,
+        200
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -63,7 +84,11 @@ async fn racing_overwrites_serialize() {
             match t.await.unwrap() {
                 Ok(w) => winners.push(w),
                 Err(e) => {
-                    assert_eq!(e.kind(), ErrorKind::SerializationFailure, "round {round}: {e}");
+                    assert_eq!(
+                        e.kind(),
+                        ErrorKind::SerializationFailure,
+                        "round {round}: {e}"
+                    );
                     conflicts += 1;
                 }
             }
@@ -71,14 +96,22 @@ async fn racing_overwrites_serialize() {
         assert!(!winners.is_empty(), "someone must win");
         // Whatever happened, the partition holds exactly one writer's complete result.
         assert_eq!(scalar(&lake.tarn, "SELECT count(*) FROM p").await, 200000);
-        assert_eq!(scalar(&lake.tarn, "SELECT count(DISTINCT w) FROM p").await, 1);
+        assert_eq!(
+            scalar(&lake.tarn, "SELECT count(DISTINCT w) FROM p").await,
+            1
+        );
     }
-    assert!(conflicts > 0, "overlapping overwrites should have conflicted at least once");
+    assert!(
+        conflicts > 0,
+        "overlapping overwrites should have conflicted at least once"
+    );
 }
 
 /// A small deterministic generator for kill points.
 fn next(seed: &mut u64) -> u64 {
-    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     *seed >> 33
 }
 
@@ -88,12 +121,26 @@ fn killed_writers_publish_nothing_partial() {
     let data = dir.path();
     let tarn_bin = env!("CARGO_BIN_EXE_tarn");
     let run = |sql: &str| {
-        Command::new(tarn_bin).arg("--data-dir").arg(data).args(["sql", "-q", "-e", sql]).output().unwrap()
+        Command::new(tarn_bin)
+            .arg("--data-dir")
+            .arg(data)
+            .args(["sql", "-q", "-e", sql])
+            .output()
+            .unwrap()
     };
-    assert!(run("CREATE TABLE c (v bigint) PARTITIONED BY (k int)").status.success());
+    assert!(
+        run("CREATE TABLE c (v bigint) PARTITIONED BY (k int)")
+            .status
+            .success()
+    );
     let script = data.join("writes.sql");
     let inserts: String = (0..40)
-        .map(|i| format!("INSERT INTO c SELECT value, value % 3 FROM generate_series(1, {});\n", 500 + i))
+        .map(|i| {
+            format!(
+                "INSERT INTO c SELECT value, value % 3 FROM generate_series(1, {});\n",
+                500 + i
+            )
+        })
         .collect();
     std::fs::write(&script, inserts).unwrap();
     let mut seed = 0x5eed_u64;
@@ -123,5 +170,8 @@ fn killed_writers_publish_nothing_partial() {
         assert_eq!(rows, committed, "round {round}");
         total = committed;
     }
-    assert!(total > 0, "some writes should have committed before the kills");
+    assert!(
+        total > 0,
+        "some writes should have committed before the kills"
+    );
 }

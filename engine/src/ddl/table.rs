@@ -15,12 +15,50 @@ use crate::session::Session;
 /// How many files schema inference reads at most.
 const INFER_FILES: usize = 16;
 
-pub(super) async fn create_external(session: &Session, t: TableDefinition) -> Result<Output> {
+/// The `(database, table)` a CREATE TABLE names.
+pub(super) fn definition_name(session: &Session, t: &TableDefinition) -> Result<(String, String)> {
     let name = t
         .name
-        .clone()
-        .ok_or_else(|| EngineError::InvalidParameter("table name".into()))?;
-    let (db, table_name) = resolve(session, &name);
+        .as_ref()
+        .ok_or_else(|| EngineError::InvalidParameter("CREATE TABLE needs a name".into()))?;
+    Ok(resolve(session, name))
+}
+
+/// A new table from its definition (shared by external, managed and CTAS tables).
+pub(super) fn new_table(
+    session: &Session,
+    t: &TableDefinition,
+    (database, name): (String, String),
+    table_type: TableType,
+    (columns, partition_keys): (Vec<Column>, Vec<Column>),
+    location: String,
+) -> Result<Table> {
+    check_unique(&columns, &partition_keys)?;
+    let mut parameters: BTreeMap<String, String> = t.properties.iter().cloned().collect();
+    if table_type == TableType::External {
+        parameters.insert(stats_keys::EXTERNAL.into(), "TRUE".into());
+    }
+    parameters.insert(stats_keys::LAST_DDL_TIME.into(), now().to_string());
+    if let Some(comment) = &t.comment {
+        parameters.insert(stats_keys::COMMENT.into(), comment.clone());
+    }
+    Ok(Table {
+        database,
+        name,
+        table_type,
+        columns,
+        partition_keys,
+        location,
+        format: storage_format(t)?,
+        parameters,
+        owner: Some(session.user().to_string()),
+        create_time: now(),
+        version: 0,
+    })
+}
+
+pub(super) async fn create_external(session: &Session, t: TableDefinition) -> Result<Output> {
+    let name = definition_name(session, &t)?;
     let location = session
         .engine
         .inner
@@ -31,26 +69,14 @@ pub(super) async fn create_external(session: &Session, t: TableDefinition) -> Re
     if columns.is_empty() {
         columns = infer_columns(session, &location, &format, &partition_keys).await?;
     }
-    check_unique(&columns, &partition_keys)?;
-    let mut parameters: BTreeMap<String, String> = t.properties.iter().cloned().collect();
-    parameters.insert(stats_keys::EXTERNAL.into(), "TRUE".into());
-    parameters.insert(stats_keys::LAST_DDL_TIME.into(), now().to_string());
-    if let Some(comment) = &t.comment {
-        parameters.insert(stats_keys::COMMENT.into(), comment.clone());
-    }
-    let table = Table {
-        database: db,
-        name: table_name,
-        table_type: TableType::External,
-        columns,
-        partition_keys,
+    let table = new_table(
+        session,
+        &t,
+        name,
+        TableType::External,
+        (columns, partition_keys),
         location,
-        format,
-        parameters,
-        owner: Some(session.user().to_string()),
-        create_time: now(),
-        version: 0,
-    };
+    )?;
     session
         .engine
         .metastore()

@@ -1,15 +1,15 @@
 //! INSERT, CREATE TABLE (managed) and CTAS, COPY … FROM, VACUUM.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use datafusion::common::Column as DFColumn;
 use datafusion::logical_expr::{Expr, cast};
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions};
-use tarn_catalog::{Column, Table, TableType, hive_types, paths, stats_keys};
+use tarn_catalog::{Column, Table, TableType, hive_types, paths};
 use tarn_sql::{InsertStatement, ObjectName, TableDefinition};
 
-use super::table::{split_columns, storage_format};
-use super::{load_table, now, resolve};
+use super::load_table;
+use super::table::{definition_name, new_table, split_columns};
 use crate::error::{EngineError, Result};
 use crate::output::Output;
 use crate::session::Session;
@@ -96,41 +96,24 @@ async fn managed_location(session: &Session, db: &str, table: &str) -> Result<St
     Ok(paths::join(&database.location, table))
 }
 
-fn base_parameters(t: &TableDefinition) -> BTreeMap<String, String> {
-    let mut parameters: BTreeMap<String, String> = t.properties.iter().cloned().collect();
-    parameters.insert(stats_keys::LAST_DDL_TIME.into(), now().to_string());
-    if let Some(comment) = &t.comment {
-        parameters.insert(stats_keys::COMMENT.into(), comment.clone());
-    }
-    parameters
-}
-
 /// CREATE TABLE without AS: a managed table in the warehouse.
 pub(super) async fn create_managed(session: &Session, t: TableDefinition) -> Result<Output> {
-    let name = t
-        .name
-        .clone()
-        .ok_or_else(|| EngineError::InvalidParameter("table name".into()))?;
-    let (db, table_name) = resolve(session, &name);
+    let (db, table_name) = definition_name(session, &t)?;
     if t.columns.is_empty() {
         return Err(EngineError::InvalidParameter(format!(
             "CREATE TABLE {table_name} needs columns (or AS <query>)"
         )));
     }
-    let (columns, partition_keys) = split_columns(&t)?;
-    let table = Table {
-        location: managed_location(session, &db, &table_name).await?,
-        database: db,
-        name: table_name,
-        table_type: TableType::Managed,
+    let location = managed_location(session, &db, &table_name).await?;
+    let columns = split_columns(&t)?;
+    let table = new_table(
+        session,
+        &t,
+        (db, table_name),
+        TableType::Managed,
         columns,
-        partition_keys,
-        format: storage_format(&t)?,
-        parameters: base_parameters(&t),
-        owner: Some(session.user().to_string()),
-        create_time: now(),
-        version: 0,
-    };
+        location,
+    )?;
     write::FileOptions::from_table(&table.format, &table.parameters)?;
     session
         .engine
@@ -142,11 +125,7 @@ pub(super) async fn create_managed(session: &Session, t: TableDefinition) -> Res
 
 /// CREATE TABLE … [PARTITIONED BY (k, …)] AS <query>: table and data appear in one commit.
 pub(super) async fn create_as(session: &Session, t: TableDefinition) -> Result<Output> {
-    let name = t
-        .name
-        .clone()
-        .ok_or_else(|| EngineError::InvalidParameter("table name".into()))?;
-    let (db, table_name) = resolve(session, &name);
+    let (db, table_name) = definition_name(session, &t)?;
     if session
         .engine
         .metastore()
@@ -204,19 +183,19 @@ pub(super) async fn create_as(session: &Session, t: TableDefinition) -> Result<O
             "a table needs at least one data column".into(),
         ));
     }
-    let table = Table {
-        location: managed_location(session, &db, &table_name).await?,
-        database: db,
-        name: table_name,
-        table_type: TableType::Managed,
-        columns: data.iter().map(|(c, _)| c.clone()).collect(),
-        partition_keys: keys.iter().map(|(c, _)| c.clone()).collect(),
-        format: storage_format(&t)?,
-        parameters: base_parameters(&t),
-        owner: Some(session.user().to_string()),
-        create_time: now(),
-        version: 0,
-    };
+    let location = managed_location(session, &db, &table_name).await?;
+    let columns = (
+        data.iter().map(|(c, _)| c.clone()).collect(),
+        keys.iter().map(|(c, _)| c.clone()).collect(),
+    );
+    let table = new_table(
+        session,
+        &t,
+        (db, table_name),
+        TableType::Managed,
+        columns,
+        location,
+    )?;
     let exprs = data
         .into_iter()
         .chain(keys)

@@ -16,7 +16,8 @@ import subprocess
 import tempfile
 import time
 
-QUERY = ("SELECT *, year(l_shipdate) AS l_shipyear, month(l_shipdate) AS l_shipmonth FROM {src}")
+QUERY = ("SELECT *, EXTRACT(YEAR FROM l_shipdate) AS l_shipyear, "
+         "EXTRACT(MONTH FROM l_shipdate) AS l_shipmonth FROM {src}")
 
 
 def run_duckdb(lineitem_dir, out_dir, threads):

@@ -23,11 +23,38 @@ use crate::provider::parse_location;
 /// Batches in flight per partition writer.
 const CHANNEL_DEPTH: usize = 4;
 
+/// Rows are gathered per partition into batches of at least this many before encoding, so
+/// many partitions per input batch do not turn into many tiny writes.
+const MIN_ROWS_PER_SEND: usize = 8192;
+
 struct Group {
     write: PartitionWrite,
     hidden: bool,
     sender: Option<mpsc::Sender<RecordBatch>>,
     handle: JoinHandle<Result<Vec<DataFile>>>,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+}
+
+impl Group {
+    /// Queues rows; sends a concatenated batch once enough are pending (or `flush`).
+    async fn push(&mut self, piece: Option<RecordBatch>, flush: bool) -> Result<bool> {
+        if let Some(piece) = piece {
+            self.pending_rows += piece.num_rows();
+            self.pending.push(piece);
+        }
+        if self.pending.is_empty() || (!flush && self.pending_rows < MIN_ROWS_PER_SEND) {
+            return Ok(true);
+        }
+        let schema = self.pending[0].schema();
+        let batch = datafusion::arrow::compute::concat_batches(&schema, &self.pending)?;
+        self.pending.clear();
+        self.pending_rows = 0;
+        Ok(match &self.sender {
+            Some(sender) => sender.send(batch).await.is_ok(),
+            None => false,
+        })
+    }
 }
 
 /// Writes the whole stream; returns one [`PartitionWrite`] per partition that received rows.
@@ -71,17 +98,21 @@ pub(super) async fn write_all(
                 }
             };
             let piece = RecordBatch::try_new(data_schema.clone(), rows)?;
-            let sent = match &groups[gid].sender {
-                Some(sender) => sender.send(piece).await.is_ok(),
-                None => false,
-            };
-            if !sent {
+            if !groups[gid].push(Some(piece), false).await? {
                 failure = Some(EngineError::Internal("a partition writer stopped".into()));
                 break;
             }
         }
         if failure.is_some() {
             break;
+        }
+    }
+    if failure.is_none() {
+        for g in &mut groups {
+            if !g.push(None, true).await? {
+                failure = Some(EngineError::Internal("a partition writer stopped".into()));
+                break;
+            }
         }
     }
     finish(groups, &store, failure).await
@@ -178,6 +209,8 @@ fn open_group(
         hidden,
         sender: Some(sender),
         handle,
+        pending: Vec::new(),
+        pending_rows: 0,
     }
 }
 

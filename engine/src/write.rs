@@ -28,6 +28,25 @@ use crate::session::Session;
 pub(crate) use files::FileOptions;
 pub(crate) use input::{InputSpec, plan_input, plan_query};
 
+/// Casts `expr` (of type `from`) to a table column's type, keeping string and binary view /
+/// large variants as they are: Parquet stores them alike and a cast would copy every value.
+pub(crate) fn to_column_type(
+    expr: datafusion::logical_expr::Expr,
+    from: &datafusion::arrow::datatypes::DataType,
+    to: datafusion::arrow::datatypes::DataType,
+) -> datafusion::logical_expr::Expr {
+    use datafusion::arrow::datatypes::DataType::*;
+    let same_kind = matches!(
+        (from, &to),
+        (Utf8 | Utf8View | LargeUtf8, Utf8) | (Binary | BinaryView | LargeBinary, Binary)
+    );
+    if same_kind {
+        expr
+    } else {
+        datafusion::logical_expr::cast(expr, to)
+    }
+}
+
 /// Append, or replace what the write touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use datafusion::common::Column as DFColumn;
-use datafusion::logical_expr::{Expr, cast};
+use datafusion::logical_expr::Expr;
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions};
 use tarn_catalog::{Column, Table, TableType, hive_types, paths};
 use tarn_sql::{InsertStatement, ObjectName, TableDefinition};
@@ -164,7 +164,7 @@ pub(super) async fn create_as(session: &Session, t: TableDefinition) -> Result<O
         }
         let column = Column::new(&name, &hive_types::from_arrow(field.data_type())?, None)?;
         let expr = Expr::Column(DFColumn::new(qualifier.cloned(), field.name()));
-        let target = (column, expr);
+        let target = (column, (expr, field.data_type().clone()));
         if key_names.contains(&name) {
             keys.push(target)
         } else {
@@ -199,7 +199,9 @@ pub(super) async fn create_as(session: &Session, t: TableDefinition) -> Result<O
     let exprs = data
         .into_iter()
         .chain(keys)
-        .map(|(c, e)| Ok(cast(e, c.data_type()?).alias(c.name.as_str())))
+        .map(|(c, (e, from))| {
+            Ok(write::to_column_type(e, &from, c.data_type()?).alias(c.name.as_str()))
+        })
         .collect::<Result<Vec<_>>>()?;
     let input = frame.select(exprs)?;
     let statement = format!("CREATE TABLE {} AS {}", table.qualified_name(), query.sql);
@@ -282,7 +284,9 @@ pub(super) async fn copy_from(
         };
         let (qualifier, field) = frame.schema().qualified_field(pos);
         let source = Expr::Column(DFColumn::new(qualifier.cloned(), field.name()));
-        exprs.push(cast(source, c.data_type()?).alias(c.name.as_str()));
+        exprs.push(
+            write::to_column_type(source, field.data_type(), c.data_type()?).alias(c.name.as_str()),
+        );
     }
     let input = frame.select(exprs)?;
     let statement = format!("COPY {} FROM '{location}'", table.qualified_name());

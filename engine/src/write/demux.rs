@@ -67,7 +67,11 @@ pub(super) async fn write_all(
     mut stream: SendableRecordBatchStream,
 ) -> Result<Vec<PartitionWrite>> {
     let n_data = job.table.columns.len();
-    let data_schema = job.table.file_schema()?;
+    // The stream's own types (e.g. Utf8View) are written as they are.
+    let stream_schema = stream.schema();
+    let data_schema: SchemaRef = Arc::new(datafusion::arrow::datatypes::Schema::new(
+        stream_schema.fields()[..n_data].to_vec(),
+    ));
     let mut splitter = Splitter::new(&job.table)?;
     let mut groups: Vec<Group> = Vec::new();
     let mut failure: Option<EngineError> = None;
@@ -313,46 +317,47 @@ impl Splitter {
         let keys = &batch.columns()[n_data..];
         let rows = converter.convert_columns(keys)?;
         // Keys borrow from `rows`: no allocation per row.
-        let mut order: Vec<&[u8]> = Vec::new();
-        let mut members: HashMap<&[u8], (usize, Vec<u32>)> = HashMap::new();
+        let mut slots: HashMap<&[u8], usize> = HashMap::new();
+        let mut members: Vec<Vec<u32>> = Vec::new();
+        let mut keys_in_order: Vec<&[u8]> = Vec::new();
         let mut previous: Option<(&[u8], usize)> = None;
         for i in 0..batch.num_rows() {
             let key = rows.row(i).data();
             // Runs of equal keys (sorted or clustered input) skip the hash lookup.
             let slot = match previous {
                 Some((k, slot)) if k == key => slot,
-                _ => {
-                    let next = order.len();
-                    let entry = members.entry(key).or_insert_with(|| (next, Vec::new()));
-                    if entry.0 == next && order.len() == next {
-                        order.push(key);
-                    }
-                    entry.0
-                }
+                _ => *slots.entry(key).or_insert_with(|| {
+                    members.push(Vec::new());
+                    keys_in_order.push(key);
+                    members.len() - 1
+                }),
             };
             previous = Some((key, slot));
-            if let Some(m) = members.get_mut(order[slot]) {
-                m.1.push(i as u32);
-            }
+            members[slot].push(i as u32);
         }
-        let mut pieces = Vec::with_capacity(order.len());
-        for key in order {
-            let (slot, indices) = members.remove(key).unwrap_or_default();
-            let first = indices.first().copied().unwrap_or(slot as u32) as usize;
-            let key = key.to_vec();
+        // One `take` for the whole batch in partition order, then zero-copy slices.
+        let ordered = if members.len() == 1 {
+            data.clone()
+        } else {
+            let all = UInt32Array::from_iter_values(members.iter().flatten().copied());
+            data.iter()
+                .map(|c| take(c.as_ref(), &all, None))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let mut pieces = Vec::with_capacity(members.len());
+        let mut offset = 0;
+        for (key, indices) in keys_in_order.into_iter().zip(&members) {
+            let first = indices[0] as usize;
             let values = keys
                 .iter()
                 .map(|k| hive_value(k, first, &self.format))
                 .collect::<Result<_>>()?;
-            let indices = UInt32Array::from(indices);
-            let columns = if indices.len() == batch.num_rows() {
-                data.clone()
-            } else {
-                data.iter()
-                    .map(|c| take(c.as_ref(), &indices, None))
-                    .collect::<Result<_, _>>()?
-            };
-            pieces.push((key, values, columns));
+            let columns = ordered
+                .iter()
+                .map(|c| c.slice(offset, indices.len()))
+                .collect();
+            offset += indices.len();
+            pieces.push((key.to_vec(), values, columns));
         }
         Ok(pieces)
     }

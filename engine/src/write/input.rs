@@ -2,7 +2,7 @@
 //! partition keys, each cast to its declared type, static partition values filled in.
 
 use datafusion::common::{Column, DataFusionError, ScalarValue};
-use datafusion::logical_expr::{Expr, LogicalPlan, cast, lit};
+use datafusion::logical_expr::{Expr, LogicalPlan, lit};
 use datafusion::prelude::DataFrame;
 use tarn_catalog::Table;
 use tarn_sql::QueryText;
@@ -50,10 +50,15 @@ pub(crate) async fn plan_input(
     query: &QueryText,
 ) -> Result<DataFrame> {
     let frame = plan_query(session, query).await?;
-    let source: Vec<Expr> = frame
+    let source: Vec<(Expr, datafusion::arrow::datatypes::DataType)> = frame
         .schema()
         .iter()
-        .map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name())))
+        .map(|(q, f)| {
+            (
+                Expr::Column(Column::new(q.cloned(), f.name())),
+                f.data_type().clone(),
+            )
+        })
         .collect();
     let targets = target_columns(spec.table, spec.statics);
     let sources = assign(&spec, &targets, source)?;
@@ -62,7 +67,7 @@ pub(crate) async fn plan_input(
         let data_type = tarn_catalog::hive_types::to_arrow(hive_type)?;
         let expr = match (is_static, source) {
             (Some(value), _) => lit(static_value(name, value.as_deref(), &data_type)?),
-            (None, Some(e)) => cast(e, data_type),
+            (None, Some((e, from))) => super::to_column_type(e, &from, data_type),
             (None, None) => lit(ScalarValue::try_from(&data_type)?),
         };
         exprs.push(expr.alias(name.as_str()));
@@ -89,7 +94,13 @@ fn target_columns(table: &Table, statics: &[Option<Option<String>>]) -> Vec<Targ
 }
 
 /// Which source expression feeds each target (None: NULL, or a static key).
-fn assign(spec: &InputSpec, targets: &[Target], source: Vec<Expr>) -> Result<Vec<Option<Expr>>> {
+type Source = (Expr, datafusion::arrow::datatypes::DataType);
+
+fn assign(
+    spec: &InputSpec,
+    targets: &[Target],
+    source: Vec<Source>,
+) -> Result<Vec<Option<Source>>> {
     let fillable: Vec<usize> = (0..targets.len())
         .filter(|i| targets[*i].2.is_none())
         .collect();
@@ -107,7 +118,7 @@ fn assign(spec: &InputSpec, targets: &[Target], source: Vec<Expr>) -> Result<Vec
                 source.len()
             )));
         }
-        let mut out: Vec<Option<Expr>> = vec![None; targets.len()];
+        let mut out: Vec<Option<Source>> = vec![None; targets.len()];
         for (slot, expr) in fillable.into_iter().zip(source) {
             out[slot] = Some(expr);
         }
@@ -120,7 +131,7 @@ fn assign(spec: &InputSpec, targets: &[Target], source: Vec<Expr>) -> Result<Vec
             source.len()
         )));
     }
-    let mut out: Vec<Option<Expr>> = vec![None; targets.len()];
+    let mut out: Vec<Option<Source>> = vec![None; targets.len()];
     for (name, expr) in spec.columns.iter().zip(source) {
         let slot = fillable
             .iter()

@@ -81,7 +81,7 @@ impl PartitionFilter {
 
     /// Disjunction: any `All` term makes the whole disjunction `All`.
     pub fn or(filters: Vec<PartitionFilter>) -> PartitionFilter {
-        if filters.is_empty() || filters.iter().any(|f| *f == PartitionFilter::All) {
+        if filters.is_empty() || filters.contains(&PartitionFilter::All) {
             return PartitionFilter::All;
         }
         PartitionFilter::Or(filters)

@@ -136,9 +136,11 @@ async fn describe_formatted_shows_hive_details() {
             let a = b.column(1).as_string::<i32>();
             (0..b.num_rows())
                 .map(|i| {
-                    a.is_valid(i)
-                        .then(|| a.value(i).to_string())
-                        .unwrap_or_default()
+                    if a.is_valid(i) {
+                        a.value(i).to_string()
+                    } else {
+                        String::new()
+                    }
                 })
                 .collect::<Vec<_>>()
         })

@@ -19,12 +19,13 @@ use crate::error::{EngineError, Result};
 const MAX_ENTRIES: usize = 200_000;
 
 type Key = (String, i64);
+type Entry = (Instant, Arc<Vec<ObjectMeta>>);
 
 /// A TTL cache of directory listings.
 #[derive(Debug)]
 pub struct ListingCache {
     ttl: Duration,
-    entries: Mutex<HashMap<Key, (Instant, Arc<Vec<ObjectMeta>>)>>,
+    entries: Mutex<HashMap<Key, Entry>>,
 }
 
 impl ListingCache {

@@ -222,7 +222,7 @@ fn to_partitioned_files(files: &[ObjectMeta], values: &[ScalarValue]) -> Vec<Par
 /// Spreads files over `n` groups, largest first onto the lightest group.
 fn group_files(mut files: Vec<PartitionedFile>, n: usize) -> Vec<FileGroup> {
     let n = n.max(1).min(files.len().max(1));
-    files.sort_by(|a, b| b.object_meta.size.cmp(&a.object_meta.size));
+    files.sort_by_key(|f| std::cmp::Reverse(f.object_meta.size));
     let mut groups: Vec<(u64, Vec<PartitionedFile>)> = (0..n).map(|_| (0, vec![])).collect();
     for file in files {
         let lightest = groups.iter_mut().min_by_key(|(size, _)| *size).map(|g| {

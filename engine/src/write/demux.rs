@@ -259,10 +259,10 @@ impl PartitionTask {
                 }
             };
             writer.write(&batch).await?;
-            if writer.size() >= self.options.target_file_size {
-                if let Some(done) = current.take() {
-                    files.push(done.finish(&self.schema).await?);
-                }
+            if writer.size() >= self.options.target_file_size
+                && let Some(done) = current.take()
+            {
+                files.push(done.finish(&self.schema).await?);
             }
         }
         if let Some(done) = current.take() {

@@ -59,7 +59,7 @@ impl FileOptions {
 /// An open data file being written.
 pub(crate) enum FileWriter {
     Parquet {
-        writer: AsyncArrowWriter<BufWriter>,
+        writer: Box<AsyncArrowWriter<BufWriter>>,
         path: Path,
         location: String,
         rows: u64,
@@ -98,7 +98,7 @@ impl FileWriter {
                 let writer = AsyncArrowWriter::try_new(sink, schema, Some(props))
                     .map_err(|e| storage(&location, e))?;
                 Ok(FileWriter::Parquet {
-                    writer,
+                    writer: Box::new(writer),
                     path,
                     location,
                     rows: 0,

@@ -167,12 +167,17 @@ fn apply(
     }
 }
 
-fn insert_files(tx: &Transaction, part_id: i64, w: &PartitionWrite, batch_id: &str) -> Result<()> {
-    let indexed: bool =
+/// Whether the partition's files are in the index (written by tarn) rather than listed.
+fn is_indexed(tx: &Transaction, part_id: i64) -> Result<bool> {
+    Ok(
         tx.query_row("SELECT indexed FROM parts WHERE id = ?1", [part_id], |r| {
             r.get(0)
-        })?;
-    if !indexed {
+        })?,
+    )
+}
+
+fn insert_files(tx: &Transaction, part_id: i64, w: &PartitionWrite, batch_id: &str) -> Result<()> {
+    if !is_indexed(tx, part_id)? {
         // An externally registered partition is read by listing; its new files are found so.
         return Ok(());
     }
@@ -212,11 +217,7 @@ fn basic_stats(conn: &Connection, filter: &str, id: i64) -> Result<BTreeMap<Stri
 }
 
 fn refresh_partition_stats(tx: &Transaction, part_id: i64) -> Result<()> {
-    let indexed: bool =
-        tx.query_row("SELECT indexed FROM parts WHERE id = ?1", [part_id], |r| {
-            r.get(0)
-        })?;
-    if !indexed {
+    if !is_indexed(tx, part_id)? {
         return Ok(());
     }
     let stats = basic_stats(tx, "part_id = ?1", part_id)?;

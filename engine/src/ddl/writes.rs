@@ -96,6 +96,24 @@ async fn managed_location(session: &Session, db: &str, table: &str) -> Result<St
     Ok(paths::join(&database.location, table))
 }
 
+/// A managed table at Hive's default location.
+async fn managed_table(
+    session: &Session,
+    t: &TableDefinition,
+    (db, name): (String, String),
+    columns: (Vec<Column>, Vec<Column>),
+) -> Result<Table> {
+    let location = managed_location(session, &db, &name).await?;
+    new_table(
+        session,
+        t,
+        (db, name),
+        TableType::Managed,
+        columns,
+        location,
+    )
+}
+
 /// CREATE TABLE without AS: a managed table in the warehouse.
 pub(super) async fn create_managed(session: &Session, t: TableDefinition) -> Result<Output> {
     let (db, table_name) = definition_name(session, &t)?;
@@ -104,16 +122,8 @@ pub(super) async fn create_managed(session: &Session, t: TableDefinition) -> Res
             "CREATE TABLE {table_name} needs columns (or AS <query>)"
         )));
     }
-    let location = managed_location(session, &db, &table_name).await?;
     let columns = split_columns(&t)?;
-    let table = new_table(
-        session,
-        &t,
-        (db, table_name),
-        TableType::Managed,
-        columns,
-        location,
-    )?;
+    let table = managed_table(session, &t, (db, table_name), columns).await?;
     write::FileOptions::from_table(&table.format, &table.parameters)?;
     session
         .engine
@@ -183,19 +193,11 @@ pub(super) async fn create_as(session: &Session, t: TableDefinition) -> Result<O
             "a table needs at least one data column".into(),
         ));
     }
-    let location = managed_location(session, &db, &table_name).await?;
     let columns = (
         data.iter().map(|(c, _)| c.clone()).collect(),
         keys.iter().map(|(c, _)| c.clone()).collect(),
     );
-    let table = new_table(
-        session,
-        &t,
-        (db, table_name),
-        TableType::Managed,
-        columns,
-        location,
-    )?;
+    let table = managed_table(session, &t, (db, table_name), columns).await?;
     let exprs = data
         .into_iter()
         .chain(keys)

@@ -55,6 +55,7 @@ pub(crate) enum Mode {
 }
 
 /// One write statement, planned.
+#[derive(Clone)]
 pub(crate) struct WriteJob {
     pub table: Table,
     pub mode: Mode,
@@ -204,9 +205,9 @@ pub(crate) async fn run(
     let (store_url, _) = parse_location(&job.table.location)?;
     let store = session.ctx.state().runtime_env().object_store(&store_url)?;
     let options = FileOptions::from_table(&job.table.format, &job.table.parameters)?;
-    let stream = input.execute_stream().await?;
+    let streams = input.execute_stream_partitioned().await?;
     let mut written =
-        demux::write_all(&job, &seen, &write_id, store.clone(), &options, stream).await?;
+        demux::write_all(&job, &seen, &write_id, store.clone(), &options, streams).await?;
     add_empty_static_overwrite(&job, &seen, &write_id, &mut written);
     let staged: Vec<String> = written
         .iter()

@@ -32,94 +32,160 @@ struct Group {
     hidden: bool,
     sender: Option<mpsc::Sender<RecordBatch>>,
     handle: JoinHandle<Result<Vec<DataFile>>>,
-    pending: Vec<RecordBatch>,
-    pending_rows: usize,
 }
 
-impl Group {
-    /// Queues rows; sends a concatenated batch once enough are pending (or `flush`).
-    async fn push(&mut self, piece: Option<RecordBatch>, flush: bool) -> Result<bool> {
+/// Rows of one partition waiting in one demux task.
+struct Pending {
+    sender: mpsc::Sender<RecordBatch>,
+    batches: Vec<RecordBatch>,
+    rows: usize,
+}
+
+impl Pending {
+    /// Queues rows; sends a concatenated batch once enough are pending (or on `flush`).
+    async fn push(&mut self, piece: Option<RecordBatch>, flush: bool) -> Result<()> {
         if let Some(piece) = piece {
-            self.pending_rows += piece.num_rows();
-            self.pending.push(piece);
+            self.rows += piece.num_rows();
+            self.batches.push(piece);
         }
-        if self.pending.is_empty() || (!flush && self.pending_rows < MIN_ROWS_PER_SEND) {
-            return Ok(true);
+        if self.batches.is_empty() || (!flush && self.rows < MIN_ROWS_PER_SEND) {
+            return Ok(());
         }
-        let schema = self.pending[0].schema();
-        let batch = datafusion::arrow::compute::concat_batches(&schema, &self.pending)?;
-        self.pending.clear();
-        self.pending_rows = 0;
-        Ok(match &self.sender {
-            Some(sender) => sender.send(batch).await.is_ok(),
-            None => false,
-        })
+        let schema = self.batches[0].schema();
+        let batch = datafusion::arrow::compute::concat_batches(&schema, &self.batches)?;
+        self.batches.clear();
+        self.rows = 0;
+        self.sender
+            .send(batch)
+            .await
+            .map_err(|_| EngineError::Internal("a partition writer stopped".into()))
     }
 }
 
-/// Writes the whole stream; returns one [`PartitionWrite`] per partition that received rows.
+/// What every demux task shares: the job, and one writer per partition (opened by whichever
+/// task meets the partition first), so parallel demux still writes one file per partition.
+struct Shared {
+    job: WriteJob,
+    seen: HashMap<String, Seen>,
+    write_id: String,
+    store: Arc<dyn ObjectStore>,
+    options: FileOptions,
+    data_schema: SchemaRef,
+    groups: std::sync::Mutex<(HashMap<Vec<u8>, usize>, Vec<Group>)>,
+}
+
+impl Shared {
+    /// The writer for a partition key, opening it on first sight.
+    fn writer_for(
+        &self,
+        key: &[u8],
+        values: PartitionSpec,
+    ) -> Result<(usize, mpsc::Sender<RecordBatch>)> {
+        let mut guard = self
+            .groups
+            .lock()
+            .map_err(|_| EngineError::Internal("writer map lock".into()))?;
+        let (by_key, groups) = &mut *guard;
+        if let Some(&gid) = by_key.get(key) {
+            let sender = groups[gid]
+                .sender
+                .clone()
+                .ok_or_else(|| EngineError::Internal("writer closed".into()))?;
+            return Ok((gid, sender));
+        }
+        let group = open_group(
+            &self.job,
+            &self.seen,
+            &self.write_id,
+            &self.store,
+            &self.options,
+            &self.data_schema,
+            values,
+        );
+        let sender = group
+            .sender
+            .clone()
+            .ok_or_else(|| EngineError::Internal("writer closed".into()))?;
+        groups.push(group);
+        by_key.insert(key.to_vec(), groups.len() - 1);
+        Ok((groups.len() - 1, sender))
+    }
+}
+
+/// Writes every input partition's stream (demuxed in parallel); returns one [`PartitionWrite`]
+/// per table partition that received rows.
 pub(super) async fn write_all(
     job: &WriteJob,
     seen: &HashMap<String, Seen>,
     write_id: &str,
     store: Arc<dyn ObjectStore>,
     options: &FileOptions,
-    mut stream: SendableRecordBatchStream,
+    streams: Vec<SendableRecordBatchStream>,
 ) -> Result<Vec<PartitionWrite>> {
     let n_data = job.table.columns.len();
     // The stream's own types (e.g. Utf8View) are written as they are.
-    let stream_schema = stream.schema();
-    let data_schema: SchemaRef = Arc::new(datafusion::arrow::datatypes::Schema::new(
-        stream_schema.fields()[..n_data].to_vec(),
-    ));
-    let mut splitter = Splitter::new(&job.table)?;
-    let mut groups: Vec<Group> = Vec::new();
+    let data_schema: SchemaRef = match streams.first() {
+        Some(s) => Arc::new(datafusion::arrow::datatypes::Schema::new(
+            s.schema().fields()[..n_data].to_vec(),
+        )),
+        None => job.table.file_schema()?,
+    };
+    let shared = Arc::new(Shared {
+        job: job.clone(),
+        seen: seen.clone(),
+        write_id: write_id.to_string(),
+        store: store.clone(),
+        options: options.clone(),
+        data_schema,
+        groups: Default::default(),
+    });
+    let tasks: Vec<_> = streams
+        .into_iter()
+        .map(|s| tokio::spawn(demux(shared.clone(), s)))
+        .collect();
     let mut failure: Option<EngineError> = None;
-    while let Some(batch) = stream.next().await {
-        let batch = match batch {
-            Ok(b) => b,
-            Err(e) => {
-                failure = Some(e.into());
-                break;
-            }
-        };
-        let split = match splitter.split(&batch, n_data) {
-            Ok(s) => s,
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
-        };
-        for (key, values, rows) in split {
-            let gid = match splitter.group_of(&key) {
-                Some(gid) => gid,
-                None => {
-                    let group =
-                        open_group(job, seen, write_id, &store, options, &data_schema, values);
-                    groups.push(group);
-                    splitter.remember(key, groups.len() - 1);
-                    groups.len() - 1
-                }
-            };
-            let piece = RecordBatch::try_new(data_schema.clone(), rows)?;
-            if !groups[gid].push(Some(piece), false).await? {
-                failure = Some(EngineError::Internal("a partition writer stopped".into()));
-                break;
-            }
-        }
-        if failure.is_some() {
-            break;
+    for task in tasks {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failure = failure.or(Some(e)),
+            Err(e) => failure = failure.or(Some(EngineError::Internal(format!("demux task: {e}")))),
         }
     }
-    if failure.is_none() {
-        for g in &mut groups {
-            if !g.push(None, true).await? {
-                failure = Some(EngineError::Internal("a partition writer stopped".into()));
-                break;
-            }
-        }
-    }
+    let groups = match shared.groups.lock() {
+        Ok(mut g) => std::mem::take(&mut g.1),
+        Err(_) => return Err(EngineError::Internal("writer map lock".into())),
+    };
     finish(groups, &store, failure).await
+}
+
+/// Splits one input stream by partition and feeds the partitions' writers.
+async fn demux(shared: Arc<Shared>, mut stream: SendableRecordBatchStream) -> Result<()> {
+    let n_data = shared.job.table.columns.len();
+    let splitter = Splitter::new(&shared.job.table)?;
+    let mut local: HashMap<Vec<u8>, Pending> = HashMap::new();
+    while let Some(batch) = stream.next().await {
+        for (key, values, rows) in splitter.split(&batch?, n_data)? {
+            let piece = RecordBatch::try_new(shared.data_schema.clone(), rows)?;
+            if !local.contains_key(&key) {
+                let (_, sender) = shared.writer_for(&key, values)?;
+                local.insert(
+                    key.clone(),
+                    Pending {
+                        sender,
+                        batches: vec![],
+                        rows: 0,
+                    },
+                );
+            }
+            if let Some(pending) = local.get_mut(&key) {
+                pending.push(Some(piece), false).await?;
+            }
+        }
+    }
+    for pending in local.values_mut() {
+        pending.push(None, true).await?;
+    }
+    Ok(())
 }
 
 /// Closes every writer, renames hidden files into place, and reports the files; on any failure
@@ -213,8 +279,6 @@ fn open_group(
         hidden,
         sender: Some(sender),
         handle,
-        pending: Vec::new(),
-        pending_rows: 0,
     }
 }
 
@@ -275,7 +339,6 @@ impl PartitionTask {
 /// Groups rows by their partition key values.
 struct Splitter {
     converter: Option<RowConverter>,
-    groups: HashMap<Vec<u8>, usize>,
     format: FormatOptions<'static>,
 }
 
@@ -295,17 +358,8 @@ impl Splitter {
         };
         Ok(Self {
             converter,
-            groups: HashMap::new(),
             format: FormatOptions::default(),
         })
-    }
-
-    fn group_of(&self, key: &[u8]) -> Option<usize> {
-        self.groups.get(key).copied()
-    }
-
-    fn remember(&mut self, key: Vec<u8>, gid: usize) {
-        self.groups.insert(key, gid);
     }
 
     /// The batch's rows per partition: (key bytes, Hive values, data columns).

@@ -9,7 +9,7 @@ use super::partitions::{bump_version, index_value, key_names, load_table};
 use super::rows::database_id;
 use crate::error::{CatalogError, Result};
 use crate::filter::indexed_kind;
-use crate::model::{Table, stats_keys};
+use crate::model::{Table, TableType, stats_keys};
 use crate::paths::partition_name;
 use crate::write::{
     BatchRecord, Change, CommitOutcome, Expected, PartitionWrite, RetiredLocation, WriteCommit,
@@ -149,10 +149,13 @@ fn apply(
             Ok(cur.id)
         }
         None => {
+            // An append into an external table's directory may meet files tarn did not write:
+            // that partition stays listed. Overwrites write a fresh directory, exactly indexed.
+            let indexed = w.change == Change::Replace || table.table_type != TableType::External;
             tx.execute(
                 "INSERT INTO parts (tbl_id, name, vals, location, params, create_time, version, indexed, batch_id)
-                 VALUES (?1, ?2, ?3, ?4, '{}', ?5, 1, 1, ?6)",
-                params![tbl_id, name, serde_json::to_string(&w.values)?, w.location, now, batch_id],
+                 VALUES (?1, ?2, ?3, ?4, '{}', ?5, 1, ?6, ?7)",
+                params![tbl_id, name, serde_json::to_string(&w.values)?, w.location, now, indexed, batch_id],
             )?;
             let part_id = tx.last_insert_rowid();
             for (i, (value, key)) in w.values.iter().zip(&table.partition_keys).enumerate() {

@@ -42,9 +42,15 @@ pub(super) async fn run(
                 .iter()
                 .map(|pairs| typed_spec(&table, pairs))
                 .collect::<Result<Vec<_>>>()?;
-            metastore
+            let dropped = metastore
                 .drop_partitions(&table.database, &table.name, specs, if_exists)
                 .await?;
+            // A managed table's partition data goes with it, after the metadata commit.
+            if table.table_type == tarn_catalog::TableType::Managed {
+                for partition in dropped {
+                    super::table::delete_location(session, &partition.location).await?;
+                }
+            }
         }
         AlterTableAction::SetProperties(props) => {
             table.parameters.extend(props);

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use datafusion::arrow::datatypes::SchemaRef;
+use object_store::ObjectStoreExt;
 use tarn_catalog::{Column, StorageFormat, Table, TableType, hive_types, stats_keys};
 use tarn_sql::{ColumnDef, CommentTarget, ObjectName, TableDefinition};
 
@@ -235,18 +236,35 @@ pub(super) async fn drop(session: &Session, name: &ObjectName, if_exists: bool) 
 }
 
 /// A managed table's data goes with it, after the metadata commit; external data stays.
-pub(super) async fn delete_managed_data(_session: &Session, table: &Table) -> Result<()> {
-    if table.table_type != TableType::Managed || !table.location.starts_with('/') {
+pub(super) async fn delete_managed_data(session: &Session, table: &Table) -> Result<()> {
+    if table.table_type != TableType::Managed {
         return Ok(());
     }
-    match tokio::fs::remove_dir_all(&table.location).await {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(EngineError::Storage {
-            location: table.location.clone(),
-            message: e.to_string(),
-        }),
+    delete_location(session, &table.location).await
+}
+
+/// Deletes everything under a location, through its object store (local or remote).
+pub(super) async fn delete_location(session: &Session, location: &str) -> Result<()> {
+    let state = session.ctx.state();
+    let (store_url, dir) = crate::provider::parse_location(location)?;
+    let store = state.runtime_env().object_store(&store_url)?;
+    let objects = crate::provider::list_recursive_all(&store, &dir).await?;
+    for object in objects {
+        match store.delete(&object.location).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => {
+                return Err(EngineError::Storage {
+                    location: object.location.to_string(),
+                    message: e.to_string(),
+                });
+            }
+        }
     }
+    if location.starts_with('/') {
+        // Local stores leave empty directories behind.
+        let _ = tokio::fs::remove_dir_all(location).await;
+    }
+    Ok(())
 }
 
 pub(super) async fn comment_on(

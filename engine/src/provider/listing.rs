@@ -134,3 +134,18 @@ pub(crate) async fn list_recursive(
             message: e.to_string(),
         })
 }
+
+/// Every object under `dir`, hidden ones included (for deleting a managed table's data).
+pub(crate) async fn list_recursive_all(
+    store: &Arc<dyn ObjectStore>,
+    dir: &Path,
+) -> Result<Vec<ObjectMeta>> {
+    store
+        .list(Some(dir))
+        .try_collect()
+        .await
+        .map_err(|e| EngineError::Storage {
+            location: dir.to_string(),
+            message: e.to_string(),
+        })
+}

@@ -62,6 +62,9 @@ impl Pending {
     }
 }
 
+/// Partition key bytes -> index into the writers.
+type Writers = (HashMap<Vec<u8>, usize>, Vec<Group>);
+
 /// What every demux task shares: the job, and one writer per partition (opened by whichever
 /// task meets the partition first), so parallel demux still writes one file per partition.
 struct Shared {
@@ -71,7 +74,7 @@ struct Shared {
     store: Arc<dyn ObjectStore>,
     options: FileOptions,
     data_schema: SchemaRef,
-    groups: std::sync::Mutex<(HashMap<Vec<u8>, usize>, Vec<Group>)>,
+    groups: std::sync::Mutex<Writers>,
 }
 
 impl Shared {

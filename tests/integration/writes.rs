@@ -175,3 +175,39 @@ fn killed_writers_publish_nothing_partial() {
         "some writes should have committed before the kills"
     );
 }
+
+#[tokio::test]
+async fn file_index_statistics_answer_count_without_reading() {
+    let lake = TestLake::new();
+    let session = lake.tarn.session("stats");
+    session
+        .query(
+            "CREATE TABLE s PARTITIONED BY (k) AS
+             SELECT value AS v, CASE WHEN value % 3 = 0 THEN NULL ELSE value % 3 END AS k
+             FROM generate_series(1, 3000)",
+        )
+        .await
+        .unwrap();
+    let plan = session
+        .query("EXPLAIN SELECT count(*) FROM s")
+        .await
+        .unwrap();
+    let text = tarn::pretty(&plan).unwrap();
+    assert!(
+        !text.contains("DataSourceExec"),
+        "count(*) should come from the file index:\n{text}"
+    );
+    assert_eq!(scalar(&lake.tarn, "SELECT count(*) FROM s").await, 3000);
+    assert_eq!(
+        scalar(&lake.tarn, "SELECT count(*) FROM s WHERE k IS NULL").await,
+        1000
+    );
+    assert_eq!(
+        scalar(&lake.tarn, "SELECT count(*) FROM s WHERE v > 2990").await,
+        10
+    );
+    assert_eq!(
+        scalar(&lake.tarn, "SELECT max(v) FROM s WHERE k = 1").await,
+        2998
+    );
+}

@@ -8,9 +8,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{FieldRef, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, FieldRef, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::catalog::TableProvider;
+use datafusion::common::stats::Precision;
+use datafusion::common::{ColumnStatistics, Statistics};
 use datafusion::common::{DataFusionError, ScalarValue, project_schema};
 use datafusion::datasource::TableType;
 use datafusion::datasource::listing::PartitionedFile;
@@ -143,6 +145,7 @@ impl HiveTable {
         let store = state.runtime_env().object_store(&store_url)?;
         let version = self.table.version;
         let listing = &self.listing;
+        let file_schema = &self.file_schema;
         let store_key = store_url.as_str().to_string();
         let per_dir = futures::stream::iter(directories)
             .map(|unit| {
@@ -159,7 +162,7 @@ impl HiveTable {
                     }
                     if let Some(indexed) = &unit.files {
                         // Written by tarn: the catalog is the file index, no LIST needed.
-                        return indexed_files(indexed, &unit.values, &expected);
+                        return indexed_files(indexed, &unit.values, &expected, file_schema);
                     }
                     let files = listing.list(&store, &store_key, &dir, version).await?;
                     Ok::<_, EngineError>(to_partitioned_files(&files, &unit.values))
@@ -183,6 +186,7 @@ fn indexed_files(
     files: &[DataFile],
     values: &[ScalarValue],
     store: &ObjectStoreUrl,
+    file_schema: &SchemaRef,
 ) -> Result<Vec<PartitionedFile>> {
     files
         .iter()
@@ -203,9 +207,57 @@ fn indexed_files(
             };
             let mut file = PartitionedFile::from(meta);
             file.partition_values = values.to_vec();
+            file.statistics = Some(Arc::new(file_statistics(f, values, file_schema)));
             Ok(file)
         })
         .collect()
+}
+
+/// The catalog's per-file statistics as DataFusion's: exact row and null counts, min/max as
+/// inexact bounds (Parquet may truncate long values), exact partition values.
+fn file_statistics(f: &DataFile, values: &[ScalarValue], file_schema: &SchemaRef) -> Statistics {
+    let rows = f.rows as usize;
+    let bound = |text: &Option<String>, data_type: &DataType| {
+        text.as_ref()
+            .and_then(|t| ScalarValue::try_from_string(t.clone(), data_type).ok())
+            .map(Precision::Inexact)
+            .unwrap_or(Precision::Absent)
+    };
+    let mut columns: Vec<ColumnStatistics> = file_schema
+        .fields()
+        .iter()
+        .map(|field| match f.columns.get(field.name()) {
+            Some(c) => ColumnStatistics {
+                null_count: Precision::Exact(c.null_count as usize),
+                min_value: bound(&c.min, field.data_type()),
+                max_value: bound(&c.max, field.data_type()),
+                ..ColumnStatistics::new_unknown()
+            },
+            None => ColumnStatistics::new_unknown(),
+        })
+        .collect();
+    for value in values {
+        columns.push(if value.is_null() {
+            // DataFusion's own helper would claim no nulls here; the NULL partition is all nulls.
+            ColumnStatistics {
+                null_count: Precision::Exact(rows),
+                ..ColumnStatistics::new_unknown()
+            }
+        } else {
+            ColumnStatistics {
+                null_count: Precision::Exact(0),
+                min_value: Precision::Exact(value.clone()),
+                max_value: Precision::Exact(value.clone()),
+                distinct_count: Precision::Exact(1),
+                ..ColumnStatistics::new_unknown()
+            }
+        });
+    }
+    Statistics {
+        num_rows: Precision::Exact(rows),
+        total_byte_size: Precision::Inexact(f.size as usize),
+        column_statistics: columns,
+    }
 }
 
 fn to_partitioned_files(files: &[ObjectMeta], values: &[ScalarValue]) -> Vec<PartitionedFile> {
@@ -280,9 +332,20 @@ impl TableProvider for HiveTable {
             .with_table_partition_cols(self.partition_fields.clone())
             .build();
         let source = format.file_source(table_schema);
+        // Statistics only when every file has them: a partial sum would be wrong, not inexact.
+        let all_known = files.iter().all(|f| f.statistics.is_some());
         let groups = group_files(files, state.config().target_partitions());
-        let config = FileScanConfigBuilder::new(store_url, source)
-            .with_file_groups(groups)
+        let mut builder = FileScanConfigBuilder::new(store_url, source);
+        if all_known {
+            let per_file = groups
+                .iter()
+                .flat_map(|g| g.iter())
+                .filter_map(|f| f.statistics.as_deref());
+            let stats = Statistics::try_merge_iter(per_file, &self.schema)?;
+            builder = builder.with_statistics(stats);
+        }
+        builder = builder.with_file_groups(groups);
+        let config = builder
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
             .build();

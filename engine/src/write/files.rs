@@ -27,6 +27,10 @@ pub(crate) struct FileOptions {
     pub target_file_size: usize,
     pub row_group_size: usize,
     pub zstd_level: i32,
+    /// Past this the dictionary of a column is abandoned for plain encoding. Smaller than
+    /// parquet-rs's 1 MiB default so near-unique columns (comments, keys) give up early instead of
+    /// hashing every value first; low-cardinality columns stay dictionary-encoded.
+    pub dictionary_page_size: usize,
 }
 
 impl FileOptions {
@@ -52,6 +56,7 @@ impl FileOptions {
             target_file_size: number("write.target-file-size-bytes", 256 << 20)?,
             row_group_size: number("parquet.row-group-size-rows", 1 << 20)?,
             zstd_level: number("parquet.compression.zstd.level", 3)? as i32,
+            dictionary_page_size: number("parquet.dictionary-page-size-bytes", 64 << 10)?,
         })
     }
 }
@@ -93,6 +98,7 @@ impl FileWriter {
                 let props = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(level))
                     .set_max_row_group_row_count(Some(options.row_group_size))
+                    .set_dictionary_page_size_limit(options.dictionary_page_size)
                     .build();
                 let sink = BufWriter::new(store.clone(), path.clone());
                 let writer = AsyncArrowWriter::try_new(sink, schema, Some(props))

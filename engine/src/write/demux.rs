@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
-use datafusion::arrow::compute::interleave;
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -37,54 +37,28 @@ struct Group {
 /// Rows of one partition waiting in one demux task.
 struct Pending {
     sender: mpsc::Sender<RecordBatch>,
-    /// Input batches the picked rows come from (shared, not copied).
-    sources: Vec<RecordBatch>,
-    /// (source, row) of every pending row, in arrival order.
-    picks: Vec<(usize, usize)>,
+    batches: Vec<RecordBatch>,
+    rows: usize,
 }
 
 impl Pending {
-    /// Queues rows of `source` (all of them when `rows` is None); once enough are pending (or on
-    /// `flush`) gathers them with one copy and sends them to the partition's writer.
-    async fn push(
-        &mut self,
-        source: Option<(&RecordBatch, Option<&[u32]>)>,
-        flush: bool,
-    ) -> Result<()> {
-        if let Some((batch, rows)) = source {
-            let idx = self.sources.len();
-            self.sources.push(batch.clone());
-            match rows {
-                None => self.picks.extend((0..batch.num_rows()).map(|r| (idx, r))),
-                Some(rows) => self.picks.extend(rows.iter().map(|r| (idx, *r as usize))),
-            }
+    /// Queues rows; sends a concatenated batch once enough are pending (or on `flush`).
+    async fn push(&mut self, piece: Option<RecordBatch>, flush: bool) -> Result<()> {
+        if let Some(piece) = piece {
+            self.rows += piece.num_rows();
+            self.batches.push(piece);
         }
-        if self.picks.is_empty() || (!flush && self.picks.len() < MIN_ROWS_PER_SEND) {
+        if self.batches.is_empty() || (!flush && self.rows < MIN_ROWS_PER_SEND) {
             return Ok(());
         }
-        let batch = self.gather()?;
+        let schema = self.batches[0].schema();
+        let batch = datafusion::arrow::compute::concat_batches(&schema, &self.batches)?;
+        self.batches.clear();
+        self.rows = 0;
         self.sender
             .send(batch)
             .await
             .map_err(|_| EngineError::Internal("a partition writer stopped".into()))
-    }
-
-    fn gather(&mut self) -> Result<RecordBatch> {
-        let mut sources = std::mem::take(&mut self.sources);
-        let picks = std::mem::take(&mut self.picks);
-        // A whole input batch for one partition goes out as it is.
-        if sources.len() == 1 && picks.len() == sources[0].num_rows() {
-            return Ok(sources.swap_remove(0));
-        }
-        let schema = sources[0].schema();
-        let columns = (0..schema.fields().len())
-            .map(|c| {
-                let arrays: Vec<&dyn Array> =
-                    sources.iter().map(|s| s.column(c).as_ref()).collect();
-                interleave(&arrays, &picks)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(RecordBatch::try_new(schema, columns)?)
     }
 }
 
@@ -193,25 +167,21 @@ async fn demux(shared: Arc<Shared>, mut stream: SendableRecordBatchStream) -> Re
     let splitter = Splitter::new(&shared.job.table)?;
     let mut local: HashMap<Vec<u8>, Pending> = HashMap::new();
     while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        let data = RecordBatch::try_new(
-            shared.data_schema.clone(),
-            batch.columns()[..n_data].to_vec(),
-        )?;
-        for (key, values, rows) in splitter.split(&batch, n_data)? {
+        for (key, values, rows) in splitter.split(&batch?, n_data)? {
+            let piece = RecordBatch::try_new(shared.data_schema.clone(), rows)?;
             if !local.contains_key(&key) {
                 let (_, sender) = shared.writer_for(&key, values)?;
                 local.insert(
                     key.clone(),
                     Pending {
                         sender,
-                        sources: vec![],
-                        picks: vec![],
+                        batches: vec![],
+                        rows: 0,
                     },
                 );
             }
             if let Some(pending) = local.get_mut(&key) {
-                pending.push(Some((&data, rows.as_deref())), false).await?;
+                pending.push(Some(piece), false).await?;
             }
         }
     }
@@ -375,8 +345,7 @@ struct Splitter {
     format: FormatOptions<'static>,
 }
 
-/// (key bytes, Hive values, the batch's rows in that partition; None = all of them).
-type Piece = (Vec<u8>, PartitionSpec, Option<Vec<u32>>);
+type Piece = (Vec<u8>, PartitionSpec, Vec<ArrayRef>);
 
 impl Splitter {
     fn new(table: &tarn_catalog::Table) -> Result<Self> {
@@ -398,8 +367,9 @@ impl Splitter {
 
     /// The batch's rows per partition: (key bytes, Hive values, data columns).
     fn split(&self, batch: &RecordBatch, n_data: usize) -> Result<Vec<Piece>> {
+        let data: Vec<ArrayRef> = batch.columns()[..n_data].to_vec();
         let Some(converter) = &self.converter else {
-            return Ok(vec![(vec![], vec![], None)]);
+            return Ok(vec![(vec![], vec![], data)]);
         };
         let keys = &batch.columns()[n_data..];
         let rows = converter.convert_columns(keys)?;
@@ -422,15 +392,29 @@ impl Splitter {
             previous = Some((key, slot));
             members[slot].push(i as u32);
         }
-        let whole = members.len() == 1;
+        // One `take` for the whole batch in partition order, then zero-copy slices.
+        let ordered = if members.len() == 1 {
+            data.clone()
+        } else {
+            let all = UInt32Array::from_iter_values(members.iter().flatten().copied());
+            data.iter()
+                .map(|c| take(c.as_ref(), &all, None))
+                .collect::<Result<Vec<_>, _>>()?
+        };
         let mut pieces = Vec::with_capacity(members.len());
-        for (key, indices) in keys_in_order.into_iter().zip(members) {
+        let mut offset = 0;
+        for (key, indices) in keys_in_order.into_iter().zip(&members) {
             let first = indices[0] as usize;
             let values = keys
                 .iter()
                 .map(|k| hive_value(k, first, &self.format))
                 .collect::<Result<_>>()?;
-            pieces.push((key.to_vec(), values, (!whole).then_some(indices)));
+            let columns = ordered
+                .iter()
+                .map(|c| c.slice(offset, indices.len()))
+                .collect();
+            offset += indices.len();
+            pieces.push((key.to_vec(), values, columns));
         }
         Ok(pieces)
     }

@@ -12,7 +12,7 @@ mod table;
 pub use catalog::{CATALOG_NAME, TarnCatalogList};
 pub(crate) use format::{file_format, parse_location};
 pub use listing::ListingCache;
-pub(crate) use listing::{list_recursive, list_recursive_all, list_subdirs};
+pub(crate) use listing::{list_recursive, list_subdirs};
 pub use pruning::{evaluate_partitions, to_partition_filter};
 pub use system::SYSTEM_SCHEMA;
 pub use table::HiveTable;

@@ -58,6 +58,20 @@ pub(super) fn new_table(
     })
 }
 
+/// Records a new table in the metastore (a no-op with IF NOT EXISTS when it is there).
+pub(super) async fn register(
+    session: &Session,
+    table: Table,
+    if_not_exists: bool,
+) -> Result<Output> {
+    session
+        .engine
+        .metastore()
+        .create_table(table, if_not_exists)
+        .await?;
+    Ok(Output::command("CREATE TABLE"))
+}
+
 pub(super) async fn create_external(session: &Session, t: TableDefinition) -> Result<Output> {
     let name = definition_name(session, &t)?;
     let location = session
@@ -78,12 +92,7 @@ pub(super) async fn create_external(session: &Session, t: TableDefinition) -> Re
         (columns, partition_keys),
         location,
     )?;
-    session
-        .engine
-        .metastore()
-        .create_table(table, t.if_not_exists)
-        .await?;
-    Ok(Output::command("CREATE TABLE"))
+    register(session, table, t.if_not_exists).await
 }
 
 fn property<'a>(t: &'a TableDefinition, keys: &[&str]) -> Option<&'a str> {
@@ -197,7 +206,7 @@ async fn infer_columns(
     let state = session.ctx.state();
     let (store_url, dir) = crate::provider::parse_location(location)?;
     let store = state.runtime_env().object_store(&store_url)?;
-    let mut files = crate::provider::list_recursive(&store, &dir).await?;
+    let mut files = crate::provider::list_recursive(&store, &dir, false).await?;
     files.retain(|f| f.size > 0);
     files.truncate(INFER_FILES);
     if files.is_empty() {
@@ -248,7 +257,7 @@ pub(super) async fn delete_location(session: &Session, location: &str) -> Result
     let state = session.ctx.state();
     let (store_url, dir) = crate::provider::parse_location(location)?;
     let store = state.runtime_env().object_store(&store_url)?;
-    let objects = crate::provider::list_recursive_all(&store, &dir).await?;
+    let objects = crate::provider::list_recursive(&store, &dir, true).await?;
     for object in objects {
         match store.delete(&object.location).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => {}

@@ -9,7 +9,7 @@ use tarn_catalog::{Column, Table, TableType, hive_types, paths};
 use tarn_sql::{InsertStatement, ObjectName, TableDefinition};
 
 use super::load_table;
-use super::table::{definition_name, new_table, split_columns};
+use super::table::{definition_name, new_table, register, split_columns};
 use crate::error::{EngineError, Result};
 use crate::output::Output;
 use crate::session::Session;
@@ -114,6 +114,31 @@ async fn managed_table(
     )
 }
 
+/// Appends `input` (shaped like the table, keys dynamic) and reports rows under `tag`;
+/// with `create`, the table itself is created in the same commit.
+async fn append_all(
+    session: &Session,
+    table: Table,
+    statement: String,
+    input: datafusion::prelude::DataFrame,
+    create: bool,
+    tag: &str,
+) -> Result<Output> {
+    let static_values = vec![None; table.partition_keys.len()];
+    let job = WriteJob {
+        table,
+        mode: Mode::Append,
+        static_values,
+        statement,
+        create,
+    };
+    let rows = write::run(session, job, input).await?;
+    Ok(Output::Command {
+        tag: tag.into(),
+        rows: Some(rows),
+    })
+}
+
 /// CREATE TABLE without AS: a managed table in the warehouse.
 pub(super) async fn create_managed(session: &Session, t: TableDefinition) -> Result<Output> {
     let (db, table_name) = definition_name(session, &t)?;
@@ -125,12 +150,7 @@ pub(super) async fn create_managed(session: &Session, t: TableDefinition) -> Res
     let columns = split_columns(&t)?;
     let table = managed_table(session, &t, (db, table_name), columns).await?;
     write::FileOptions::from_table(&table.format, &table.parameters)?;
-    session
-        .engine
-        .metastore()
-        .create_table(table, t.if_not_exists)
-        .await?;
-    Ok(Output::command("CREATE TABLE"))
+    register(session, table, t.if_not_exists).await
 }
 
 /// CREATE TABLE … [PARTITIONED BY (k, …)] AS <query>: table and data appear in one commit.
@@ -207,19 +227,7 @@ pub(super) async fn create_as(session: &Session, t: TableDefinition) -> Result<O
         .collect::<Result<Vec<_>>>()?;
     let input = frame.select(exprs)?;
     let statement = format!("CREATE TABLE {} AS {}", table.qualified_name(), query.sql);
-    let statics = vec![None; table.partition_keys.len()];
-    let job = WriteJob {
-        table,
-        mode: Mode::Append,
-        static_values: statics,
-        statement,
-        create: true,
-    };
-    let rows = write::run(session, job, input).await?;
-    Ok(Output::Command {
-        tag: "SELECT".into(),
-        rows: Some(rows),
-    })
+    append_all(session, table, statement, input, true, "SELECT").await
 }
 
 /// COPY t FROM 'location': loads files (under the allowed roots) through the write path.
@@ -292,19 +300,7 @@ pub(super) async fn copy_from(
     }
     let input = frame.select(exprs)?;
     let statement = format!("COPY {} FROM '{location}'", table.qualified_name());
-    let statics = vec![None; table.partition_keys.len()];
-    let job = WriteJob {
-        table,
-        mode: Mode::Append,
-        static_values: statics,
-        statement,
-        create: false,
-    };
-    let rows = write::run(session, job, input).await?;
-    Ok(Output::Command {
-        tag: "COPY".into(),
-        rows: Some(rows),
-    })
+    append_all(session, table, statement, input, false, "COPY").await
 }
 
 pub(super) async fn vacuum(

@@ -113,35 +113,22 @@ pub(crate) async fn list_subdirs(store: &Arc<dyn ObjectStore>, dir: &Path) -> Re
     }
 }
 
-/// Every object under `dir`, recursively (for schema inference).
+/// Every object under `dir`, recursively; hidden ones (`_…`, `.…` below `dir`) only when asked
+/// (schema inference skips them, deleting a managed table's data does not).
 pub(crate) async fn list_recursive(
     store: &Arc<dyn ObjectStore>,
     dir: &Path,
+    include_hidden: bool,
 ) -> Result<Vec<ObjectMeta>> {
     store
         .list(Some(dir))
         .try_filter(|o| {
-            let hidden = o
-                .location
-                .prefix_match(dir)
-                .is_some_and(|mut parts| parts.any(|p| is_hidden(p.as_ref())));
+            let hidden = !include_hidden
+                && o.location
+                    .prefix_match(dir)
+                    .is_some_and(|mut parts| parts.any(|p| is_hidden(p.as_ref())));
             futures::future::ready(!hidden)
         })
-        .try_collect()
-        .await
-        .map_err(|e| EngineError::Storage {
-            location: dir.to_string(),
-            message: e.to_string(),
-        })
-}
-
-/// Every object under `dir`, hidden ones included (for deleting a managed table's data).
-pub(crate) async fn list_recursive_all(
-    store: &Arc<dyn ObjectStore>,
-    dir: &Path,
-) -> Result<Vec<ObjectMeta>> {
-    store
-        .list(Some(dir))
         .try_collect()
         .await
         .map_err(|e| EngineError::Storage {

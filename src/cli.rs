@@ -2,6 +2,7 @@
 
 pub mod render;
 pub mod repl;
+pub mod serve;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -19,14 +20,14 @@ pub struct RunOptions {
     pub quiet: bool,
 }
 
-pub fn open(data_dir: &Path, config: Option<&Path>) -> Result<Tarn, Error> {
+pub fn open(data_dir: &Path, config: Option<&Path>) -> Result<(Tarn, FileConfig), Error> {
     let (path, required) = match config {
         Some(p) => (p.to_path_buf(), true),
         None => (data_dir.join("tarn.toml"), false),
     };
     let mut file = FileConfig::load(&path, required)?;
     file.apply_env(|k| std::env::var(k).ok())?;
-    Tarn::open(file.engine_config(data_dir))
+    Ok((Tarn::open(file.engine_config(data_dir))?, file))
 }
 
 pub fn print_error(e: &Error) {

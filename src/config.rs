@@ -22,6 +22,31 @@ pub struct FileConfig {
     pub listing_cache_ttl_secs: Option<u64>,
     /// Query parallelism (default: number of cores).
     pub target_partitions: Option<usize>,
+    /// The Postgres wire listener (`tarn serve`).
+    #[serde(default)]
+    pub pg: PgFileConfig,
+}
+
+/// `[pg]` in tarn.toml.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PgFileConfig {
+    /// Address to listen on (default 127.0.0.1:5432).
+    pub listen: Option<String>,
+    /// The database name clients connect to (default "tarn").
+    pub database: Option<String>,
+    /// scram-sha-256 (default), password (cleartext) or trust (loopback only).
+    pub auth: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_required: bool,
+    /// Connections beyond this are refused with 53300 (default 100).
+    pub max_connections: Option<usize>,
+    /// The bootstrap admin created on first start when no user exists (default "tarn").
+    pub admin_user: Option<String>,
+    /// Its password (else TARN_PASSWORD, else generated and printed once).
+    pub admin_password: Option<String>,
 }
 
 impl FileConfig {
@@ -64,6 +89,15 @@ impl FileConfig {
         if let Some(v) = env("TARN_LISTING_CACHE_TTL_SECS") {
             self.listing_cache_ttl_secs = Some(parse_env("TARN_LISTING_CACHE_TTL_SECS", &v)?);
         }
+        if let Some(v) = env("TARN_PG_LISTEN") {
+            self.pg.listen = Some(v);
+        }
+        if let Some(v) = env("TARN_USER") {
+            self.pg.admin_user = Some(v);
+        }
+        if let Some(v) = env("TARN_PASSWORD") {
+            self.pg.admin_password = Some(v);
+        }
         if let Some(v) = env("TARN_TARGET_PARTITIONS") {
             self.target_partitions = Some(parse_env("TARN_TARGET_PARTITIONS", &v)?);
         }
@@ -104,6 +138,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.allowed_roots.len(), 2);
         assert_eq!(c.listing_cache_ttl_secs, Some(5));
+        let c = FileConfig::parse("[pg]\nlisten = '127.0.0.1:6543'\nauth = 'trust'").unwrap();
+        assert_eq!(c.pg.listen.as_deref(), Some("127.0.0.1:6543"));
+        assert!(FileConfig::parse("[pg]\nport = 1").is_err());
         let err = FileConfig::parse("allowed_root = ['/x']").unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
     }

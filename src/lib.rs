@@ -15,6 +15,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod serve;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub use tarn_engine::{
 pub use tarn_engine::{catalog, sql};
 
 pub use datafusion;
+pub use tarn_server as server;
 pub use datafusion::physical_plan::SendableRecordBatchStream;
 pub use object_store::ObjectStore;
 

@@ -1,4 +1,5 @@
-//! The `tarn` command: `tarn sql` (REPL and scripts) and `tarn demo`.
+//! The `tarn` command: `tarn serve` (Postgres wire), `tarn sql` (REPL and scripts), `tarn demo`,
+//! `tarn user`.
 
 mod cli;
 
@@ -51,6 +52,11 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Serve Postgres clients (psql, BI tools, drivers) on the data dir.
+    Serve(cli::serve::ServeArgs),
+    /// Manage the users who may connect.
+    #[command(subcommand)]
+    User(cli::serve::UserCommand),
     /// Create the demo lakehouse (events, a CSV raw zone, TPC-H) in the data dir, once.
     Demo {
         /// TPC-H scale factor.
@@ -82,7 +88,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> ExitCode {
-    let tarn = match cli::open(&args.data_dir, args.config.as_deref()) {
+    let (tarn, file) = match cli::open(&args.data_dir, args.config.as_deref()) {
         Ok(t) => t,
         Err(e) => {
             cli::print_error(&e);
@@ -91,6 +97,8 @@ async fn run(args: Args) -> ExitCode {
     };
     match args.command {
         Command::Demo { scale } => cli::demo(&tarn, &args.data_dir, scale).await,
+        Command::Serve(serve) => cli::serve::serve(&tarn, &args.data_dir, &file.pg, &serve).await,
+        Command::User(command) => cli::serve::user(&tarn, command).await,
         Command::Sql {
             execute,
             file,

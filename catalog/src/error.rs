@@ -21,6 +21,10 @@ pub enum CatalogError {
     PartitionNotFound { table: String, partition: String },
     #[error("partition {partition} of table '{table}' already exists")]
     PartitionExists { table: String, partition: String },
+    #[error("role \"{0}\" does not exist")]
+    UserNotFound(String),
+    #[error("role \"{0}\" already exists")]
+    UserExists(String),
     #[error("invalid type '{type_name}': {reason}")]
     InvalidType { type_name: String, reason: String },
     #[error("{0}")]

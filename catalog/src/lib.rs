@@ -11,6 +11,7 @@ mod model;
 pub mod paths;
 mod sqlite;
 mod store;
+pub mod users;
 mod write;
 
 pub use error::{CatalogError, Result};
@@ -20,6 +21,7 @@ pub use model::{
 };
 pub use sqlite::SqliteMetastore;
 pub use store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
+pub use users::{SCRAM_ITERATIONS, ScramVerifier, User};
 pub use write::{
     BatchRecord, Change, ColumnStats, CommitOutcome, DataFile, Expected, PartitionWrite,
     RetiredLocation, WriteCommit,

@@ -8,6 +8,7 @@ mod commit;
 mod partitions;
 mod rows;
 mod schema;
+mod users;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,7 @@ use crate::error::{CatalogError, Result};
 use crate::filter::PartitionFilter;
 use crate::model::{Database, Partition, PartitionSpec, Table};
 use crate::store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
+use crate::users::{ScramVerifier, User};
 use crate::write::{BatchRecord, CommitOutcome, RetiredLocation, WriteCommit};
 
 /// How many idle reader connections are kept.
@@ -286,6 +288,38 @@ impl Metastore for SqliteMetastore {
     async fn referenced_files(&self, db: &str, table: &str) -> Result<Vec<String>> {
         let (db, table) = (db.to_lowercase(), table.to_lowercase());
         self.read(move |c| commit::referenced_files(c, table_id(c, &db, &table)?))
+            .await
+    }
+
+    async fn create_user(&self, user: User, if_not_exists: bool) -> Result<bool> {
+        crate::users::validate_user_name(&user.name)?;
+        self.write(move |tx| users::insert(tx, &user, if_not_exists))
+            .await
+    }
+
+    async fn get_user(&self, name: &str) -> Result<Option<User>> {
+        let name = name.to_string();
+        self.read(move |c| users::get(c, &name)).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        self.read(users::list).await
+    }
+
+    async fn alter_user(
+        &self,
+        name: &str,
+        verifier: Option<ScramVerifier>,
+        superuser: Option<bool>,
+    ) -> Result<()> {
+        let name = name.to_string();
+        self.write(move |tx| users::alter(tx, &name, verifier.as_ref(), superuser))
+            .await
+    }
+
+    async fn drop_user(&self, name: &str, if_exists: bool) -> Result<bool> {
+        let name = name.to_string();
+        self.write(move |tx| users::drop(tx, &name, if_exists))
             .await
     }
 

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use crate::error::Result;
 use crate::filter::PartitionFilter;
 use crate::model::{Database, Partition, PartitionSpec, Table};
+use crate::users::{ScramVerifier, User};
 use crate::write::{BatchRecord, CommitOutcome, RetiredLocation, WriteCommit};
 
 /// The database that always exists (Hive's `default`).
@@ -69,6 +70,19 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     async fn forget_retired(&self, locations: Vec<String>) -> Result<()>;
     /// Every data file the catalog references for a table (for VACUUM).
     async fn referenced_files(&self, db: &str, table: &str) -> Result<Vec<String>>;
+
+    /// Adds a user (names are case-sensitive, as PostgreSQL role names are once quoted).
+    async fn create_user(&self, user: User, if_not_exists: bool) -> Result<bool>;
+    async fn get_user(&self, name: &str) -> Result<Option<User>>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// Changes a user's password verifier and/or superuser flag.
+    async fn alter_user(
+        &self,
+        name: &str,
+        verifier: Option<ScramVerifier>,
+        superuser: Option<bool>,
+    ) -> Result<()>;
+    async fn drop_user(&self, name: &str, if_exists: bool) -> Result<bool>;
 }
 
 /// A matcher for SHOW ... LIKE patterns: SQL LIKE (`%`, `_`) or Hive's (`*` any, `|` alternatives).

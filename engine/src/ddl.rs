@@ -1,11 +1,13 @@
 //! Catalog statements, run against the metastore.
 
 mod alter;
+pub(crate) mod copy_stdio;
 mod database;
 mod describe;
 mod msck;
 mod show;
 mod table;
+mod users;
 mod vacuum;
 mod writes;
 
@@ -54,10 +56,13 @@ pub(crate) async fn execute(session: &Session, statement: Statement) -> Result<O
             )
             .await
         }
-        Statement::SetTarn { name, value } => {
-            session.set_setting(&name, value)?;
-            Ok(Output::command("SET"))
-        }
+        Statement::CreateUser {
+            name,
+            if_not_exists,
+            options,
+        } => users::create(session, &name, if_not_exists, &options).await,
+        Statement::AlterUser { name, options } => users::alter(session, &name, &options).await,
+        Statement::DropUser { name, if_exists } => users::drop(session, &name, if_exists).await,
         Statement::DropTable { name, if_exists } => table::drop(session, &name, if_exists).await,
         Statement::AlterTable { name, action } => alter::run(session, &name, action).await,
         Statement::MsckRepair { name, mode } => msck::repair(session, &name, mode).await,
@@ -75,19 +80,28 @@ pub(crate) async fn execute(session: &Session, statement: Statement) -> Result<O
         Statement::CommentOn { target, comment } => {
             table::comment_on(session, target, comment).await
         }
-        Statement::DataFusion { .. } => Err(EngineError::Internal(
-            "DataFusion statement routed to the catalog".into(),
+        Statement::CopyToStdout { source, .. } => copy_stdio::copy_out(session, source).await,
+        Statement::CopyFromStdin { .. } => Err(EngineError::NotSupported(
+            "COPY … FROM STDIN needs a client connection that sends the data (psql's \\copy, a driver's COPY API)".into(),
+        )),
+        Statement::DataFusion { .. }
+        | Statement::SetTarn { .. }
+        | Statement::SetVariable { .. }
+        | Statement::ResetAll
+        | Statement::ShowVariable { .. }
+        | Statement::Transaction(_) => Err(EngineError::Internal(
+            "session statement routed to the catalog".into(),
         )),
     }
 }
 
 /// `(database, table)` for a possibly unqualified name.
 pub(crate) fn resolve(session: &Session, name: &ObjectName) -> (String, String) {
-    let db = name
-        .database
-        .clone()
-        .unwrap_or_else(|| session.current_database());
-    (db.to_lowercase(), name.name.to_lowercase())
+    let db = match &name.database {
+        Some(db) => crate::provider::database_for_schema(db),
+        None => session.current_database(),
+    };
+    (db, name.name.to_lowercase())
 }
 
 /// The table, or an "undefined table" error.

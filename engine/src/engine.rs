@@ -99,9 +99,15 @@ impl Engine {
         })
     }
 
-    /// A new session for `user`, in the `default` database.
+    /// A new session for a local, trusted `user` (the CLI, an embedding program): it may also
+    /// manage users.
     pub fn session(&self, user: &str) -> Session {
-        Session::new(self.clone(), user)
+        Session::new(self.clone(), user, true)
+    }
+
+    /// A new session for a user a front end authenticated.
+    pub fn user_session(&self, user: &tarn_catalog::User) -> Session {
+        Session::new(self.clone(), &user.name, user.superuser)
     }
 
     /// Makes an object store (S3, GCS, …) available for locations under `url`

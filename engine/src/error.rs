@@ -43,6 +43,21 @@ pub enum ErrorKind {
     CatalogUnavailable,
     DataCorrupted,
     MissingFile,
+    /// A named object other than a table or database (a user) does not exist.
+    UndefinedObject,
+    /// A statement inside a transaction block that already failed.
+    InFailedTransaction,
+    /// An unknown prepared statement name.
+    InvalidStatementName,
+    /// An unknown portal (cursor) name.
+    InvalidCursorName,
+    /// A prepared statement name already in use.
+    DuplicatePreparedStatement,
+    /// A client broke the wire protocol.
+    ProtocolViolation,
+    TooManyConnections,
+    /// Authentication failed (unknown user, wrong or empty password: deliberately one kind).
+    AuthenticationFailed,
     Internal,
 }
 
@@ -78,6 +93,14 @@ impl ErrorKind {
             CatalogUnavailable => "catalog unavailable",
             DataCorrupted => "data corrupted",
             MissingFile => "missing data file",
+            UndefinedObject => "undefined object",
+            InFailedTransaction => "in failed transaction",
+            InvalidStatementName => "invalid statement name",
+            InvalidCursorName => "invalid cursor name",
+            DuplicatePreparedStatement => "duplicate prepared statement",
+            ProtocolViolation => "protocol violation",
+            TooManyConnections => "too many connections",
+            AuthenticationFailed => "authentication failed",
             Internal => "internal error",
         }
     }
@@ -119,6 +142,13 @@ pub enum EngineError {
     CorruptFile { path: String, message: String },
     #[error("storage error at {location}: {message}")]
     Storage { location: String, message: String },
+    #[error("canceling statement due to user request")]
+    Canceled,
+    #[error("canceling statement due to statement timeout")]
+    Timeout,
+    /// Errors of a session's protocol state (transactions, prepared statements, portals).
+    #[error("{message}")]
+    Session { kind: ErrorKind, message: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -135,6 +165,9 @@ impl EngineError {
             EngineError::NotSupported(_) => ErrorKind::FeatureNotSupported,
             EngineError::CorruptFile { .. } => ErrorKind::DataCorrupted,
             EngineError::Storage { .. } => ErrorKind::StorageIo,
+            EngineError::Canceled => ErrorKind::Canceled,
+            EngineError::Timeout => ErrorKind::Timeout,
+            EngineError::Session { kind, .. } => *kind,
             EngineError::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -229,6 +262,8 @@ fn catalog_kind(e: &CatalogError) -> ErrorKind {
         PartitionNotFound { .. } => ErrorKind::InvalidParameter,
         InvalidType { .. } => ErrorKind::DatatypeMismatch,
         InvalidArgument(_) => ErrorKind::InvalidParameter,
+        UserNotFound(_) => ErrorKind::UndefinedObject,
+        UserExists(_) => ErrorKind::DuplicateObject,
         DropDefaultDatabase => ErrorKind::InvalidStatement,
         Conflict(_) => ErrorKind::SerializationFailure,
         Storage(_) | Io { .. } | TaskFailed(_) => ErrorKind::CatalogUnavailable,

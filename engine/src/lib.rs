@@ -6,6 +6,7 @@
 //! [`provider::HiveTable`]s resolved from the metastore. Results are [`Output`]s: record-batch
 //! streams or command completions, never collected vectors.
 
+mod cancel;
 mod ddl;
 mod engine;
 mod error;
@@ -13,11 +14,14 @@ pub mod locations;
 mod output;
 pub mod provider;
 mod session;
+pub mod settings;
 mod write;
 
 pub use engine::{Engine, EngineConfig};
 pub use error::{EngineError, ErrorKind, Result};
 pub use output::{Output, Progress, ProgressFn};
-pub use session::Session;
+pub use cancel::CancelHandle;
+pub use ddl::copy_stdio::CsvSpec;
+pub use session::{Prepared, PreparedKind, Session, TransactionState};
 pub use tarn_catalog as catalog;
 pub use tarn_sql as sql;

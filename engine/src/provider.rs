@@ -9,7 +9,7 @@ mod pruning;
 mod system;
 mod table;
 
-pub use catalog::{CATALOG_NAME, TarnCatalogList};
+pub use catalog::{CATALOG_NAME, PUBLIC_SCHEMA, TarnCatalogList, database_for_schema};
 pub(crate) use format::{file_format, parse_location};
 pub use listing::ListingCache;
 pub(crate) use listing::{list_recursive, list_subdirs};

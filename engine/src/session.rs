@@ -8,20 +8,31 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{CopyToStatement, Statement as DFStatement};
 use tarn_sql::Statement;
 
+mod prepared;
+mod state;
+
+pub use prepared::{Prepared, PreparedKind};
+pub use state::TransactionState;
+
+use crate::cancel::CancelHandle;
 use crate::ddl;
 use crate::engine::Engine;
 use crate::error::{EngineError, Result};
 use crate::output::{Output, ProgressFn};
 use crate::provider::{CATALOG_NAME, TarnCatalogList};
+use crate::settings::Settings;
 
 /// One client's session. Statements run one at a time, in order.
 pub struct Session {
     pub(crate) engine: Engine,
     pub(crate) ctx: SessionContext,
     user: String,
+    superuser: bool,
     pub(crate) progress: Option<ProgressFn>,
-    /// tarn's own settings (`SET tarn.batch_id = …`).
-    settings: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+    /// SET / SHOW settings (PostgreSQL's and tarn's own `tarn.*`).
+    settings: std::sync::Mutex<Settings>,
+    pub(crate) transaction: std::sync::Mutex<state::Transaction>,
+    cancel: CancelHandle,
 }
 
 impl std::fmt::Debug for Session {
@@ -45,7 +56,7 @@ fn session_config(engine: &Engine) -> SessionConfig {
 }
 
 impl Session {
-    pub(crate) fn new(engine: Engine, user: &str) -> Self {
+    pub(crate) fn new(engine: Engine, user: &str, superuser: bool) -> Self {
         let state = SessionStateBuilder::new()
             .with_config(session_config(&engine))
             .with_runtime_env(engine.inner.runtime.clone())
@@ -56,13 +67,57 @@ impl Session {
             engine,
             ctx: SessionContext::new_with_state(state),
             user: user.to_string(),
+            superuser,
             progress: None,
             settings: Default::default(),
+            transaction: Default::default(),
+            cancel: CancelHandle::default(),
         }
     }
 
     pub fn user(&self) -> &str {
         &self.user
+    }
+
+    /// Whether this session may manage users.
+    pub fn is_superuser(&self) -> bool {
+        self.superuser
+    }
+
+    /// Cancels the running statement from elsewhere (another connection, a signal handler).
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.cancel.clone()
+    }
+
+    /// A snapshot of the session's settings.
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn with_settings<T>(&self, f: impl FnOnce(&mut Settings) -> Result<T>) -> Result<T> {
+        let mut settings = self
+            .settings
+            .lock()
+            .map_err(|_| EngineError::Internal("settings lock poisoned".into()))?;
+        f(&mut settings)
+    }
+
+    /// The transaction block state (for ReadyForQuery).
+    pub fn transaction_state(&self) -> TransactionState {
+        self.transaction
+            .lock()
+            .map(|t| t.state)
+            .unwrap_or(TransactionState::Failed)
+    }
+
+    /// Records that a statement failed; inside a transaction block the block is now aborted.
+    /// Front ends call this for errors that surface while a result stream is drained.
+    pub fn statement_failed(&self) {
+        if let Ok(mut tx) = self.transaction.lock()
+            && tx.state == TransactionState::InBlock
+        {
+            tx.state = TransactionState::Failed;
+        }
     }
 
     /// The database unqualified table names resolve in.
@@ -82,32 +137,12 @@ impl Session {
         state.config_mut().options_mut().catalog.default_schema = name.to_string();
     }
 
-    /// Sets (or with `None` resets) one of tarn's settings.
-    pub(crate) fn set_setting(&self, name: &str, value: Option<String>) -> Result<()> {
-        const KNOWN: &[&str] = &["tarn.batch_id"];
-        if !KNOWN.contains(&name) {
-            return Err(EngineError::InvalidParameter(format!(
-                "unknown setting '{name}' (tarn settings: {})",
-                KNOWN.join(", ")
-            )));
-        }
-        let mut settings = self
-            .settings
-            .lock()
-            .map_err(|_| EngineError::Internal("settings lock".into()))?;
-        match value {
-            Some(v) => settings.insert(name.to_string(), v),
-            None => settings.remove(name),
-        };
-        Ok(())
-    }
-
     /// The batch id for a write: `SET tarn.batch_id`, or the write's own id.
     pub(crate) fn batch_id(&self, write_id: &str) -> String {
-        let settings = self.settings.lock().ok();
-        settings
-            .and_then(|s| s.get("tarn.batch_id").cloned())
-            .unwrap_or_else(|| write_id.to_string())
+        match self.settings().get("tarn.batch_id") {
+            Ok(id) if !id.is_empty() => id,
+            _ => write_id.to_string(),
+        }
     }
 
     /// Receives progress of long catalog operations (MSCK REPAIR).
@@ -125,8 +160,50 @@ impl Session {
         Ok(tarn_sql::parse_statements(sql)?)
     }
 
-    /// Runs one statement. Queries return a stream that is produced as it is pulled.
+    /// Runs one statement. Queries return a stream that is produced as it is pulled; the
+    /// statement (planning and the stream) stops on cancel or statement_timeout.
     pub async fn execute(&self, statement: Statement) -> Result<Output> {
+        let allowed = state::allowed_when_failed(&statement);
+        self.guarded(allowed, self.execute_unguarded(statement))
+            .await
+    }
+
+    /// Runs a statement's work under the transaction-block rules, cancel and statement_timeout.
+    pub(crate) async fn guarded(
+        &self,
+        allowed_when_failed: bool,
+        work: impl std::future::Future<Output = Result<Output>>,
+    ) -> Result<Output> {
+        if self.transaction_state() == TransactionState::Failed && !allowed_when_failed {
+            return Err(state::in_failed_transaction());
+        }
+        let mut guard = self
+            .cancel
+            .next_statement(self.settings().statement_timeout());
+        let result = guard.run(work).await;
+        match result {
+            Ok(Output::Stream(stream)) => Ok(Output::Stream(guard.guard_stream(stream))),
+            Ok(command) => Ok(command),
+            Err(e) => {
+                self.statement_failed();
+                Err(e)
+            }
+        }
+    }
+
+    /// Loads a CSV file spooled from a client's `COPY … FROM STDIN` into a table, atomically.
+    pub async fn copy_in(
+        &self,
+        name: &tarn_sql::ObjectName,
+        columns: &[String],
+        file: &std::path::Path,
+        spec: &crate::CsvSpec,
+    ) -> Result<Output> {
+        self.guarded(false, ddl::copy_stdio::copy_in(self, name, columns, file, spec))
+            .await
+    }
+
+    async fn execute_unguarded(&self, statement: Statement) -> Result<Output> {
         match statement {
             Statement::DataFusion { sql, line, column } => {
                 // Pad so DataFusion's error positions are relative to the submitted text.
@@ -134,6 +211,13 @@ impl Session {
                     + &" ".repeat(column.saturating_sub(1) as usize);
                 self.run_datafusion(&format!("{padding}{sql}")).await
             }
+            Statement::Transaction(t) => state::transaction(self, t),
+            Statement::SetVariable { name, value } => {
+                state::set_variable(self, &name, value).await
+            }
+            Statement::SetTarn { name, value } => state::set_variable(self, &name, value).await,
+            Statement::ResetAll => state::reset_all(self),
+            Statement::ShowVariable { name } => state::show_variable(self, name.as_deref()),
             other => ddl::execute(self, other).await,
         }
     }
@@ -166,12 +250,23 @@ impl Session {
     }
 
     async fn run_datafusion(&self, sql: &str) -> Result<Output> {
+        let plan = self.plan_datafusion(sql).await?;
+        self.execute_plan(plan).await
+    }
+
+    /// Plans a DataFusion statement, refusing what tarn handles itself or forbids.
+    pub(crate) async fn plan_datafusion(&self, sql: &str) -> Result<LogicalPlan> {
         let state = self.ctx.state();
         let dialect = state.config().options().sql_parser.dialect;
         let statement = state.sql_to_statement(sql, &dialect)?;
         self.check_paths(&statement)?;
         let plan = state.statement_to_plan(statement).await?;
         reject_unsupported(&plan)?;
+        Ok(plan)
+    }
+
+    /// Runs a planned DataFusion statement.
+    pub(crate) async fn execute_plan(&self, plan: LogicalPlan) -> Result<Output> {
         let tag = command_tag(&plan);
         let frame = self.ctx.execute_logical_plan(plan).await?;
         match tag {
@@ -237,7 +332,7 @@ fn ddl_name(ddl: &DdlStatement) -> &str {
 }
 
 /// Plans that complete as a command rather than returning rows.
-fn command_tag(plan: &LogicalPlan) -> Option<&'static str> {
+pub(crate) fn command_tag(plan: &LogicalPlan) -> Option<&'static str> {
     match plan {
         LogicalPlan::Statement(datafusion::logical_expr::Statement::SetVariable(_)) => Some("SET"),
         LogicalPlan::Statement(datafusion::logical_expr::Statement::ResetVariable(_)) => {

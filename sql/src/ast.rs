@@ -131,6 +131,47 @@ pub enum Statement {
         name: String,
         value: Option<String>,
     },
+    /// `SET name = value` / `RESET name` (value `None`) of a session setting (search_path,
+    /// TimeZone, statement_timeout, ...). Not `datafusion.*`, which DataFusion handles.
+    SetVariable {
+        name: String,
+        value: Option<String>,
+    },
+    /// `RESET ALL`.
+    ResetAll,
+    /// `SHOW name`, or `SHOW ALL` (`None`).
+    ShowVariable {
+        name: Option<String>,
+    },
+    /// BEGIN / COMMIT / ROLLBACK / SAVEPOINT ...
+    Transaction(TransactionStatement),
+    /// CREATE USER|ROLE.
+    CreateUser {
+        name: String,
+        if_not_exists: bool,
+        options: Vec<UserOption>,
+    },
+    /// ALTER USER|ROLE.
+    AlterUser {
+        name: String,
+        options: Vec<UserOption>,
+    },
+    /// DROP USER|ROLE.
+    DropUser {
+        name: String,
+        if_exists: bool,
+    },
+    /// `COPY t [(cols)] FROM STDIN [options]`: rows streamed by the client.
+    CopyFromStdin {
+        name: ObjectName,
+        columns: Vec<String>,
+        options: CopyOptions,
+    },
+    /// `COPY t [(cols)] | (query) TO STDOUT [options]`: rows streamed to the client.
+    CopyToStdout {
+        source: CopySource,
+        options: CopyOptions,
+    },
     /// VACUUM t [RETAIN n HOURS].
     Vacuum {
         name: ObjectName,
@@ -185,4 +226,51 @@ pub enum Statement {
         line: u64,
         column: u64,
     },
+}
+
+/// Transaction control statements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransactionStatement {
+    Begin,
+    Commit,
+    Rollback,
+    Savepoint(String),
+    Release(String),
+    RollbackTo(String),
+}
+
+/// Options of CREATE/ALTER USER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserOption {
+    /// `PASSWORD 'x'` or `PASSWORD NULL` (`None`).
+    Password(Option<String>),
+    Superuser(bool),
+}
+
+/// What COPY … TO STDOUT reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopySource {
+    Table { name: ObjectName, columns: Vec<String> },
+    Query(QueryText),
+}
+
+/// The data format of COPY over the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CopyFormat {
+    /// PostgreSQL's text format: tab-separated, `\N` for NULL, backslash escapes.
+    #[default]
+    Text,
+    Csv,
+    Binary,
+}
+
+/// COPY options as written (validated where they are used).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CopyOptions {
+    pub format: CopyFormat,
+    pub header: bool,
+    pub delimiter: Option<String>,
+    pub null: Option<String>,
+    pub quote: Option<String>,
+    pub escape: Option<String>,
 }

@@ -58,6 +58,34 @@ impl<'a> Cursor<'a> {
         })
     }
 
+    /// The text up to the parenthesis matching one just consumed (which is consumed too).
+    pub fn until_matching_paren(&mut self) -> crate::error::Result<QueryText> {
+        let Some(&start) = self.index.get(self.pos) else {
+            return Err(self.error("expected a query"));
+        };
+        let mut depth = 1;
+        while let Some(tok) = self.peek() {
+            match tok {
+                Token::LParen => depth += 1,
+                Token::RParen => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                let end = self.index[self.pos];
+                let first = &self.all[start];
+                let sql: String = self.all[start..end].iter().map(|t| t.token.to_string()).collect();
+                self.pos += 1;
+                return Ok(QueryText {
+                    sql: sql.trim().to_string(),
+                    line: first.span.start.line,
+                    column: first.span.start.column,
+                });
+            }
+            self.pos += 1;
+        }
+        Err(self.error("missing ')'"))
+    }
+
     pub fn peek(&self) -> Option<&'a Token> {
         self.tokens.get(self.pos).map(|t| &t.token)
     }

@@ -21,6 +21,9 @@ pub(crate) fn create(c: &mut Cursor) -> Result<Option<Statement>> {
     if c.eat_keyword("table") {
         return create_table(c, false).map(|t| Some(Statement::CreateTable(t)));
     }
+    if c.eat_keyword("user") || c.eat_keyword("role") {
+        return crate::session::create_user(c).map(Some);
+    }
     Ok(None)
 }
 
@@ -183,6 +186,9 @@ fn row_format(c: &mut Cursor, t: &mut TableDefinition) -> Result<()> {
 /// ALTER TABLE name ADD/DROP PARTITION, SET/UNSET TBLPROPERTIES, [PARTITION (…)] SET LOCATION.
 pub(crate) fn alter_table(c: &mut Cursor) -> Result<Option<Statement>> {
     c.next();
+    if c.eat_keyword("user") || c.eat_keyword("role") {
+        return crate::session::alter_user(c).map(Some);
+    }
     if !c.eat_keyword("table") {
         return Ok(None);
     }

@@ -97,6 +97,9 @@ pub(crate) fn vacuum(c: &mut Cursor) -> Result<Statement> {
 /// `COPY t FROM 'location' [STORED AS fmt] [WITH HEADER ROW] [DELIMITER 'x']`; `None` for
 /// DataFusion's `COPY … TO`.
 pub(crate) fn copy_from(c: &mut Cursor) -> Result<Option<Statement>> {
+    if let Some(stdio) = crate::copy::copy_stdio(c)? {
+        return Ok(Some(stdio));
+    }
     let is_from = matches!(c.peek_nth(1), Some(Token::Word(_)))
         && (crate::cursor::is_keyword(c.peek_nth(2), "from")
             || (c.peek_nth(2) == Some(&Token::Period)

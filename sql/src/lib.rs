@@ -5,15 +5,18 @@
 //! text, to DataFusion's own parser. No I/O happens here.
 
 mod ast;
+mod copy;
 mod cursor;
 mod ddl;
 mod error;
 mod insert;
 mod parse;
+mod session;
 
 pub use ast::{
-    AlterTableAction, ColumnDef, CommentTarget, CreateDatabase, InsertStatement, ObjectName,
-    PartitionSpecPairs, QueryText, RepairMode, Statement, TableDefinition,
+    AlterTableAction, ColumnDef, CommentTarget, CopyFormat, CopyOptions, CopySource, CreateDatabase, InsertStatement, ObjectName,
+    PartitionSpecPairs, QueryText, RepairMode, Statement, TableDefinition, TransactionStatement,
+    UserOption,
 };
 pub use error::{Result, SqlError};
 pub use parse::parse_statements;

@@ -62,6 +62,22 @@ fn classify(tokens: &[TokenWithSpan]) -> Result<Statement> {
         && is_keyword(c.peek_nth(1), "tarn")
     {
         Some(set_tarn(&mut c)?)
+    } else if is_keyword(first, "set") || is_keyword(first, "reset") {
+        crate::session::set_or_reset(&mut c)?
+    } else if [
+        "begin",
+        "start",
+        "commit",
+        "end",
+        "rollback",
+        "abort",
+        "savepoint",
+        "release",
+    ]
+    .iter()
+    .any(|kw| is_keyword(first, kw))
+    {
+        crate::session::transaction(&mut c)?
     } else if is_keyword(first, "insert") {
         Some(crate::insert::insert(&mut c)?)
     } else if is_keyword(first, "vacuum") {
@@ -100,6 +116,9 @@ fn drop(c: &mut Cursor) -> Result<Option<Statement>> {
             if_exists,
             cascade,
         }));
+    }
+    if c.eat_keyword("user") || c.eat_keyword("role") {
+        return crate::session::drop_user(c).map(Some);
     }
     if c.eat_keyword("table") {
         let if_exists = c.eat_keywords(&["if", "exists"]);
@@ -160,8 +179,7 @@ fn show(c: &mut Cursor) -> Result<Option<Statement>> {
         }
         Statement::ShowColumns { name }
     } else {
-        // SHOW ALL, SHOW <setting>: DataFusion's.
-        return Ok(None);
+        return crate::session::show_variable(c);
     };
     c.expect_end()?;
     Ok(Some(stmt))

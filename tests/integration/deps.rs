@@ -1,5 +1,5 @@
-//! The crate graph stays as designed: dependencies point one way (tarn -> engine -> {catalog,
-//! sql}) and the build has one datafusion, one arrow, one parquet, one object_store.
+//! The crate graph stays as designed: dependencies point one way (tarn -> server -> engine ->
+//! {catalog, sql}) and the build has one datafusion, one arrow, one parquet, one object_store.
 
 use std::process::Command;
 
@@ -31,7 +31,8 @@ fn dependencies_point_one_way() {
         ("tarn-sql", &[]),
         ("tarn-catalog", &[]),
         ("tarn-engine", &["tarn-sql", "tarn-catalog"]),
-        ("tarn", &["tarn-engine", "tarn-sql", "tarn-catalog"]),
+        ("tarn-server", &["tarn-engine"]),
+        ("tarn", &["tarn-server", "tarn-engine", "tarn-sql", "tarn-catalog"]),
     ];
     for package in metadata["packages"].as_array().expect("packages") {
         let name = package["name"].as_str().expect("name");

@@ -78,6 +78,15 @@ const MIGRATIONS: &[&str] = &[
         retired_at INTEGER NOT NULL
     );
     "#,
+    // v3: users of the network front ends, with SCRAM-SHA-256 verifiers (never passwords).
+    r#"
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        verifier TEXT NOT NULL,
+        superuser INTEGER NOT NULL,
+        create_time INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database to the newest schema version.

@@ -259,3 +259,36 @@ async fn a_newer_schema_is_refused() {
     let err = SqliteMetastore::open(dir.path().join("metastore.db"), "/w").unwrap_err();
     assert!(err.to_string().contains("newer than this tarn"), "{err}");
 }
+
+#[tokio::test]
+async fn users_store_verifiers_not_passwords() {
+    use crate::{ScramVerifier, User};
+    let (_dir, store) = store();
+    let user = User {
+        name: "alice".into(),
+        verifier: ScramVerifier::new("pw1").unwrap(),
+        superuser: false,
+        create_time: 1,
+    };
+    assert!(store.create_user(user.clone(), false).await.unwrap());
+    assert!(!store.create_user(user.clone(), true).await.unwrap());
+    assert!(matches!(
+        store.create_user(user.clone(), false).await,
+        Err(CatalogError::UserExists(_))
+    ));
+    assert_eq!(store.get_user("alice").await.unwrap(), Some(user.clone()));
+    assert_eq!(store.get_user("Alice").await.unwrap(), None);
+    let v2 = ScramVerifier::new("pw2").unwrap();
+    store.alter_user("alice", Some(v2.clone()), Some(true)).await.unwrap();
+    let got = store.get_user("alice").await.unwrap().unwrap();
+    assert_eq!((got.verifier, got.superuser), (v2, true));
+    assert_eq!(store.list_users().await.unwrap().len(), 1);
+    let raw = std::fs::read(store.path()).unwrap();
+    assert!(!raw.windows(3).any(|w| w == b"pw1" || w == b"pw2"));
+    assert!(store.drop_user("alice", false).await.unwrap());
+    assert!(!store.drop_user("alice", true).await.unwrap());
+    assert!(matches!(
+        store.alter_user("alice", None, Some(false)).await,
+        Err(CatalogError::UserNotFound(_))
+    ));
+}

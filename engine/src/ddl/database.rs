@@ -59,6 +59,7 @@ pub(super) async fn drop(
 }
 
 pub(super) async fn use_database(session: &Session, name: &str) -> Result<Output> {
+    let name = &crate::provider::database_for_schema(name);
     match session.engine.metastore().get_database(name).await? {
         Some(db) => {
             session.set_current_database(&db.name);

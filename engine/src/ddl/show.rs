@@ -21,7 +21,9 @@ pub(super) async fn tables(
     database: Option<String>,
     pattern: Option<&str>,
 ) -> Result<Output> {
-    let db = database.unwrap_or_else(|| session.current_database());
+    let db = database
+        .map(|d| crate::provider::database_for_schema(&d))
+        .unwrap_or_else(|| session.current_database());
     let tables = session.engine.metastore().list_tables(&db, pattern).await?;
     string_rows(
         &["tab_name"],

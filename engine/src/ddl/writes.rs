@@ -116,7 +116,7 @@ async fn managed_table(
 
 /// Appends `input` (shaped like the table, keys dynamic) and reports rows under `tag`;
 /// with `create`, the table itself is created in the same commit.
-async fn append_all(
+pub(super) async fn append_all(
     session: &Session,
     table: Table,
     statement: String,

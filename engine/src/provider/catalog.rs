@@ -20,6 +20,20 @@ use crate::error::EngineError;
 /// The DataFusion catalog name under which tarn's databases appear.
 pub const CATALOG_NAME: &str = "tarn";
 
+/// The schema Postgres clients see Hive's `default` database as: `default` is a reserved word in
+/// Postgres SQL, while `public` is where psql, JDBC and SQLAlchemy users expect unqualified
+/// tables to live (it is on the default search_path).
+pub const PUBLIC_SCHEMA: &str = "public";
+
+/// The tarn database a schema name means: `public` is `default`; names are case-insensitive.
+pub fn database_for_schema(name: &str) -> String {
+    if name.eq_ignore_ascii_case(PUBLIC_SCHEMA) {
+        tarn_catalog::DEFAULT_DATABASE.to_string()
+    } else {
+        name.to_lowercase()
+    }
+}
+
 /// The catalog list: exactly one catalog, [`CATALOG_NAME`].
 #[derive(Clone)]
 pub struct TarnCatalogList {
@@ -95,7 +109,7 @@ impl CatalogProvider for TarnCatalog {
         }
         Some(Arc::new(HiveSchema {
             engine: self.engine.clone(),
-            database: name.to_lowercase(),
+            database: database_for_schema(name),
         }))
     }
 

@@ -243,7 +243,10 @@ fn show_describe_msck_comment() {
             comment: Some("x".into())
         }
     );
-    assert!(matches!(one("SHOW ALL"), Statement::DataFusion { .. }));
+    assert!(matches!(
+        one("SHOW ALL"),
+        Statement::ShowVariable { name: None }
+    ));
     assert!(matches!(
         one("create view v as select 1"),
         Statement::DataFusion { .. }
@@ -355,4 +358,138 @@ fn vacuum_and_copy_from() {
         one("COPY t TO '/x.parquet'"),
         Statement::DataFusion { .. }
     ));
+}
+
+#[test]
+fn session_statements() {
+    use crate::ast::{TransactionStatement as T, UserOption};
+    let set = |name: &str, value: Option<&str>| Statement::SetVariable {
+        name: name.into(),
+        value: value.map(Into::into),
+    };
+    assert_eq!(
+        one("SET search_path TO sales, public"),
+        set("search_path", Some("sales, public"))
+    );
+    assert_eq!(
+        one("set DateStyle = 'ISO, MDY'"),
+        set("datestyle", Some("ISO, MDY"))
+    );
+    assert_eq!(
+        one("SET SESSION statement_timeout = 500"),
+        set("statement_timeout", Some("500"))
+    );
+    assert_eq!(
+        one("SET TIME ZONE 'Europe/Paris'"),
+        set("timezone", Some("Europe/Paris"))
+    );
+    assert_eq!(
+        one("SET extra_float_digits TO DEFAULT"),
+        set("extra_float_digits", None)
+    );
+    assert_eq!(
+        one("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED"),
+        set("transaction_isolation", Some("read committed"))
+    );
+    assert_eq!(one("RESET application_name"), set("application_name", None));
+    assert_eq!(one("RESET ALL"), Statement::ResetAll);
+    assert_eq!(one("SHOW ALL"), Statement::ShowVariable { name: None });
+    assert_eq!(
+        one("SHOW TRANSACTION ISOLATION LEVEL"),
+        Statement::ShowVariable {
+            name: Some("transaction_isolation".into())
+        }
+    );
+    assert!(matches!(
+        one("SET datafusion.execution.batch_size = 10"),
+        Statement::DataFusion { .. }
+    ));
+    assert!(matches!(
+        one("SHOW datafusion.execution.batch_size"),
+        Statement::DataFusion { .. }
+    ));
+    for (sql, expected) in [
+        ("BEGIN", T::Begin),
+        ("begin isolation level serializable, read only", T::Begin),
+        ("START TRANSACTION READ WRITE", T::Begin),
+        ("COMMIT", T::Commit),
+        ("END TRANSACTION", T::Commit),
+        ("ROLLBACK WORK", T::Rollback),
+        ("ABORT", T::Rollback),
+        ("SAVEPOINT s1", T::Savepoint("s1".into())),
+        ("RELEASE SAVEPOINT s1", T::Release("s1".into())),
+        ("ROLLBACK TO s1", T::RollbackTo("s1".into())),
+    ] {
+        assert_eq!(one(sql), Statement::Transaction(expected), "{sql}");
+    }
+    assert_eq!(
+        one("CREATE USER bob WITH PASSWORD 'x' SUPERUSER"),
+        Statement::CreateUser {
+            name: "bob".into(),
+            if_not_exists: false,
+            options: vec![
+                UserOption::Password(Some("x".into())),
+                UserOption::Superuser(true)
+            ]
+        }
+    );
+    assert_eq!(
+        one("ALTER ROLE bob PASSWORD 'y'"),
+        Statement::AlterUser {
+            name: "bob".into(),
+            options: vec![UserOption::Password(Some("y".into()))]
+        }
+    );
+    assert_eq!(
+        one("DROP USER IF EXISTS bob"),
+        Statement::DropUser {
+            name: "bob".into(),
+            if_exists: true
+        }
+    );
+    assert!(parse_statements("SET search_path").is_err());
+}
+
+#[test]
+fn copy_over_the_wire() {
+    use crate::ast::{CopyFormat, CopyOptions, CopySource};
+    assert_eq!(
+        one("COPY sales (id, note) FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER ';')"),
+        Statement::CopyFromStdin {
+            name: name(None, "sales"),
+            columns: vec!["id".into(), "note".into()],
+            options: CopyOptions {
+                format: CopyFormat::Csv,
+                header: true,
+                delimiter: Some(";".into()),
+                ..Default::default()
+            }
+        }
+    );
+    assert_eq!(
+        one("copy db.t to stdout"),
+        Statement::CopyToStdout {
+            source: CopySource::Table {
+                name: name(Some("db"), "t"),
+                columns: vec![]
+            },
+            options: CopyOptions::default()
+        }
+    );
+    match one("COPY (SELECT a, (1 + 2) AS b FROM t) TO STDOUT WITH CSV HEADER") {
+        Statement::CopyToStdout {
+            source: CopySource::Query(q),
+            options,
+        } => {
+            assert_eq!(q.sql, "SELECT a, (1 + 2) AS b FROM t");
+            assert_eq!((options.format, options.header), (CopyFormat::Csv, true));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        one("COPY t TO STDOUT (FORMAT binary)"),
+        Statement::CopyToStdout { options: CopyOptions { format: CopyFormat::Binary, .. }, .. }
+    ));
+    assert!(parse_statements("COPY t FROM STDIN (FORMAT xml)").is_err());
+    assert!(matches!(one("COPY t TO '/x.csv'"), Statement::DataFusion { .. }));
 }

@@ -1,0 +1,124 @@
+//! Cancellation and statement timeouts, enforced inside the result stream.
+//!
+//! A front end's cancel (pg CancelRequest, a Flight client going away) flips the session's current
+//! token. The token and the statement deadline are checked both while a statement is planned and
+//! while its stream is pulled, so a query that is deep inside a long aggregation stops at once:
+//! dropping the DataFusion stream aborts its spawned tasks.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::DataFusionError;
+use datafusion::physical_plan::{RecordBatchStream, SendableRecordBatchStream};
+use futures::{FutureExt, Stream};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+use crate::error::{EngineError, Result};
+
+/// Cancels whatever statement the session is running (nothing, if it is idle).
+#[derive(Debug, Clone, Default)]
+pub struct CancelHandle {
+    current: Arc<Mutex<CancellationToken>>,
+}
+
+impl CancelHandle {
+    pub fn cancel(&self) {
+        if let Ok(token) = self.current.lock() {
+            token.cancel();
+        }
+    }
+
+    /// A fresh token for the next statement; an earlier cancel does not carry over.
+    pub(crate) fn next_statement(&self, timeout: Option<Duration>) -> StatementGuard {
+        let token = CancellationToken::new();
+        if let Ok(mut current) = self.current.lock() {
+            *current = token.clone();
+        }
+        StatementGuard {
+            cancelled: Box::pin(token.cancelled_owned()),
+            deadline: timeout.map(|d| Box::pin(tokio::time::sleep(d))),
+        }
+    }
+}
+
+/// The cancel and timeout watch of one statement.
+pub(crate) struct StatementGuard {
+    cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl StatementGuard {
+    /// `Some(error)` once the statement must stop.
+    fn poll_stop(&mut self, cx: &mut Context<'_>) -> Option<EngineError> {
+        if self.cancelled.as_mut().poll(cx).is_ready() {
+            return Some(EngineError::Canceled);
+        }
+        let deadline = self.deadline.as_mut()?;
+        deadline
+            .as_mut()
+            .poll(cx)
+            .is_ready()
+            .then_some(EngineError::Timeout)
+    }
+
+    /// Runs `work` unless the statement is cancelled or times out first.
+    pub(crate) async fn run<T>(
+        &mut self,
+        work: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let mut work = std::pin::pin!(work);
+        std::future::poll_fn(|cx| {
+            if let Some(e) = self.poll_stop(cx) {
+                return Poll::Ready(Err(e));
+            }
+            work.poll_unpin(cx)
+        })
+        .await
+    }
+
+    /// Wraps a result stream so that it ends with the cancel/timeout error.
+    pub(crate) fn guard_stream(self, inner: SendableRecordBatchStream) -> SendableRecordBatchStream {
+        Box::pin(GuardedStream {
+            schema: inner.schema(),
+            inner: Some(inner),
+            guard: self,
+        })
+    }
+}
+
+struct GuardedStream {
+    schema: SchemaRef,
+    /// Dropped as soon as the statement stops, which aborts its DataFusion tasks.
+    inner: Option<SendableRecordBatchStream>,
+    guard: StatementGuard,
+}
+
+impl Stream for GuardedStream {
+    type Item = datafusion::error::Result<RecordBatch>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        if let Some(e) = this.guard.poll_stop(cx) {
+            this.inner = None;
+            return Poll::Ready(Some(Err(DataFusionError::External(Box::new(e)))));
+        }
+        let next = inner.as_mut().poll_next(cx);
+        if matches!(next, Poll::Ready(None)) {
+            this.inner = None;
+        }
+        next
+    }
+}
+
+impl RecordBatchStream for GuardedStream {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}

@@ -1,0 +1,282 @@
+//! COPY over the wire: `TO STDOUT` in text, CSV or binary format, streamed batch by batch;
+//! `FROM STDIN` in text or CSV format, spooled to a temporary file and loaded through the
+//! engine's atomic append (all rows or none).
+
+mod text_to_csv;
+
+use std::io::Write;
+
+use bytes::{BufMut, BytesMut};
+use datafusion::arrow::array::RecordBatch;
+use futures::StreamExt;
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::{CopyInResponse, CopyOutResponse};
+use pgwire::messages::response::CommandComplete;
+use tarn_engine::sql::{CopyFormat, CopyOptions, ObjectName, Statement};
+use tarn_engine::{CsvSpec, EngineError, ErrorKind, Output};
+
+use super::connection::Connection;
+use super::encode::{BatchEncoder, Format};
+use super::messages::Frontend;
+use super::results::{self, SendError};
+use super::sqlstate::PgError;
+use super::wire::WireError;
+
+/// CopyData messages are cut at about this size.
+const COPY_CHUNK: usize = 64 * 1024;
+
+pub enum CopyStatement {
+    Out { statement: Statement, options: CopyOptions },
+    In { name: ObjectName, columns: Vec<String>, options: CopyOptions },
+}
+
+impl CopyStatement {
+    pub fn of(statement: &Statement) -> Option<Self> {
+        match statement {
+            Statement::CopyToStdout { options, .. } => Some(CopyStatement::Out {
+                statement: statement.clone(),
+                options: options.clone(),
+            }),
+            Statement::CopyFromStdin { name, columns, options } => Some(CopyStatement::In {
+                name: name.clone(),
+                columns: columns.clone(),
+                options: options.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> SendError {
+    SendError::Query(EngineError::InvalidParameter(message.into()))
+}
+
+/// The one-byte option value (delimiter, quote), or its default.
+fn one_byte(value: &Option<String>, default: u8, what: &str) -> Result<u8, SendError> {
+    match value.as_deref() {
+        None => Ok(default),
+        Some(v) if v.len() == 1 => Ok(v.as_bytes()[0]),
+        Some(_) => Err(invalid(format!("COPY {what} must be a single one-byte character"))),
+    }
+}
+
+pub async fn run(conn: &mut Connection, copy: CopyStatement) -> Result<(), SendError> {
+    match copy {
+        CopyStatement::Out { statement, options } => copy_out(conn, statement, &options).await,
+        CopyStatement::In { name, columns, options } => copy_in(conn, &name, &columns, &options).await,
+    }
+}
+
+/// How each row is written.
+struct OutFormat {
+    format: CopyFormat,
+    delimiter: u8,
+    quote: u8,
+    null: Vec<u8>,
+}
+
+async fn copy_out(conn: &mut Connection, statement: Statement, options: &CopyOptions) -> Result<(), SendError> {
+    let csv = options.format == CopyFormat::Csv;
+    let out = OutFormat {
+        format: options.format,
+        delimiter: one_byte(&options.delimiter, if csv { b',' } else { b'\t' }, "delimiter")?,
+        quote: one_byte(&options.quote, b'"', "quote")?,
+        null: options.null.clone().unwrap_or_else(|| if csv { String::new() } else { "\\N".into() }).into_bytes(),
+    };
+    let Output::Stream(mut stream) = conn.session.execute(statement).await.map_err(SendError::Query)? else {
+        return Err(invalid("COPY … TO STDOUT produced no rows"));
+    };
+    let schema = stream.schema();
+    let ncols = schema.fields().len();
+    let binary = out.format == CopyFormat::Binary;
+    let cell_format = if binary { Format::Binary } else { Format::Text };
+    conn.wire.send(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
+        binary as i8,
+        ncols as i16,
+        vec![cell_format.code(); ncols],
+    )));
+    let mut chunk = Chunk::start(&mut conn.wire.out);
+    if binary {
+        conn.wire.out.put_slice(b"PGCOPY\n\xff\r\n\0");
+        conn.wire.out.put_i32(0);
+        conn.wire.out.put_i32(0);
+    } else if options.header {
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                conn.wire.out.put_u8(out.delimiter);
+            }
+            put_text_value(&mut conn.wire.out, name.as_bytes(), &out);
+        }
+        conn.wire.out.put_u8(b'\n');
+    }
+    let formats = vec![cell_format; ncols];
+    let mut rows = 0u64;
+    let mut scratch = BytesMut::new();
+    loop {
+        let next = tokio::select! {
+            next = stream.next() => next,
+            read = conn.wire.read_more(), if conn.wire.inbuf.len() < (1 << 20) => {
+                read?;
+                continue;
+            }
+        };
+        let batch: RecordBatch = match next {
+            None => break,
+            Some(Err(e)) => {
+                chunk.finish(&mut conn.wire.out);
+                return Err(SendError::Query(EngineError::DataFusion(e)));
+            }
+            Some(Ok(b)) => b,
+        };
+        let encoder = BatchEncoder::new(&batch, &formats, &conn.text).map_err(|e| SendError::Query(e.into()))?;
+        for row in 0..batch.num_rows() {
+            write_row(&encoder, row, &out, &mut conn.wire.out, &mut scratch);
+            rows += 1;
+            if conn.wire.out.len() - chunk.start >= COPY_CHUNK {
+                chunk.finish(&mut conn.wire.out);
+                conn.wire.flush_if_full().await?;
+                chunk = Chunk::start(&mut conn.wire.out);
+            }
+        }
+    }
+    if binary {
+        conn.wire.out.put_i16(-1);
+    }
+    chunk.finish(&mut conn.wire.out);
+    conn.wire.out.put_u8(b'c');
+    conn.wire.out.put_i32(4);
+    let tag = results::command_tag("COPY", Some(rows));
+    conn.wire.send(PgWireBackendMessage::CommandComplete(CommandComplete::new(tag)));
+    Ok(())
+}
+
+/// A CopyData message being filled in place; empty ones are dropped.
+struct Chunk {
+    start: usize,
+}
+
+impl Chunk {
+    fn start(out: &mut BytesMut) -> Self {
+        let start = out.len();
+        out.put_u8(b'd');
+        out.put_i32(0);
+        Chunk { start }
+    }
+
+    fn finish(self, out: &mut BytesMut) {
+        let len = out.len() - self.start - 1;
+        if len == 4 {
+            out.truncate(self.start);
+        } else {
+            out[self.start + 1..self.start + 5].copy_from_slice(&(len as i32).to_be_bytes());
+        }
+    }
+}
+
+fn write_row(encoder: &BatchEncoder<'_>, row: usize, f: &OutFormat, out: &mut BytesMut, scratch: &mut BytesMut) {
+    let ncols = encoder.num_columns();
+    if f.format == CopyFormat::Binary {
+        out.put_i16(ncols as i16);
+        for col in 0..ncols {
+            let at = out.len();
+            out.put_i32(0);
+            if encoder.write_cell(col, row, out) {
+                let len = (out.len() - at - 4) as i32;
+                out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+            } else {
+                out.truncate(at);
+                out.put_i32(-1);
+            }
+        }
+        return;
+    }
+    for col in 0..ncols {
+        if col > 0 {
+            out.put_u8(f.delimiter);
+        }
+        scratch.clear();
+        if encoder.write_cell(col, row, scratch) {
+            put_text_value(out, scratch, f);
+        } else {
+            out.put_slice(&f.null);
+        }
+    }
+    out.put_u8(b'\n');
+}
+
+/// One non-null value: backslash-escaped (text) or quoted when needed (CSV).
+fn put_text_value(out: &mut BytesMut, value: &[u8], f: &OutFormat) {
+    if f.format == CopyFormat::Csv {
+        let needs_quotes = value == f.null.as_slice()
+            || value.iter().any(|b| *b == f.delimiter || *b == f.quote || *b == b'\n' || *b == b'\r');
+        if !needs_quotes {
+            return out.put_slice(value);
+        }
+        out.put_u8(f.quote);
+        for &b in value {
+            if b == f.quote {
+                out.put_u8(f.quote);
+            }
+            out.put_u8(b);
+        }
+        return out.put_u8(f.quote);
+    }
+    for &b in value {
+        match b {
+            b'\\' => out.put_slice(b"\\\\"),
+            b'\n' => out.put_slice(b"\\n"),
+            b'\r' => out.put_slice(b"\\r"),
+            b'\t' => out.put_slice(b"\\t"),
+            b if b == f.delimiter => {
+                out.put_u8(b'\\');
+                out.put_u8(b);
+            }
+            b => out.put_u8(b),
+        }
+    }
+}
+
+async fn copy_in(conn: &mut Connection, name: &ObjectName, columns: &[String], options: &CopyOptions) -> Result<(), SendError> {
+    if options.format == CopyFormat::Binary {
+        return Err(SendError::Query(EngineError::NotSupported("COPY FROM STDIN in binary format (use text or CSV)".into())));
+    }
+    let csv = options.format == CopyFormat::Csv;
+    let delimiter = one_byte(&options.delimiter, if csv { b',' } else { b'\t' }, "delimiter")?;
+    let quote = one_byte(&options.quote, b'"', "quote")?;
+    let null = options.null.clone().unwrap_or_else(|| if csv { String::new() } else { "\\N".into() });
+    let mut spool = tempfile::NamedTempFile::new()
+        .map_err(|e| SendError::Query(EngineError::Storage { location: "temporary COPY spool".into(), message: e.to_string() }))?;
+    let mut converter = if csv {
+        text_to_csv::Converter::csv()
+    } else {
+        text_to_csv::Converter::text(delimiter, null.clone().into_bytes(), options.header)
+    };
+    conn.wire.send(PgWireBackendMessage::CopyInResponse(CopyInResponse::new(0, columns.len() as i16, vec![0; columns.len()])));
+    conn.wire.flush().await?;
+    let spool_error = |e: std::io::Error| SendError::Query(EngineError::Storage { location: "temporary COPY spool".into(), message: e.to_string() });
+    loop {
+        match conn.wire.read_message().await? {
+            Frontend::CopyData(data) => converter.push(&data, spool.as_file_mut()).map_err(spool_error)?,
+            Frontend::CopyDone => break,
+            Frontend::CopyFail(message) => {
+                return Err(SendError::Query(EngineError::Session {
+                    kind: ErrorKind::Canceled,
+                    message: format!("COPY from stdin failed: {message}"),
+                }));
+            }
+            Frontend::Flush | Frontend::Sync => {}
+            _ => return Err(SendError::Wire(WireError::Protocol(PgError::protocol("unexpected message type during COPY from stdin")))),
+        }
+    }
+    converter.finish(spool.as_file_mut()).map_err(spool_error)?;
+    spool.flush().map_err(spool_error)?;
+    let spec = if csv {
+        CsvSpec { header: options.header, delimiter, quote, null }
+    } else {
+        CsvSpec { header: false, delimiter: b',', quote: b'"', null: "\\N".into() }
+    };
+    let output = conn.session.copy_in(name, columns, spool.path(), &spec).await.map_err(SendError::Query)?;
+    conn.send_output(output, None, 0).await.map(|_| ())
+}
+

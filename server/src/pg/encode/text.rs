@@ -1,0 +1,537 @@
+//! Text format, as PostgreSQL prints values (DateStyle ISO, IntervalStyle postgres,
+//! extra_float_digits >= 1: shortest exact floats).
+
+use std::sync::Arc;
+
+use bytes::{BufMut, BytesMut};
+use chrono::{Datelike, NaiveDate, Offset, TimeZone};
+use datafusion::arrow::array::timezone::Tz;
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, GenericListArray, IntervalMonthDayNanoArray,
+    PrimitiveArray,
+};
+use datafusion::arrow::datatypes::{
+    ArrowPrimitiveType, DataType, Date32Type, Decimal128Type, Field, Float32Type, Float64Type,
+    Int16Type, Int32Type, Int64Type, IntervalMonthDayNano, IntervalUnit, Time64MicrosecondType,
+    TimeUnit, TimestampMicrosecondType,
+};
+use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+
+use super::CellWriter;
+
+/// Session settings that change how values print.
+#[derive(Debug, Clone)]
+pub struct TextContext {
+    pub time_zone: Tz,
+}
+
+impl TextContext {
+    /// For a session TimeZone setting (falls back to UTC if it does not parse).
+    pub fn new(time_zone: &str) -> Self {
+        Self {
+            time_zone: time_zone.parse().unwrap_or_else(|_| "UTC".parse().expect("UTC")),
+        }
+    }
+}
+
+pub(super) const MICROS_PER_DAY: i64 = 86_400_000_000;
+/// Days from 0001-01-01 (CE day 1) to 1970-01-01.
+const UNIX_EPOCH_CE_DAYS: i32 = 719_163;
+
+pub(crate) fn writer<'a>(
+    column: ArrayRef,
+    field: &Field,
+    ctx: &'a TextContext,
+) -> Result<Box<dyn CellWriter + 'a>, ArrowError> {
+    let is_uuid = field.metadata().get("ARROW:extension:name").map(String::as_str) == Some("arrow.uuid");
+    Ok(match column.data_type().clone() {
+        DataType::Boolean => Box::new(Bool(column.as_boolean().clone())),
+        DataType::Int16 => Box::new(Int(column.as_primitive::<Int16Type>().clone())),
+        DataType::Int32 => Box::new(Int(column.as_primitive::<Int32Type>().clone())),
+        DataType::Int64 => Box::new(Int(column.as_primitive::<Int64Type>().clone())),
+        DataType::Float32 => Box::new(Float32(column.as_primitive().clone())),
+        DataType::Float64 => Box::new(Float64(column.as_primitive().clone())),
+        DataType::Decimal128(_, scale) => Box::new(Decimal(column.as_primitive().clone(), scale)),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Box::new(Text(column)),
+        DataType::Binary => Box::new(Bytea(column)),
+        DataType::FixedSizeBinary(16) if is_uuid => Box::new(Uuid(column)),
+        DataType::Date32 => Box::new(Date(column.as_primitive().clone())),
+        DataType::Time64(TimeUnit::Microsecond) => Box::new(Time(column.as_primitive().clone())),
+        DataType::Timestamp(TimeUnit::Microsecond, None) => {
+            Box::new(Timestamp(column.as_primitive().clone()))
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => {
+            Box::new(TimestampTz(column.as_primitive().clone(), ctx))
+        }
+        DataType::Interval(IntervalUnit::MonthDayNano) => {
+            Box::new(Interval(column.as_primitive().clone()))
+        }
+        DataType::List(child) => {
+            let list = column.as_list::<i32>().clone();
+            let values = writer(list.values().clone(), &child, ctx)?;
+            Box::new(List { list, values })
+        }
+        _ => Box::new(Display::new(column)?),
+    })
+}
+
+struct Bool(BooleanArray);
+impl CellWriter for Bool {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        out.put_u8(if self.0.value(row) { b't' } else { b'f' });
+    }
+}
+
+struct Int<T: ArrowPrimitiveType>(PrimitiveArray<T>);
+impl<T: ArrowPrimitiveType> CellWriter for Int<T>
+where
+    T::Native: itoa::Integer,
+{
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        let v = self.0.value(row);
+        out.put_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+}
+
+struct Float32(PrimitiveArray<Float32Type>);
+impl CellWriter for Float32 {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        let v = self.0.value(row);
+        write_float(out, v.is_nan(), v.is_infinite(), v < 0.0, ryu::Buffer::new().format_finite(v), 6);
+    }
+}
+
+struct Float64(PrimitiveArray<Float64Type>);
+impl CellWriter for Float64 {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        let v = self.0.value(row);
+        write_float(out, v.is_nan(), v.is_infinite(), v < 0.0, ryu::Buffer::new().format_finite(v), 15);
+    }
+}
+
+/// PostgreSQL's shortest-exact float output: plain notation for decimal exponents in
+/// `-4..max_exp`, otherwise `d.ddde+XX` with at least two exponent digits.
+fn write_float(out: &mut BytesMut, nan: bool, inf: bool, negative: bool, ryu: &str, max_exp: i32) {
+    if nan {
+        return out.put_slice(b"NaN");
+    }
+    if inf {
+        return out.put_slice(if negative { b"-Infinity" } else { b"Infinity" });
+    }
+    let (mantissa, exp) = match ryu.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (ryu, 0),
+    };
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all: String = format!("{int_part}{frac_part}");
+    let leading = all.len() - all.trim_start_matches('0').len();
+    let digits = all.trim_start_matches('0').trim_end_matches('0');
+    if digits.is_empty() {
+        out.put_slice(sign.as_bytes());
+        return out.put_u8(b'0');
+    }
+    // Decimal exponent of the first significant digit.
+    let exp10 = int_part.len() as i32 - 1 - leading as i32 + exp;
+    out.put_slice(sign.as_bytes());
+    if (-4..max_exp).contains(&exp10) {
+        if exp10 < 0 {
+            out.put_slice(b"0.");
+            for _ in 0..(-exp10 - 1) {
+                out.put_u8(b'0');
+            }
+            out.put_slice(digits.as_bytes());
+        } else {
+            let int_len = exp10 as usize + 1;
+            if digits.len() <= int_len {
+                out.put_slice(digits.as_bytes());
+                for _ in digits.len()..int_len {
+                    out.put_u8(b'0');
+                }
+            } else {
+                out.put_slice(&digits.as_bytes()[..int_len]);
+                out.put_u8(b'.');
+                out.put_slice(&digits.as_bytes()[int_len..]);
+            }
+        }
+    } else {
+        out.put_slice(&digits.as_bytes()[..1]);
+        if digits.len() > 1 {
+            out.put_u8(b'.');
+            out.put_slice(&digits.as_bytes()[1..]);
+        }
+        out.put_u8(b'e');
+        out.put_u8(if exp10 < 0 { b'-' } else { b'+' });
+        let e = exp10.unsigned_abs();
+        if e < 10 {
+            out.put_u8(b'0');
+        }
+        out.put_slice(itoa::Buffer::new().format(e).as_bytes());
+    }
+}
+
+struct Decimal(PrimitiveArray<Decimal128Type>, i8);
+impl CellWriter for Decimal {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        let v = self.0.value(row);
+        write_decimal(out, v, self.1);
+    }
+}
+
+/// An i128 with `scale` decimal places, all of them printed (as numeric does).
+pub(super) fn write_decimal(out: &mut BytesMut, v: i128, scale: i8) {
+    if v < 0 {
+        out.put_u8(b'-');
+    }
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(v.unsigned_abs()).as_bytes();
+    if scale <= 0 {
+        out.put_slice(digits);
+        for _ in 0..(-scale) {
+            out.put_u8(b'0');
+        }
+        return;
+    }
+    let scale = scale as usize;
+    if digits.len() > scale {
+        out.put_slice(&digits[..digits.len() - scale]);
+        out.put_u8(b'.');
+        out.put_slice(&digits[digits.len() - scale..]);
+    } else {
+        out.put_slice(b"0.");
+        for _ in digits.len()..scale {
+            out.put_u8(b'0');
+        }
+        out.put_slice(digits);
+    }
+}
+
+struct Text(ArrayRef);
+impl CellWriter for Text {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        let s = match self.0.data_type() {
+            DataType::Utf8 => self.0.as_string::<i32>().value(row),
+            DataType::LargeUtf8 => self.0.as_string::<i64>().value(row),
+            _ => self.0.as_string_view().value(row),
+        };
+        out.put_slice(s.as_bytes());
+    }
+}
+
+struct Bytea(ArrayRef);
+impl CellWriter for Bytea {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.put_slice(b"\\x");
+        for b in self.0.as_binary::<i32>().value(row) {
+            out.put_u8(HEX[(b >> 4) as usize]);
+            out.put_u8(HEX[(b & 15) as usize]);
+        }
+    }
+}
+
+struct Uuid(ArrayRef);
+impl CellWriter for Uuid {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for (i, b) in self.0.as_fixed_size_binary().value(row).iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                out.put_u8(b'-');
+            }
+            out.put_u8(HEX[(b >> 4) as usize]);
+            out.put_u8(HEX[(b & 15) as usize]);
+        }
+    }
+}
+
+fn put_padded(out: &mut BytesMut, v: u32, width: usize) {
+    let mut buf = itoa::Buffer::new();
+    let s = buf.format(v);
+    for _ in s.len()..width {
+        out.put_u8(b'0');
+    }
+    out.put_slice(s.as_bytes());
+}
+
+/// `YYYY-MM-DD`; returns whether the date is BC (the caller appends " BC" after any time).
+fn put_date(out: &mut BytesMut, days_since_epoch: i32) -> bool {
+    let Some(date) = NaiveDate::from_num_days_from_ce_opt(days_since_epoch + UNIX_EPOCH_CE_DAYS)
+    else {
+        out.put_slice(b"infinity");
+        return false;
+    };
+    let bc = date.year() <= 0;
+    let year = if bc { 1 - date.year() } else { date.year() } as u32;
+    put_padded(out, year, 4);
+    out.put_u8(b'-');
+    put_padded(out, date.month(), 2);
+    out.put_u8(b'-');
+    put_padded(out, date.day(), 2);
+    bc
+}
+
+/// `HH:MM:SS[.ffffff]` without trailing zeros in the fraction.
+fn put_time(out: &mut BytesMut, micros: i64) {
+    let secs = micros / 1_000_000;
+    put_padded(out, (secs / 3600) as u32, 2);
+    out.put_u8(b':');
+    put_padded(out, (secs / 60 % 60) as u32, 2);
+    out.put_u8(b':');
+    put_padded(out, (secs % 60) as u32, 2);
+    let mut frac = (micros % 1_000_000) as u32;
+    if frac != 0 {
+        let mut width = 6;
+        while frac % 10 == 0 {
+            frac /= 10;
+            width -= 1;
+        }
+        out.put_u8(b'.');
+        put_padded(out, frac, width);
+    }
+}
+
+struct Date(PrimitiveArray<Date32Type>);
+impl CellWriter for Date {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        if put_date(out, self.0.value(row)) {
+            out.put_slice(b" BC");
+        }
+    }
+}
+
+struct Time(PrimitiveArray<Time64MicrosecondType>);
+impl CellWriter for Time {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        put_time(out, self.0.value(row));
+    }
+}
+
+fn put_timestamp(out: &mut BytesMut, micros: i64) -> bool {
+    let days = micros.div_euclid(MICROS_PER_DAY);
+    let bc = put_date(out, days as i32);
+    out.put_u8(b' ');
+    put_time(out, micros.rem_euclid(MICROS_PER_DAY));
+    bc
+}
+
+struct Timestamp(PrimitiveArray<TimestampMicrosecondType>);
+impl CellWriter for Timestamp {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        if put_timestamp(out, self.0.value(row)) {
+            out.put_slice(b" BC");
+        }
+    }
+}
+
+struct TimestampTz<'a>(PrimitiveArray<TimestampMicrosecondType>, &'a TextContext);
+impl CellWriter for TimestampTz<'_> {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        let micros = self.0.value(row);
+        let offset = chrono::DateTime::from_timestamp_micros(micros)
+            .map(|utc| {
+                self.1
+                    .time_zone
+                    .offset_from_utc_datetime(&utc.naive_utc())
+                    .fix()
+                    .local_minus_utc()
+            })
+            .unwrap_or(0);
+        let bc = put_timestamp(out, micros + offset as i64 * 1_000_000);
+        out.put_u8(if offset < 0 { b'-' } else { b'+' });
+        let abs = offset.unsigned_abs();
+        put_padded(out, abs / 3600, 2);
+        if abs % 3600 != 0 {
+            out.put_u8(b':');
+            put_padded(out, abs / 60 % 60, 2);
+        }
+        if abs % 60 != 0 {
+            out.put_u8(b':');
+            put_padded(out, abs % 60, 2);
+        }
+        if bc {
+            out.put_slice(b" BC");
+        }
+    }
+}
+
+struct Interval(IntervalMonthDayNanoArray);
+impl CellWriter for Interval {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        let v = self.0.value(row);
+        write_interval(out, v);
+    }
+}
+
+/// IntervalStyle postgres: `1 year 2 mons 3 days 04:05:06.5`.
+pub(super) fn write_interval(out: &mut BytesMut, v: IntervalMonthDayNano) {
+    let mut parts: Vec<String> = Vec::new();
+    let unit = |n: i64, name: &str| format!("{n} {name}{}", if n == 1 { "" } else { "s" });
+    let (years, months) = (v.months / 12, v.months % 12);
+    if years != 0 {
+        parts.push(unit(years as i64, "year"));
+    }
+    if months != 0 {
+        parts.push(unit(months as i64, "mon"));
+    }
+    if v.days != 0 {
+        parts.push(unit(v.days as i64, "day"));
+    }
+    let micros = v.nanoseconds / 1000;
+    out.put_slice(parts.join(" ").as_bytes());
+    if micros != 0 || parts.is_empty() {
+        if !parts.is_empty() {
+            out.put_u8(b' ');
+        }
+        if micros < 0 {
+            out.put_u8(b'-');
+        }
+        let abs = micros.unsigned_abs() as i64;
+        let hours = abs / 3_600_000_000;
+        out.put_slice(format!("{hours:02}").as_bytes());
+        let mut rest = BytesMut::new();
+        put_time(&mut rest, abs % 3_600_000_000);
+        out.put_slice(&rest[2..]);
+    }
+}
+
+/// Durations (no calendar) as intervals of microseconds.
+pub(super) fn duration_to_interval(column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
+    let DataType::Duration(unit) = column.data_type() else {
+        return Err(ArrowError::CastError("not a duration".into()));
+    };
+    let nanos_per = match unit {
+        TimeUnit::Second => 1_000_000_000,
+        TimeUnit::Millisecond => 1_000_000,
+        TimeUnit::Microsecond => 1_000,
+        TimeUnit::Nanosecond => 1,
+    };
+    let values = datafusion::arrow::compute::cast(column, &DataType::Int64)?;
+    let values = values.as_primitive::<Int64Type>();
+    let out: IntervalMonthDayNanoArray = values.unary(|v| IntervalMonthDayNano::new(0, 0, v.saturating_mul(nanos_per)));
+    Ok(Arc::new(out))
+}
+
+struct List<'a> {
+    list: GenericListArray<i32>,
+    values: Box<dyn CellWriter + 'a>,
+}
+impl CellWriter for List<'_> {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        let offsets = self.list.value_offsets();
+        let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+        let values = self.list.values();
+        out.put_u8(b'{');
+        let mut element = BytesMut::new();
+        for i in start..end {
+            if i > start {
+                out.put_u8(b',');
+            }
+            if values.is_null(i) {
+                out.put_slice(b"NULL");
+                continue;
+            }
+            element.clear();
+            self.values.write(i, &mut element);
+            put_array_element(out, &element);
+        }
+        out.put_u8(b'}');
+    }
+}
+
+/// An array element, double-quoted when PostgreSQL would quote it.
+fn put_array_element(out: &mut BytesMut, element: &[u8]) {
+    let needs_quotes = element.is_empty()
+        || element.eq_ignore_ascii_case(b"null")
+        || element
+            .iter()
+            .any(|b| matches!(b, b'{' | b'}' | b',' | b'"' | b'\\' | b' ' | b'\t' | b'\n' | b'\r'));
+    if !needs_quotes {
+        return out.put_slice(element);
+    }
+    out.put_u8(b'"');
+    for &b in element {
+        if b == b'"' || b == b'\\' {
+            out.put_u8(b'\\');
+        }
+        out.put_u8(b);
+    }
+    out.put_u8(b'"');
+}
+
+/// Anything else (structs, maps, Decimal256, ...) as Arrow displays it.
+struct Display {
+    column: ArrayRef,
+}
+impl Display {
+    fn new(column: ArrayRef) -> Result<Self, ArrowError> {
+        ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
+        Ok(Self { column })
+    }
+}
+impl CellWriter for Display {
+    fn write(&self, row: usize, out: &mut BytesMut) {
+        let options = FormatOptions::default();
+        if let Ok(f) = ArrayFormatter::try_new(self.column.as_ref(), &options) {
+            out.put_slice(f.value(row).to_string().as_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn float(v: f64) -> String {
+        let mut out = BytesMut::new();
+        write_float(&mut out, v.is_nan(), v.is_infinite(), v < 0.0, ryu::Buffer::new().format_finite(v), 15);
+        String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn floats_print_like_postgres() {
+        for (v, s) in [
+            (0.0, "0"),
+            (1.0, "1"),
+            (-1.5, "-1.5"),
+            (123456.789, "123456.789"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1e15, "1e+15"),
+            (1e14, "100000000000000"),
+            (1.2345e300, "1.2345e+300"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+        ] {
+            assert_eq!(float(v), s, "{v}");
+        }
+    }
+
+    #[test]
+    fn decimals_dates_intervals() {
+        let s = |f: &dyn Fn(&mut BytesMut)| {
+            let mut out = BytesMut::new();
+            f(&mut out);
+            String::from_utf8(out.to_vec()).unwrap()
+        };
+        assert_eq!(s(&|o| write_decimal(o, 1050, 2)), "10.50");
+        assert_eq!(s(&|o| write_decimal(o, -5, 3)), "-0.005");
+        assert_eq!(s(&|o| write_decimal(o, 12, 0)), "12");
+        assert_eq!(s(&|o| { put_date(o, 19723); }), "2024-01-01");
+        assert_eq!(s(&|o| { put_timestamp(o, 1_704_067_200_000_000 + 1_500_000); }), "2024-01-01 00:00:01.5");
+        assert_eq!(s(&|o| { put_timestamp(o, -1); }), "1969-12-31 23:59:59.999999");
+        assert_eq!(
+            s(&|o| write_interval(o, IntervalMonthDayNano::new(14, 3, 14_706_000_000_000))),
+            "1 year 2 mons 3 days 04:05:06"
+        );
+        assert_eq!(s(&|o| write_interval(o, IntervalMonthDayNano::new(0, -1, 0))), "-1 days");
+        assert_eq!(s(&|o| write_interval(o, IntervalMonthDayNano::new(0, 0, 0))), "00:00:00");
+        assert_eq!(s(&|o| put_array_element(o, b"a b")), "\"a b\"");
+        assert_eq!(s(&|o| put_array_element(o, b"NULL")), "\"NULL\"");
+    }
+}

@@ -1,0 +1,231 @@
+//! Session statements of the Postgres dialect: SET / RESET / SHOW of settings, transaction
+//! control, and user management. They change session state (or the user list), never data.
+
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+use crate::ast::{Statement, TransactionStatement, UserOption};
+use crate::cursor::{Cursor, is_keyword};
+use crate::error::Result;
+
+/// `SET …` / `RESET …` of anything but DataFusion's own `datafusion.*` options.
+pub(crate) fn set_or_reset(c: &mut Cursor) -> Result<Option<Statement>> {
+    if is_keyword(c.peek_nth(1), "datafusion") {
+        return Ok(None);
+    }
+    if c.eat_keyword("reset") {
+        let name = if c.eat_keyword("all") {
+            None
+        } else {
+            Some(setting_name(c)?)
+        };
+        c.expect_end()?;
+        return Ok(Some(match name {
+            Some(name) => Statement::SetVariable { name, value: None },
+            None => Statement::ResetAll,
+        }));
+    }
+    c.expect_keyword("set")?;
+    if !c.eat_keyword("session") {
+        c.eat_keyword("local");
+    }
+    let statement = if c.eat_keywords(&["time", "zone"]) {
+        let value = if c.eat_keyword("local") || c.eat_keyword("default") {
+            None
+        } else {
+            Some(value_list(c)?)
+        };
+        Statement::SetVariable {
+            name: "timezone".into(),
+            value,
+        }
+    } else if c.eat_keyword("names") {
+        Statement::SetVariable {
+            name: "client_encoding".into(),
+            value: Some(value_list(c)?),
+        }
+    } else if c.eat_keyword("transaction") || c.eat_keywords(&["characteristics", "as"]) {
+        c.eat_keyword("transaction");
+        return transaction_modes(c).map(|isolation| {
+            Some(Statement::SetVariable {
+                name: "transaction_isolation".into(),
+                value: isolation,
+            })
+        });
+    } else {
+        let name = setting_name(c)?;
+        if !(c.eat(&Token::Eq) || c.eat_keyword("to")) {
+            return Err(c.error("expected = or TO"));
+        }
+        let value = if c.eat_keyword("default") {
+            None
+        } else {
+            Some(value_list(c)?)
+        };
+        Statement::SetVariable { name, value }
+    };
+    c.expect_end()?;
+    Ok(Some(statement))
+}
+
+/// `SHOW <setting>` / `SHOW ALL` / `SHOW TRANSACTION ISOLATION LEVEL` (not `datafusion.*`).
+pub(crate) fn show_variable(c: &mut Cursor) -> Result<Option<Statement>> {
+    if is_keyword(c.peek(), "datafusion") {
+        return Ok(None);
+    }
+    let name = if c.eat_keyword("all") {
+        None
+    } else if c.eat_keywords(&["transaction", "isolation", "level"]) {
+        Some("transaction_isolation".to_string())
+    } else if c.eat_keywords(&["time", "zone"]) {
+        Some("timezone".to_string())
+    } else {
+        Some(setting_name(c)?)
+    };
+    c.expect_end()?;
+    Ok(Some(Statement::ShowVariable { name }))
+}
+
+/// A setting name, possibly dotted (`tarn.batch_id`), lower-cased.
+fn setting_name(c: &mut Cursor) -> Result<String> {
+    let mut name = c.ident()?.to_lowercase();
+    while c.eat(&Token::Period) {
+        name.push('.');
+        name.push_str(&c.ident()?.to_lowercase());
+    }
+    Ok(name)
+}
+
+/// `value [, value …]` joined with ", " as PostgreSQL shows list settings (search_path).
+fn value_list(c: &mut Cursor) -> Result<String> {
+    let mut values = Vec::new();
+    loop {
+        let value = match c.peek() {
+            Some(Token::Word(w)) if w.quote_style == Some('"') => {
+                c.next();
+                format!("\"{}\"", w.value)
+            }
+            _ => c
+                .literal()?
+                .ok_or_else(|| c.error("NULL is not a setting value"))?,
+        };
+        values.push(value);
+        if !c.eat(&Token::Comma) {
+            return Ok(values.join(", "));
+        }
+    }
+}
+
+/// `[ISOLATION LEVEL <level>] [READ ONLY | READ WRITE] [[NOT] DEFERRABLE]`, comma-separated;
+/// returns the isolation level if one was named.
+fn transaction_modes(c: &mut Cursor) -> Result<Option<String>> {
+    let mut isolation = None;
+    while !c.at_end() {
+        if c.eat_keywords(&["isolation", "level"]) {
+            let level = if c.eat_keyword("serializable") {
+                "serializable"
+            } else if c.eat_keywords(&["repeatable", "read"]) {
+                "repeatable read"
+            } else if c.eat_keywords(&["read", "committed"]) {
+                "read committed"
+            } else if c.eat_keywords(&["read", "uncommitted"]) {
+                "read uncommitted"
+            } else {
+                return Err(c.error("expected an isolation level"));
+            };
+            isolation = Some(level.to_string());
+        } else if c.eat_keywords(&["read", "only"])
+            || c.eat_keywords(&["read", "write"])
+            || c.eat_keyword("deferrable")
+            || c.eat_keywords(&["not", "deferrable"])
+        {
+        } else {
+            return Err(c.error("expected a transaction mode"));
+        }
+        c.eat(&Token::Comma);
+    }
+    Ok(isolation)
+}
+
+/// BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK [TO SAVEPOINT], ABORT, SAVEPOINT, RELEASE.
+pub(crate) fn transaction(c: &mut Cursor) -> Result<Option<Statement>> {
+    let work = |c: &mut Cursor| {
+        let _ = c.eat_keyword("work") || c.eat_keyword("transaction");
+    };
+    let statement = if c.eat_keyword("begin") {
+        work(c);
+        transaction_modes(c)?;
+        TransactionStatement::Begin
+    } else if c.eat_keywords(&["start", "transaction"]) {
+        transaction_modes(c)?;
+        TransactionStatement::Begin
+    } else if c.eat_keyword("commit") || c.eat_keyword("end") {
+        work(c);
+        c.eat_keywords(&["and", "no", "chain"]);
+        TransactionStatement::Commit
+    } else if c.eat_keyword("rollback") || c.eat_keyword("abort") {
+        work(c);
+        if c.eat_keyword("to") {
+            c.eat_keyword("savepoint");
+            TransactionStatement::RollbackTo(c.ident()?)
+        } else {
+            c.eat_keywords(&["and", "no", "chain"]);
+            TransactionStatement::Rollback
+        }
+    } else if c.eat_keyword("savepoint") {
+        TransactionStatement::Savepoint(c.ident()?)
+    } else if c.eat_keyword("release") {
+        c.eat_keyword("savepoint");
+        TransactionStatement::Release(c.ident()?)
+    } else {
+        return Ok(None);
+    };
+    c.expect_end()?;
+    Ok(Some(Statement::Transaction(statement)))
+}
+
+/// `CREATE USER|ROLE name [WITH] option …` (after CREATE).
+pub(crate) fn create_user(c: &mut Cursor) -> Result<Statement> {
+    let if_not_exists = c.eat_keywords(&["if", "not", "exists"]);
+    let name = c.ident()?;
+    let options = user_options(c)?;
+    Ok(Statement::CreateUser {
+        name,
+        if_not_exists,
+        options,
+    })
+}
+
+/// `ALTER USER|ROLE name [WITH] option …` (after ALTER USER).
+pub(crate) fn alter_user(c: &mut Cursor) -> Result<Statement> {
+    let name = c.ident()?;
+    let options = user_options(c)?;
+    Ok(Statement::AlterUser { name, options })
+}
+
+/// `DROP USER|ROLE [IF EXISTS] name` (after DROP USER).
+pub(crate) fn drop_user(c: &mut Cursor) -> Result<Statement> {
+    let if_exists = c.eat_keywords(&["if", "exists"]);
+    let name = c.ident()?;
+    c.expect_end()?;
+    Ok(Statement::DropUser { name, if_exists })
+}
+
+fn user_options(c: &mut Cursor) -> Result<Vec<UserOption>> {
+    c.eat_keyword("with");
+    let mut options = Vec::new();
+    while !c.at_end() {
+        if c.eat_keyword("password") {
+            let password = c.literal()?;
+            options.push(UserOption::Password(password));
+        } else if c.eat_keyword("superuser") {
+            options.push(UserOption::Superuser(true));
+        } else if c.eat_keyword("nosuperuser") {
+            options.push(UserOption::Superuser(false));
+        } else if c.eat_keyword("login") || c.eat_keyword("nologin") {
+            // Every tarn user may log in; accepted for compatibility.
+        } else {
+            return Err(c.error("expected PASSWORD, SUPERUSER, NOSUPERUSER or LOGIN"));
+        }
+    }
+    Ok(options)
+}

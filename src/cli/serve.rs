@@ -1,0 +1,206 @@
+//! `tarn serve` and `tarn user …`.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use tarn::catalog::{ScramVerifier, User};
+use tarn::config::PgFileConfig;
+use tarn::server::PgServer;
+use tarn::Tarn;
+
+/// Command-line overrides of the `[pg]` config.
+#[derive(clap::Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Postgres wire listen address (default 127.0.0.1:5432).
+    #[arg(long)]
+    pub pg_listen: Option<String>,
+    /// Create the demo lakehouse first (once per data dir).
+    #[arg(long)]
+    pub demo: bool,
+    /// Server certificate chain (PEM) for TLS.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Server private key (PEM) for TLS.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Refuse connections without TLS.
+    #[arg(long)]
+    pub tls_required: bool,
+    /// scram-sha-256 (default), password (cleartext) or trust (loopback only).
+    #[arg(long)]
+    pub auth: Option<String>,
+    /// Write the bound port to this file once listening (for scripts and tests).
+    #[arg(long)]
+    pub port_file: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    fn apply(&self, pg: &mut PgFileConfig) {
+        if let Some(v) = &self.pg_listen {
+            pg.listen = Some(v.clone());
+        }
+        if self.tls_cert.is_some() {
+            pg.tls_cert = self.tls_cert.clone();
+            pg.tls_key = self.tls_key.clone();
+        }
+        pg.tls_required |= self.tls_required;
+        if let Some(a) = &self.auth {
+            pg.auth = Some(a.clone());
+        }
+    }
+}
+
+pub async fn serve(tarn: &Tarn, data_dir: &Path, pg: &PgFileConfig, args: &ServeArgs) -> ExitCode {
+    if args.demo && super::demo(tarn, data_dir, 0.01).await != ExitCode::SUCCESS {
+        return ExitCode::FAILURE;
+    }
+    let mut pg = pg.clone();
+    args.apply(&mut pg);
+    let config = match tarn::serve::pg_config(&pg) {
+        Ok(c) => c,
+        Err(e) => {
+            super::print_error(&e);
+            return ExitCode::FAILURE;
+        }
+    };
+    match tarn::serve::bootstrap_admin(tarn, &pg).await {
+        Ok(Some((user, password))) => eprintln!(
+            "created superuser \"{user}\" with password: {password}\n(shown once; change it with `tarn user passwd {user}`)"
+        ),
+        Ok(None) => {}
+        Err(e) => {
+            super::print_error(&e);
+            return ExitCode::FAILURE;
+        }
+    }
+    let database = config.database.clone();
+    let server = match PgServer::bind(tarn.engine().clone(), config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = server.local_addr();
+    if let Some(path) = &args.port_file
+        && let Err(e) = std::fs::write(path, addr.port().to_string())
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return ExitCode::FAILURE;
+    }
+    eprintln!(
+        "tarn is listening for Postgres clients on {addr} (psql -h {} -p {} -U <user> {database})",
+        addr.ip(),
+        addr.port()
+    );
+    server.serve(shutdown_signal()).await;
+    eprintln!("tarn stopped");
+    ExitCode::SUCCESS
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user. The password comes from stdin (one line) with --password-stdin,
+    /// else TARN_PASSWORD, else one is generated and printed.
+    Add {
+        name: String,
+        #[arg(long)]
+        superuser: bool,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (same sources as `add`).
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Remove a user.
+    Drop { name: String },
+}
+
+fn read_password(from_stdin: bool) -> Result<(String, bool), String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password: {e}"))?;
+        let password = line.trim_end_matches(['\r', '\n']).to_string();
+        if password.is_empty() {
+            return Err("empty passwords are not allowed".into());
+        }
+        return Ok((password, false));
+    }
+    match std::env::var("TARN_PASSWORD") {
+        Ok(p) if !p.is_empty() => Ok((p, false)),
+        _ => Ok((tarn::serve::generate_password(), true)),
+    }
+}
+
+pub async fn user(tarn: &Tarn, command: UserCommand) -> ExitCode {
+    let store = tarn.engine().metastore();
+    let result: Result<(), String> = async {
+        match command {
+            UserCommand::Add { name, superuser, password_stdin } => {
+                let (password, generated) = read_password(password_stdin)?;
+                let user = User {
+                    name: name.clone(),
+                    verifier: ScramVerifier::new(&password).map_err(|e| e.to_string())?,
+                    superuser,
+                    create_time: chrono::Utc::now().timestamp(),
+                };
+                store.create_user(user, false).await.map_err(|e| e.to_string())?;
+                if generated {
+                    println!("password for \"{name}\": {password}");
+                }
+            }
+            UserCommand::Passwd { name, password_stdin } => {
+                let (password, generated) = read_password(password_stdin)?;
+                let verifier = ScramVerifier::new(&password).map_err(|e| e.to_string())?;
+                store.alter_user(&name, Some(verifier), None).await.map_err(|e| e.to_string())?;
+                if generated {
+                    println!("password for \"{name}\": {password}");
+                }
+            }
+            UserCommand::List => {
+                for u in store.list_users().await.map_err(|e| e.to_string())? {
+                    println!("{}\t{}", u.name, if u.superuser { "superuser" } else { "" });
+                }
+            }
+            UserCommand::Drop { name } => {
+                store.drop_user(&name, false).await.map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! `tarn serve`: the pg listener on the engine, with the bootstrap admin user.
+
+use std::time::Duration;
+
+use tarn_engine::catalog::{ScramVerifier, User};
+use tarn_server::{AuthMethod, PgConfig, TlsConfig};
+
+use crate::config::PgFileConfig;
+use crate::{Error as EngineError, Result, Tarn};
+
+/// The listener settings from the `[pg]` config and command-line overrides.
+pub fn pg_config(file: &PgFileConfig) -> Result<PgConfig> {
+    let mut config = PgConfig::default();
+    if let Some(listen) = &file.listen {
+        config.listen = listen.parse().map_err(|_| {
+            EngineError::InvalidParameter(format!("pg listen address '{listen}' is not host:port"))
+        })?;
+    }
+    if let Some(db) = &file.database {
+        config.database = db.clone();
+    }
+    if let Some(auth) = &file.auth {
+        config.auth = auth.parse::<AuthMethod>().map_err(EngineError::InvalidParameter)?;
+    }
+    config.tls = match (&file.tls_cert, &file.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsConfig {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(EngineError::InvalidParameter(
+                "TLS needs both a certificate and a key".into(),
+            ));
+        }
+    };
+    config.tls_required = file.tls_required;
+    if let Some(n) = file.max_connections {
+        config.max_connections = n;
+    }
+    config.shutdown_timeout = Duration::from_secs(30);
+    Ok(config)
+}
+
+/// A random password: 24 URL-safe characters.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut bytes = [0u8; 24];
+    let _ = getrandom::fill(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Creates the first (superuser) account when the catalog has none. Returns the generated
+/// password when one had to be made up, so the caller can print it once.
+pub async fn bootstrap_admin(tarn: &Tarn, file: &PgFileConfig) -> Result<Option<(String, String)>> {
+    let store = tarn.engine().metastore();
+    if !store.list_users().await?.is_empty() {
+        return Ok(None);
+    }
+    let name = file.admin_user.clone().unwrap_or_else(|| "tarn".into());
+    let (password, generated) = match &file.admin_password {
+        Some(p) if !p.is_empty() => (p.clone(), false),
+        _ => (generate_password(), true),
+    };
+    let user = User {
+        name: name.clone(),
+        verifier: ScramVerifier::new(&password)?,
+        superuser: true,
+        create_time: chrono::Utc::now().timestamp(),
+    };
+    store.create_user(user, true).await?;
+    Ok(generated.then_some((name, password)))
+}

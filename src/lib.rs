@@ -29,9 +29,9 @@ pub use tarn_engine::{
 pub use tarn_engine::{catalog, sql};
 
 pub use datafusion;
-pub use tarn_server as server;
 pub use datafusion::physical_plan::SendableRecordBatchStream;
 pub use object_store::ObjectStore;
+pub use tarn_server as server;
 
 /// An open tarn: engine + metastore on a data dir.
 #[derive(Clone, Debug)]

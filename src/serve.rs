@@ -20,7 +20,9 @@ pub fn pg_config(file: &PgFileConfig) -> Result<PgConfig> {
         config.database = db.clone();
     }
     if let Some(auth) = &file.auth {
-        config.auth = auth.parse::<AuthMethod>().map_err(EngineError::InvalidParameter)?;
+        config.auth = auth
+            .parse::<AuthMethod>()
+            .map_err(EngineError::InvalidParameter)?;
     }
     config.tls = match (&file.tls_cert, &file.tls_key) {
         (Some(cert), Some(key)) => Some(TlsConfig {

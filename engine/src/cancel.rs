@@ -81,7 +81,10 @@ impl StatementGuard {
     }
 
     /// Wraps a result stream so that it ends with the cancel/timeout error.
-    pub(crate) fn guard_stream(self, inner: SendableRecordBatchStream) -> SendableRecordBatchStream {
+    pub(crate) fn guard_stream(
+        self,
+        inner: SendableRecordBatchStream,
+    ) -> SendableRecordBatchStream {
         Box::pin(GuardedStream {
             schema: inner.schema(),
             inner: Some(inner),

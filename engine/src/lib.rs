@@ -17,11 +17,11 @@ mod session;
 pub mod settings;
 mod write;
 
+pub use cancel::CancelHandle;
+pub use ddl::copy_stdio::CsvSpec;
 pub use engine::{Engine, EngineConfig};
 pub use error::{EngineError, ErrorKind, Result};
 pub use output::{Output, Progress, ProgressFn};
-pub use cancel::CancelHandle;
-pub use ddl::copy_stdio::CsvSpec;
 pub use session::{Prepared, PreparedKind, Session, TransactionState};
 pub use tarn_catalog as catalog;
 pub use tarn_sql as sql;

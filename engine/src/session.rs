@@ -48,7 +48,8 @@ fn session_config(engine: &Engine) -> SessionConfig {
         .with_information_schema(true)
         .set_bool("datafusion.execution.parquet.pushdown_filters", true)
         .set_bool("datafusion.execution.parquet.reorder_filters", true)
-        .set_bool("datafusion.execution.parquet.enable_page_index", true);
+        .set_bool("datafusion.execution.parquet.enable_page_index", true)
+        .set_str("datafusion.execution.time_zone", "UTC");
     if let Some(n) = engine.inner.config.target_partitions {
         config = config.with_target_partitions(n);
     }
@@ -131,6 +132,17 @@ impl Session {
             .clone()
     }
 
+    /// `TIMESTAMP WITH TIME ZONE` and now() follow the session's TimeZone setting.
+    pub(crate) fn sync_time_zone(&self) {
+        let tz = self
+            .settings()
+            .get("TimeZone")
+            .unwrap_or_else(|_| "UTC".into());
+        let state = self.ctx.state_ref();
+        let mut state = state.write();
+        state.config_mut().options_mut().execution.time_zone = Some(tz);
+    }
+
     pub(crate) fn set_current_database(&self, name: &str) {
         let state = self.ctx.state_ref();
         let mut state = state.write();
@@ -199,8 +211,11 @@ impl Session {
         file: &std::path::Path,
         spec: &crate::CsvSpec,
     ) -> Result<Output> {
-        self.guarded(false, ddl::copy_stdio::copy_in(self, name, columns, file, spec))
-            .await
+        self.guarded(
+            false,
+            ddl::copy_stdio::copy_in(self, name, columns, file, spec),
+        )
+        .await
     }
 
     async fn execute_unguarded(&self, statement: Statement) -> Result<Output> {
@@ -212,9 +227,7 @@ impl Session {
                 self.run_datafusion(&format!("{padding}{sql}")).await
             }
             Statement::Transaction(t) => state::transaction(self, t),
-            Statement::SetVariable { name, value } => {
-                state::set_variable(self, &name, value).await
-            }
+            Statement::SetVariable { name, value } => state::set_variable(self, &name, value).await,
             Statement::SetTarn { name, value } => state::set_variable(self, &name, value).await,
             Statement::ResetAll => state::reset_all(self),
             Statement::ShowVariable { name } => state::show_variable(self, name.as_deref()),

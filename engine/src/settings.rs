@@ -41,7 +41,10 @@ fn encoding(v: &str) -> Result<String> {
 }
 
 fn date_style(v: &str) -> Result<String> {
-    let parts: Vec<String> = v.split(',').map(|p| p.trim().to_ascii_uppercase()).collect();
+    let parts: Vec<String> = v
+        .split(',')
+        .map(|p| p.trim().to_ascii_uppercase())
+        .collect();
     let mut order = "MDY";
     for p in &parts {
         match p.as_str() {
@@ -94,7 +97,13 @@ fn time_zone(v: &str) -> Result<String> {
     canonical
         .parse::<datafusion::arrow::array::timezone::Tz>()
         .map(|_| canonical.clone())
-        .map_err(|_| invalid("TimeZone", v, "a time zone name like UTC or Europe/Paris, or +02:00"))
+        .map_err(|_| {
+            invalid(
+                "TimeZone",
+                v,
+                "a time zone name like UTC or Europe/Paris, or +02:00",
+            )
+        })
 }
 
 /// Parses a duration the way PostgreSQL reads statement_timeout: a number of milliseconds, or a
@@ -116,7 +125,11 @@ pub fn parse_timeout(v: &str) -> Option<Duration> {
 
 fn timeout(v: &str) -> Result<String> {
     let d = parse_timeout(v).ok_or_else(|| {
-        invalid("statement_timeout", v, "milliseconds, or a number with ms, s, min or h")
+        invalid(
+            "statement_timeout",
+            v,
+            "milliseconds, or a number with ms, s, min or h",
+        )
     })?;
     let ms = d.as_millis();
     Ok(match ms {
@@ -128,23 +141,142 @@ fn timeout(v: &str) -> Result<String> {
 }
 
 const SPECS: &[Spec] = &[
-    Spec { name: "application_name", default: "", report: true, read_only: false, normalize: any, description: "Sets the application name to be reported in statistics and logs." },
-    Spec { name: "client_encoding", default: "UTF8", report: true, read_only: false, normalize: encoding, description: "Sets the client's character set encoding." },
-    Spec { name: "DateStyle", default: "ISO, MDY", report: true, read_only: false, normalize: date_style, description: "Sets the display format for date and time values." },
-    Spec { name: "default_transaction_isolation", default: "read committed", report: false, read_only: false, normalize: isolation, description: "Sets the transaction isolation level of each new transaction." },
-    Spec { name: "extra_float_digits", default: "1", report: false, read_only: false, normalize: float_digits, description: "Sets the number of digits displayed for floating-point values." },
-    Spec { name: "integer_datetimes", default: "on", report: true, read_only: true, normalize: any, description: "Shows whether datetimes are integer based." },
-    Spec { name: "IntervalStyle", default: "postgres", report: true, read_only: false, normalize: interval_style, description: "Sets the display format for interval values." },
-    Spec { name: "max_identifier_length", default: "63", report: false, read_only: true, normalize: any, description: "Shows the maximum identifier length." },
-    Spec { name: "search_path", default: "\"$user\", public", report: false, read_only: false, normalize: any, description: "Sets the schema (tarn database) search order for names that are not schema-qualified." },
-    Spec { name: "server_encoding", default: "UTF8", report: true, read_only: true, normalize: any, description: "Shows the server (database) character set encoding." },
-    Spec { name: "server_version", default: SERVER_VERSION, report: true, read_only: true, normalize: any, description: "Shows the server version." },
-    Spec { name: "server_version_num", default: "160004", report: false, read_only: true, normalize: any, description: "Shows the server version as an integer." },
-    Spec { name: "standard_conforming_strings", default: "on", report: true, read_only: false, normalize: on_only, description: "Causes '...' strings to treat backslashes literally." },
-    Spec { name: "statement_timeout", default: "0", report: false, read_only: false, normalize: timeout, description: "Sets the maximum allowed duration of any statement." },
-    Spec { name: "tarn.batch_id", default: "", report: false, read_only: false, normalize: any, description: "The batch id recorded by writes (empty: each write gets its own)." },
-    Spec { name: "TimeZone", default: "UTC", report: true, read_only: false, normalize: time_zone, description: "Sets the time zone for displaying and interpreting time stamps." },
-    Spec { name: "transaction_isolation", default: "read committed", report: false, read_only: false, normalize: isolation, description: "Sets the current transaction's isolation level." },
+    Spec {
+        name: "application_name",
+        default: "",
+        report: true,
+        read_only: false,
+        normalize: any,
+        description: "Sets the application name to be reported in statistics and logs.",
+    },
+    Spec {
+        name: "client_encoding",
+        default: "UTF8",
+        report: true,
+        read_only: false,
+        normalize: encoding,
+        description: "Sets the client's character set encoding.",
+    },
+    Spec {
+        name: "DateStyle",
+        default: "ISO, MDY",
+        report: true,
+        read_only: false,
+        normalize: date_style,
+        description: "Sets the display format for date and time values.",
+    },
+    Spec {
+        name: "default_transaction_isolation",
+        default: "read committed",
+        report: false,
+        read_only: false,
+        normalize: isolation,
+        description: "Sets the transaction isolation level of each new transaction.",
+    },
+    Spec {
+        name: "extra_float_digits",
+        default: "1",
+        report: false,
+        read_only: false,
+        normalize: float_digits,
+        description: "Sets the number of digits displayed for floating-point values.",
+    },
+    Spec {
+        name: "integer_datetimes",
+        default: "on",
+        report: true,
+        read_only: true,
+        normalize: any,
+        description: "Shows whether datetimes are integer based.",
+    },
+    Spec {
+        name: "IntervalStyle",
+        default: "postgres",
+        report: true,
+        read_only: false,
+        normalize: interval_style,
+        description: "Sets the display format for interval values.",
+    },
+    Spec {
+        name: "max_identifier_length",
+        default: "63",
+        report: false,
+        read_only: true,
+        normalize: any,
+        description: "Shows the maximum identifier length.",
+    },
+    Spec {
+        name: "search_path",
+        default: "\"$user\", public",
+        report: false,
+        read_only: false,
+        normalize: any,
+        description: "Sets the schema (tarn database) search order for names that are not schema-qualified.",
+    },
+    Spec {
+        name: "server_encoding",
+        default: "UTF8",
+        report: true,
+        read_only: true,
+        normalize: any,
+        description: "Shows the server (database) character set encoding.",
+    },
+    Spec {
+        name: "server_version",
+        default: SERVER_VERSION,
+        report: true,
+        read_only: true,
+        normalize: any,
+        description: "Shows the server version.",
+    },
+    Spec {
+        name: "server_version_num",
+        default: "160004",
+        report: false,
+        read_only: true,
+        normalize: any,
+        description: "Shows the server version as an integer.",
+    },
+    Spec {
+        name: "standard_conforming_strings",
+        default: "on",
+        report: true,
+        read_only: false,
+        normalize: on_only,
+        description: "Causes '...' strings to treat backslashes literally.",
+    },
+    Spec {
+        name: "statement_timeout",
+        default: "0",
+        report: false,
+        read_only: false,
+        normalize: timeout,
+        description: "Sets the maximum allowed duration of any statement.",
+    },
+    Spec {
+        name: "tarn.batch_id",
+        default: "",
+        report: false,
+        read_only: false,
+        normalize: any,
+        description: "The batch id recorded by writes (empty: each write gets its own).",
+    },
+    Spec {
+        name: "TimeZone",
+        default: "UTC",
+        report: true,
+        read_only: false,
+        normalize: time_zone,
+        description: "Sets the time zone for displaying and interpreting time stamps.",
+    },
+    Spec {
+        name: "transaction_isolation",
+        default: "read committed",
+        report: false,
+        read_only: false,
+        normalize: isolation,
+        description: "Sets the current transaction's isolation level.",
+    },
 ];
 
 fn spec(name: &str) -> Result<&'static Spec> {
@@ -273,9 +405,16 @@ mod tests {
             s.set("server_version", Some("9")).unwrap_err().kind(),
             ErrorKind::InvalidParameter
         );
-        assert_eq!(s.get("nope").unwrap_err().kind(), ErrorKind::UndefinedObject);
+        assert_eq!(
+            s.get("nope").unwrap_err().kind(),
+            ErrorKind::UndefinedObject
+        );
         s.reset_all();
         assert_eq!(s.get("TimeZone").unwrap(), "UTC");
-        assert!(s.reported().iter().any(|(n, v)| *n == "server_version" && v == SERVER_VERSION));
+        assert!(
+            s.reported()
+                .iter()
+                .any(|(n, v)| *n == "server_version" && v == SERVER_VERSION)
+        );
     }
 }

@@ -119,7 +119,10 @@ fn load_tls(config: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
         .and_then(|i| i.collect::<Result<_, _>>())
         .map_err(|e| ServerError::Tls(format!("{}: {e}", config.cert.display())))?;
     if certs.is_empty() {
-        return Err(ServerError::Tls(format!("{}: no certificates", config.cert.display())));
+        return Err(ServerError::Tls(format!(
+            "{}: no certificates",
+            config.cert.display()
+        )));
     }
     let key = PrivateKeyDer::from_pem_file(&config.key)
         .map_err(|e| ServerError::Tls(format!("{}: {e}", config.key.display())))?;
@@ -137,12 +140,18 @@ impl PgServer {
     /// Binds the listener. A TLS misconfiguration fails here: never fall back to plaintext.
     pub async fn bind(engine: Engine, config: PgConfig) -> Result<Self, ServerError> {
         if config.tls_required && config.tls.is_none() {
-            return Err(ServerError::Config("TLS is required but no certificate is configured".into()));
+            return Err(ServerError::Config(
+                "TLS is required but no certificate is configured".into(),
+            ));
         }
         let tls = config.tls.as_ref().map(load_tls).transpose()?.map(Arc::new);
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| ServerError::Config(e.to_string()))?;
         Ok(Self {
@@ -161,7 +170,9 @@ impl PgServer {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or(self.shared.config.listen)
+        self.listener
+            .local_addr()
+            .unwrap_or(self.shared.config.listen)
     }
 
     /// Serves until `shutdown` completes; then stops accepting, waits for running statements up
@@ -189,9 +200,18 @@ impl PgServer {
         drop(self.listener);
         tracker.close();
         self.shared.shutdown.cancel();
-        if tokio::time::timeout(self.shared.config.shutdown_timeout, tracker.wait()).await.is_err() {
+        if tokio::time::timeout(self.shared.config.shutdown_timeout, tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("shutdown timeout: canceling running statements");
-            for (_, handle) in self.shared.sessions.lock().map(|s| s.values().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+            for (_, handle) in self
+                .shared
+                .sessions
+                .lock()
+                .map(|s| s.values().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+            {
                 handle.cancel();
             }
             let _ = tokio::time::timeout(Duration::from_secs(5), tracker.wait()).await;
@@ -200,7 +220,11 @@ impl PgServer {
 }
 
 async fn handle(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
-    let opened = tokio::time::timeout(shared.config.auth_timeout, startup::negotiate(tcp, shared.tls.clone())).await;
+    let opened = tokio::time::timeout(
+        shared.config.auth_timeout,
+        startup::negotiate(tcp, shared.tls.clone()),
+    )
+    .await;
     let opening = match opened {
         Err(_) => return,
         Ok(Err(OpeningError { io, error })) => {
@@ -215,10 +239,18 @@ async fn handle(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
     };
     match opening {
         Opening::Cancel { pid, secret } => cancel(&shared, pid, secret),
-        Opening::Startup { io, params, unsupported_minor, tls } => {
+        Opening::Startup {
+            io,
+            params,
+            unsupported_minor,
+            tls,
+        } => {
             let mut wire = Wire::new(io, Default::default());
             let Ok(_permit) = shared.connections.clone().try_acquire_owned() else {
-                wire.send_error(&PgError::new(ErrorKind::TooManyConnections, "sorry, too many clients already"));
+                wire.send_error(&PgError::new(
+                    ErrorKind::TooManyConnections,
+                    "sorry, too many clients already",
+                ));
                 wire.shutdown().await;
                 return;
             };
@@ -230,7 +262,11 @@ async fn handle(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
                 wire.shutdown().await;
                 return;
             }
-            let started = tokio::time::timeout(shared.config.auth_timeout, start_session(&shared, &mut wire, &params, peer)).await;
+            let started = tokio::time::timeout(
+                shared.config.auth_timeout,
+                start_session(&shared, &mut wire, &params, peer),
+            )
+            .await;
             let session = match started {
                 Ok(Ok(s)) => s,
                 Ok(Err(WireError::Protocol(e))) => {
@@ -277,37 +313,69 @@ async fn start_session(
     params: &std::collections::BTreeMap<String, String>,
     peer: SocketAddr,
 ) -> Result<Session, WireError> {
-    let user = params.get("user").filter(|u| !u.is_empty()).ok_or_else(|| {
-        WireError::Protocol(PgError::new(ErrorKind::AuthenticationFailed, "no PostgreSQL user name specified in startup packet"))
-    })?;
-    let user = auth::authenticate(wire, &shared.engine, user, shared.config.auth, peer.ip().is_loopback(), &shared.secret).await?;
+    let user = params
+        .get("user")
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| {
+            WireError::Protocol(PgError::new(
+                ErrorKind::AuthenticationFailed,
+                "no PostgreSQL user name specified in startup packet",
+            ))
+        })?;
+    let user = auth::authenticate(
+        wire,
+        &shared.engine,
+        user,
+        shared.config.auth,
+        peer.ip().is_loopback(),
+        &shared.secret,
+    )
+    .await?;
     let database = params.get("database").unwrap_or(&user.name);
     if database != &shared.config.database {
         return Err(WireError::Protocol(PgError::new(
             ErrorKind::UndefinedDatabase,
-            format!("database \"{database}\" does not exist (this server's database is \"{}\")", shared.config.database),
+            format!(
+                "database \"{database}\" does not exist (this server's database is \"{}\")",
+                shared.config.database
+            ),
         )));
     }
     let session = shared.engine.user_session(&user);
     for (name, value) in params {
-        if matches!(name.as_str(), "user" | "database" | "replication" | "options") {
+        if matches!(
+            name.as_str(),
+            "user" | "database" | "replication" | "options"
+        ) {
             continue;
         }
-        let statement = tarn_engine::sql::Statement::SetVariable { name: name.clone(), value: Some(value.clone()) };
+        let statement = tarn_engine::sql::Statement::SetVariable {
+            name: name.clone(),
+            value: Some(value.clone()),
+        };
         if let Err(e) = session.execute(statement).await {
             if e.kind() == ErrorKind::UndefinedObject {
                 tracing::debug!("ignoring unknown startup parameter {name}");
                 continue;
             }
-            return Err(WireError::Protocol(PgError { severity: "FATAL", ..PgError::from_engine(&e, None) }));
+            return Err(WireError::Protocol(PgError {
+                severity: "FATAL",
+                ..PgError::from_engine(&e, None)
+            }));
         }
     }
     wire.send(PgWireBackendMessage::Authentication(Authentication::Ok));
     let mut reported = session.settings().reported();
     reported.push(("session_authorization", user.name.clone()));
-    reported.push(("is_superuser", if user.superuser { "on" } else { "off" }.into()));
+    reported.push((
+        "is_superuser",
+        if user.superuser { "on" } else { "off" }.into(),
+    ));
     for (name, value) in reported {
-        wire.send(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(name.to_string(), value)));
+        wire.send(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(
+            name.to_string(),
+            value,
+        )));
     }
     Ok(session)
 }
@@ -321,7 +389,12 @@ async fn serve_session(shared: &Shared, wire: Wire, session: Session) {
         sessions.insert(pid, (secret, session.cancel_handle()));
     }
     let mut connection = Connection::new(wire, session, shared.shutdown.clone());
-    connection.wire.send(PgWireBackendMessage::BackendKeyData(BackendKeyData::new(pid, SecretKey::I32(secret))));
+    connection
+        .wire
+        .send(PgWireBackendMessage::BackendKeyData(BackendKeyData::new(
+            pid,
+            SecretKey::I32(secret),
+        )));
     let ended = match connection.ready().await {
         Ok(()) => connection.run().await,
         Err(e) => Err(e),

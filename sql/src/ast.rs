@@ -250,7 +250,10 @@ pub enum UserOption {
 /// What COPY … TO STDOUT reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CopySource {
-    Table { name: ObjectName, columns: Vec<String> },
+    Table {
+        name: ObjectName,
+        columns: Vec<String>,
+    },
     Query(QueryText),
 }
 

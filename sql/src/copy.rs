@@ -91,13 +91,21 @@ fn options(c: &mut Cursor) -> Result<CopyOptions> {
                         "text" => CopyFormat::Text,
                         "csv" => CopyFormat::Csv,
                         "binary" => CopyFormat::Binary,
-                        other => return Err(c.error(format!("COPY format \"{other}\" not recognized"))),
+                        other => {
+                            return Err(c.error(format!("COPY format \"{other}\" not recognized")));
+                        }
                     }
                 }
                 "header" => {
                     o.header = match c.peek() {
                         Some(Token::Comma) | Some(Token::RParen) => true,
-                        _ => !matches!(c.literal()?.as_deref().map(str::to_ascii_lowercase).as_deref(), Some("false" | "off" | "0")),
+                        _ => !matches!(
+                            c.literal()?
+                                .as_deref()
+                                .map(str::to_ascii_lowercase)
+                                .as_deref(),
+                            Some("false" | "off" | "0")
+                        ),
                     }
                 }
                 "delimiter" => o.delimiter = Some(c.string()?),

@@ -73,7 +73,10 @@ impl<'a> Cursor<'a> {
             if depth == 0 {
                 let end = self.index[self.pos];
                 let first = &self.all[start];
-                let sql: String = self.all[start..end].iter().map(|t| t.token.to_string()).collect();
+                let sql: String = self.all[start..end]
+                    .iter()
+                    .map(|t| t.token.to_string())
+                    .collect();
                 self.pos += 1;
                 return Ok(QueryText {
                     sql: sql.trim().to_string(),

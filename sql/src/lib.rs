@@ -14,9 +14,9 @@ mod parse;
 mod session;
 
 pub use ast::{
-    AlterTableAction, ColumnDef, CommentTarget, CopyFormat, CopyOptions, CopySource, CreateDatabase, InsertStatement, ObjectName,
-    PartitionSpecPairs, QueryText, RepairMode, Statement, TableDefinition, TransactionStatement,
-    UserOption,
+    AlterTableAction, ColumnDef, CommentTarget, CopyFormat, CopyOptions, CopySource,
+    CreateDatabase, InsertStatement, ObjectName, PartitionSpecPairs, QueryText, RepairMode,
+    Statement, TableDefinition, TransactionStatement, UserOption,
 };
 pub use error::{Result, SqlError};
 pub use parse::parse_statements;

@@ -4,10 +4,10 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use tarn::Tarn;
 use tarn::catalog::{ScramVerifier, User};
 use tarn::config::PgFileConfig;
 use tarn::server::PgServer;
-use tarn::Tarn;
 
 /// Command-line overrides of the `[pg]` config.
 #[derive(clap::Args, Debug, Default)]
@@ -163,7 +163,11 @@ pub async fn user(tarn: &Tarn, command: UserCommand) -> ExitCode {
     let store = tarn.engine().metastore();
     let result: Result<(), String> = async {
         match command {
-            UserCommand::Add { name, superuser, password_stdin } => {
+            UserCommand::Add {
+                name,
+                superuser,
+                password_stdin,
+            } => {
                 let (password, generated) = read_password(password_stdin)?;
                 let user = User {
                     name: name.clone(),
@@ -171,15 +175,24 @@ pub async fn user(tarn: &Tarn, command: UserCommand) -> ExitCode {
                     superuser,
                     create_time: chrono::Utc::now().timestamp(),
                 };
-                store.create_user(user, false).await.map_err(|e| e.to_string())?;
+                store
+                    .create_user(user, false)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if generated {
                     println!("password for \"{name}\": {password}");
                 }
             }
-            UserCommand::Passwd { name, password_stdin } => {
+            UserCommand::Passwd {
+                name,
+                password_stdin,
+            } => {
                 let (password, generated) = read_password(password_stdin)?;
                 let verifier = ScramVerifier::new(&password).map_err(|e| e.to_string())?;
-                store.alter_user(&name, Some(verifier), None).await.map_err(|e| e.to_string())?;
+                store
+                    .alter_user(&name, Some(verifier), None)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if generated {
                     println!("password for \"{name}\": {password}");
                 }
@@ -190,7 +203,10 @@ pub async fn user(tarn: &Tarn, command: UserCommand) -> ExitCode {
                 }
             }
             UserCommand::Drop { name } => {
-                store.drop_user(&name, false).await.map_err(|e| e.to_string())?;
+                store
+                    .drop_user(&name, false)
+                    .await
+                    .map_err(|e| e.to_string())?;
             }
         }
         Ok(())

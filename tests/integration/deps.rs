@@ -32,7 +32,10 @@ fn dependencies_point_one_way() {
         ("tarn-catalog", &[]),
         ("tarn-engine", &["tarn-sql", "tarn-catalog"]),
         ("tarn-server", &["tarn-engine"]),
-        ("tarn", &["tarn-server", "tarn-engine", "tarn-sql", "tarn-catalog"]),
+        (
+            "tarn",
+            &["tarn-server", "tarn-engine", "tarn-sql", "tarn-catalog"],
+        ),
     ];
     for package in metadata["packages"].as_array().expect("packages") {
         let name = package["name"].as_str().expect("name");

@@ -6,5 +6,6 @@ mod support;
 mod cli;
 mod deps;
 mod embed;
+mod pg;
 mod pruning;
 mod writes;

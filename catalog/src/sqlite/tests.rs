@@ -279,7 +279,10 @@ async fn users_store_verifiers_not_passwords() {
     assert_eq!(store.get_user("alice").await.unwrap(), Some(user.clone()));
     assert_eq!(store.get_user("Alice").await.unwrap(), None);
     let v2 = ScramVerifier::new("pw2").unwrap();
-    store.alter_user("alice", Some(v2.clone()), Some(true)).await.unwrap();
+    store
+        .alter_user("alice", Some(v2.clone()), Some(true))
+        .await
+        .unwrap();
     let got = store.get_user("alice").await.unwrap().unwrap();
     assert_eq!((got.verifier, got.superuser), (v2, true));
     assert_eq!(store.list_users().await.unwrap().len(), 1);

@@ -34,7 +34,8 @@ pub(crate) async fn copy_out(session: &Session, source: CopySource) -> Result<Ou
     match source {
         CopySource::Table { name, columns } => {
             let table = load_table(session, &name).await?;
-            let reference = TableReference::full(CATALOG_NAME, table.database.clone(), table.name.clone());
+            let reference =
+                TableReference::full(CATALOG_NAME, table.database.clone(), table.name.clone());
             let mut frame = session.ctx.table(reference).await?;
             if !columns.is_empty() {
                 let names: Vec<&str> = columns.iter().map(String::as_str).collect();
@@ -45,9 +46,13 @@ pub(crate) async fn copy_out(session: &Session, source: CopySource) -> Result<Ou
         CopySource::Query(query) => {
             let padding = "\n".repeat(query.line.saturating_sub(1) as usize)
                 + &" ".repeat(query.column.saturating_sub(1) as usize);
-            let plan = session.plan_datafusion(&format!("{padding}{}", query.sql)).await?;
+            let plan = session
+                .plan_datafusion(&format!("{padding}{}", query.sql))
+                .await?;
             if crate::session::command_tag(&plan).is_some() {
-                return Err(EngineError::InvalidParameter("COPY (…) TO STDOUT needs a query".into()));
+                return Err(EngineError::InvalidParameter(
+                    "COPY (…) TO STDOUT needs a query".into(),
+                ));
             }
             session.execute_plan(plan).await
         }
@@ -64,7 +69,8 @@ pub(crate) async fn copy_in(
     spec: &CsvSpec,
 ) -> Result<Output> {
     let table = load_table(session, name).await?;
-    let all: Vec<&tarn_catalog::Column> = table.columns.iter().chain(&table.partition_keys).collect();
+    let all: Vec<&tarn_catalog::Column> =
+        table.columns.iter().chain(&table.partition_keys).collect();
     let listed: Vec<String> = if columns.is_empty() {
         all.iter().map(|c| c.name.clone()).collect()
     } else {
@@ -72,17 +78,24 @@ pub(crate) async fn copy_in(
     };
     for c in &listed {
         if !all.iter().any(|t| &t.name == c) {
-            return Err(EngineError::DataFusion(datafusion::error::DataFusionError::SchemaError(
-                Box::new(datafusion::common::SchemaError::FieldNotFound {
-                    field: Box::new(DFColumn::new_unqualified(c)),
-                    valid_fields: vec![],
-                }),
-                Box::new(None),
-            )));
+            return Err(EngineError::DataFusion(
+                datafusion::error::DataFusionError::SchemaError(
+                    Box::new(datafusion::common::SchemaError::FieldNotFound {
+                        field: Box::new(DFColumn::new_unqualified(c)),
+                        valid_fields: vec![],
+                    }),
+                    Box::new(None),
+                ),
+            ));
         }
     }
     // Read every field as text, then cast: parse errors name the column and value.
-    let schema = Schema::new(listed.iter().map(|c| Field::new(c, DataType::Utf8, true)).collect::<Vec<_>>());
+    let schema = Schema::new(
+        listed
+            .iter()
+            .map(|c| Field::new(c, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    );
     let options = CsvReadOptions::new()
         .schema(&schema)
         .has_header(spec.header)

@@ -43,16 +43,19 @@ pub(super) async fn create(
 ) -> Result<Output> {
     require_superuser(session, "create users")?;
     let (verifier, superuser) = read_options(options)?;
-    let verifier = verifier.ok_or_else(|| {
-        EngineError::InvalidParameter("CREATE USER needs a PASSWORD".into())
-    })?;
+    let verifier = verifier
+        .ok_or_else(|| EngineError::InvalidParameter("CREATE USER needs a PASSWORD".into()))?;
     let user = User {
         name: name.to_string(),
         verifier,
         superuser: superuser.unwrap_or(false),
         create_time: super::now(),
     };
-    session.engine.metastore().create_user(user, if_not_exists).await?;
+    session
+        .engine
+        .metastore()
+        .create_user(user, if_not_exists)
+        .await?;
     Ok(Output::command("CREATE ROLE"))
 }
 
@@ -77,6 +80,10 @@ pub(super) async fn drop(session: &Session, name: &str, if_exists: bool) -> Resu
             "current user cannot be dropped".into(),
         ));
     }
-    session.engine.metastore().drop_user(name, if_exists).await?;
+    session
+        .engine
+        .metastore()
+        .drop_user(name, if_exists)
+        .await?;
     Ok(Output::command("DROP ROLE"))
 }

@@ -3,7 +3,10 @@
 
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::ScalarValue;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+use datafusion::sql::unparser::Unparser;
 use tarn_sql::Statement;
 
 use super::{Session, state};
@@ -15,8 +18,11 @@ use crate::output::Output;
 pub enum PreparedKind {
     /// A DataFusion plan, possibly with placeholders.
     Plan(LogicalPlan),
-    /// A statement tarn runs itself (DDL, SHOW, SET, ...); it takes no parameters.
+    /// A statement tarn runs itself (DDL, SHOW, SET, ...) without parameters.
     Statement(Statement),
+    /// A statement tarn runs itself, with placeholders: at execution each `$n` is replaced by
+    /// its value as a SQL literal and the text is parsed again.
+    Template(String),
     /// An empty query string.
     Empty,
 }
@@ -83,6 +89,16 @@ impl Session {
                     schema,
                 })
             }
+            _ if placeholder_count(sql)? > 0 => {
+                let param_types = self
+                    .infer_template_types(sql, placeholder_count(sql)?)
+                    .await;
+                Ok(Prepared {
+                    kind: PreparedKind::Template(sql.to_string()),
+                    param_types,
+                    schema: None,
+                })
+            }
             statement => {
                 let schema = if is_catalog_read(&statement) {
                     match self.execute_unguarded(statement.clone()).await? {
@@ -128,8 +144,81 @@ impl Session {
                 self.guarded(false, self.execute_plan(plan)).await
             }
             PreparedKind::Statement(statement) => self.execute(statement.clone()).await,
+            PreparedKind::Template(sql) => {
+                let statement = bind_template(sql, &params)?;
+                self.execute(statement).await
+            }
             PreparedKind::Empty => Ok(Output::command("")),
         }
+    }
+}
+
+impl Session {
+    /// Parameter types of a tarn statement with placeholders: DataFusion infers them for an
+    /// INSERT … VALUES from the target columns; otherwise they are unknown (sent as text).
+    async fn infer_template_types(&self, sql: &str, count: usize) -> Vec<Option<DataType>> {
+        let state = self.ctx.state();
+        let dialect = state.config().options().sql_parser.dialect;
+        let inferred = async {
+            let statement = state.sql_to_statement(sql, &dialect).ok()?;
+            let plan = state.statement_to_plan(statement).await.ok()?;
+            parameter_types(&plan).ok()
+        }
+        .await
+        .unwrap_or_default();
+        (0..count)
+            .map(|i| inferred.get(i).cloned().flatten())
+            .collect()
+    }
+}
+
+fn tokens(sql: &str) -> Result<Vec<Token>> {
+    Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize()
+        .map_err(|e| {
+            EngineError::Sql(tarn_sql::SqlError::Syntax {
+                message: e.message,
+                line: e.location.line,
+                column: e.location.column,
+            })
+        })
+}
+
+/// The highest `$n` in the statement.
+fn placeholder_count(sql: &str) -> Result<usize> {
+    Ok(tokens(sql)?
+        .iter()
+        .filter_map(|t| match t {
+            Token::Placeholder(p) => p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0))
+}
+
+/// The statement with each `$n` replaced by its value as a SQL literal.
+fn bind_template(sql: &str, params: &[ScalarValue]) -> Result<Statement> {
+    let unparser = Unparser::default();
+    let mut text = String::with_capacity(sql.len());
+    for token in tokens(sql)? {
+        let index = match &token {
+            Token::Placeholder(p) => p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()),
+            _ => None,
+        };
+        match index.and_then(|i| params.get(i.wrapping_sub(1))) {
+            Some(value) => {
+                let literal = unparser.expr_to_sql(&Expr::Literal(value.clone(), None))?;
+                text.push_str(&literal.to_string());
+            }
+            None => text.push_str(&token.to_string()),
+        }
+    }
+    let mut statements = tarn_sql::parse_statements(&text)?;
+    match (statements.pop(), statements.is_empty()) {
+        (Some(statement), true) => Ok(statement),
+        _ => Err(EngineError::Internal(
+            "a bound statement must stay one statement".into(),
+        )),
     }
 }
 

@@ -90,7 +90,11 @@ pub(crate) fn transaction(session: &Session, statement: TransactionStatement) ->
         }
         TransactionStatement::Release(name) | TransactionStatement::RollbackTo(name) => {
             if tx.state == TransactionState::Idle {
-                return Err(no_block(if releasing { "RELEASE SAVEPOINT" } else { "ROLLBACK TO SAVEPOINT" }));
+                return Err(no_block(if releasing {
+                    "RELEASE SAVEPOINT"
+                } else {
+                    "ROLLBACK TO SAVEPOINT"
+                }));
             }
             let Some(at) = tx.savepoints.iter().rposition(|s| *s == name) else {
                 return Err(EngineError::Session {
@@ -122,7 +126,14 @@ pub(crate) async fn set_variable(
         apply_search_path(session, &path).await?;
     }
     session.with_settings(|s| s.set(canonical, value.as_deref()))?;
-    Ok(Output::command(if value.is_some() { "SET" } else { "RESET" }))
+    if canonical == "TimeZone" {
+        session.sync_time_zone();
+    }
+    Ok(Output::command(if value.is_some() {
+        "SET"
+    } else {
+        "RESET"
+    }))
 }
 
 /// The first schema of the path that is a tarn database becomes the current database.
@@ -133,7 +144,13 @@ async fn apply_search_path(session: &Session, path: &str) -> Result<()> {
             continue;
         }
         let database = crate::provider::database_for_schema(entry);
-        if session.engine.metastore().get_database(&database).await?.is_some() {
+        if session
+            .engine
+            .metastore()
+            .get_database(&database)
+            .await?
+            .is_some()
+        {
             session.set_current_database(&database);
             return Ok(());
         }
@@ -146,6 +163,7 @@ pub(crate) fn reset_all(session: &Session) -> Result<Output> {
         s.reset_all();
         Ok(())
     })?;
+    session.sync_time_zone();
     session.set_current_database(tarn_catalog::DEFAULT_DATABASE);
     Ok(Output::command("RESET"))
 }
@@ -155,8 +173,9 @@ pub(crate) fn show_variable(session: &Session, name: Option<&str>) -> Result<Out
     match name {
         Some(name) => {
             let value = settings.get(name)?;
-            // PostgreSQL names the column after the setting as the user wrote it, lower-cased.
-            crate::ddl::string_rows(&[&name.to_lowercase()], vec![vec![Some(value)]])
+            // PostgreSQL names the column after the setting's canonical name (TimeZone).
+            let column = Settings::canonical_name(name)?;
+            crate::ddl::string_rows(&[column], vec![vec![Some(value)]])
         }
         None => {
             let rows = settings

@@ -35,7 +35,9 @@ impl std::str::FromStr for AuthMethod {
             "scram-sha-256" | "scram" => Ok(AuthMethod::ScramSha256),
             "password" | "cleartext" => Ok(AuthMethod::Cleartext),
             "trust" => Ok(AuthMethod::Trust),
-            other => Err(format!("unknown auth method '{other}' (scram-sha-256, password, trust)")),
+            other => Err(format!(
+                "unknown auth method '{other}' (scram-sha-256, password, trust)"
+            )),
         }
     }
 }
@@ -69,7 +71,9 @@ pub async fn authenticate(
         AuthMethod::Trust if loopback => stored.ok_or_else(|| failed(user)),
         AuthMethod::Trust => Err(WireError::Protocol(PgError::new(
             ErrorKind::AuthenticationFailed,
-            format!("trust authentication is only allowed from loopback addresses (user \"{user}\")"),
+            format!(
+                "trust authentication is only allowed from loopback addresses (user \"{user}\")"
+            ),
         ))),
         AuthMethod::Cleartext => cleartext(wire, user, stored).await,
         AuthMethod::ScramSha256 => {
@@ -106,7 +110,9 @@ async fn read_password_message(wire: &mut Wire) -> Result<Bytes, WireError> {
 }
 
 async fn cleartext(wire: &mut Wire, user: &str, stored: Option<User>) -> Result<User, WireError> {
-    wire.send(PgWireBackendMessage::Authentication(Authentication::CleartextPassword));
+    wire.send(PgWireBackendMessage::Authentication(
+        Authentication::CleartextPassword,
+    ));
     let body = read_password_message(wire).await?;
     let password = Reader::new(body).cstring().map_err(WireError::Protocol)?;
     let Some(stored) = stored else {
@@ -125,24 +131,31 @@ fn attribute<'a>(message: &'a str, key: char) -> Option<&'a str> {
 }
 
 async fn scram(wire: &mut Wire, verifier: &ScramVerifier) -> Result<(), WireError> {
-    wire.send(PgWireBackendMessage::Authentication(Authentication::SASL(vec![
-        "SCRAM-SHA-256".into(),
-    ])));
+    wire.send(PgWireBackendMessage::Authentication(Authentication::SASL(
+        vec!["SCRAM-SHA-256".into()],
+    )));
     // SASLInitialResponse: mechanism, length, client-first-message.
     let mut r = Reader::new(read_password_message(wire).await?);
     let mechanism = r.cstring().map_err(WireError::Protocol)?;
     if mechanism != "SCRAM-SHA-256" {
-        return Err(protocol("client selected an invalid SASL authentication mechanism"));
+        return Err(protocol(
+            "client selected an invalid SASL authentication mechanism",
+        ));
     }
     let len = r.i32().map_err(WireError::Protocol)?;
     let client_first = r.rest();
     if len < 0 || len as usize != client_first.len() {
         return Err(protocol("malformed SASLInitialResponse"));
     }
-    let client_first = std::str::from_utf8(&client_first).map_err(|_| protocol("malformed SCRAM message"))?;
+    let client_first =
+        std::str::from_utf8(&client_first).map_err(|_| protocol("malformed SCRAM message"))?;
     // gs2 header: channel binding flag, optional authzid.
-    let (gs2_flag, rest) = client_first.split_once(',').ok_or_else(|| protocol("malformed SCRAM message"))?;
-    let (_authzid, client_first_bare) = rest.split_once(',').ok_or_else(|| protocol("malformed SCRAM message"))?;
+    let (gs2_flag, rest) = client_first
+        .split_once(',')
+        .ok_or_else(|| protocol("malformed SCRAM message"))?;
+    let (_authzid, client_first_bare) = rest
+        .split_once(',')
+        .ok_or_else(|| protocol("malformed SCRAM message"))?;
     if !(gs2_flag == "n" || gs2_flag == "y") {
         return Err(protocol("SCRAM channel binding is not supported"));
     }
@@ -154,13 +167,18 @@ async fn scram(wire: &mut Wire, verifier: &ScramVerifier) -> Result<(), WireErro
     let mut random = [0u8; 18];
     getrandom::fill(&mut random).map_err(|_| protocol("no randomness"))?;
     let nonce = format!("{client_nonce}{}", B64.encode(random));
-    let server_first = format!("r={nonce},s={},i={}", B64.encode(&verifier.salt), verifier.iterations);
-    wire.send(PgWireBackendMessage::Authentication(Authentication::SASLContinue(
-        Bytes::from(server_first.clone()),
-    )));
+    let server_first = format!(
+        "r={nonce},s={},i={}",
+        B64.encode(&verifier.salt),
+        verifier.iterations
+    );
+    wire.send(PgWireBackendMessage::Authentication(
+        Authentication::SASLContinue(Bytes::from(server_first.clone())),
+    ));
 
     let client_final = read_password_message(wire).await?;
-    let client_final = std::str::from_utf8(&client_final).map_err(|_| protocol("malformed SCRAM message"))?;
+    let client_final =
+        std::str::from_utf8(&client_final).map_err(|_| protocol("malformed SCRAM message"))?;
     let (without_proof, proof) = client_final
         .rsplit_once(",p=")
         .ok_or_else(|| protocol("SCRAM message has no proof"))?;
@@ -171,14 +189,19 @@ async fn scram(wire: &mut Wire, verifier: &ScramVerifier) -> Result<(), WireErro
     if attribute(without_proof, 'r') != Some(nonce.as_str()) {
         return Err(protocol("SCRAM nonce mismatch"));
     }
-    let proof = B64.decode(proof).map_err(|_| protocol("malformed SCRAM proof"))?;
+    let proof = B64
+        .decode(proof)
+        .map_err(|_| protocol("malformed SCRAM proof"))?;
     let auth_message = format!("{client_first_bare},{server_first},{without_proof}");
     if !verifier.verify_proof(auth_message.as_bytes(), &proof) {
-        return Err(WireError::Protocol(PgError::new(ErrorKind::AuthenticationFailed, "")));
+        return Err(WireError::Protocol(PgError::new(
+            ErrorKind::AuthenticationFailed,
+            "",
+        )));
     }
     let signature = verifier.server_signature(auth_message.as_bytes());
-    wire.send(PgWireBackendMessage::Authentication(Authentication::SASLFinal(Bytes::from(
-        format!("v={}", B64.encode(signature)),
-    ))));
+    wire.send(PgWireBackendMessage::Authentication(
+        Authentication::SASLFinal(Bytes::from(format!("v={}", B64.encode(signature)))),
+    ));
     Ok(())
 }

@@ -140,7 +140,9 @@ impl Connection {
             }
         };
         if statements.is_empty() {
-            self.wire.send(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new()));
+            self.wire.send(PgWireBackendMessage::EmptyQueryResponse(
+                EmptyQueryResponse::new(),
+            ));
             return Ok(());
         }
         for statement in statements {
@@ -183,13 +185,18 @@ impl Connection {
     ) -> Result<Option<RowSource>, SendError> {
         match output {
             Output::Command { tag, .. } if tag.is_empty() => {
-                self.wire.send(PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new()));
+                self.wire.send(PgWireBackendMessage::EmptyQueryResponse(
+                    EmptyQueryResponse::new(),
+                ));
                 Ok(None)
             }
             Output::Command { tag, rows } => {
                 self.after_command(&tag);
                 let tag = results::command_tag(&tag, rows);
-                self.wire.send(PgWireBackendMessage::CommandComplete(CommandComplete::new(tag)));
+                self.wire
+                    .send(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                        tag,
+                    )));
                 Ok(None)
             }
             Output::Stream(stream) => {
@@ -199,12 +206,15 @@ impl Connection {
                     Some(f) => f,
                     None => {
                         text_formats = vec![Format::Text; schema.fields().len()];
-                        self.wire.send(results::row_description(&schema, &text_formats));
+                        self.wire
+                            .send(results::row_description(&schema, &text_formats));
                         &text_formats
                     }
                 };
                 let mut source = RowSource::new(stream);
-                self.drain(&mut source, formats, limit).await.map(|done| (!done).then_some(source))
+                self.drain(&mut source, formats, limit)
+                    .await
+                    .map(|done| (!done).then_some(source))
             }
         }
     }
@@ -216,10 +226,16 @@ impl Connection {
         formats: &[Format],
         limit: usize,
     ) -> Result<bool, SendError> {
-        match source.send(&mut self.wire, formats, &self.text, limit).await? {
+        match source
+            .send(&mut self.wire, formats, &self.text, limit)
+            .await?
+        {
             Sent::Complete => {
                 let tag = results::command_tag("SELECT", Some(source.rows_sent));
-                self.wire.send(PgWireBackendMessage::CommandComplete(CommandComplete::new(tag)));
+                self.wire
+                    .send(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+                        tag,
+                    )));
                 Ok(true)
             }
             Sent::Suspended => {
@@ -241,10 +257,11 @@ impl Connection {
         for (name, value) in &now {
             let changed = self.reported.iter().any(|(n, v)| n == name && v != value);
             if changed {
-                self.wire.send(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(
-                    name.to_string(),
-                    value.clone(),
-                )));
+                self.wire
+                    .send(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(
+                        name.to_string(),
+                        value.clone(),
+                    )));
             }
         }
         self.text = TextContext::new(&settings.get("TimeZone").unwrap_or_default());

@@ -22,12 +22,16 @@ use super::results::{self, SendError};
 use super::sqlstate::PgError;
 use super::wire::WireError;
 
-/// CopyData messages are cut at about this size.
-const COPY_CHUNK: usize = 64 * 1024;
-
 pub enum CopyStatement {
-    Out { statement: Statement, options: CopyOptions },
-    In { name: ObjectName, columns: Vec<String>, options: CopyOptions },
+    Out {
+        statement: Statement,
+        options: CopyOptions,
+    },
+    In {
+        name: ObjectName,
+        columns: Vec<String>,
+        options: CopyOptions,
+    },
 }
 
 impl CopyStatement {
@@ -37,7 +41,11 @@ impl CopyStatement {
                 statement: statement.clone(),
                 options: options.clone(),
             }),
-            Statement::CopyFromStdin { name, columns, options } => Some(CopyStatement::In {
+            Statement::CopyFromStdin {
+                name,
+                columns,
+                options,
+            } => Some(CopyStatement::In {
                 name: name.clone(),
                 columns: columns.clone(),
                 options: options.clone(),
@@ -56,14 +64,20 @@ fn one_byte(value: &Option<String>, default: u8, what: &str) -> Result<u8, SendE
     match value.as_deref() {
         None => Ok(default),
         Some(v) if v.len() == 1 => Ok(v.as_bytes()[0]),
-        Some(_) => Err(invalid(format!("COPY {what} must be a single one-byte character"))),
+        Some(_) => Err(invalid(format!(
+            "COPY {what} must be a single one-byte character"
+        ))),
     }
 }
 
 pub async fn run(conn: &mut Connection, copy: CopyStatement) -> Result<(), SendError> {
     match copy {
         CopyStatement::Out { statement, options } => copy_out(conn, statement, &options).await,
-        CopyStatement::In { name, columns, options } => copy_in(conn, &name, &columns, &options).await,
+        CopyStatement::In {
+            name,
+            columns,
+            options,
+        } => copy_in(conn, &name, &columns, &options).await,
     }
 }
 
@@ -75,32 +89,52 @@ struct OutFormat {
     null: Vec<u8>,
 }
 
-async fn copy_out(conn: &mut Connection, statement: Statement, options: &CopyOptions) -> Result<(), SendError> {
+async fn copy_out(
+    conn: &mut Connection,
+    statement: Statement,
+    options: &CopyOptions,
+) -> Result<(), SendError> {
     let csv = options.format == CopyFormat::Csv;
     let out = OutFormat {
         format: options.format,
-        delimiter: one_byte(&options.delimiter, if csv { b',' } else { b'\t' }, "delimiter")?,
+        delimiter: one_byte(
+            &options.delimiter,
+            if csv { b',' } else { b'\t' },
+            "delimiter",
+        )?,
         quote: one_byte(&options.quote, b'"', "quote")?,
-        null: options.null.clone().unwrap_or_else(|| if csv { String::new() } else { "\\N".into() }).into_bytes(),
+        null: options
+            .null
+            .clone()
+            .unwrap_or_else(|| if csv { String::new() } else { "\\N".into() })
+            .into_bytes(),
     };
-    let Output::Stream(mut stream) = conn.session.execute(statement).await.map_err(SendError::Query)? else {
+    let Output::Stream(mut stream) = conn
+        .session
+        .execute(statement)
+        .await
+        .map_err(SendError::Query)?
+    else {
         return Err(invalid("COPY … TO STDOUT produced no rows"));
     };
     let schema = stream.schema();
     let ncols = schema.fields().len();
     let binary = out.format == CopyFormat::Binary;
     let cell_format = if binary { Format::Binary } else { Format::Text };
-    conn.wire.send(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
-        binary as i8,
-        ncols as i16,
-        vec![cell_format.code(); ncols],
-    )));
+    conn.wire
+        .send(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
+            binary as i8,
+            ncols as i16,
+            vec![cell_format.code(); ncols],
+        )));
     let mut chunk = Chunk::start(&mut conn.wire.out);
+    // The binary header travels with the first row, as PostgreSQL sends it.
     if binary {
         conn.wire.out.put_slice(b"PGCOPY\n\xff\r\n\0");
         conn.wire.out.put_i32(0);
         conn.wire.out.put_i32(0);
     } else if options.header {
+        // The header line is a message of its own.
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         for (i, name) in names.iter().enumerate() {
             if i > 0 {
@@ -109,6 +143,8 @@ async fn copy_out(conn: &mut Connection, statement: Statement, options: &CopyOpt
             put_text_value(&mut conn.wire.out, name.as_bytes(), &out);
         }
         conn.wire.out.put_u8(b'\n');
+        chunk.finish(&mut conn.wire.out);
+        chunk = Chunk::start(&mut conn.wire.out);
     }
     let formats = vec![cell_format; ncols];
     let mut rows = 0u64;
@@ -129,25 +165,34 @@ async fn copy_out(conn: &mut Connection, statement: Statement, options: &CopyOpt
             }
             Some(Ok(b)) => b,
         };
-        let encoder = BatchEncoder::new(&batch, &formats, &conn.text).map_err(|e| SendError::Query(e.into()))?;
+        let encoder = BatchEncoder::new(&batch, &formats, &conn.text)
+            .map_err(|e| SendError::Query(e.into()))?;
         for row in 0..batch.num_rows() {
+            // One CopyData per row, as PostgreSQL sends them: drivers (psycopg's rows())
+            // parse each message as one row.
             write_row(&encoder, row, &out, &mut conn.wire.out, &mut scratch);
             rows += 1;
-            if conn.wire.out.len() - chunk.start >= COPY_CHUNK {
-                chunk.finish(&mut conn.wire.out);
+            chunk.finish(&mut conn.wire.out);
+            chunk = Chunk::start(&mut conn.wire.out);
+            if row % 1024 == 0 {
                 conn.wire.flush_if_full().await?;
-                chunk = Chunk::start(&mut conn.wire.out);
             }
         }
-    }
-    if binary {
-        conn.wire.out.put_i16(-1);
+        conn.wire.flush_if_full().await?;
     }
     chunk.finish(&mut conn.wire.out);
+    if binary {
+        let trailer = Chunk::start(&mut conn.wire.out);
+        conn.wire.out.put_i16(-1);
+        trailer.finish(&mut conn.wire.out);
+    }
     conn.wire.out.put_u8(b'c');
     conn.wire.out.put_i32(4);
     let tag = results::command_tag("COPY", Some(rows));
-    conn.wire.send(PgWireBackendMessage::CommandComplete(CommandComplete::new(tag)));
+    conn.wire
+        .send(PgWireBackendMessage::CommandComplete(CommandComplete::new(
+            tag,
+        )));
     Ok(())
 }
 
@@ -174,7 +219,13 @@ impl Chunk {
     }
 }
 
-fn write_row(encoder: &BatchEncoder<'_>, row: usize, f: &OutFormat, out: &mut BytesMut, scratch: &mut BytesMut) {
+fn write_row(
+    encoder: &BatchEncoder<'_>,
+    row: usize,
+    f: &OutFormat,
+    out: &mut BytesMut,
+    scratch: &mut BytesMut,
+) {
     let ncols = encoder.num_columns();
     if f.format == CopyFormat::Binary {
         out.put_i16(ncols as i16);
@@ -209,7 +260,9 @@ fn write_row(encoder: &BatchEncoder<'_>, row: usize, f: &OutFormat, out: &mut By
 fn put_text_value(out: &mut BytesMut, value: &[u8], f: &OutFormat) {
     if f.format == CopyFormat::Csv {
         let needs_quotes = value == f.null.as_slice()
-            || value.iter().any(|b| *b == f.delimiter || *b == f.quote || *b == b'\n' || *b == b'\r');
+            || value
+                .iter()
+                .any(|b| *b == f.delimiter || *b == f.quote || *b == b'\n' || *b == b'\r');
         if !needs_quotes {
             return out.put_slice(value);
         }
@@ -237,27 +290,57 @@ fn put_text_value(out: &mut BytesMut, value: &[u8], f: &OutFormat) {
     }
 }
 
-async fn copy_in(conn: &mut Connection, name: &ObjectName, columns: &[String], options: &CopyOptions) -> Result<(), SendError> {
+async fn copy_in(
+    conn: &mut Connection,
+    name: &ObjectName,
+    columns: &[String],
+    options: &CopyOptions,
+) -> Result<(), SendError> {
     if options.format == CopyFormat::Binary {
-        return Err(SendError::Query(EngineError::NotSupported("COPY FROM STDIN in binary format (use text or CSV)".into())));
+        return Err(SendError::Query(EngineError::NotSupported(
+            "COPY FROM STDIN in binary format (use text or CSV)".into(),
+        )));
     }
     let csv = options.format == CopyFormat::Csv;
-    let delimiter = one_byte(&options.delimiter, if csv { b',' } else { b'\t' }, "delimiter")?;
+    let delimiter = one_byte(
+        &options.delimiter,
+        if csv { b',' } else { b'\t' },
+        "delimiter",
+    )?;
     let quote = one_byte(&options.quote, b'"', "quote")?;
-    let null = options.null.clone().unwrap_or_else(|| if csv { String::new() } else { "\\N".into() });
-    let mut spool = tempfile::NamedTempFile::new()
-        .map_err(|e| SendError::Query(EngineError::Storage { location: "temporary COPY spool".into(), message: e.to_string() }))?;
+    let null = options
+        .null
+        .clone()
+        .unwrap_or_else(|| if csv { String::new() } else { "\\N".into() });
+    let mut spool = tempfile::NamedTempFile::new().map_err(|e| {
+        SendError::Query(EngineError::Storage {
+            location: "temporary COPY spool".into(),
+            message: e.to_string(),
+        })
+    })?;
     let mut converter = if csv {
         text_to_csv::Converter::csv()
     } else {
         text_to_csv::Converter::text(delimiter, null.clone().into_bytes(), options.header)
     };
-    conn.wire.send(PgWireBackendMessage::CopyInResponse(CopyInResponse::new(0, columns.len() as i16, vec![0; columns.len()])));
+    conn.wire
+        .send(PgWireBackendMessage::CopyInResponse(CopyInResponse::new(
+            0,
+            columns.len() as i16,
+            vec![0; columns.len()],
+        )));
     conn.wire.flush().await?;
-    let spool_error = |e: std::io::Error| SendError::Query(EngineError::Storage { location: "temporary COPY spool".into(), message: e.to_string() });
+    let spool_error = |e: std::io::Error| {
+        SendError::Query(EngineError::Storage {
+            location: "temporary COPY spool".into(),
+            message: e.to_string(),
+        })
+    };
     loop {
         match conn.wire.read_message().await? {
-            Frontend::CopyData(data) => converter.push(&data, spool.as_file_mut()).map_err(spool_error)?,
+            Frontend::CopyData(data) => converter
+                .push(&data, spool.as_file_mut())
+                .map_err(spool_error)?,
             Frontend::CopyDone => break,
             Frontend::CopyFail(message) => {
                 return Err(SendError::Query(EngineError::Session {
@@ -266,17 +349,34 @@ async fn copy_in(conn: &mut Connection, name: &ObjectName, columns: &[String], o
                 }));
             }
             Frontend::Flush | Frontend::Sync => {}
-            _ => return Err(SendError::Wire(WireError::Protocol(PgError::protocol("unexpected message type during COPY from stdin")))),
+            _ => {
+                return Err(SendError::Wire(WireError::Protocol(PgError::protocol(
+                    "unexpected message type during COPY from stdin",
+                ))));
+            }
         }
     }
     converter.finish(spool.as_file_mut()).map_err(spool_error)?;
     spool.flush().map_err(spool_error)?;
     let spec = if csv {
-        CsvSpec { header: options.header, delimiter, quote, null }
+        CsvSpec {
+            header: options.header,
+            delimiter,
+            quote,
+            null,
+        }
     } else {
-        CsvSpec { header: false, delimiter: b',', quote: b'"', null: "\\N".into() }
+        CsvSpec {
+            header: false,
+            delimiter: b',',
+            quote: b'"',
+            null: "\\N".into(),
+        }
     };
-    let output = conn.session.copy_in(name, columns, spool.path(), &spec).await.map_err(SendError::Query)?;
+    let output = conn
+        .session
+        .copy_in(name, columns, spool.path(), &spec)
+        .await
+        .map_err(SendError::Query)?;
     conn.send_output(output, None, 0).await.map(|_| ())
 }
-

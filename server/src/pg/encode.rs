@@ -50,7 +50,9 @@ pub fn column_formats(codes: &[i16], n: usize) -> Result<Vec<Format>, String> {
         0 => Ok(vec![Format::Text; n]),
         1 => Ok(vec![parse(codes[0])?; n]),
         len if len == n => codes.iter().map(|c| parse(*c)).collect(),
-        len => Err(format!("result format codes given for {len} columns, but the result has {n}")),
+        len => Err(format!(
+            "result format codes given for {len} columns, but the result has {n}"
+        )),
     }
 }
 
@@ -58,7 +60,10 @@ pub fn column_formats(codes: &[i16], n: usize) -> Result<Vec<Format>, String> {
 pub fn pg_data_type(data_type: &DataType) -> DataType {
     use DataType::*;
     let list_of = |f: &FieldRef| {
-        Arc::new(Field::new(f.name(), pg_data_type(f.data_type()), true).with_metadata(f.metadata().clone()))
+        Arc::new(
+            Field::new(f.name(), pg_data_type(f.data_type()), true)
+                .with_metadata(f.metadata().clone()),
+        )
     };
     match data_type {
         Int8 | UInt8 => Int16,
@@ -88,7 +93,8 @@ pub fn pg_schema(schema: &Schema) -> Vec<Field> {
         .fields()
         .iter()
         .map(|f| {
-            Field::new(f.name(), pg_data_type(f.data_type()), true).with_metadata(f.metadata().clone())
+            Field::new(f.name(), pg_data_type(f.data_type()), true)
+                .with_metadata(f.metadata().clone())
         })
         .collect()
 }
@@ -122,7 +128,11 @@ impl<'a> BatchEncoder<'a> {
         formats: &[Format],
         context: &'a TextContext,
     ) -> Result<BatchEncoder<'a>, ArrowError> {
-        let columns: Vec<ArrayRef> = batch.columns().iter().map(normalise).collect::<Result<_, _>>()?;
+        let columns: Vec<ArrayRef> = batch
+            .columns()
+            .iter()
+            .map(normalise)
+            .collect::<Result<_, _>>()?;
         let fields = pg_schema(batch.schema_ref());
         let writers = columns
             .iter()

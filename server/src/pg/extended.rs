@@ -8,7 +8,7 @@ use datafusion::common::ScalarValue;
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::data::{NoData, ParameterDescription};
 use pgwire::messages::extendedquery::{BindComplete, CloseComplete, ParseComplete};
-use tarn_engine::{EngineError, ErrorKind, Prepared};
+use tarn_engine::{EngineError, ErrorKind, Prepared, PreparedKind};
 
 use super::connection::Connection;
 use super::encode::{Format, column_formats};
@@ -55,6 +55,14 @@ enum PortalState {
     Done,
 }
 
+/// COPY … FROM STDIN / TO STDOUT run through the COPY sub-protocol in either protocol.
+fn copy_of(prepared: &Prepared) -> Option<super::copy::CopyStatement> {
+    match &prepared.kind {
+        PreparedKind::Statement(s) => super::copy::CopyStatement::of(s),
+        _ => None,
+    }
+}
+
 fn session_error(kind: ErrorKind, message: String) -> SendError {
     SendError::Query(EngineError::Session { kind, message })
 }
@@ -82,14 +90,20 @@ impl Connection {
                 } else {
                     self.portals.remove(&name);
                 }
-                self.wire.send(PgWireBackendMessage::CloseComplete(CloseComplete::new()));
+                self.wire
+                    .send(PgWireBackendMessage::CloseComplete(CloseComplete::new()));
                 Ok(())
             }
             _ => Ok(()),
         }
     }
 
-    async fn parse(&mut self, name: String, sql: String, declared: Vec<u32>) -> Result<(), SendError> {
+    async fn parse(
+        &mut self,
+        name: String,
+        sql: String,
+        declared: Vec<u32>,
+    ) -> Result<(), SendError> {
         if !name.is_empty() && self.statements.contains_key(&name) {
             return Err(session_error(
                 ErrorKind::DuplicatePreparedStatement,
@@ -105,9 +119,16 @@ impl Connection {
                 return Ok(());
             }
         };
-        self.statements
-            .insert(name, Arc::new(PreparedStatement { sql, prepared, declared }));
-        self.wire.send(PgWireBackendMessage::ParseComplete(ParseComplete::new()));
+        self.statements.insert(
+            name,
+            Arc::new(PreparedStatement {
+                sql,
+                prepared,
+                declared,
+            }),
+        );
+        self.wire
+            .send(PgWireBackendMessage::ParseComplete(ParseComplete::new()));
         Ok(())
     }
 
@@ -141,12 +162,20 @@ impl Connection {
         let mut params = Vec::with_capacity(values.len());
         for (i, value) in values.iter().enumerate() {
             let declared = statement.declared.get(i).copied().unwrap_or(0);
-            let inferred = statement.prepared.param_types.get(i).and_then(Option::as_ref);
+            let inferred = statement
+                .prepared
+                .param_types
+                .get(i)
+                .and_then(Option::as_ref);
             let value = params::decode(i, value.as_deref(), param_formats[i], declared, inferred)
                 .map_err(SendError::Query)?;
             params.push(value);
         }
-        let columns = statement.prepared.schema.as_ref().map_or(0, |s| s.fields().len());
+        let columns = statement
+            .prepared
+            .schema
+            .as_ref()
+            .map_or(0, |s| s.fields().len());
         let formats = column_formats(result_formats, columns)
             .map_err(|m| session_error(ErrorKind::ProtocolViolation, m))?;
         self.portals.insert(
@@ -158,7 +187,8 @@ impl Connection {
                 state: PortalState::NotStarted,
             },
         );
-        self.wire.send(PgWireBackendMessage::BindComplete(BindComplete::new()));
+        self.wire
+            .send(PgWireBackendMessage::BindComplete(BindComplete::new()));
         Ok(())
     }
 
@@ -171,7 +201,9 @@ impl Connection {
                 ));
             };
             let oids = statement.parameter_oids();
-            self.wire.send(PgWireBackendMessage::ParameterDescription(ParameterDescription::new(oids)));
+            self.wire.send(PgWireBackendMessage::ParameterDescription(
+                ParameterDescription::new(oids),
+            ));
             (statement.prepared.clone(), None)
         } else {
             let Some(portal) = self.portals.get(name) else {
@@ -180,7 +212,10 @@ impl Connection {
                     format!("portal \"{name}\" does not exist"),
                 ));
             };
-            (portal.statement.prepared.clone(), Some(portal.formats.clone()))
+            (
+                portal.statement.prepared.clone(),
+                Some(portal.formats.clone()),
+            )
         };
         match &prepared.schema {
             Some(schema) => {
@@ -202,9 +237,17 @@ impl Connection {
         let limit = max_rows.max(0) as usize;
         let state = std::mem::replace(&mut portal.state, PortalState::Done);
         let result = match state {
+            PortalState::NotStarted if copy_of(&portal.statement.prepared).is_some() => {
+                let copy = copy_of(&portal.statement.prepared).expect("checked");
+                super::copy::run(self, copy).await.map(|()| None)
+            }
             PortalState::NotStarted => {
                 let params = std::mem::take(&mut portal.params);
-                match self.session.execute_prepared(&portal.statement.prepared, params).await {
+                match self
+                    .session
+                    .execute_prepared(&portal.statement.prepared, params)
+                    .await
+                {
                     Ok(output) => self.send_output(output, Some(&portal.formats), limit).await,
                     Err(e) => {
                         self.report_failure(&e, Some(&portal.statement.sql));
@@ -215,7 +258,9 @@ impl Connection {
             }
             PortalState::Suspended(mut source) => {
                 let formats = portal.formats.clone();
-                self.drain(&mut source, &formats, limit).await.map(|done| (!done).then_some(source))
+                self.drain(&mut source, &formats, limit)
+                    .await
+                    .map(|done| (!done).then_some(source))
             }
             PortalState::Done => {
                 // Executing a completed portal again returns no more rows.
@@ -241,4 +286,3 @@ impl Connection {
         Ok(())
     }
 }
-

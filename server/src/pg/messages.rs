@@ -25,9 +25,18 @@ pub enum Frontend {
         result_formats: Vec<i16>,
     },
     /// `b'S'` statement or `b'P'` portal.
-    Describe { kind: u8, name: String },
-    Execute { portal: String, max_rows: i32 },
-    Close { kind: u8, name: String },
+    Describe {
+        kind: u8,
+        name: String,
+    },
+    Execute {
+        portal: String,
+        max_rows: i32,
+    },
+    Close {
+        kind: u8,
+        name: String,
+    },
     Sync,
     Flush,
     Terminate,
@@ -127,7 +136,9 @@ pub fn parse(tag: u8, body: Bytes) -> Result<Frontend, PgError> {
             let name = r.cstring()?;
             let query = r.cstring()?;
             let n = r.count(4)?;
-            let param_types = (0..n).map(|_| r.i32().map(|t| t as u32)).collect::<Result<_, _>>()?;
+            let param_types = (0..n)
+                .map(|_| r.i32().map(|t| t as u32))
+                .collect::<Result<_, _>>()?;
             Frontend::Parse {
                 name,
                 query,
@@ -203,11 +214,11 @@ mod tests {
     #[test]
     fn hostile_messages_are_errors_not_panics() {
         let cases: &[(u8, &[u8])] = &[
-            (b'Q', b"select 1"),                 // no terminator
-            (b'P', b"\0select 1\0\xff\xff"),     // negative count
-            (b'P', b"\0select 1\0\x7f\xff"),     // count beyond the message
+            (b'Q', b"select 1"),                       // no terminator
+            (b'P', b"\0select 1\0\xff\xff"),           // negative count
+            (b'P', b"\0select 1\0\x7f\xff"),           // count beyond the message
             (b'B', b"\0\0\0\0\0\x01\xff\xff\xff\xfe"), // negative length
-            (b'B', b"\0\0\0\0\0\x01\0\0\0\x09ab"), // value beyond the message
+            (b'B', b"\0\0\0\0\0\x01\0\0\0\x09ab"),     // value beyond the message
             (b'D', b"Xname\0"),
             (b'E', b"p\0\0"),
             (b'Z', b""),
@@ -217,7 +228,10 @@ mod tests {
             let err = parse(*tag, Bytes::copy_from_slice(body)).unwrap_err();
             assert_eq!(err.code, "08P01", "{} {body:?}", *tag as char);
         }
-        let ok = parse(b'B', Bytes::from_static(b"p\0s\0\0\x01\0\x01\0\x02\0\0\0\x0242\xff\xff\xff\xff\0\0"));
+        let ok = parse(
+            b'B',
+            Bytes::from_static(b"p\0s\0\0\x01\0\x01\0\x02\0\0\0\x0242\xff\xff\xff\xff\0\0"),
+        );
         assert!(matches!(ok, Ok(Frontend::Bind { ref params, .. }) if params.len() == 2));
     }
 }

@@ -35,7 +35,9 @@ pub fn decode(
                 let text = std::str::from_utf8(bytes).map_err(|e| bad(index, e))?;
                 from_text(text, &read_as).map_err(|e| bad(index, e))?
             }
-            Format::Binary => from_binary(bytes, &read_as, declared_oid).map_err(|e| bad(index, e))?,
+            Format::Binary => {
+                from_binary(bytes, &read_as, declared_oid).map_err(|e| bad(index, e))?
+            }
         },
     };
     match inferred {
@@ -50,7 +52,9 @@ fn from_text(text: &str, read_as: &DataType) -> Result<ScalarValue, String> {
         DataType::Boolean => match text.trim().to_ascii_lowercase().as_str() {
             "t" | "true" | "yes" | "y" | "on" | "1" => Ok(ScalarValue::Boolean(Some(true))),
             "f" | "false" | "no" | "n" | "off" | "0" => Ok(ScalarValue::Boolean(Some(false))),
-            other => Err(format!("invalid input syntax for type boolean: \"{other}\"")),
+            other => Err(format!(
+                "invalid input syntax for type boolean: \"{other}\""
+            )),
         },
         DataType::Binary => Ok(ScalarValue::Binary(Some(bytea_from_text(text)?))),
         other => ScalarValue::try_from_string(text.to_string(), other).map_err(|e| e.to_string()),
@@ -90,7 +94,14 @@ fn from_binary(bytes: &[u8], read_as: &DataType, declared_oid: u32) -> Result<Sc
         DataType::Utf8 if declared_oid == oid::UUID => {
             let b: [u8; 16] = fixed(bytes)?;
             let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-            let uuid = format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]);
+            let uuid = format!(
+                "{}-{}-{}-{}-{}",
+                &hex[..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..]
+            );
             ScalarValue::Utf8(Some(uuid))
         }
         DataType::Utf8 => ScalarValue::Utf8(Some(
@@ -123,7 +134,11 @@ fn from_binary(bytes: &[u8], read_as: &DataType, declared_oid: u32) -> Result<Sc
             ScalarValue::try_from_string(text, &DataType::Decimal128(38, scale))
                 .map_err(|e| e.to_string())?
         }
-        other => return Err(format!("binary parameters of type {other} are not supported; send text")),
+        other => {
+            return Err(format!(
+                "binary parameters of type {other} are not supported; send text"
+            ));
+        }
     })
 }
 
@@ -142,11 +157,17 @@ fn numeric_text(bytes: &[u8]) -> Result<(String, i8), String> {
     if !(0..=38).contains(&dscale) || ndigits < 0 {
         return Err("numeric out of range".into());
     }
-    let digits: Vec<i16> = (0..ndigits as usize).map(|i| word(4 + i)).collect::<Result<_, _>>()?;
+    let digits: Vec<i16> = (0..ndigits as usize)
+        .map(|i| word(4 + i))
+        .collect::<Result<_, _>>()?;
     let mut int_part = String::new();
     for g in 0..=weight.max(-1) {
         let d = digits.get(g as usize).copied().unwrap_or(0);
-        int_part.push_str(&if int_part.is_empty() { d.to_string() } else { format!("{d:04}") });
+        int_part.push_str(&if int_part.is_empty() {
+            d.to_string()
+        } else {
+            format!("{d:04}")
+        });
     }
     if int_part.is_empty() {
         int_part.push('0');
@@ -154,13 +175,21 @@ fn numeric_text(bytes: &[u8]) -> Result<(String, i8), String> {
     let mut frac = String::new();
     let mut g = weight + 1;
     while (frac.len() as i16) < dscale {
-        let d = if g < 0 { 0 } else { digits.get(g as usize).copied().unwrap_or(0) };
+        let d = if g < 0 {
+            0
+        } else {
+            digits.get(g as usize).copied().unwrap_or(0)
+        };
         frac.push_str(&format!("{d:04}"));
         g += 1;
     }
     frac.truncate(dscale as usize);
     let sign = if sign == 0x4000 { "-" } else { "" };
-    let text = if frac.is_empty() { format!("{sign}{int_part}") } else { format!("{sign}{int_part}.{frac}") };
+    let text = if frac.is_empty() {
+        format!("{sign}{int_part}")
+    } else {
+        format!("{sign}{int_part}.{frac}")
+    };
     Ok((text, dscale as i8))
 }
 
@@ -173,15 +202,30 @@ mod tests {
         let t = |s: &str, oid: u32, inferred: Option<&DataType>| {
             decode(0, Some(s.as_bytes()), Format::Text, oid, inferred).unwrap()
         };
-        assert_eq!(t("42", 0, Some(&DataType::Int64)), ScalarValue::Int64(Some(42)));
-        assert_eq!(t("42", oid::INT4, Some(&DataType::Int64)), ScalarValue::Int64(Some(42)));
+        assert_eq!(
+            t("42", 0, Some(&DataType::Int64)),
+            ScalarValue::Int64(Some(42))
+        );
+        assert_eq!(
+            t("42", oid::INT4, Some(&DataType::Int64)),
+            ScalarValue::Int64(Some(42))
+        );
         assert_eq!(t("on", oid::BOOL, None), ScalarValue::Boolean(Some(true)));
         assert_eq!(t("x", 0, None), ScalarValue::Utf8(Some("x".into())));
-        assert_eq!(t("\\x0aff", oid::BYTEA, None), ScalarValue::Binary(Some(vec![10, 255])));
+        assert_eq!(
+            t("\\x0aff", oid::BYTEA, None),
+            ScalarValue::Binary(Some(vec![10, 255]))
+        );
         assert!(decode(0, Some(b"abc"), Format::Text, oid::INT4, None).is_err());
         let b = |bytes: &[u8], oid: u32| decode(0, Some(bytes), Format::Binary, oid, None).unwrap();
-        assert_eq!(b(&7i32.to_be_bytes(), oid::INT4), ScalarValue::Int32(Some(7)));
-        assert_eq!(b(&0i32.to_be_bytes(), oid::DATE), ScalarValue::Date32(Some(10_957)));
+        assert_eq!(
+            b(&7i32.to_be_bytes(), oid::INT4),
+            ScalarValue::Int32(Some(7))
+        );
+        assert_eq!(
+            b(&0i32.to_be_bytes(), oid::DATE),
+            ScalarValue::Date32(Some(10_957))
+        );
         let numeric = [0, 2, 0, 0, 0, 0, 0, 2, 0, 10, 0x13, 0x88];
         assert_eq!(
             b(&numeric, oid::NUMERIC),
@@ -196,7 +240,14 @@ mod tests {
 
     #[test]
     fn numeric_binary_round_trips() {
-        for text in ["0", "10.50", "-12345.6", "0.0001", "100000000", "123456789.123456789"] {
+        for text in [
+            "0",
+            "10.50",
+            "-12345.6",
+            "0.0001",
+            "100000000",
+            "123456789.123456789",
+        ] {
             let mut out = bytes::BytesMut::new();
             super::super::encode::write_numeric_for_tests(&mut out, text.as_bytes());
             let (back, _) = numeric_text(&out).unwrap();

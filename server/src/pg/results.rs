@@ -24,7 +24,15 @@ pub fn row_description(schema: &Schema, formats: &[Format]) -> PgWireBackendMess
         .zip(formats)
         .map(|(field, format)| {
             let oid = pg_type(field);
-            FieldDescription::new(field.name().clone(), 0, 0, oid, type_size(oid), -1, format.code())
+            FieldDescription::new(
+                field.name().clone(),
+                0,
+                0,
+                oid,
+                type_size(oid),
+                -1,
+                format.code(),
+            )
         })
         .collect();
     PgWireBackendMessage::RowDescription(RowDescription::new(fields))

@@ -49,7 +49,9 @@ async fn read_packet(io: &mut (dyn Io + '_)) -> Result<Reader, PgError> {
         .map_err(|_| PgError::protocol("incomplete startup packet"))?;
     let len = i32::from_be_bytes(len);
     if !(8..=MAX_STARTUP_LEN as i32).contains(&len) {
-        return Err(PgError::protocol(format!("invalid length of startup packet: {len}")));
+        return Err(PgError::protocol(format!(
+            "invalid length of startup packet: {len}"
+        )));
     }
     let mut body = vec![0u8; len as usize - 4];
     io.read_exact(&mut body)
@@ -58,7 +60,10 @@ async fn read_packet(io: &mut (dyn Io + '_)) -> Result<Reader, PgError> {
     Ok(Reader::new(body.into()))
 }
 
-pub async fn negotiate(tcp: TcpStream, tls: Option<Arc<TlsAcceptor>>) -> Result<Opening, OpeningError> {
+pub async fn negotiate(
+    tcp: TcpStream,
+    tls: Option<Arc<TlsAcceptor>>,
+) -> Result<Opening, OpeningError> {
     let _ = tcp.set_nodelay(true);
     let mut io: Box<dyn Io> = Box::new(tcp);
     let mut is_tls = false;
@@ -71,7 +76,11 @@ pub async fn negotiate(tcp: TcpStream, tls: Option<Arc<TlsAcceptor>>) -> Result<
         match code {
             SSL_REQUEST | GSSENC_REQUEST => {
                 let accept_tls = code == SSL_REQUEST && !is_tls && tls.is_some();
-                if io.write_all(if accept_tls { b"S" } else { b"N" }).await.is_err() {
+                if io
+                    .write_all(if accept_tls { b"S" } else { b"N" })
+                    .await
+                    .is_err()
+                {
                     return Err(fail(None, PgError::protocol("connection lost")));
                 }
                 if let (true, Some(acceptor)) = (accept_tls, tls.as_ref()) {

@@ -63,7 +63,10 @@ pub fn array_of(element: u32) -> u32 {
 
 /// The element type of an array OID.
 pub fn element_of(array: u32) -> Option<u32> {
-    ARRAY_OIDS.iter().find(|(_, a)| *a == array).map(|(e, _)| *e)
+    ARRAY_OIDS
+        .iter()
+        .find(|(_, a)| *a == array)
+        .map(|(e, _)| *e)
 }
 
 /// Whether a field carries Arrow's canonical UUID or JSON extension type.
@@ -171,19 +174,30 @@ mod tests {
             (DataType::LargeBinary, oid::BYTEA),
             (DataType::Date32, oid::DATE),
             (DataType::Time64(TimeUnit::Nanosecond), oid::TIME),
-            (DataType::Timestamp(TimeUnit::Nanosecond, None), oid::TIMESTAMP),
-            (DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), oid::TIMESTAMPTZ),
-            (DataType::Interval(IntervalUnit::MonthDayNano), oid::INTERVAL),
+            (
+                DataType::Timestamp(TimeUnit::Nanosecond, None),
+                oid::TIMESTAMP,
+            ),
+            (
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                oid::TIMESTAMPTZ,
+            ),
+            (
+                DataType::Interval(IntervalUnit::MonthDayNano),
+                oid::INTERVAL,
+            ),
             (list(DataType::Int64), 1016),
             (list(DataType::Utf8), 1009),
-            (DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)), oid::TEXT),
+            (
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                oid::TEXT,
+            ),
         ];
         for (t, expected) in cases {
             assert_eq!(type_oid(&t), expected, "{t}");
         }
-        let uuid = Field::new("u", DataType::FixedSizeBinary(16), true).with_metadata(
-            [("ARROW:extension:name".to_string(), "arrow.uuid".to_string())].into(),
-        );
+        let uuid = Field::new("u", DataType::FixedSizeBinary(16), true)
+            .with_metadata([("ARROW:extension:name".to_string(), "arrow.uuid".to_string())].into());
         assert_eq!(pg_type(&uuid), oid::UUID);
         assert_eq!(element_of(1016), Some(oid::INT8));
         assert_eq!(arrow_type(oid::INT4), Some(DataType::Int32));

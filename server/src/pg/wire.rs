@@ -64,7 +64,8 @@ impl Wire {
     /// Reads until `inbuf` holds `needed` bytes.
     async fn fill(&mut self, needed: usize) -> Result<(), WireError> {
         while self.inbuf.len() < needed {
-            self.inbuf.reserve((needed - self.inbuf.len()).min(READ_CHUNK));
+            self.inbuf
+                .reserve((needed - self.inbuf.len()).min(READ_CHUNK));
             if self.reader.read_buf(&mut self.inbuf).await? == 0 {
                 return Err(WireError::Closed);
             }
@@ -111,11 +112,15 @@ impl Wire {
     }
 
     pub fn send_error(&mut self, error: &PgError) {
-        self.send(PgWireBackendMessage::ErrorResponse(ErrorResponse::new(error.fields())));
+        self.send(PgWireBackendMessage::ErrorResponse(ErrorResponse::new(
+            error.fields(),
+        )));
     }
 
     pub fn send_ready(&mut self, status: TransactionStatus) {
-        self.send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(status)));
+        self.send(PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(
+            status,
+        )));
     }
 
     /// Writes everything queued.

@@ -488,8 +488,17 @@ fn copy_over_the_wire() {
     }
     assert!(matches!(
         one("COPY t TO STDOUT (FORMAT binary)"),
-        Statement::CopyToStdout { options: CopyOptions { format: CopyFormat::Binary, .. }, .. }
+        Statement::CopyToStdout {
+            options: CopyOptions {
+                format: CopyFormat::Binary,
+                ..
+            },
+            ..
+        }
     ));
     assert!(parse_statements("COPY t FROM STDIN (FORMAT xml)").is_err());
-    assert!(matches!(one("COPY t TO '/x.csv'"), Statement::DataFusion { .. }));
+    assert!(matches!(
+        one("COPY t TO '/x.csv'"),
+        Statement::DataFusion { .. }
+    ));
 }

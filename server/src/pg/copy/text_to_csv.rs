@@ -18,11 +18,25 @@ pub struct Converter {
 
 impl Converter {
     pub fn text(delimiter: u8, null: Vec<u8>, header: bool) -> Self {
-        Self { text: true, delimiter, null, skip_header: header, pending: Vec::new(), ended: false }
+        Self {
+            text: true,
+            delimiter,
+            null,
+            skip_header: header,
+            pending: Vec::new(),
+            ended: false,
+        }
     }
 
     pub fn csv() -> Self {
-        Self { text: false, delimiter: b',', null: vec![], skip_header: false, pending: Vec::new(), ended: false }
+        Self {
+            text: false,
+            delimiter: b',',
+            null: vec![],
+            skip_header: false,
+            pending: Vec::new(),
+            ended: false,
+        }
     }
 
     pub fn push(&mut self, data: &[u8], out: &mut impl Write) -> std::io::Result<()> {

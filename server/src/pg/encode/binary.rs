@@ -168,7 +168,11 @@ pub(crate) fn write_numeric(out: &mut BytesMut, text: &[u8]) {
     }
     out.put_i16(groups.len() as i16);
     out.put_i16(weight);
-    out.put_u16(if negative && !groups.is_empty() { 0x4000 } else { 0 });
+    out.put_u16(if negative && !groups.is_empty() {
+        0x4000
+    } else {
+        0
+    });
     out.put_i16(dscale);
     for g in groups {
         out.put_i16(g);
@@ -260,7 +264,9 @@ mod tests {
     fn numeric(text: &str) -> Vec<i16> {
         let mut out = BytesMut::new();
         write_numeric(&mut out, text.as_bytes());
-        out.chunks(2).map(|c| i16::from_be_bytes([c[0], c[1]])).collect()
+        out.chunks(2)
+            .map(|c| i16::from_be_bytes([c[0], c[1]]))
+            .collect()
     }
 
     #[test]

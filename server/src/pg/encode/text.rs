@@ -30,7 +30,9 @@ impl TextContext {
     /// For a session TimeZone setting (falls back to UTC if it does not parse).
     pub fn new(time_zone: &str) -> Self {
         Self {
-            time_zone: time_zone.parse().unwrap_or_else(|_| "UTC".parse().expect("UTC")),
+            time_zone: time_zone
+                .parse()
+                .unwrap_or_else(|_| "UTC".parse().expect("UTC")),
         }
     }
 }
@@ -44,7 +46,11 @@ pub(crate) fn writer<'a>(
     field: &Field,
     ctx: &'a TextContext,
 ) -> Result<Box<dyn CellWriter + 'a>, ArrowError> {
-    let is_uuid = field.metadata().get("ARROW:extension:name").map(String::as_str) == Some("arrow.uuid");
+    let is_uuid = field
+        .metadata()
+        .get("ARROW:extension:name")
+        .map(String::as_str)
+        == Some("arrow.uuid");
     Ok(match column.data_type().clone() {
         DataType::Boolean => Box::new(Bool(column.as_boolean().clone())),
         DataType::Int16 => Box::new(Int(column.as_primitive::<Int16Type>().clone())),
@@ -98,7 +104,14 @@ struct Float32(PrimitiveArray<Float32Type>);
 impl CellWriter for Float32 {
     fn write(&self, row: usize, out: &mut BytesMut) {
         let v = self.0.value(row);
-        write_float(out, v.is_nan(), v.is_infinite(), v < 0.0, ryu::Buffer::new().format_finite(v), 6);
+        write_float(
+            out,
+            v.is_nan(),
+            v.is_infinite(),
+            v < 0.0,
+            ryu::Buffer::new().format_finite(v),
+            6,
+        );
     }
 }
 
@@ -106,7 +119,14 @@ struct Float64(PrimitiveArray<Float64Type>);
 impl CellWriter for Float64 {
     fn write(&self, row: usize, out: &mut BytesMut) {
         let v = self.0.value(row);
-        write_float(out, v.is_nan(), v.is_infinite(), v < 0.0, ryu::Buffer::new().format_finite(v), 15);
+        write_float(
+            out,
+            v.is_nan(),
+            v.is_infinite(),
+            v < 0.0,
+            ryu::Buffer::new().format_finite(v),
+            15,
+        );
     }
 }
 
@@ -411,7 +431,8 @@ pub(super) fn duration_to_interval(column: &ArrayRef) -> Result<ArrayRef, ArrowE
     };
     let values = datafusion::arrow::compute::cast(column, &DataType::Int64)?;
     let values = values.as_primitive::<Int64Type>();
-    let out: IntervalMonthDayNanoArray = values.unary(|v| IntervalMonthDayNano::new(0, 0, v.saturating_mul(nanos_per)));
+    let out: IntervalMonthDayNanoArray =
+        values.unary(|v| IntervalMonthDayNano::new(0, 0, v.saturating_mul(nanos_per)));
     Ok(Arc::new(out))
 }
 
@@ -446,9 +467,12 @@ impl CellWriter for List<'_> {
 fn put_array_element(out: &mut BytesMut, element: &[u8]) {
     let needs_quotes = element.is_empty()
         || element.eq_ignore_ascii_case(b"null")
-        || element
-            .iter()
-            .any(|b| matches!(b, b'{' | b'}' | b',' | b'"' | b'\\' | b' ' | b'\t' | b'\n' | b'\r'));
+        || element.iter().any(|b| {
+            matches!(
+                b,
+                b'{' | b'}' | b',' | b'"' | b'\\' | b' ' | b'\t' | b'\n' | b'\r'
+            )
+        });
     if !needs_quotes {
         return out.put_slice(element);
     }
@@ -487,7 +511,14 @@ mod tests {
 
     fn float(v: f64) -> String {
         let mut out = BytesMut::new();
-        write_float(&mut out, v.is_nan(), v.is_infinite(), v < 0.0, ryu::Buffer::new().format_finite(v), 15);
+        write_float(
+            &mut out,
+            v.is_nan(),
+            v.is_infinite(),
+            v < 0.0,
+            ryu::Buffer::new().format_finite(v),
+            15,
+        );
         String::from_utf8(out.to_vec()).unwrap()
     }
 
@@ -522,15 +553,36 @@ mod tests {
         assert_eq!(s(&|o| write_decimal(o, 1050, 2)), "10.50");
         assert_eq!(s(&|o| write_decimal(o, -5, 3)), "-0.005");
         assert_eq!(s(&|o| write_decimal(o, 12, 0)), "12");
-        assert_eq!(s(&|o| { put_date(o, 19723); }), "2024-01-01");
-        assert_eq!(s(&|o| { put_timestamp(o, 1_704_067_200_000_000 + 1_500_000); }), "2024-01-01 00:00:01.5");
-        assert_eq!(s(&|o| { put_timestamp(o, -1); }), "1969-12-31 23:59:59.999999");
+        assert_eq!(
+            s(&|o| {
+                put_date(o, 19723);
+            }),
+            "2024-01-01"
+        );
+        assert_eq!(
+            s(&|o| {
+                put_timestamp(o, 1_704_067_200_000_000 + 1_500_000);
+            }),
+            "2024-01-01 00:00:01.5"
+        );
+        assert_eq!(
+            s(&|o| {
+                put_timestamp(o, -1);
+            }),
+            "1969-12-31 23:59:59.999999"
+        );
         assert_eq!(
             s(&|o| write_interval(o, IntervalMonthDayNano::new(14, 3, 14_706_000_000_000))),
             "1 year 2 mons 3 days 04:05:06"
         );
-        assert_eq!(s(&|o| write_interval(o, IntervalMonthDayNano::new(0, -1, 0))), "-1 days");
-        assert_eq!(s(&|o| write_interval(o, IntervalMonthDayNano::new(0, 0, 0))), "00:00:00");
+        assert_eq!(
+            s(&|o| write_interval(o, IntervalMonthDayNano::new(0, -1, 0))),
+            "-1 days"
+        );
+        assert_eq!(
+            s(&|o| write_interval(o, IntervalMonthDayNano::new(0, 0, 0))),
+            "00:00:00"
+        );
         assert_eq!(s(&|o| put_array_element(o, b"a b")), "\"a b\"");
         assert_eq!(s(&|o| put_array_element(o, b"NULL")), "\"NULL\"");
     }

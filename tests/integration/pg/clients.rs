@@ -1,0 +1,112 @@
+//! Real clients as users run them: the `psql` binary and Python psycopg 3 (installed by
+//! `scripts/test-deps.sh`; these tests fail, rather than skip, when a client is missing).
+
+use std::process::Command;
+
+use super::{PASSWORD, PgFixture, USER};
+
+fn venv_python() -> String {
+    let venv = std::env::var("TARN_TEST_VENV").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/tarn/venv",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    format!("{venv}/bin/python")
+}
+
+/// Runs a blocking client process off the async runtime.
+async fn run(mut command: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        command
+            .output()
+            .expect("run client (see scripts/test-deps.sh)")
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_scripted_session() {
+    let pg = PgFixture::start().await;
+    let script = r#"
+CREATE TABLE visits (id int, page string) PARTITIONED BY (day date);
+INSERT INTO visits VALUES (1, '/', DATE '2024-01-01'), (2, '/docs', DATE '2024-01-02');
+\pset format unaligned
+SELECT id, page, day FROM visits ORDER BY id;
+\copy visits (id, page, day) from stdin with csv
+3,/blog,2024-01-03
+\.
+SELECT count(*) AS n FROM visits;
+BEGIN;
+SELECT * FROM nope;
+SELECT 1;
+ROLLBACK;
+SHOW TimeZone;
+"#;
+    let mut command = Command::new("psql");
+    command
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=0", "-h", "127.0.0.1", "-p"])
+        .arg(pg.addr.port().to_string())
+        .args(["-U", USER, "-d", "tarn", "-c", ""])
+        .env("PGPASSWORD", PASSWORD)
+        .env("PGCONNECT_TIMEOUT", "10");
+    // -c "" connects and checks credentials; the script goes through -f -.
+    let out = run(command).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut command = Command::new("bash");
+    command.arg("-c").arg(format!(
+        "psql -X -q -v ON_ERROR_STOP=0 -h 127.0.0.1 -p {} -U {USER} -d tarn -f - <<'EOF'\n{script}\nEOF",
+        pg.addr.port()
+    ));
+    command.env("PGPASSWORD", PASSWORD);
+    let out = run(command).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stdout,
+        "id|page|day\n1|/|2024-01-01\n2|/docs|2024-01-02\n(2 rows)\nn\n3\n(1 row)\nTimeZone\nUTC\n(1 row)\n",
+        "stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("ERROR:  table 'tarn.default.nope' not found"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("current transaction is aborted"),
+        "{stderr}"
+    );
+    // A wrong password: psql reports the failure and exits 2.
+    let mut command = Command::new("psql");
+    command
+        .args(["-X", "-h", "127.0.0.1", "-p"])
+        .arg(pg.addr.port().to_string())
+        .args(["-U", USER, "-d", "tarn", "-c", "select 1"])
+        .env("PGPASSWORD", "wrong");
+    let out = run(command).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password authentication failed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psycopg_session() {
+    let pg = PgFixture::start().await;
+    let mut command = Command::new(venv_python());
+    command
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/psycopg_session.py"
+        ))
+        .arg(pg.conn_string(USER, PASSWORD));
+    let out = run(command).await;
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -7,6 +7,7 @@ mod clients;
 mod copy;
 mod protocol;
 mod robustness;
+mod serve;
 mod types;
 
 use std::net::SocketAddr;
@@ -62,7 +63,7 @@ impl PgFixture {
             let _ = stopped.await;
         }));
         Self {
-            lake,
+            _lake: lake,
             addr,
             stop: Some(stop),
             task: Some(task),

@@ -1,9 +1,12 @@
-//! Runs `tests/slt/*.slt` in-process with the sqllogictest crate.
+//! Runs `tests/slt/*.slt` with the sqllogictest crate, twice: in-process, and over the Postgres
+//! wire (tokio-postgres against a server on 127.0.0.1:0). Both render values with the pg text
+//! encoder, so one expected output serves both.
 //!
 //! Each file gets a fresh data dir and fixture lake (`${LAKE}` in the files). Errors render as
-//! `[<error kind>] message`, so files assert on the protocol-neutral kind:
-//! `statement error \[undefined table\]`. `cargo test --test slt -- --complete` rewrites the
-//! expected output of every file (or of the files named after it).
+//! `[<error kind>] message` (over the wire, the kind is read back from the SQLSTATE), so files
+//! assert on the protocol-neutral kind: `statement error \[undefined table\]`.
+//! `cargo test --test slt -- --complete` rewrites the expected output of every file (or of the
+//! files named after it) from the in-process run.
 
 mod support;
 
@@ -11,7 +14,8 @@ use std::path::PathBuf;
 
 use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType, Runner};
 use tarn::datafusion::arrow::array::RecordBatch;
-use tarn::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use tarn::server::pg::encode::{BatchEncoder, Format, TextContext};
+use tarn::server::pg::sqlstate;
 use tarn::{Output, TarnSession};
 
 #[derive(Debug)]
@@ -37,38 +41,50 @@ struct TarnDb {
     paths: Vec<(String, &'static str)>,
 }
 
+/// One cell as the files show it: scratch paths named, empty strings visible.
+fn cell(value: Option<String>, paths: &[(String, &str)]) -> String {
+    let Some(mut s) = value else {
+        return "NULL".into();
+    };
+    for (path, name) in paths {
+        s = s.replace(path.as_str(), name);
+    }
+    if s.is_empty() {
+        "(empty)".to_string()
+    } else {
+        s
+    }
+}
+
+/// Adds a row; a multi-line single value (SHOW CREATE TABLE) is compared line by line.
+fn push_row(rows: &mut Vec<Vec<String>>, cells: Vec<String>) {
+    match cells.as_slice() {
+        [text] if text.contains('\n') => {
+            rows.extend(text.lines().map(|line| vec![line.to_string()]))
+        }
+        _ => rows.push(cells),
+    }
+}
+
+/// Batches rendered exactly as the pg wire sends text.
 fn render(batches: &[RecordBatch], paths: &[(String, &str)]) -> Result<Vec<Vec<String>>, SltError> {
-    let options = FormatOptions::default().with_null("NULL");
+    let context = TextContext::new("UTC");
     let mut rows = Vec::new();
     for batch in batches {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| SltError(e.to_string()))?;
+        let formats = vec![Format::Text; batch.num_columns()];
+        let encoder =
+            BatchEncoder::new(batch, &formats, &context).map_err(|e| SltError(e.to_string()))?;
         for row in 0..batch.num_rows() {
-            let cells: Vec<String> = formatters
-                .iter()
-                .map(|f| {
-                    let mut s = f.value(row).to_string();
-                    for (path, name) in paths {
-                        s = s.replace(path.as_str(), name);
-                    }
-                    if s.is_empty() {
-                        "(empty)".to_string()
-                    } else {
-                        s
-                    }
+            let cells = (0..batch.num_columns())
+                .map(|col| {
+                    let mut out = bytes::BytesMut::new();
+                    let value = encoder
+                        .write_cell(col, row, &mut out)
+                        .then(|| String::from_utf8_lossy(&out).to_string());
+                    cell(value, paths)
                 })
                 .collect();
-            // A multi-line single value (SHOW CREATE TABLE) is compared line by line.
-            match cells.as_slice() {
-                [text] if text.contains('\n') => {
-                    rows.extend(text.lines().map(|line| vec![line.to_string()]));
-                }
-                _ => rows.push(cells),
-            }
+            push_row(&mut rows, cells);
         }
     }
     Ok(rows)
@@ -105,6 +121,65 @@ impl AsyncDB for TarnDb {
     }
 }
 
+/// The same files over the Postgres wire.
+struct PgDb {
+    client: tokio_postgres::Client,
+    paths: Vec<(String, &'static str)>,
+}
+
+#[async_trait::async_trait]
+impl AsyncDB for PgDb {
+    type Error = SltError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        use tokio_postgres::SimpleQueryMessage as M;
+        let messages = self
+            .client
+            .simple_query(sql)
+            .await
+            .map_err(|e| match e.as_db_error() {
+                Some(db) => {
+                    let kind = sqlstate::kind_of(db.code().code()).map_or("unknown", |k| k.name());
+                    SltError(format!("[{kind}] {}", db.message()))
+                }
+                None => SltError(e.to_string()),
+            })?;
+        let mut last = DBOutput::StatementComplete(0);
+        let mut rows: Option<(usize, Vec<Vec<String>>)> = None;
+        for message in messages {
+            match message {
+                M::RowDescription(columns) => rows = Some((columns.len(), vec![])),
+                M::Row(row) => {
+                    let cells = (0..row.len())
+                        .map(|i| cell(row.get(i).map(String::from), &self.paths))
+                        .collect();
+                    if let Some((_, rows)) = rows.as_mut() {
+                        push_row(rows, cells);
+                    }
+                }
+                M::CommandComplete(n) => {
+                    last = match rows.take() {
+                        Some((width, rows)) => DBOutput::Rows {
+                            types: vec![DefaultColumnType::Any; width],
+                            rows,
+                        },
+                        None => DBOutput::StatementComplete(n),
+                    };
+                }
+                _ => {}
+            }
+        }
+        Ok(last)
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &str {
+        "tarn-pg"
+    }
+}
+
 fn slt_files(filter: &[String]) -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -122,13 +197,63 @@ fn slt_files(filter: &[String]) -> Vec<PathBuf> {
     files
 }
 
-async fn run_file(path: &PathBuf, complete: bool) -> Result<(), String> {
+/// A pg server on the lake's engine (trust auth for a user `slt`) and a client connected to it.
+async fn pg_client(lake: &support::TestLake) -> tokio_postgres::Client {
+    use tarn::catalog::{ScramVerifier, User};
+    use tarn::server::{AuthMethod, PgConfig, PgServer};
+    let user = User {
+        name: "slt".into(),
+        verifier: ScramVerifier::new("slt").expect("verifier"),
+        superuser: true,
+        create_time: 0,
+    };
+    lake.tarn
+        .engine()
+        .metastore()
+        .create_user(user, true)
+        .await
+        .expect("user");
+    let config = PgConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        auth: AuthMethod::Trust,
+        ..Default::default()
+    };
+    let server = PgServer::bind(lake.tarn.engine().clone(), config)
+        .await
+        .expect("bind");
+    let port = server.local_addr().port();
+    tokio::spawn(server.serve(std::future::pending()));
+    let url = format!("host=127.0.0.1 port={port} user=slt dbname=tarn");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    client
+}
+
+async fn run_file(path: &PathBuf, complete: bool, over_pg: bool) -> Result<(), String> {
     let lake = support::TestLake::new();
     let tarn = lake.tarn.clone();
     let paths = vec![
         (lake.lake().display().to_string(), "${LAKE}"),
         (lake.data_dir().display().to_string(), "${DATA}"),
     ];
+    if over_pg {
+        let client = std::sync::Arc::new(tokio::sync::Mutex::new(Some(pg_client(&lake).await)));
+        let mut runner = Runner::new(move || {
+            let (client, paths) = (client.clone(), paths.clone());
+            async move {
+                let client = client.lock().await.take().expect("one connection per file");
+                Ok(PgDb { client, paths })
+            }
+        });
+        runner.set_var("LAKE".into(), lake.lake().display().to_string());
+        runner.set_var("DATA".into(), lake.data_dir().display().to_string());
+        return runner
+            .run_file_async(path)
+            .await
+            .map_err(|e| e.display(true).to_string());
+    }
     let mut runner = Runner::new(move || {
         let (tarn, paths) = (tarn.clone(), paths.clone());
         async move {
@@ -169,13 +294,19 @@ fn main() {
         .expect("runtime");
     let files = slt_files(&filter);
     let (mut passed, mut failed) = (0, 0);
-    for file in &files {
+    let modes: &[bool] = if complete { &[false] } else { &[false, true] };
+    for (file, &over_pg) in files.iter().flat_map(|f| modes.iter().map(move |m| (f, m))) {
         let name = file
             .file_name()
             .unwrap_or_default()
             .to_string_lossy()
             .to_string();
-        match runtime.block_on(run_file(file, complete)) {
+        let name = if over_pg {
+            format!("{name} (pg wire)")
+        } else {
+            name
+        };
+        match runtime.block_on(run_file(file, complete, over_pg)) {
             Ok(()) => {
                 passed += 1;
                 println!("slt {name} ... ok");

@@ -62,6 +62,49 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind (for mapping tables and their tests).
+    pub const ALL: [ErrorKind; 36] = {
+        use ErrorKind::*;
+        [
+            Syntax,
+            UndefinedTable,
+            UndefinedSchema,
+            UndefinedDatabase,
+            UndefinedColumn,
+            AmbiguousColumn,
+            UndefinedFunction,
+            DatatypeMismatch,
+            InvalidStatement,
+            DuplicateObject,
+            DuplicateSchema,
+            DependentObjects,
+            FeatureNotSupported,
+            InvalidParameter,
+            DataException,
+            InvalidTextRepresentation,
+            DivisionByZero,
+            NumericOverflow,
+            SerializationFailure,
+            Canceled,
+            Timeout,
+            ResourcesExhausted,
+            PermissionDenied,
+            StorageIo,
+            CatalogUnavailable,
+            DataCorrupted,
+            MissingFile,
+            UndefinedObject,
+            InFailedTransaction,
+            InvalidStatementName,
+            InvalidCursorName,
+            DuplicatePreparedStatement,
+            ProtocolViolation,
+            TooManyConnections,
+            AuthenticationFailed,
+            Internal,
+        ]
+    };
+
     /// A short, stable name (shown by the CLI).
     pub fn name(self) -> &'static str {
         use ErrorKind::*;

@@ -42,7 +42,11 @@ pub fn row_description(schema: &Schema, formats: &[Format]) -> PgWireBackendMess
 pub fn command_tag(tag: &str, rows: Option<u64>) -> String {
     match (tag, rows) {
         ("INSERT", Some(n)) => format!("INSERT 0 {n}"),
-        ("SELECT" | "UPDATE" | "DELETE" | "COPY" | "MERGE" | "FETCH" | "MOVE", Some(n)) => {
+        // VACUUM reports the files it deleted (PostgreSQL's VACUUM has no count).
+        (
+            "SELECT" | "UPDATE" | "DELETE" | "COPY" | "MERGE" | "FETCH" | "MOVE" | "VACUUM",
+            Some(n),
+        ) => {
             format!("{tag} {n}")
         }
         ("INSERT OVERWRITE" | "CREATE TABLE AS", Some(n)) => format!("SELECT {n}"),

@@ -109,6 +109,11 @@ fn severity(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// The kind a SQLSTATE stands for (the inverse of [`sqlstate`]; 57014 reads as a cancel).
+pub fn kind_of(code: &str) -> Option<ErrorKind> {
+    ErrorKind::ALL.into_iter().find(|k| sqlstate(*k) == code)
+}
+
 /// The SQLSTATE of each kind. Exhaustive on purpose: a new kind must choose its code.
 pub fn sqlstate(kind: ErrorKind) -> &'static str {
     use ErrorKind::*;
@@ -186,6 +191,20 @@ mod tests {
         ];
         for (kind, code) in table {
             assert_eq!(sqlstate(kind), code, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn every_kind_has_a_code_and_codes_identify_kinds() {
+        for kind in ErrorKind::ALL {
+            let code = sqlstate(kind);
+            assert_eq!(code.len(), 5, "{kind:?}");
+            // One code per kind, except cancel and timeout, which PostgreSQL reports alike.
+            let same: Vec<_> = ErrorKind::ALL
+                .iter()
+                .filter(|k| sqlstate(**k) == code)
+                .collect();
+            assert!(same.len() == 1 || code == "57014", "{code}: {same:?}");
         }
     }
 

@@ -42,7 +42,9 @@ fn wait_port(data_dir: &Path, child: &mut Child) -> u16 {
 
 fn psql(port: u16, conninfo: &str, password: &str, sql: &str) -> std::process::Output {
     Command::new("psql")
-        .arg(format!("host=127.0.0.1 port={port} user=tarn dbname=tarn connect_timeout=10 {conninfo}"))
+        .arg(format!(
+            "host=127.0.0.1 port={port} user=tarn dbname=tarn connect_timeout=10 {conninfo}"
+        ))
         .args(["-X", "-A", "-t", "-c", sql])
         .env("PGPASSWORD", password)
         .output()
@@ -55,7 +57,11 @@ fn stderr_of(child: Child) -> String {
 }
 
 fn sigterm(child: &Child) {
-    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -78,8 +84,18 @@ fn serve_bootstraps_an_admin_and_stops_on_sigterm() {
     let mut child = spawn_serve(dir.path(), &[], None);
     let port2 = wait_port(dir.path(), &mut child);
     let out = psql(port2, "", &password, "SELECT count(*) FROM events");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).trim().parse::<u64>().unwrap() > 0);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
     let _ = port;
     sigterm(&child);
     let stderr = stderr_of(child);
@@ -89,7 +105,18 @@ fn serve_bootstraps_an_admin_and_stops_on_sigterm() {
 fn self_signed(dir: &Path) -> (String, String) {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+        ])
         .arg(&key)
         .arg("-out")
         .arg(&cert)
@@ -104,22 +131,42 @@ fn self_signed(dir: &Path) -> (String, String) {
 fn tls_is_negotiated_and_can_be_required() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = self_signed(dir.path());
-    let mut child = spawn_serve(dir.path(), &["--tls-cert", &cert, "--tls-key", &key, "--tls-required"], Some("pw"));
+    let mut child = spawn_serve(
+        dir.path(),
+        &["--tls-cert", &cert, "--tls-key", &key, "--tls-required"],
+        Some("pw"),
+    );
     let port = wait_port(dir.path(), &mut child);
     let out = psql(port, "sslmode=require", "pw", "SELECT 1");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = psql(port, "sslmode=disable", "pw", "SELECT 1");
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("only TLS connections"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("only TLS connections"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     sigterm(&child);
     stderr_of(child);
 
     // A broken key aborts startup: there is no plaintext fallback.
     std::fs::write(&key, "not a key").unwrap();
     std::fs::remove_file(dir.path().join("port")).unwrap();
-    let child = spawn_serve(dir.path(), &["--tls-cert", &cert, "--tls-key", &key], Some("pw"));
+    let child = spawn_serve(
+        dir.path(),
+        &["--tls-cert", &cert, "--tls-key", &key],
+        Some("pw"),
+    );
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("TLS configuration"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("TLS configuration"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!dir.path().join("port").exists());
 }

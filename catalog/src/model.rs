@@ -163,6 +163,9 @@ pub struct Table {
     /// invalidate caches (file listings) without asking the store again.
     #[serde(default)]
     pub version: i64,
+    /// A view's defining query (Hive's viewOriginalText); `None` for tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view_text: Option<String>,
 }
 
 impl Table {

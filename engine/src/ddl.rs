@@ -9,6 +9,7 @@ mod show;
 mod table;
 mod users;
 mod vacuum;
+pub(crate) mod views;
 mod writes;
 
 use std::sync::Arc;

@@ -8,6 +8,7 @@ mod named_errors;
 mod pruning;
 mod system;
 mod table;
+mod view;
 
 pub use catalog::{CATALOG_NAME, PUBLIC_SCHEMA, TarnCatalogList, database_for_schema};
 pub(crate) use format::{file_format, parse_location};

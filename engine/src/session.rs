@@ -280,6 +280,15 @@ impl Session {
 
     /// Runs a planned DataFusion statement.
     pub(crate) async fn execute_plan(&self, plan: LogicalPlan) -> Result<Output> {
+        match plan {
+            LogicalPlan::Ddl(DdlStatement::CreateView(view)) => {
+                return ddl::views::create(self, view).await;
+            }
+            LogicalPlan::Ddl(DdlStatement::DropView(view)) => {
+                return ddl::views::drop(self, view).await;
+            }
+            _ => {}
+        }
         let tag = command_tag(&plan);
         let frame = self.ctx.execute_logical_plan(plan).await?;
         match tag {
@@ -311,8 +320,9 @@ impl Session {
 
 fn reject_unsupported(plan: &LogicalPlan) -> Result<()> {
     match plan {
+        LogicalPlan::Ddl(DdlStatement::CreateView(_) | DdlStatement::DropView(_)) => Ok(()),
         LogicalPlan::Ddl(ddl) => Err(EngineError::NotSupported(format!(
-            "{} (tables are created with Hive DDL: CREATE EXTERNAL TABLE; managed tables, CTAS and views arrive with the writes work)",
+            "{} through DataFusion (tables are created with CREATE TABLE / CREATE EXTERNAL TABLE, which tarn runs against its metastore)",
             ddl_name(ddl)
         ))),
         LogicalPlan::Dml(DmlStatement {

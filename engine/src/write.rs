@@ -21,7 +21,7 @@ use tarn_catalog::{
     Table, WriteCommit, paths,
 };
 
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 use crate::provider::parse_location;
 use crate::session::Session;
 
@@ -200,6 +200,12 @@ pub(crate) async fn run(
     job: WriteJob,
     input: datafusion::prelude::DataFrame,
 ) -> Result<u64> {
+    if job.table.table_type == tarn_catalog::TableType::View {
+        return Err(EngineError::InvalidParameter(format!(
+            "cannot write into view {}",
+            job.table.qualified_name()
+        )));
+    }
     let seen = snapshot(session, &job).await?;
     let write_id = new_write_id();
     let (store_url, _) = parse_location(&job.table.location)?;

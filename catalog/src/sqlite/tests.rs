@@ -30,6 +30,7 @@ fn table(db: &str, name: &str, keys: &[(&str, &str)]) -> Table {
         owner: None,
         create_time: 0,
         version: 0,
+        view_text: None,
     }
 }
 

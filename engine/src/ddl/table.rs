@@ -55,6 +55,7 @@ pub(super) fn new_table(
         owner: Some(session.user().to_string()),
         create_time: now(),
         version: 0,
+        view_text: None,
     })
 }
 

@@ -168,6 +168,11 @@ impl SchemaProvider for HiveSchema {
             Err(e) => return Err(EngineError::from(e).into_datafusion()),
         };
         let Some(table) = table else { return Ok(None) };
+        if let Some(sql) = &table.view_text {
+            return super::view::plan_view(&self.engine, &table.database, sql)
+                .await
+                .map(|v| Some(v as Arc<dyn TableProvider>));
+        }
         let provider = HiveTable::try_new(table, metastore.clone(), self.engine.listing.clone())
             .map_err(EngineError::into_datafusion)?;
         Ok(Some(Arc::new(provider)))
@@ -178,9 +183,7 @@ impl SchemaProvider for HiveSchema {
         name: String,
         _table: Arc<dyn TableProvider>,
     ) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
-        Err(not_here(&format!(
-            "CREATE TABLE/VIEW {name} (managed tables and views arrive with the writes work)"
-        )))
+        Err(not_here(&format!("registering {name} in memory")))
     }
 
     fn deregister_table(

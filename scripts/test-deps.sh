@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs the non-Rust test dependencies, idempotently: the psql client (Debian
-# postgresql-client) and a Python virtualenv with the real drivers the tests run
-# (psycopg 3). Prints nothing when everything is already there.
+# postgresql-client), pgjdbc with a JDK (Debian libpostgresql-jdbc-java, default-jdk-headless)
+# and a Python virtualenv with the real drivers the tests run (psycopg 3). Prints nothing when
+# everything is already there.
 set -euo pipefail
 VENV="${TARN_TEST_VENV:-$HOME/.cache/tarn/venv}"
 
-if ! command -v psql >/dev/null 2>&1; then
-  echo "installing postgresql-client (psql)..." >&2
+missing=()
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+[ -f /usr/share/java/postgresql.jar ] || missing+=(libpostgresql-jdbc-java)
+command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}..." >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql-client >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
 fi
 
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import psycopg" >/dev/null 2>&1; then

@@ -1,4 +1,4 @@
-//! Real clients as users run them: the `psql` binary and Python psycopg 3 (installed by
+//! Real clients as users run them: the `psql` binary, Python psycopg 3 and pgjdbc (installed by
 //! `scripts/test-deps.sh`; these tests fail, rather than skip, when a client is missing).
 
 use std::process::Command;
@@ -102,6 +102,30 @@ async fn psycopg_session() {
             "/tests/clients/psycopg_session.py"
         ))
         .arg(pg.conn_string(USER, PASSWORD));
+    let out = run(command).await;
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pgjdbc_session() {
+    let pg = PgFixture::start().await;
+    let mut command = Command::new("java");
+    command
+        .args(["-cp", "/usr/share/java/postgresql.jar"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/JdbcSession.java"
+        ))
+        .arg(format!(
+            "jdbc:postgresql://127.0.0.1:{}/tarn",
+            pg.addr.port()
+        ))
+        .args([USER, PASSWORD]);
     let out = run(command).await;
     assert!(
         out.status.success(),

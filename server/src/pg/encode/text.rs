@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate, Offset, TimeZone};
 use datafusion::arrow::array::timezone::Tz;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, GenericListArray, IntervalMonthDayNanoArray,
-    PrimitiveArray,
+    LargeStringArray, PrimitiveArray, StringArray, StringViewArray,
 };
 use datafusion::arrow::datatypes::{
     ArrowPrimitiveType, DataType, Date32Type, Decimal128Type, Field, Float32Type, Float64Type,
@@ -59,7 +59,7 @@ pub(crate) fn writer<'a>(
         DataType::Float32 => Box::new(Float32(column.as_primitive().clone())),
         DataType::Float64 => Box::new(Float64(column.as_primitive().clone())),
         DataType::Decimal128(_, scale) => Box::new(Decimal(column.as_primitive().clone(), scale)),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Box::new(Text(column)),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Box::new(Text::new(&column)),
         DataType::Binary => Box::new(Bytea(column)),
         DataType::FixedSizeBinary(16) if is_uuid => Box::new(Uuid(column)),
         DataType::Date32 => Box::new(Date(column.as_primitive().clone())),
@@ -230,13 +230,27 @@ pub(super) fn write_decimal(out: &mut BytesMut, v: i128, scale: i8) {
     }
 }
 
-struct Text(ArrayRef);
+/// Strings, typed once per batch (not per cell).
+enum Text {
+    Utf8(StringArray),
+    Large(LargeStringArray),
+    View(StringViewArray),
+}
+impl Text {
+    fn new(column: &ArrayRef) -> Self {
+        match column.data_type() {
+            DataType::Utf8 => Text::Utf8(column.as_string::<i32>().clone()),
+            DataType::LargeUtf8 => Text::Large(column.as_string::<i64>().clone()),
+            _ => Text::View(column.as_string_view().clone()),
+        }
+    }
+}
 impl CellWriter for Text {
     fn write(&self, row: usize, out: &mut BytesMut) {
-        let s = match self.0.data_type() {
-            DataType::Utf8 => self.0.as_string::<i32>().value(row),
-            DataType::LargeUtf8 => self.0.as_string::<i64>().value(row),
-            _ => self.0.as_string_view().value(row),
+        let s = match self {
+            Text::Utf8(a) => a.value(row),
+            Text::Large(a) => a.value(row),
+            Text::View(a) => a.value(row),
         };
         out.put_slice(s.as_bytes());
     }

@@ -213,3 +213,29 @@ async fn a_client_that_hangs_up_stops_its_query() {
         started.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sessions_are_cheap_and_bogus_cancels_are_ignored() {
+    let pg = PgFixture::with(|c| {
+        c.auth = AuthMethod::Trust;
+        c.max_connections = 300;
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..210 {
+        idle.push(Raw::startup(&pg).await);
+    }
+    // A CancelRequest with a made-up key is ignored; the sessions keep working.
+    let mut cancel = Raw::connect(&pg).await;
+    let mut packet = 16i32.to_be_bytes().to_vec();
+    packet.extend_from_slice(&80877102i32.to_be_bytes());
+    packet.extend_from_slice(&1000i32.to_be_bytes());
+    packet.extend_from_slice(&12345i32.to_be_bytes());
+    cancel.send(&packet).await;
+    assert!(cancel.read().await.is_none());
+    for raw in idle.iter_mut().step_by(50) {
+        raw.message(b'Q', b"SELECT 1\0").await;
+        assert_eq!(raw.until_ready().await, vec![b'T', b'D', b'C', b'Z']);
+    }
+    still_serving(&pg).await;
+}

@@ -56,8 +56,8 @@ pub(crate) fn writer<'a>(
         DataType::Int16 => Box::new(Int(column.as_primitive::<Int16Type>().clone())),
         DataType::Int32 => Box::new(Int(column.as_primitive::<Int32Type>().clone())),
         DataType::Int64 => Box::new(Int(column.as_primitive::<Int64Type>().clone())),
-        DataType::Float32 => Box::new(Float32(column.as_primitive().clone())),
-        DataType::Float64 => Box::new(Float64(column.as_primitive().clone())),
+        DataType::Float32 => Box::new(Float(column.as_primitive::<Float32Type>().clone(), 6)),
+        DataType::Float64 => Box::new(Float(column.as_primitive::<Float64Type>().clone(), 15)),
         DataType::Decimal128(_, scale) => Box::new(Decimal(column.as_primitive().clone(), scale)),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Box::new(Text::new(&column)),
         DataType::Binary => Box::new(Bytea(column)),
@@ -100,33 +100,41 @@ where
     }
 }
 
-struct Float32(PrimitiveArray<Float32Type>);
-impl CellWriter for Float32 {
+/// float4 / float8: shortest exact digits, plain notation below 10^`max_exp`.
+struct Float<T: ArrowPrimitiveType>(PrimitiveArray<T>, i32);
+impl<T: ArrowPrimitiveType> CellWriter for Float<T>
+where
+    T::Native: ryu::Float + num_traits_float::Sign,
+{
     fn write(&self, row: usize, out: &mut BytesMut) {
         let v = self.0.value(row);
+        let (nan, inf, negative) = num_traits_float::Sign::classify(v);
         write_float(
             out,
-            v.is_nan(),
-            v.is_infinite(),
-            v < 0.0,
+            nan,
+            inf,
+            negative,
             ryu::Buffer::new().format_finite(v),
-            6,
+            self.1,
         );
     }
 }
 
-struct Float64(PrimitiveArray<Float64Type>);
-impl CellWriter for Float64 {
-    fn write(&self, row: usize, out: &mut BytesMut) {
-        let v = self.0.value(row);
-        write_float(
-            out,
-            v.is_nan(),
-            v.is_infinite(),
-            v < 0.0,
-            ryu::Buffer::new().format_finite(v),
-            15,
-        );
+mod num_traits_float {
+    //! f32 and f64 alike for [`super::Float`].
+    /// What the float writer needs to know about a value besides its digits.
+    pub trait Sign: Copy {
+        fn classify(self) -> (bool, bool, bool);
+    }
+    impl Sign for f32 {
+        fn classify(self) -> (bool, bool, bool) {
+            (self.is_nan(), self.is_infinite(), self < 0.0)
+        }
+    }
+    impl Sign for f64 {
+        fn classify(self) -> (bool, bool, bool) {
+            (self.is_nan(), self.is_infinite(), self < 0.0)
+        }
     }
 }
 

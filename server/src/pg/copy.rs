@@ -127,24 +127,23 @@ async fn copy_out(
             ncols as i16,
             vec![cell_format.code(); ncols],
         )));
-    let mut chunk = Chunk::start(&mut conn.wire.out);
     // The binary header travels with the first row, as PostgreSQL sends it.
-    if binary {
-        conn.wire.out.put_slice(b"PGCOPY\n\xff\r\n\0");
-        conn.wire.out.put_i32(0);
-        conn.wire.out.put_i32(0);
-    } else if options.header {
+    let mut binary_header = binary.then(|| {
+        let mut h = b"PGCOPY\n\xff\r\n\0".to_vec();
+        h.extend_from_slice(&[0; 8]); // flags, header extension length
+        h
+    });
+    if options.header && !binary {
         // The header line is a message of its own.
-        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        for (i, name) in names.iter().enumerate() {
+        let chunk = Chunk::start(&mut conn.wire.out);
+        for (i, field) in schema.fields().iter().enumerate() {
             if i > 0 {
                 conn.wire.out.put_u8(out.delimiter);
             }
-            put_text_value(&mut conn.wire.out, name.as_bytes(), &out);
+            put_text_value(&mut conn.wire.out, field.name().as_bytes(), &out);
         }
         conn.wire.out.put_u8(b'\n');
         chunk.finish(&mut conn.wire.out);
-        chunk = Chunk::start(&mut conn.wire.out);
     }
     let formats = vec![cell_format; ncols];
     let mut rows = 0u64;
@@ -159,32 +158,34 @@ async fn copy_out(
         };
         let batch: RecordBatch = match next {
             None => break,
-            Some(Err(e)) => {
-                chunk.finish(&mut conn.wire.out);
-                return Err(SendError::Query(EngineError::DataFusion(e)));
-            }
+            Some(Err(e)) => return Err(SendError::Query(EngineError::DataFusion(e))),
             Some(Ok(b)) => b,
         };
         let encoder = BatchEncoder::new(&batch, &formats, &conn.text)
             .map_err(|e| SendError::Query(e.into()))?;
         for row in 0..batch.num_rows() {
             // One CopyData per row, as PostgreSQL sends them: drivers (psycopg's rows())
-            // parse each message as one row.
+            // parse each message as one row. No await while a message is open.
+            let chunk = Chunk::start(&mut conn.wire.out);
+            if let Some(h) = binary_header.take() {
+                conn.wire.out.put_slice(&h);
+            }
             write_row(&encoder, row, &out, &mut conn.wire.out, &mut scratch);
-            rows += 1;
             chunk.finish(&mut conn.wire.out);
-            chunk = Chunk::start(&mut conn.wire.out);
-            if row % 1024 == 0 {
+            rows += 1;
+            if row % 256 == 255 {
                 conn.wire.flush_if_full().await?;
             }
         }
         conn.wire.flush_if_full().await?;
     }
-    chunk.finish(&mut conn.wire.out);
     if binary {
-        let trailer = Chunk::start(&mut conn.wire.out);
+        let chunk = Chunk::start(&mut conn.wire.out);
+        if let Some(h) = binary_header.take() {
+            conn.wire.out.put_slice(&h);
+        }
         conn.wire.out.put_i16(-1);
-        trailer.finish(&mut conn.wire.out);
+        chunk.finish(&mut conn.wire.out);
     }
     conn.wire.out.put_u8(b'c');
     conn.wire.out.put_i32(4);

@@ -26,6 +26,17 @@ async fn run(mut command: Command) -> std::process::Output {
     .unwrap()
 }
 
+/// Runs a client program that exits 0 when all its checks passed.
+async fn run_passing(command: Command) {
+    let out = run(command).await;
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psql_scripted_session() {
     let pg = PgFixture::start().await;

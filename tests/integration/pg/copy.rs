@@ -111,3 +111,29 @@ async fn a_bad_copy_loads_nothing() {
         .unwrap_err();
     assert_eq!(sqlstate(&err), "0A000");
 }
+
+/// Results far larger than the output buffer: messages stay framed across flushes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_results_stream_intact() {
+    let pg = PgFixture::start().await;
+    let client = pg.client().await;
+    let query =
+        "SELECT x, concat('row number ', x) AS label FROM generate_series(1, 200000) AS g(x)";
+    for format in ["", " WITH (FORMAT csv)", " (FORMAT binary)"] {
+        let data = copy_out(&client, &format!("COPY ({query}) TO STDOUT{format}")).await;
+        if format.contains("binary") {
+            assert!(data.len() > 200_000 * 20, "{}", data.len());
+        } else {
+            assert_eq!(
+                data.iter().filter(|b| **b == b'\n').count(),
+                200_000,
+                "{format}"
+            );
+        }
+    }
+    let rows = client.query(query, &[]).await.unwrap();
+    assert_eq!(rows.len(), 200_000);
+    assert_eq!(rows[199_999].get::<_, String>(1), "row number 200000");
+    let text = simple_rows(&client, &format!("SELECT count(*) FROM ({query}) t")).await;
+    assert_eq!(text[0][0].as_deref(), Some("200000"));
+}

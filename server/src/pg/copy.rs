@@ -247,14 +247,30 @@ fn write_row(
         if col > 0 {
             out.put_u8(f.delimiter);
         }
-        scratch.clear();
-        if encoder.write_cell(col, row, scratch) {
-            put_text_value(out, scratch, f);
-        } else {
+        // Encode in place; only values that need escaping or quoting are rewritten.
+        let at = out.len();
+        if !encoder.write_cell(col, row, out) {
             out.put_slice(&f.null);
+            continue;
+        }
+        if needs_rewrite(&out[at..], f) {
+            scratch.clear();
+            scratch.extend_from_slice(&out[at..]);
+            out.truncate(at);
+            put_text_value(out, scratch, f);
         }
     }
     out.put_u8(b'\n');
+}
+
+/// Whether a value as encoded needs escaping (text) or quoting (CSV).
+fn needs_rewrite(value: &[u8], f: &OutFormat) -> bool {
+    if f.format == CopyFormat::Csv {
+        value == f.null.as_slice()
+            || value.iter().any(|b| *b == f.delimiter || *b == f.quote || *b == b'\n' || *b == b'\r')
+    } else {
+        value.iter().any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t') || *b == f.delimiter)
+    }
 }
 
 /// One non-null value: backslash-escaped (text) or quoted when needed (CSV).

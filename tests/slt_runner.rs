@@ -77,7 +77,7 @@ fn render(batches: &[RecordBatch], paths: &[(String, &str)]) -> Result<Vec<Vec<S
         for row in 0..batch.num_rows() {
             let cells = (0..batch.num_columns())
                 .map(|col| {
-                    let mut out = bytes::BytesMut::new();
+                    let mut out = Vec::new();
                     let value = encoder
                         .write_cell(col, row, &mut out)
                         .then(|| String::from_utf8_lossy(&out).to_string());

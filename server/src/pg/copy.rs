@@ -6,7 +6,7 @@ mod text_to_csv;
 
 use std::io::Write;
 
-use bytes::{BufMut, BytesMut};
+use bytes::BufMut;
 use datafusion::arrow::array::RecordBatch;
 use futures::StreamExt;
 use pgwire::messages::PgWireBackendMessage;
@@ -147,7 +147,7 @@ async fn copy_out(
     }
     let formats = vec![cell_format; ncols];
     let mut rows = 0u64;
-    let mut scratch = BytesMut::new();
+    let mut scratch = Vec::new();
     loop {
         let next = tokio::select! {
             next = stream.next() => next,
@@ -203,14 +203,14 @@ struct Chunk {
 }
 
 impl Chunk {
-    fn start(out: &mut BytesMut) -> Self {
+    fn start(out: &mut Vec<u8>) -> Self {
         let start = out.len();
         out.put_u8(b'd');
         out.put_i32(0);
         Chunk { start }
     }
 
-    fn finish(self, out: &mut BytesMut) {
+    fn finish(self, out: &mut Vec<u8>) {
         let len = out.len() - self.start - 1;
         if len == 4 {
             out.truncate(self.start);
@@ -224,8 +224,8 @@ fn write_row(
     encoder: &BatchEncoder<'_>,
     row: usize,
     f: &OutFormat,
-    out: &mut BytesMut,
-    scratch: &mut BytesMut,
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
 ) {
     let ncols = encoder.num_columns();
     if f.format == CopyFormat::Binary {
@@ -267,14 +267,18 @@ fn write_row(
 fn needs_rewrite(value: &[u8], f: &OutFormat) -> bool {
     if f.format == CopyFormat::Csv {
         value == f.null.as_slice()
-            || value.iter().any(|b| *b == f.delimiter || *b == f.quote || *b == b'\n' || *b == b'\r')
+            || value
+                .iter()
+                .any(|b| *b == f.delimiter || *b == f.quote || *b == b'\n' || *b == b'\r')
     } else {
-        value.iter().any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t') || *b == f.delimiter)
+        value
+            .iter()
+            .any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t') || *b == f.delimiter)
     }
 }
 
 /// One non-null value: backslash-escaped (text) or quoted when needed (CSV).
-fn put_text_value(out: &mut BytesMut, value: &[u8], f: &OutFormat) {
+fn put_text_value(out: &mut Vec<u8>, value: &[u8], f: &OutFormat) {
     if f.format == CopyFormat::Csv {
         let needs_quotes = value == f.null.as_slice()
             || value

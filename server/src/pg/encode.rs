@@ -10,8 +10,9 @@ mod text;
 
 use std::sync::Arc;
 
-use bytes::{BufMut, BytesMut};
+use bytes::BufMut;
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, IntervalUnit, Schema, TimeUnit};
 use datafusion::arrow::error::ArrowError;
@@ -113,12 +114,14 @@ fn normalise(column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
 
 /// Writes one column's non-null value at a row.
 pub(crate) trait CellWriter: Send + Sync {
-    fn write(&self, row: usize, out: &mut BytesMut);
+    fn write(&self, row: usize, out: &mut Vec<u8>);
 }
 
 /// Encodes the rows `rows` of a batch as DataRow messages into `out`.
 pub struct BatchEncoder<'a> {
     columns: Vec<ArrayRef>,
+    /// Validity of each column, read once per batch (not through `dyn Array` per cell).
+    nulls: Vec<Option<NullBuffer>>,
     writers: Vec<Box<dyn CellWriter + 'a>>,
 }
 
@@ -143,19 +146,24 @@ impl<'a> BatchEncoder<'a> {
                 Format::Binary => binary::writer(column.clone(), field, context),
             })
             .collect::<Result<_, _>>()?;
-        Ok(BatchEncoder { columns, writers })
+        let nulls = columns.iter().map(|c| c.logical_nulls()).collect();
+        Ok(BatchEncoder {
+            columns,
+            nulls,
+            writers,
+        })
     }
 
     /// Appends one DataRow per row in `rows`.
-    pub fn write_rows(&self, rows: std::ops::Range<usize>, out: &mut BytesMut) {
+    pub fn write_rows(&self, rows: std::ops::Range<usize>, out: &mut Vec<u8>) {
         let ncols = self.columns.len() as i16;
         for row in rows {
             let start = out.len();
             out.put_u8(b'D');
             out.put_i32(0);
             out.put_i16(ncols);
-            for (column, writer) in self.columns.iter().zip(&self.writers) {
-                if column.is_null(row) {
+            for (nulls, writer) in self.nulls.iter().zip(&self.writers) {
+                if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
                     out.put_i32(-1);
                     continue;
                 }
@@ -171,8 +179,8 @@ impl<'a> BatchEncoder<'a> {
     }
 
     /// One cell's value (for COPY, which frames rows itself); `None` for NULL.
-    pub fn write_cell(&self, column: usize, row: usize, out: &mut BytesMut) -> bool {
-        if self.columns[column].is_null(row) {
+    pub fn write_cell(&self, column: usize, row: usize, out: &mut Vec<u8>) -> bool {
+        if self.nulls[column].as_ref().is_some_and(|n| n.is_null(row)) {
             return false;
         }
         self.writers[column].write(row, out);
@@ -185,6 +193,6 @@ impl<'a> BatchEncoder<'a> {
 }
 
 #[cfg(test)]
-pub(crate) fn write_numeric_for_tests(out: &mut BytesMut, text: &[u8]) {
+pub(crate) fn write_numeric_for_tests(out: &mut Vec<u8>, text: &[u8]) {
     binary::write_numeric(out, text)
 }

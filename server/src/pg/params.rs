@@ -248,7 +248,7 @@ mod tests {
             "100000000",
             "123456789.123456789",
         ] {
-            let mut out = bytes::BytesMut::new();
+            let mut out = Vec::new();
             super::super::encode::write_numeric_for_tests(&mut out, text.as_bytes());
             let (back, _) = numeric_text(&out).unwrap();
             assert_eq!(back, text);

@@ -47,7 +47,9 @@ pub struct Wire {
     reader: ReadHalf<Box<dyn Io>>,
     writer: WriteHalf<Box<dyn Io>>,
     pub inbuf: BytesMut,
-    pub out: BytesMut,
+    /// Queued output. A Vec rather than BytesMut: row encoding appends many tiny slices and
+    /// Vec's `extend_from_slice` inlines where BytesMut's `put_slice` does not.
+    pub out: Vec<u8>,
 }
 
 impl Wire {
@@ -57,7 +59,7 @@ impl Wire {
             reader,
             writer,
             inbuf: leftover,
-            out: BytesMut::with_capacity(FLUSH_THRESHOLD + 64 * 1024),
+            out: Vec::with_capacity(FLUSH_THRESHOLD + 64 * 1024),
         }
     }
 
@@ -106,8 +108,10 @@ impl Wire {
 
     /// Queues a backend message.
     pub fn send(&mut self, message: PgWireBackendMessage) {
-        if let Err(e) = message.encode(&mut self.out) {
-            tracing::error!("encoding a backend message failed: {e}");
+        let mut encoded = BytesMut::new();
+        match message.encode(&mut encoded) {
+            Ok(()) => self.out.extend_from_slice(&encoded),
+            Err(e) => tracing::error!("encoding a backend message failed: {e}"),
         }
     }
 

@@ -2,7 +2,7 @@
 //! numeric in base-10000 digit groups, dates/timestamps relative to 2000-01-01, arrays with
 //! their element OID and dimensions.
 
-use bytes::{BufMut, BytesMut};
+use bytes::BufMut;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, GenericListArray, IntervalMonthDayNanoArray,
     PrimitiveArray,
@@ -62,50 +62,50 @@ pub(crate) fn writer<'a>(
 
 struct Bool(BooleanArray);
 impl CellWriter for Bool {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         out.put_u8(self.0.value(row) as u8);
     }
 }
 
 struct I16(PrimitiveArray<Int16Type>);
 impl CellWriter for I16 {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         out.put_i16(self.0.value(row));
     }
 }
 
 struct I32(PrimitiveArray<Int32Type>);
 impl CellWriter for I32 {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         out.put_i32(self.0.value(row));
     }
 }
 
 struct I64(PrimitiveArray<Int64Type>);
 impl CellWriter for I64 {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         out.put_i64(self.0.value(row));
     }
 }
 
 struct F32(PrimitiveArray<Float32Type>);
 impl CellWriter for F32 {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         out.put_f32(self.0.value(row));
     }
 }
 
 struct F64(PrimitiveArray<Float64Type>);
 impl CellWriter for F64 {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         out.put_f64(self.0.value(row));
     }
 }
 
 struct Numeric(PrimitiveArray<Decimal128Type>, i8);
 impl CellWriter for Numeric {
-    fn write(&self, row: usize, out: &mut BytesMut) {
-        let mut text = BytesMut::with_capacity(48);
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
+        let mut text = Vec::with_capacity(48);
         write_decimal(&mut text, self.0.value(row), self.1);
         write_numeric(out, &text);
     }
@@ -114,8 +114,8 @@ impl CellWriter for Numeric {
 /// Decimal256: through its text form.
 struct TextNumeric<'a>(Box<dyn CellWriter + 'a>);
 impl CellWriter for TextNumeric<'_> {
-    fn write(&self, row: usize, out: &mut BytesMut) {
-        let mut text = BytesMut::with_capacity(96);
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
+        let mut text = Vec::with_capacity(96);
         self.0.write(row, &mut text);
         write_numeric(out, &text);
     }
@@ -123,7 +123,7 @@ impl CellWriter for TextNumeric<'_> {
 
 /// numeric_send from decimal text (`-123.4500`): ndigits, weight, sign, dscale, then base-10000
 /// digit groups aligned on the decimal point.
-pub(crate) fn write_numeric(out: &mut BytesMut, text: &[u8]) {
+pub(crate) fn write_numeric(out: &mut Vec<u8>, text: &[u8]) {
     let (negative, text) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, text),
@@ -181,42 +181,42 @@ pub(crate) fn write_numeric(out: &mut BytesMut, text: &[u8]) {
 
 struct Bytes(ArrayRef);
 impl CellWriter for Bytes {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         out.put_slice(self.0.as_binary::<i32>().value(row));
     }
 }
 
 struct Fixed(ArrayRef);
 impl CellWriter for Fixed {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         out.put_slice(self.0.as_fixed_size_binary().value(row));
     }
 }
 
 struct Date(PrimitiveArray<Date32Type>);
 impl CellWriter for Date {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         out.put_i32(self.0.value(row) - PG_EPOCH_DAYS);
     }
 }
 
 struct Time(PrimitiveArray<Time64MicrosecondType>);
 impl CellWriter for Time {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         out.put_i64(self.0.value(row));
     }
 }
 
 struct Timestamp(PrimitiveArray<TimestampMicrosecondType>);
 impl CellWriter for Timestamp {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         out.put_i64(self.0.value(row) - PG_EPOCH_MICROS);
     }
 }
 
 struct Interval(IntervalMonthDayNanoArray);
 impl CellWriter for Interval {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         let v = self.0.value(row);
         out.put_i64(v.nanoseconds / 1000);
         out.put_i32(v.days);
@@ -230,7 +230,7 @@ struct List<'a> {
     values: Box<dyn CellWriter + 'a>,
 }
 impl CellWriter for List<'_> {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         let offsets = self.list.value_offsets();
         let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
         let values = self.list.values();
@@ -262,7 +262,7 @@ mod tests {
     use super::*;
 
     fn numeric(text: &str) -> Vec<i16> {
-        let mut out = BytesMut::new();
+        let mut out = Vec::new();
         write_numeric(&mut out, text.as_bytes());
         out.chunks(2)
             .map(|c| i16::from_be_bytes([c[0], c[1]]))

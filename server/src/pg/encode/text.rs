@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use bytes::{BufMut, BytesMut};
-use chrono::{Datelike, NaiveDate, Offset, TimeZone};
+use bytes::BufMut;
+use chrono::{Offset, TimeZone};
 use datafusion::arrow::array::timezone::Tz;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, GenericListArray, IntervalMonthDayNanoArray,
@@ -38,8 +38,6 @@ impl TextContext {
 }
 
 pub(super) const MICROS_PER_DAY: i64 = 86_400_000_000;
-/// Days from 0001-01-01 (CE day 1) to 1970-01-01.
-const UNIX_EPOCH_CE_DAYS: i32 = 719_163;
 
 pub(crate) fn writer<'a>(
     column: ArrayRef,
@@ -84,7 +82,7 @@ pub(crate) fn writer<'a>(
 
 struct Bool(BooleanArray);
 impl CellWriter for Bool {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         out.put_u8(if self.0.value(row) { b't' } else { b'f' });
     }
 }
@@ -94,7 +92,7 @@ impl<T: ArrowPrimitiveType> CellWriter for Int<T>
 where
     T::Native: itoa::Integer,
 {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         let v = self.0.value(row);
         out.put_slice(itoa::Buffer::new().format(v).as_bytes());
     }
@@ -106,7 +104,7 @@ impl<T: ArrowPrimitiveType> CellWriter for Float<T>
 where
     T::Native: ryu::Float + num_traits_float::Sign,
 {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         let v = self.0.value(row);
         let (nan, inf, negative) = num_traits_float::Sign::classify(v);
         write_float(
@@ -140,7 +138,7 @@ mod num_traits_float {
 
 /// PostgreSQL's shortest-exact float output: plain notation for decimal exponents in
 /// `-4..max_exp`, otherwise `d.ddde+XX` with at least two exponent digits.
-fn write_float(out: &mut BytesMut, nan: bool, inf: bool, negative: bool, ryu: &str, max_exp: i32) {
+fn write_float(out: &mut Vec<u8>, nan: bool, inf: bool, negative: bool, ryu: &str, max_exp: i32) {
     if nan {
         return out.put_slice(b"NaN");
     }
@@ -204,19 +202,24 @@ fn write_float(out: &mut BytesMut, nan: bool, inf: bool, negative: bool, ryu: &s
 
 struct Decimal(PrimitiveArray<Decimal128Type>, i8);
 impl CellWriter for Decimal {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         let v = self.0.value(row);
         write_decimal(out, v, self.1);
     }
 }
 
 /// An i128 with `scale` decimal places, all of them printed (as numeric does).
-pub(super) fn write_decimal(out: &mut BytesMut, v: i128, scale: i8) {
+pub(super) fn write_decimal(out: &mut Vec<u8>, v: i128, scale: i8) {
     if v < 0 {
         out.put_u8(b'-');
     }
     let mut buf = itoa::Buffer::new();
-    let digits = buf.format(v.unsigned_abs()).as_bytes();
+    let abs = v.unsigned_abs();
+    // Most values fit 64 bits, whose formatting is much cheaper than 128-bit.
+    let digits = match u64::try_from(abs) {
+        Ok(small) => buf.format(small).as_bytes(),
+        Err(_) => buf.format(abs).as_bytes(),
+    };
     if scale <= 0 {
         out.put_slice(digits);
         for _ in 0..(-scale) {
@@ -254,7 +257,7 @@ impl Text {
     }
 }
 impl CellWriter for Text {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         let s = match self {
             Text::Utf8(a) => a.value(row),
             Text::Large(a) => a.value(row),
@@ -266,7 +269,7 @@ impl CellWriter for Text {
 
 struct Bytea(ArrayRef);
 impl CellWriter for Bytea {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         out.put_slice(b"\\x");
         for b in self.0.as_binary::<i32>().value(row) {
@@ -278,7 +281,7 @@ impl CellWriter for Bytea {
 
 struct Uuid(ArrayRef);
 impl CellWriter for Uuid {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         for (i, b) in self.0.as_fixed_size_binary().value(row).iter().enumerate() {
             if matches!(i, 4 | 6 | 8 | 10) {
@@ -290,34 +293,48 @@ impl CellWriter for Uuid {
     }
 }
 
-fn put_padded(out: &mut BytesMut, v: u32, width: usize) {
+fn put_padded(out: &mut Vec<u8>, v: u32, width: usize) {
+    if width == 2 && v < 100 {
+        return out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
+    }
     let mut buf = itoa::Buffer::new();
     let s = buf.format(v);
     for _ in s.len()..width {
-        out.put_u8(b'0');
+        out.push(b'0');
     }
-    out.put_slice(s.as_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// The proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (H. Hinnant's
+/// `civil_from_days`: plain arithmetic, no table or validity checks per value).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// `YYYY-MM-DD`; returns whether the date is BC (the caller appends " BC" after any time).
-fn put_date(out: &mut BytesMut, days_since_epoch: i32) -> bool {
-    let Some(date) = NaiveDate::from_num_days_from_ce_opt(days_since_epoch + UNIX_EPOCH_CE_DAYS)
-    else {
-        out.put_slice(b"infinity");
-        return false;
-    };
-    let bc = date.year() <= 0;
-    let year = if bc { 1 - date.year() } else { date.year() } as u32;
+fn put_date(out: &mut Vec<u8>, days_since_epoch: i32) -> bool {
+    let (year, month, day) = civil_from_days(i64::from(days_since_epoch));
+    let bc = year <= 0;
+    let year = if bc { 1 - year } else { year } as u32;
     put_padded(out, year, 4);
-    out.put_u8(b'-');
-    put_padded(out, date.month(), 2);
-    out.put_u8(b'-');
-    put_padded(out, date.day(), 2);
+    out.push(b'-');
+    put_padded(out, month, 2);
+    out.push(b'-');
+    put_padded(out, day, 2);
     bc
 }
 
 /// `HH:MM:SS[.ffffff]` without trailing zeros in the fraction.
-fn put_time(out: &mut BytesMut, micros: i64) {
+fn put_time(out: &mut Vec<u8>, micros: i64) {
     let secs = micros / 1_000_000;
     put_padded(out, (secs / 3600) as u32, 2);
     out.put_u8(b':');
@@ -338,7 +355,7 @@ fn put_time(out: &mut BytesMut, micros: i64) {
 
 struct Date(PrimitiveArray<Date32Type>);
 impl CellWriter for Date {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         if put_date(out, self.0.value(row)) {
             out.put_slice(b" BC");
         }
@@ -347,12 +364,12 @@ impl CellWriter for Date {
 
 struct Time(PrimitiveArray<Time64MicrosecondType>);
 impl CellWriter for Time {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         put_time(out, self.0.value(row));
     }
 }
 
-fn put_timestamp(out: &mut BytesMut, micros: i64) -> bool {
+fn put_timestamp(out: &mut Vec<u8>, micros: i64) -> bool {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let bc = put_date(out, days as i32);
     out.put_u8(b' ');
@@ -362,7 +379,7 @@ fn put_timestamp(out: &mut BytesMut, micros: i64) -> bool {
 
 struct Timestamp(PrimitiveArray<TimestampMicrosecondType>);
 impl CellWriter for Timestamp {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         if put_timestamp(out, self.0.value(row)) {
             out.put_slice(b" BC");
         }
@@ -371,7 +388,7 @@ impl CellWriter for Timestamp {
 
 struct TimestampTz<'a>(PrimitiveArray<TimestampMicrosecondType>, &'a TextContext);
 impl CellWriter for TimestampTz<'_> {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         let micros = self.0.value(row);
         let offset = chrono::DateTime::from_timestamp_micros(micros)
             .map(|utc| {
@@ -402,14 +419,14 @@ impl CellWriter for TimestampTz<'_> {
 
 struct Interval(IntervalMonthDayNanoArray);
 impl CellWriter for Interval {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         let v = self.0.value(row);
         write_interval(out, v);
     }
 }
 
 /// IntervalStyle postgres: `1 year 2 mons 3 days 04:05:06.5`.
-pub(super) fn write_interval(out: &mut BytesMut, v: IntervalMonthDayNano) {
+pub(super) fn write_interval(out: &mut Vec<u8>, v: IntervalMonthDayNano) {
     let mut parts: Vec<String> = Vec::new();
     let unit = |n: i64, name: &str| format!("{n} {name}{}", if n == 1 { "" } else { "s" });
     let (years, months) = (v.months / 12, v.months % 12);
@@ -434,7 +451,7 @@ pub(super) fn write_interval(out: &mut BytesMut, v: IntervalMonthDayNano) {
         let abs = micros.unsigned_abs() as i64;
         let hours = abs / 3_600_000_000;
         out.put_slice(format!("{hours:02}").as_bytes());
-        let mut rest = BytesMut::new();
+        let mut rest = Vec::new();
         put_time(&mut rest, abs % 3_600_000_000);
         out.put_slice(&rest[2..]);
     }
@@ -463,12 +480,12 @@ struct List<'a> {
     values: Box<dyn CellWriter + 'a>,
 }
 impl CellWriter for List<'_> {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         let offsets = self.list.value_offsets();
         let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
         let values = self.list.values();
         out.put_u8(b'{');
-        let mut element = BytesMut::new();
+        let mut element = Vec::new();
         for i in start..end {
             if i > start {
                 out.put_u8(b',');
@@ -486,7 +503,7 @@ impl CellWriter for List<'_> {
 }
 
 /// An array element, double-quoted when PostgreSQL would quote it.
-fn put_array_element(out: &mut BytesMut, element: &[u8]) {
+fn put_array_element(out: &mut Vec<u8>, element: &[u8]) {
     let needs_quotes = element.is_empty()
         || element.eq_ignore_ascii_case(b"null")
         || element.iter().any(|b| {
@@ -519,7 +536,7 @@ impl Display {
     }
 }
 impl CellWriter for Display {
-    fn write(&self, row: usize, out: &mut BytesMut) {
+    fn write(&self, row: usize, out: &mut Vec<u8>) {
         let options = FormatOptions::default();
         if let Ok(f) = ArrayFormatter::try_new(self.column.as_ref(), &options) {
             out.put_slice(f.value(row).to_string().as_bytes());
@@ -531,8 +548,27 @@ impl CellWriter for Display {
 mod tests {
     use super::*;
 
+    /// Days from 0001-01-01 (CE day 1) to 1970-01-01.
+    const UNIX_EPOCH_CE_DAYS: i32 = 719_163;
+
+    #[test]
+    fn dates_match_chrono() {
+        for days in [-719_162, -1, 0, 59, 11_016, 19_782, 2_932_896] {
+            let expected = chrono::NaiveDate::from_num_days_from_ce_opt(days + UNIX_EPOCH_CE_DAYS)
+                .unwrap()
+                .format("%Y-%m-%d")
+                .to_string();
+            let mut out = Vec::new();
+            put_date(&mut out, days);
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{days}");
+        }
+        let mut out = Vec::new();
+        assert!(put_date(&mut out, -719_163 - 366));
+        assert_eq!(String::from_utf8(out).unwrap(), "0002-12-31"); // 2 BC
+    }
+
     fn float(v: f64) -> String {
-        let mut out = BytesMut::new();
+        let mut out = Vec::new();
         write_float(
             &mut out,
             v.is_nan(),
@@ -567,8 +603,8 @@ mod tests {
 
     #[test]
     fn decimals_dates_intervals() {
-        let s = |f: &dyn Fn(&mut BytesMut)| {
-            let mut out = BytesMut::new();
+        let s = |f: &dyn Fn(&mut Vec<u8>)| {
+            let mut out = Vec::new();
             f(&mut out);
             String::from_utf8(out.to_vec()).unwrap()
         };

@@ -57,7 +57,7 @@ fn dependencies_point_one_way() {
 }
 
 #[test]
-fn one_datafusion_one_arrow() {
+fn one_datafusion_one_arrow_one_pgwire() {
     let dups = cargo(&[
         "tree",
         "-d",
@@ -76,6 +76,8 @@ fn one_datafusion_one_arrow() {
         "parquet ",
         "object_store ",
         "sqlparser ",
+        "pgwire ",
+        "tokio-rustls ",
     ] {
         let versions: Vec<&str> = dups.lines().filter(|l| l.starts_with(krate)).collect();
         assert!(

@@ -131,7 +131,10 @@ async fn large_results_stream_intact() {
             );
         }
     }
-    let rows = client.query(query, &[]).await.unwrap();
+    let rows = client
+        .query(&format!("{query} ORDER BY x"), &[])
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 200_000);
     assert_eq!(rows[199_999].get::<_, String>(1), "row number 200000");
     let text = simple_rows(&client, &format!("SELECT count(*) FROM ({query}) t")).await;

@@ -22,6 +22,9 @@ pub struct FileConfig {
     pub listing_cache_ttl_secs: Option<u64>,
     /// Query parallelism (default: number of cores).
     pub target_partitions: Option<usize>,
+    /// Threads of the query execution runtime (default: number of cores; 0 = run queries on
+    /// the I/O runtime).
+    pub cpu_threads: Option<usize>,
     /// The Postgres wire listener (`tarn serve`).
     #[serde(default)]
     pub pg: PgFileConfig,
@@ -98,6 +101,9 @@ impl FileConfig {
         if let Some(v) = env("TARN_PASSWORD") {
             self.pg.admin_password = Some(v);
         }
+        if let Some(v) = env("TARN_CPU_THREADS") {
+            self.cpu_threads = Some(parse_env("TARN_CPU_THREADS", &v)?);
+        }
         if let Some(v) = env("TARN_TARGET_PARTITIONS") {
             self.target_partitions = Some(parse_env("TARN_TARGET_PARTITIONS", &v)?);
         }
@@ -115,6 +121,7 @@ impl FileConfig {
             config.listing_cache_ttl = Duration::from_secs(ttl);
         }
         config.target_partitions = self.target_partitions;
+        config.cpu_threads = self.cpu_threads;
         config
     }
 }

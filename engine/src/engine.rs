@@ -9,6 +9,7 @@ use object_store::ObjectStore;
 use tarn_catalog::{Metastore, SqliteMetastore};
 use url::Url;
 
+use crate::cpu::CpuRuntime;
 use crate::error::{EngineError, Result};
 use crate::locations::AllowedRoots;
 use crate::provider::ListingCache;
@@ -28,6 +29,9 @@ pub struct EngineConfig {
     pub listing_cache_ttl: Duration,
     /// DataFusion's target partitions (parallelism); `None` = number of cores.
     pub target_partitions: Option<usize>,
+    /// Threads of the query execution runtime; `None` = number of cores, `Some(0)` = execute on
+    /// the caller's runtime.
+    pub cpu_threads: Option<usize>,
 }
 
 impl EngineConfig {
@@ -40,6 +44,7 @@ impl EngineConfig {
             allowed_roots: vec![],
             listing_cache_ttl: Duration::from_secs(30),
             target_partitions: None,
+            cpu_threads: None,
         }
     }
 }
@@ -51,6 +56,8 @@ pub(crate) struct EngineInner {
     pub roots: AllowedRoots,
     pub listing: Arc<ListingCache>,
     pub warehouse: String,
+    /// Where result streams are pulled (`None`: on the caller's runtime).
+    pub cpu: Option<Arc<CpuRuntime>>,
     /// Used to run metastore calls from DataFusion's synchronous catalog methods.
     pub handle: tokio::runtime::Handle,
 }
@@ -86,6 +93,12 @@ impl Engine {
         let metastore = SqliteMetastore::open(config.data_dir.join("metastore.db"), &warehouse)?;
         let runtime = RuntimeEnvBuilder::new().build_arc()?;
         let listing = Arc::new(ListingCache::new(config.listing_cache_ttl));
+        let threads = config
+            .cpu_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let cpu = (threads > 0)
+            .then(|| CpuRuntime::new(threads))
+            .transpose()?;
         Ok(Self {
             inner: Arc::new(EngineInner {
                 config,
@@ -94,6 +107,7 @@ impl Engine {
                 roots,
                 listing,
                 warehouse,
+                cpu,
                 handle,
             }),
         })

@@ -7,6 +7,7 @@
 //! streams or command completions, never collected vectors.
 
 mod cancel;
+mod cpu;
 mod ddl;
 mod engine;
 mod error;

@@ -300,7 +300,17 @@ impl Session {
                     rows,
                 })
             }
-            None => Ok(Output::Stream(frame.execute_stream().await?)),
+            None => {
+                // Physical planning (which reads the catalog: partitions, files) stays here;
+                // execution moves to the CPU runtime.
+                let context = Arc::new(frame.task_ctx());
+                let physical = frame.create_physical_plan().await?;
+                let stream = match &self.engine.inner.cpu {
+                    Some(cpu) => cpu.execute(physical, context)?,
+                    None => datafusion::physical_plan::execute_stream(physical, context)?,
+                };
+                Ok(Output::Stream(stream))
+            }
         }
     }
 

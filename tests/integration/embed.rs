@@ -159,3 +159,39 @@ async fn describe_formatted_shows_hive_details() {
         "parameters list EXTERNAL=TRUE"
     );
 }
+
+/// Result streams are pulled on the engine's CPU runtime, not on the caller's.
+#[tokio::test]
+async fn queries_execute_on_the_cpu_runtime() {
+    use std::sync::{Arc, Mutex};
+    use tarn::datafusion::arrow::datatypes::DataType;
+    use tarn::datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+
+    let lake = TestLake::new();
+    let mut session = lake.tarn.session("alice");
+    let threads: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = threads.clone();
+    let udf = create_udf(
+        "thread_probe",
+        vec![DataType::Int64],
+        DataType::Int64,
+        Volatility::Volatile,
+        Arc::new(move |args: &[ColumnarValue]| {
+            let name = std::thread::current().name().unwrap_or("").to_string();
+            seen.lock().unwrap().push(name);
+            Ok(args[0].clone())
+        }),
+    );
+    session.session().context().register_udf(udf);
+    let rows = session
+        .query("SELECT thread_probe(x) FROM generate_series(1, 100000) AS g(x)")
+        .await
+        .unwrap();
+    assert_eq!(rows.iter().map(|b| b.num_rows()).sum::<usize>(), 100_000);
+    let threads = threads.lock().unwrap();
+    assert!(!threads.is_empty());
+    assert!(
+        threads.iter().all(|t| t.starts_with("tarn-cpu")),
+        "{threads:?}"
+    );
+}

@@ -41,7 +41,7 @@ pub(crate) async fn copy_out(session: &Session, source: CopySource) -> Result<Ou
                 let names: Vec<&str> = columns.iter().map(String::as_str).collect();
                 frame = frame.select_columns(&names)?;
             }
-            Ok(Output::Stream(frame.execute_stream().await?))
+            session.execute_plan(frame.into_unoptimized_plan()).await
         }
         CopySource::Query(query) => {
             let padding = "\n".repeat(query.line.saturating_sub(1) as usize)

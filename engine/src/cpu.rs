@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -83,6 +85,16 @@ impl CpuRuntime {
         .map(|item: std::result::Result<_, DataFusionError>| item);
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
     }
+}
+
+/// Whether a plan scans files (the work worth moving to the CPU runtime).
+pub(crate) fn reads_files(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    let scans_files = plan.downcast_ref::<DataSourceExec>().is_some_and(|exec| {
+        exec.data_source()
+            .downcast_ref::<FileScanConfig>()
+            .is_some()
+    });
+    scans_files || plan.children().into_iter().any(reads_files)
 }
 
 impl Drop for CpuRuntime {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the non-Rust test dependencies, idempotently: the psql client (Debian
-# postgresql-client), pgjdbc with a JDK (Debian libpostgresql-jdbc-java, default-jdk-headless)
+# postgresql-client), pgjdbc with a JDK (Debian libpostgresql-jdbc-java, default-jdk-headless),
+# openssl (test certificates)
 # and a Python virtualenv with the real drivers the tests run (psycopg 3). Prints nothing when
 # everything is already there.
 set -euo pipefail
@@ -10,6 +11,7 @@ missing=()
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 [ -f /usr/share/java/postgresql.jar ] || missing+=(libpostgresql-jdbc-java)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}..." >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -375,6 +375,9 @@ fn arrow_kind(e: &ArrowError) -> ErrorKind {
             ErrorKind::NumericOverflow
         }
         A::RunEndIndexOverflowError => ErrorKind::NumericOverflow,
+        // A value that parses but does not fit its type is out of range, like PostgreSQL's
+        // "bigint out of range"; anything else that fails to convert is malformed input.
+        A::CastError(msg) if msg.starts_with("Can't cast value") => ErrorKind::NumericOverflow,
         A::CastError(_) | A::ParseError(_) => ErrorKind::InvalidTextRepresentation,
         A::CsvError(_)
         | A::JsonError(_)
@@ -384,6 +387,9 @@ fn arrow_kind(e: &ArrowError) -> ErrorKind {
         A::IoError(_, _) => ErrorKind::StorageIo,
         A::MemoryError(_) => ErrorKind::ResourcesExhausted,
         A::NotYetImplemented(_) => ErrorKind::FeatureNotSupported,
+        A::InvalidArgumentError(msg) if msg.contains("too large to store") => {
+            ErrorKind::NumericOverflow
+        }
         A::SchemaError(_) | A::InvalidArgumentError(_) | A::ComputeError(_) => {
             ErrorKind::DataException
         }

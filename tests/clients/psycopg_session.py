@@ -12,6 +12,16 @@ from psycopg import errors
 
 dsn = sys.argv[1]
 
+
+def expect_error(conn, sql, error_class):
+    """Runs sql and checks that it fails with error_class (a SQLSTATE class of psycopg)."""
+    try:
+        conn.execute(sql)
+    except error_class:
+        return
+    raise AssertionError(f"{sql}: expected {error_class.__name__}")
+
+
 with psycopg.connect(dsn, autocommit=True) as conn:
     conn.execute("CREATE TABLE py (id bigint, name string, amount decimal(10,2), day date, ok boolean)")
     with conn.cursor() as cur:
@@ -50,33 +60,17 @@ with psycopg.connect(dsn, autocommit=True) as conn:
                 rows.append(row)
         assert rows == [("3", "three"), ("4", "tab\there")], rows
     # Error classes.
-    try:
-        conn.execute("SELECT * FROM missing_table")
-        raise AssertionError("expected an error")
-    except errors.UndefinedTable:
-        pass
-    try:
-        conn.execute("SELECT 1/0")
-        raise AssertionError("expected an error")
-    except errors.DivisionByZero:
-        pass
+    expect_error(conn, "SELECT * FROM missing_table", errors.UndefinedTable)
+    expect_error(conn, "SELECT 1/0", errors.DivisionByZero)
 
 # Transactions as psycopg runs them by default (autocommit off).
 with psycopg.connect(dsn) as conn:
     cur = conn.execute("SELECT count(*) FROM py")
     assert cur.fetchone()[0] == 4
     assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
-    try:
-        conn.execute("SELECT nope FROM py")
-        raise AssertionError("expected an error")
-    except errors.UndefinedColumn:
-        pass
+    expect_error(conn, "SELECT nope FROM py", errors.UndefinedColumn)
     assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
-    try:
-        conn.execute("SELECT 1")
-        raise AssertionError("expected an error")
-    except errors.InFailedSqlTransaction:
-        pass
+    expect_error(conn, "SELECT 1", errors.InFailedSqlTransaction)
     conn.rollback()
     assert conn.execute("SELECT 2").fetchone() == (2,)
     conn.commit()

@@ -149,6 +149,18 @@ fn every_source_classifies() {
             ErrorKind::InvalidTextRepresentation,
         ),
         (
+            arrow(ArrowError::CastError(
+                "Can't cast value 300 to type Int8".into(),
+            )),
+            ErrorKind::NumericOverflow,
+        ),
+        (
+            arrow(ArrowError::InvalidArgumentError(
+                "123456 is too large to store in a Decimal128 of precision 5".into(),
+            )),
+            ErrorKind::NumericOverflow,
+        ),
+        (
             arrow(ArrowError::ArithmeticOverflow("x".into())),
             ErrorKind::NumericOverflow,
         ),

@@ -11,7 +11,7 @@ mod text;
 use std::sync::Arc;
 
 use bytes::BufMut;
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, GenericListArray, RecordBatch};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, IntervalUnit, Schema, TimeUnit};
@@ -110,6 +110,12 @@ fn normalise(column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
         return text::duration_to_interval(column);
     }
     cast_with_options(column, &target, &CastOptions::default())
+}
+
+/// The element index range of one list value.
+pub(crate) fn list_range(list: &GenericListArray<i32>, row: usize) -> (usize, usize) {
+    let offsets = list.value_offsets();
+    (offsets[row] as usize, offsets[row + 1] as usize)
 }
 
 /// Writes one column's non-null value at a row.

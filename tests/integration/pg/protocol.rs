@@ -146,6 +146,8 @@ async fn errors_carry_their_sqlstate() {
         ("SELECT no_such_function(1)", "42883"),
         ("SELECT 1/0", "22012"),
         ("SELECT CAST('abc' AS INT)", "22P02"),
+        ("SELECT CAST(1e20 AS BIGINT)", "22003"),
+        ("SELECT CAST(123456 AS DECIMAL(5,0))", "22003"),
         ("CREATE TABLE e (x int)", "42P07"),
         ("SELECT * FROM nodb.t", "3F000"),
         ("SET no_such_setting = 1", "42704"),

@@ -231,8 +231,7 @@ struct List<'a> {
 }
 impl CellWriter for List<'_> {
     fn write(&self, row: usize, out: &mut Vec<u8>) {
-        let offsets = self.list.value_offsets();
-        let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+        let (start, end) = super::list_range(&self.list, row);
         let values = self.list.values();
         let has_null = (start..end).any(|i| values.is_null(i));
         out.put_i32(if end > start { 1 } else { 0 });

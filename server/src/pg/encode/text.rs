@@ -481,8 +481,7 @@ struct List<'a> {
 }
 impl CellWriter for List<'_> {
     fn write(&self, row: usize, out: &mut Vec<u8>) {
-        let offsets = self.list.value_offsets();
-        let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+        let (start, end) = super::list_range(&self.list, row);
         let values = self.list.values();
         out.put_u8(b'{');
         let mut element = Vec::new();

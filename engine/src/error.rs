@@ -279,6 +279,44 @@ fn datafusion_message(e: &DataFusionError) -> String {
     text
 }
 
+/// Moves the position in a parser error of a statement that starts at `origin` (1-based line,
+/// column) of the submitted text, so it points into that text. (Parsing each statement
+/// without padding it to its place keeps long scripts linear.)
+pub(crate) fn shift_position(e: DataFusionError, origin: (u64, u64)) -> EngineError {
+    let DataFusionError::SQL(parser_error, backtrace) = e else {
+        return EngineError::DataFusion(e);
+    };
+    let message = match parser_error.as_ref() {
+        ParserError::TokenizerError(m) | ParserError::ParserError(m) => m.clone(),
+        ParserError::RecursionLimitExceeded => {
+            return EngineError::DataFusion(DataFusionError::SQL(parser_error, backtrace));
+        }
+    };
+    let Some((line, column)) = parser_position(&message) else {
+        return EngineError::DataFusion(DataFusionError::SQL(parser_error, backtrace));
+    };
+    let (new_line, new_column) = match line {
+        1 => (origin.0, column + origin.1.saturating_sub(1)),
+        l => (l + origin.0.saturating_sub(1), column),
+    };
+    let at = message.rfind("Line: ").unwrap_or(message.len());
+    let shifted = format!(
+        "{}Line: {new_line}, Column: {new_column}{}",
+        &message[..at],
+        message[at..]
+            .find(|c: char| c.is_ascii_digit())
+            .map(|i| &message[at + i..])
+            .and_then(|rest| rest.split_once(", Column: "))
+            .map(|(_, tail)| tail.trim_start_matches(|c: char| c.is_ascii_digit()))
+            .unwrap_or("")
+    );
+    let rebuilt = match parser_error.as_ref() {
+        ParserError::TokenizerError(_) => ParserError::TokenizerError(shifted),
+        _ => ParserError::ParserError(shifted),
+    };
+    EngineError::DataFusion(DataFusionError::SQL(Box::new(rebuilt), backtrace))
+}
+
 /// sqlparser reports positions only in its message: "… at Line: 2, Column: 5".
 fn parser_position(message: &str) -> Option<(u64, u64)> {
     let rest = &message[message.rfind("Line: ")? + "Line: ".len()..];

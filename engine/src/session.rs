@@ -222,10 +222,8 @@ impl Session {
     async fn execute_unguarded(&self, statement: Statement) -> Result<Output> {
         match statement {
             Statement::DataFusion { sql, line, column } => {
-                // Pad so DataFusion's error positions are relative to the submitted text.
-                let padding = "\n".repeat(line.saturating_sub(1) as usize)
-                    + &" ".repeat(column.saturating_sub(1) as usize);
-                self.run_datafusion(&format!("{padding}{sql}")).await
+                let plan = self.plan_datafusion(&sql, (line, column)).await?;
+                self.execute_plan(plan).await
             }
             Statement::Transaction(t) => state::transaction(self, t),
             Statement::SetVariable { name, value } => state::set_variable(self, &name, value).await,
@@ -263,16 +261,19 @@ impl Session {
         Ok(results)
     }
 
-    async fn run_datafusion(&self, sql: &str) -> Result<Output> {
-        let plan = self.plan_datafusion(sql).await?;
-        self.execute_plan(plan).await
-    }
-
-    /// Plans a DataFusion statement, refusing what tarn handles itself or forbids.
-    pub(crate) async fn plan_datafusion(&self, sql: &str) -> Result<LogicalPlan> {
+    /// Plans a DataFusion statement, refusing what tarn handles itself or forbids. `origin` is
+    /// where `sql` starts in the submitted text (1-based line, column), so syntax error
+    /// positions point into the original text.
+    pub(crate) async fn plan_datafusion(
+        &self,
+        sql: &str,
+        origin: (u64, u64),
+    ) -> Result<LogicalPlan> {
         let state = self.ctx.state();
         let dialect = state.config().options().sql_parser.dialect;
-        let statement = state.sql_to_statement(sql, &dialect)?;
+        let statement = state
+            .sql_to_statement(sql, &dialect)
+            .map_err(|e| crate::error::shift_position(e, origin))?;
         self.check_paths(&statement)?;
         let plan = state.statement_to_plan(statement).await?;
         reject_unsupported(&plan)?;

@@ -44,10 +44,8 @@ pub(crate) async fn copy_out(session: &Session, source: CopySource) -> Result<Ou
             session.execute_plan(frame.into_unoptimized_plan()).await
         }
         CopySource::Query(query) => {
-            let padding = "\n".repeat(query.line.saturating_sub(1) as usize)
-                + &" ".repeat(query.column.saturating_sub(1) as usize);
             let plan = session
-                .plan_datafusion(&format!("{padding}{}", query.sql))
+                .plan_datafusion(&query.sql, (query.line, query.column))
                 .await?;
             if crate::session::command_tag(&plan).is_some() {
                 return Err(EngineError::InvalidParameter(

@@ -203,3 +203,25 @@ fn own_errors_keep_their_message_through_datafusion() {
     ));
     assert_eq!(parser.position(), Some((2, 15)));
 }
+
+#[test]
+fn parser_positions_shift_to_the_statement_origin() {
+    let parser = |m: &str| DataFusionError::SQL(Box::new(ParserError::ParserError(m.into())), None);
+    let shifted = super::shift_position(
+        parser("Expected: x, found: y at Line: 1, Column: 5"),
+        (3, 10),
+    );
+    assert_eq!(shifted.position(), Some((3, 14)));
+    assert!(
+        shifted.message().ends_with("at Line: 3, Column: 14"),
+        "{}",
+        shifted.message()
+    );
+    let shifted = super::shift_position(
+        parser("Expected: x, found: y at Line: 2, Column: 7"),
+        (3, 10),
+    );
+    assert_eq!(shifted.position(), Some((4, 7)));
+    let shifted = super::shift_position(parser("no position here"), (3, 10));
+    assert_eq!(shifted.position(), None);
+}

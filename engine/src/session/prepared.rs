@@ -76,9 +76,7 @@ impl Session {
         }
         match statement {
             Statement::DataFusion { sql, line, column } => {
-                let padding = "\n".repeat(line.saturating_sub(1) as usize)
-                    + &" ".repeat(column.saturating_sub(1) as usize);
-                let plan = self.plan_datafusion(&format!("{padding}{sql}")).await?;
+                let plan = self.plan_datafusion(&sql, (line, column)).await?;
                 let param_types = parameter_types(&plan)?;
                 let schema = super::command_tag(&plan)
                     .is_none()

@@ -25,12 +25,12 @@ fn plan_error(msg: String) -> EngineError {
 
 /// Plans `query` (a SELECT / VALUES / WITH) without running it.
 pub(crate) async fn plan_query(session: &Session, query: &QueryText) -> Result<DataFrame> {
-    let padding = "\n".repeat(query.line.saturating_sub(1) as usize)
-        + &" ".repeat(query.column.saturating_sub(1) as usize);
     let state = session.ctx.state();
-    let plan = state
-        .create_logical_plan(&format!("{padding}{}", query.sql))
-        .await?;
+    let dialect = state.config().options().sql_parser.dialect;
+    let statement = state
+        .sql_to_statement(&query.sql, &dialect)
+        .map_err(|e| crate::error::shift_position(e, (query.line, query.column)))?;
+    let plan = state.statement_to_plan(statement).await?;
     if matches!(
         plan,
         LogicalPlan::Ddl(_)

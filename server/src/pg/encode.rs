@@ -6,6 +6,7 @@
 //! microseconds. Then one cell writer per column encodes values in text or binary format.
 
 mod binary;
+mod datetime;
 mod text;
 
 use std::sync::Arc;
@@ -107,7 +108,7 @@ fn normalise(column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
         return Ok(column.clone());
     }
     if let DataType::Duration(_) = column.data_type() {
-        return text::duration_to_interval(column);
+        return datetime::duration_to_interval(column);
     }
     cast_with_options(column, &target, &CastOptions::default())
 }

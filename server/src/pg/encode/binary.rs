@@ -19,7 +19,7 @@ use crate::pg::types::pg_type;
 
 /// Days from 1970-01-01 to 2000-01-01 (PostgreSQL's epoch).
 const PG_EPOCH_DAYS: i32 = 10_957;
-const PG_EPOCH_MICROS: i64 = PG_EPOCH_DAYS as i64 * text::MICROS_PER_DAY;
+const PG_EPOCH_MICROS: i64 = PG_EPOCH_DAYS as i64 * super::datetime::MICROS_PER_DAY;
 
 pub(crate) fn writer<'a>(
     column: ArrayRef,

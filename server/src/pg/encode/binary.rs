@@ -105,9 +105,14 @@ impl CellWriter for F64 {
 struct Numeric(PrimitiveArray<Decimal128Type>, i8);
 impl CellWriter for Numeric {
     fn write(&self, row: usize, out: &mut Vec<u8>) {
-        let mut text = Vec::with_capacity(48);
-        write_decimal(&mut text, self.0.value(row), self.1);
-        write_numeric(out, &text);
+        // Formatted on the stack: no allocation per value.
+        let mut text = [0u8; 96];
+        let len = {
+            let mut cursor: &mut [u8] = &mut text;
+            write_decimal(&mut cursor, self.0.value(row), self.1);
+            96 - cursor.len()
+        };
+        write_numeric(out, &text[..len]);
     }
 }
 
@@ -137,7 +142,9 @@ pub(crate) fn write_numeric(out: &mut Vec<u8>, text: &[u8]) {
         let zeros = int_part.iter().take_while(|b| **b == b'0').count();
         &int_part[zeros..]
     };
-    let mut groups: Vec<i16> = Vec::new();
+    // Enough base-10000 groups for any Decimal256 (76 digits + scale).
+    let mut groups: Vec<i16> =
+        Vec::with_capacity(int_part.len().div_ceil(4) + frac_part.len().div_ceil(4));
     let lead = (4 - int_part.len() % 4) % 4;
     let digit = |bytes: &[u8], i: isize| -> i16 {
         if i < 0 || i as usize >= bytes.len() {

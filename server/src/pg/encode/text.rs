@@ -204,7 +204,7 @@ impl CellWriter for Decimal {
 }
 
 /// An i128 with `scale` decimal places, all of them printed (as numeric does).
-pub(super) fn write_decimal(out: &mut Vec<u8>, v: i128, scale: i8) {
+pub(super) fn write_decimal(out: &mut impl BufMut, v: i128, scale: i8) {
     if v < 0 {
         out.put_u8(b'-');
     }

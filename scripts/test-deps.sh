@@ -21,7 +21,12 @@ fi
 
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import psycopg" >/dev/null 2>&1; then
   echo "creating the test virtualenv in $VENV..." >&2
-  python3 -m venv "$VENV" >&2
+  if ! python3 -m venv "$VENV" >&2; then
+    # Debian ships venv separately.
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >&2
+    python3 -m venv "$VENV" >&2
+  fi
   "$VENV/bin/pip" install -q --upgrade pip >&2
   "$VENV/bin/pip" install -q "psycopg[binary]>=3.2" >&2
 fi

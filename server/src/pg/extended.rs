@@ -135,15 +135,15 @@ impl Connection {
     fn bind(
         &mut self,
         portal: String,
-        statement: &str,
+        statement_name: &str,
         param_formats: &[i16],
         values: Vec<Option<Bytes>>,
         result_formats: &[i16],
     ) -> Result<(), SendError> {
-        let Some(statement) = self.statements.get(statement).cloned() else {
+        let Some(statement) = self.statements.get(statement_name).cloned() else {
             return Err(session_error(
                 ErrorKind::InvalidStatementName,
-                format!("prepared statement \"{statement}\" does not exist"),
+                format!("prepared statement \"{statement_name}\" does not exist"),
             ));
         };
         let oids = statement.parameter_oids();
@@ -151,7 +151,7 @@ impl Connection {
             return Err(session_error(
                 ErrorKind::ProtocolViolation,
                 format!(
-                    "bind message supplies {} parameters, but prepared statement \"\" requires {}",
+                    "bind message supplies {} parameters, but prepared statement \"{statement_name}\" requires {}",
                     values.len(),
                     oids.len()
                 ),
@@ -236,12 +236,15 @@ impl Connection {
         };
         let limit = max_rows.max(0) as usize;
         let state = std::mem::replace(&mut portal.state, PortalState::Done);
-        let result = match state {
-            PortalState::NotStarted if copy_of(&portal.statement.prepared).is_some() => {
-                let copy = copy_of(&portal.statement.prepared).expect("checked");
+        let copy = match state {
+            PortalState::NotStarted => copy_of(&portal.statement.prepared),
+            _ => None,
+        };
+        let result = match (state, copy) {
+            (PortalState::NotStarted, Some(copy)) => {
                 super::copy::run(self, copy).await.map(|()| None)
             }
-            PortalState::NotStarted => {
+            (PortalState::NotStarted, None) => {
                 let params = std::mem::take(&mut portal.params);
                 match self
                     .session
@@ -256,13 +259,13 @@ impl Connection {
                     }
                 }
             }
-            PortalState::Suspended(mut source) => {
+            (PortalState::Suspended(mut source), _) => {
                 let formats = portal.formats.clone();
                 self.drain(&mut source, &formats, limit)
                     .await
                     .map(|done| (!done).then_some(source))
             }
-            PortalState::Done => {
+            (PortalState::Done, _) => {
                 // Executing a completed portal again returns no more rows.
                 let tag = results::command_tag("SELECT", Some(0));
                 self.wire.send(PgWireBackendMessage::CommandComplete(

@@ -120,9 +120,9 @@ fn from_binary(bytes: &[u8], read_as: &DataType, declared_oid: u32) -> Result<Sc
         ),
         DataType::Interval(_) => {
             let b: [u8; 16] = fixed(bytes)?;
-            let micros = i64::from_be_bytes(b[..8].try_into().expect("8 bytes"));
-            let days = i32::from_be_bytes(b[8..12].try_into().expect("4 bytes"));
-            let months = i32::from_be_bytes(b[12..].try_into().expect("4 bytes"));
+            let micros = i64::from_be_bytes(fixed(&b[..8])?);
+            let days = i32::from_be_bytes(fixed(&b[8..12])?);
+            let months = i32::from_be_bytes(fixed(&b[12..])?);
             ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano::new(
                 months,
                 days,

@@ -117,15 +117,16 @@ pub(super) struct TimestampTz<'a>(
 impl CellWriter for TimestampTz<'_> {
     fn write(&self, row: usize, out: &mut Vec<u8>) {
         let micros = self.0.value(row);
-        let offset = chrono::DateTime::from_timestamp_micros(micros)
-            .map(|utc| {
-                self.1
-                    .time_zone
-                    .offset_from_utc_datetime(&utc.naive_utc())
-                    .fix()
-                    .local_minus_utc()
-            })
-            .unwrap_or(0);
+        let offset = match (
+            &self.1.time_zone,
+            chrono::DateTime::from_timestamp_micros(micros),
+        ) {
+            (Some(tz), Some(utc)) => tz
+                .offset_from_utc_datetime(&utc.naive_utc())
+                .fix()
+                .local_minus_utc(),
+            _ => 0,
+        };
         let bc = put_timestamp(out, micros + offset as i64 * 1_000_000);
         out.put_u8(if offset < 0 { b'-' } else { b'+' });
         let abs = offset.unsigned_abs();

@@ -20,16 +20,15 @@ use super::datetime::{Date, Interval, Time, Timestamp, TimestampTz};
 /// Session settings that change how values print.
 #[derive(Debug, Clone)]
 pub struct TextContext {
-    pub time_zone: Tz,
+    /// `None` is UTC (also used when the setting does not parse; the engine validates it).
+    pub time_zone: Option<Tz>,
 }
 
 impl TextContext {
     /// For a session TimeZone setting (falls back to UTC if it does not parse).
     pub fn new(time_zone: &str) -> Self {
         Self {
-            time_zone: time_zone
-                .parse()
-                .unwrap_or_else(|_| "UTC".parse().expect("UTC")),
+            time_zone: time_zone.parse().ok(),
         }
     }
 }

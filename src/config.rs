@@ -28,6 +28,21 @@ pub struct FileConfig {
     /// The Postgres wire listener (`tarn serve`).
     #[serde(default)]
     pub pg: PgFileConfig,
+    /// The Arrow Flight SQL listener (`tarn serve`).
+    #[serde(default)]
+    pub flight: FlightFileConfig,
+}
+
+/// `[flight]` in tarn.toml. TLS uses the `[pg]` certificate and key.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlightFileConfig {
+    /// Address to listen on (default 127.0.0.1:32010), or "off".
+    pub listen: Option<String>,
+    /// Open sessions (logins) at most (default 1000).
+    pub max_sessions: Option<usize>,
+    /// Seconds an unused session stays open (default 8 hours).
+    pub session_idle_timeout_secs: Option<u64>,
 }
 
 /// `[pg]` in tarn.toml.
@@ -94,6 +109,9 @@ impl FileConfig {
         }
         if let Some(v) = env("TARN_PG_LISTEN") {
             self.pg.listen = Some(v);
+        }
+        if let Some(v) = env("TARN_FLIGHT_LISTEN") {
+            self.flight.listen = Some(v);
         }
         if let Some(v) = env("TARN_USER") {
             self.pg.admin_user = Some(v);

@@ -97,7 +97,9 @@ async fn run(args: Args) -> ExitCode {
     };
     match args.command {
         Command::Demo { scale } => cli::demo(&tarn, &args.data_dir, scale).await,
-        Command::Serve(serve) => cli::serve::serve(&tarn, &args.data_dir, &file.pg, &serve).await,
+        Command::Serve(serve) => {
+            cli::serve::serve(&tarn, &args.data_dir, (&file.pg, &file.flight), &serve).await
+        }
         Command::User(command) => cli::serve::user(&tarn, command).await,
         Command::Sql {
             execute,

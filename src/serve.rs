@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use tarn_engine::catalog::{ScramVerifier, User};
-use tarn_server::{AuthMethod, PgConfig, TlsConfig};
+use tarn_server::{AuthMethod, FlightConfig, PgConfig, TlsConfig};
 
-use crate::config::PgFileConfig;
+use crate::config::{FlightFileConfig, PgFileConfig};
 use crate::{Error as EngineError, Result, Tarn};
 
 /// The listener settings from the `[pg]` config and command-line overrides.
@@ -42,6 +42,31 @@ pub fn pg_config(file: &PgFileConfig) -> Result<PgConfig> {
     }
     config.shutdown_timeout = Duration::from_secs(30);
     Ok(config)
+}
+
+/// The Flight SQL listener's settings; `None` when it is turned off (`listen = "off"`).
+pub fn flight_config(file: &FlightFileConfig, pg: &PgConfig) -> Result<Option<FlightConfig>> {
+    let mut config = FlightConfig::default();
+    match file.listen.as_deref() {
+        Some("off") => return Ok(None),
+        Some(listen) => {
+            config.listen = listen.parse().map_err(|_| {
+                EngineError::InvalidParameter(format!(
+                    "Flight listen address '{listen}' is not host:port (or off)"
+                ))
+            })?;
+        }
+        None => {}
+    }
+    config.tls = pg.tls.clone();
+    if let Some(n) = file.max_sessions {
+        config.max_sessions = n;
+    }
+    if let Some(secs) = file.session_idle_timeout_secs {
+        config.session_idle_timeout = Duration::from_secs(secs);
+    }
+    config.shutdown_timeout = pg.shutdown_timeout;
+    Ok(Some(config))
 }
 
 /// A random password: 24 URL-safe characters.

@@ -12,6 +12,7 @@ mod support;
 
 use std::path::PathBuf;
 
+use arrow_flight::sql::client::FlightSqlServiceClient;
 use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType, Runner};
 use tarn::datafusion::arrow::array::RecordBatch;
 use tarn::server::pg::encode::{BatchEncoder, Format, TextContext};
@@ -180,6 +181,147 @@ impl AsyncDB for PgDb {
     }
 }
 
+/// The same files over Arrow Flight SQL: GetFlightInfo plans each statement; queries are
+/// fetched with DoGet, commands (no result columns) run as CommandStatementUpdate.
+struct FlightDb {
+    client: FlightSqlServiceClient<tonic::transport::Channel>,
+    paths: Vec<(String, &'static str)>,
+}
+
+fn flight_error(e: arrow_flight::error::FlightError) -> SltError {
+    match e {
+        arrow_flight::error::FlightError::Tonic(status) => {
+            let kind = status
+                .metadata()
+                .get(tarn::server::flight::status::SQLSTATE_KEY)
+                .and_then(|v| v.to_str().ok())
+                .and_then(sqlstate::kind_of)
+                .map_or("unknown", |k| k.name());
+            SltError(format!("[{kind}] {}", status.message()))
+        }
+        other => SltError(other.to_string()),
+    }
+}
+
+#[async_trait::async_trait]
+impl AsyncDB for FlightDb {
+    type Error = SltError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        use futures::TryStreamExt;
+        if !returns_rows(sql) {
+            let rows = self
+                .client
+                .execute_update(sql.to_string(), None)
+                .await
+                .map_err(flight_error)?;
+            return Ok(DBOutput::StatementComplete(rows.max(0) as u64));
+        }
+        let info = self
+            .client
+            .execute(sql.to_string(), None)
+            .await
+            .map_err(flight_error)?;
+        let schema = datafusion_schema(&info)?;
+        if schema.fields().is_empty() {
+            return Ok(DBOutput::StatementComplete(0));
+        }
+        let mut batches = Vec::new();
+        for endpoint in info.endpoint {
+            let ticket = endpoint
+                .ticket
+                .ok_or_else(|| SltError("no ticket".into()))?;
+            let stream = self.client.do_get(ticket).await.map_err(flight_error)?;
+            batches.extend(stream.try_collect::<Vec<_>>().await.map_err(flight_error)?);
+        }
+        Ok(DBOutput::Rows {
+            types: vec![DefaultColumnType::Any; schema.fields().len()],
+            rows: render(&batches, &self.paths)?,
+        })
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &str {
+        "tarn-flight"
+    }
+}
+
+/// Whether a statement is a query (run with GetFlightInfo + DoGet) rather than a command (run
+/// with CommandStatementUpdate, which reports the rows affected).
+fn returns_rows(sql: &str) -> bool {
+    let text = sql
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("--"))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase();
+    [
+        "select", "with", "show", "values", "describe", "desc ", "explain", "msck", "(",
+    ]
+    .iter()
+    .any(|k| text.starts_with(k))
+}
+
+fn datafusion_schema(
+    info: &arrow_flight::FlightInfo,
+) -> Result<tarn::datafusion::arrow::datatypes::Schema, SltError> {
+    info.clone()
+        .try_decode_schema()
+        .map_err(|e| SltError(e.to_string()))
+}
+
+/// A Flight SQL server on the lake's engine and a client logged in as `slt`.
+async fn flight_client(
+    lake: &support::TestLake,
+) -> FlightSqlServiceClient<tonic::transport::Channel> {
+    use tarn::server::{FlightConfig, FlightServer};
+    add_slt_user(lake).await;
+    let config = FlightConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        ..Default::default()
+    };
+    let server = FlightServer::bind(lake.tarn.engine().clone(), config)
+        .await
+        .expect("bind");
+    let port = server.local_addr().port();
+    tokio::spawn(server.serve(std::future::pending()));
+    let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let mut client = FlightSqlServiceClient::new(channel);
+    client.handshake("slt", "slt").await.expect("handshake");
+    client
+}
+
+async fn add_slt_user(lake: &support::TestLake) {
+    use tarn::catalog::{ScramVerifier, User};
+    let user = User {
+        name: "slt".into(),
+        verifier: ScramVerifier::new("slt").expect("verifier"),
+        superuser: true,
+        create_time: 0,
+    };
+    lake.tarn
+        .engine()
+        .metastore()
+        .create_user(user, true)
+        .await
+        .expect("user");
+}
+
+/// Where a file's statements run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    InProcess,
+    PgWire,
+    FlightSql,
+}
+
 fn slt_files(filter: &[String]) -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -199,20 +341,8 @@ fn slt_files(filter: &[String]) -> Vec<PathBuf> {
 
 /// A pg server on the lake's engine (trust auth for a user `slt`) and a client connected to it.
 async fn pg_client(lake: &support::TestLake) -> tokio_postgres::Client {
-    use tarn::catalog::{ScramVerifier, User};
     use tarn::server::{AuthMethod, PgConfig, PgServer};
-    let user = User {
-        name: "slt".into(),
-        verifier: ScramVerifier::new("slt").expect("verifier"),
-        superuser: true,
-        create_time: 0,
-    };
-    lake.tarn
-        .engine()
-        .metastore()
-        .create_user(user, true)
-        .await
-        .expect("user");
+    add_slt_user(lake).await;
     let config = PgConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         auth: AuthMethod::Trust,
@@ -231,14 +361,30 @@ async fn pg_client(lake: &support::TestLake) -> tokio_postgres::Client {
     client
 }
 
-async fn run_file(path: &PathBuf, complete: bool, over_pg: bool) -> Result<(), String> {
+async fn run_file(path: &PathBuf, complete: bool, mode: Mode) -> Result<(), String> {
     let lake = support::TestLake::new();
     let tarn = lake.tarn.clone();
     let paths = vec![
         (lake.lake().display().to_string(), "${LAKE}"),
         (lake.data_dir().display().to_string(), "${DATA}"),
     ];
-    if over_pg {
+    if mode == Mode::FlightSql {
+        let client = std::sync::Arc::new(tokio::sync::Mutex::new(Some(flight_client(&lake).await)));
+        let mut runner = Runner::new(move || {
+            let (client, paths) = (client.clone(), paths.clone());
+            async move {
+                let client = client.lock().await.take().expect("one connection per file");
+                Ok(FlightDb { client, paths })
+            }
+        });
+        runner.set_var("LAKE".into(), lake.lake().display().to_string());
+        runner.set_var("DATA".into(), lake.data_dir().display().to_string());
+        return runner
+            .run_file_async(path)
+            .await
+            .map_err(|e| e.display(true).to_string());
+    }
+    if mode == Mode::PgWire {
         let client = std::sync::Arc::new(tokio::sync::Mutex::new(Some(pg_client(&lake).await)));
         let mut runner = Runner::new(move || {
             let (client, paths) = (client.clone(), paths.clone());
@@ -294,19 +440,23 @@ fn main() {
         .expect("runtime");
     let files = slt_files(&filter);
     let (mut passed, mut failed) = (0, 0);
-    let modes: &[bool] = if complete { &[false] } else { &[false, true] };
-    for (file, &over_pg) in files.iter().flat_map(|f| modes.iter().map(move |m| (f, m))) {
+    let modes: &[Mode] = if complete {
+        &[Mode::InProcess]
+    } else {
+        &[Mode::InProcess, Mode::PgWire, Mode::FlightSql]
+    };
+    for (file, &mode) in files.iter().flat_map(|f| modes.iter().map(move |m| (f, m))) {
         let name = file
             .file_name()
             .unwrap_or_default()
             .to_string_lossy()
             .to_string();
-        let name = if over_pg {
-            format!("{name} (pg wire)")
-        } else {
-            name
+        let name = match mode {
+            Mode::InProcess => name,
+            Mode::PgWire => format!("{name} (pg wire)"),
+            Mode::FlightSql => format!("{name} (Flight SQL)"),
         };
-        match runtime.block_on(run_file(file, complete, over_pg)) {
+        match runtime.block_on(run_file(file, complete, mode)) {
             Ok(()) => {
                 passed += 1;
                 println!("slt {name} ... ok");

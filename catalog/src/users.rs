@@ -88,6 +88,21 @@ impl ScramVerifier {
             == 0
     }
 
+    /// Checks a password sent in the clear (pg cleartext auth, Flight SQL Basic auth): derives
+    /// the client key as SCRAM would and compares its hash with the stored key in constant time.
+    pub fn verify_password(&self, password: &str) -> bool {
+        if password.is_empty() {
+            return false;
+        }
+        let salted = salted_password(password, &self.salt, self.iterations);
+        let hashed = sha256(&hmac_sha256(&salted, b"Client Key"));
+        hashed
+            .iter()
+            .zip(self.stored_key)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+
     /// The server's signature over `auth_message`, proving to the client that the server knows
     /// the verifier.
     pub fn server_signature(&self, auth_message: &[u8]) -> [u8; 32] {
@@ -190,6 +205,14 @@ mod tests {
         let mut wrong = proof.clone();
         wrong[0] ^= 1;
         assert!(!v.verify_proof(auth.as_bytes(), &wrong));
+    }
+
+    #[test]
+    fn passwords_verify_against_the_stored_key() {
+        let v = ScramVerifier::with_salt("pencil", b"saltsalt".to_vec(), 4096);
+        assert!(v.verify_password("pencil"));
+        assert!(!v.verify_password("pencil2"));
+        assert!(!v.verify_password(""));
     }
 
     #[test]

@@ -8,9 +8,11 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{CopyToStatement, Statement as DFStatement};
 use tarn_sql::Statement;
 
+mod fork;
 mod prepared;
 mod state;
 
+pub use fork::SessionSnapshot;
 pub use prepared::{Prepared, PreparedKind};
 pub use state::TransactionState;
 
@@ -217,6 +219,17 @@ impl Session {
             ddl::copy_stdio::copy_in(self, name, columns, file, spec),
         )
         .await
+    }
+
+    /// Writes a stream of record batches into a table (bulk ingest), atomically.
+    pub async fn ingest(
+        &self,
+        name: &tarn_sql::ObjectName,
+        mode: crate::IngestMode,
+        input: datafusion::physical_plan::SendableRecordBatchStream,
+    ) -> Result<Output> {
+        self.guarded(false, ddl::ingest::ingest(self, name, mode, input))
+            .await
     }
 
     async fn execute_unguarded(&self, statement: Statement) -> Result<Output> {

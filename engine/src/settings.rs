@@ -335,6 +335,14 @@ impl Settings {
         Ok(())
     }
 
+    /// `(name, value)` of every setting changed from its default.
+    pub fn changed(&self) -> Vec<(String, String)> {
+        self.values
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect()
+    }
+
     /// Resets every changeable setting.
     pub fn reset_all(&mut self) {
         self.values.clear();

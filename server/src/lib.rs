@@ -1,6 +1,8 @@
 //! tarn-server: the network front ends, thin translations onto the engine seam
-//! ([`tarn_engine::Session`]): the Postgres wire protocol now, Arrow Flight SQL next.
+//! ([`tarn_engine::Session`]): the Postgres wire protocol and Arrow Flight SQL.
 
+pub mod flight;
 pub mod pg;
 
+pub use flight::{FlightConfig, FlightServer};
 pub use pg::{AuthMethod, PgConfig, PgServer, ServerError, TlsConfig};

@@ -136,6 +136,12 @@ fn load_tls(config: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
     Ok(TlsAcceptor::from(Arc::new(server)))
 }
 
+/// Loads the certificate and key as the pg listener would (the Flight listener checks its
+/// files with this too, so both accept exactly the same configuration).
+pub(crate) fn check_tls(config: &TlsConfig) -> Result<(), ServerError> {
+    load_tls(config).map(|_| ())
+}
+
 impl PgServer {
     /// Binds the listener. A TLS misconfiguration fails here: never fall back to plaintext.
     pub async fn bind(engine: Engine, config: PgConfig) -> Result<Self, ServerError> {

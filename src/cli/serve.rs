@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use tarn::Tarn;
 use tarn::catalog::{ScramVerifier, User};
-use tarn::config::PgFileConfig;
-use tarn::server::PgServer;
+use tarn::config::{FlightFileConfig, PgFileConfig};
+use tarn::server::{FlightServer, PgServer};
 
 /// Command-line overrides of the `[pg]` config.
 #[derive(clap::Args, Debug, Default)]
@@ -33,6 +33,12 @@ pub struct ServeArgs {
     /// Write the bound port to this file once listening (for scripts and tests).
     #[arg(long)]
     pub port_file: Option<PathBuf>,
+    /// Arrow Flight SQL listen address (default 127.0.0.1:32010), or "off".
+    #[arg(long)]
+    pub flight_listen: Option<String>,
+    /// Write the bound Flight SQL port to this file once listening.
+    #[arg(long)]
+    pub flight_port_file: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -51,7 +57,12 @@ impl ServeArgs {
     }
 }
 
-pub async fn serve(tarn: &Tarn, data_dir: &Path, pg: &PgFileConfig, args: &ServeArgs) -> ExitCode {
+pub async fn serve(
+    tarn: &Tarn,
+    data_dir: &Path,
+    (pg, flight): (&PgFileConfig, &FlightFileConfig),
+    args: &ServeArgs,
+) -> ExitCode {
     if args.demo && super::demo(tarn, data_dir, 0.01).await != ExitCode::SUCCESS {
         return ExitCode::FAILURE;
     }
@@ -74,7 +85,37 @@ pub async fn serve(tarn: &Tarn, data_dir: &Path, pg: &PgFileConfig, args: &Serve
             return ExitCode::FAILURE;
         }
     }
+    let mut flight = flight.clone();
+    if let Some(listen) = &args.flight_listen {
+        flight.listen = Some(listen.clone());
+    }
+    let flight_config = match tarn::serve::flight_config(&flight, &config) {
+        Ok(c) => c,
+        Err(e) => {
+            super::print_error(&e);
+            return ExitCode::FAILURE;
+        }
+    };
     let database = config.database.clone();
+    let flight_server = match flight_config {
+        Some(c) => match FlightServer::bind(tarn.engine().clone(), c).await {
+            Ok(s) => {
+                // Written before the pg port file, which scripts wait for.
+                if let Some(path) = &args.flight_port_file
+                    && let Err(e) = std::fs::write(path, s.local_addr().port().to_string())
+                {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+                Some(s)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
     let server = match PgServer::bind(tarn.engine().clone(), config).await {
         Ok(s) => s,
         Err(e) => {
@@ -94,7 +135,18 @@ pub async fn serve(tarn: &Tarn, data_dir: &Path, pg: &PgFileConfig, args: &Serve
         addr.ip(),
         addr.port()
     );
+    let flight_task = match flight_server {
+        Some(flight) => {
+            let addr = flight.local_addr();
+            eprintln!("tarn is listening for Arrow Flight SQL clients on grpc://{addr}");
+            Some(tokio::spawn(flight.serve(shutdown_signal())))
+        }
+        None => None,
+    };
     server.serve(shutdown_signal()).await;
+    if let Some(task) = flight_task {
+        let _ = task.await;
+    }
     eprintln!("tarn stopped");
     ExitCode::SUCCESS
 }

@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod deps;
 mod embed;
+mod flight;
 mod pg;
 mod pruning;
 mod writes;

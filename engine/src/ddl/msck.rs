@@ -10,7 +10,7 @@ use tarn_catalog::{Partition, PartitionFilter, PartitionSpec, Table, paths};
 use tarn_sql::{ObjectName, RepairMode};
 
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::{load_table, now};
 use crate::error::{EngineError, Result};
@@ -80,15 +80,20 @@ pub(super) async fn repair(
             .len();
     }
     report(Progress::Finished);
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("partitions_added", DataType::Int64, false),
-        Field::new("partitions_dropped", DataType::Int64, false),
-    ]));
+    let schema = result_schema();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from(vec![added as i64])),
         Arc::new(Int64Array::from(vec![dropped as i64])),
     ];
     Output::batches(schema.clone(), vec![RecordBatch::try_new(schema, columns)?])
+}
+
+/// The columns MSCK REPAIR reports (known before it runs, for prepared statements).
+pub(crate) fn result_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("partitions_added", DataType::Int64, false),
+        Field::new("partitions_dropped", DataType::Int64, false),
+    ]))
 }
 
 /// Walks the key levels breadth-first: `partition name -> (values, location)`.

@@ -177,6 +177,19 @@ pub(super) async fn create_as(session: &Session, t: TableDefinition) -> Result<O
         .clone()
         .ok_or_else(|| EngineError::Internal("CTAS without a query".into()))?;
     let frame = plan_query(session, &query).await?;
+    let (db, table_name) = (db, table_name);
+    let statement = format!("CREATE TABLE {db}.{table_name} AS {}", query.sql);
+    create_from_frame(session, &t, (db, table_name), frame, statement).await
+}
+
+/// Creates a managed table shaped like `frame` and fills it, in one commit (CTAS, ingest).
+pub(super) async fn create_from_frame(
+    session: &Session,
+    t: &TableDefinition,
+    (db, table_name): (String, String),
+    frame: datafusion::prelude::DataFrame,
+    statement: String,
+) -> Result<Output> {
     let key_names: Vec<String> = t
         .partition_keys
         .iter()
@@ -217,7 +230,7 @@ pub(super) async fn create_as(session: &Session, t: TableDefinition) -> Result<O
         data.iter().map(|(c, _)| c.clone()).collect(),
         keys.iter().map(|(c, _)| c.clone()).collect(),
     );
-    let table = managed_table(session, &t, (db, table_name), columns).await?;
+    let table = managed_table(session, t, (db, table_name), columns).await?;
     let exprs = data
         .into_iter()
         .chain(keys)
@@ -226,7 +239,6 @@ pub(super) async fn create_as(session: &Session, t: TableDefinition) -> Result<O
         })
         .collect::<Result<Vec<_>>>()?;
     let input = frame.select(exprs)?;
-    let statement = format!("CREATE TABLE {} AS {}", table.qualified_name(), query.sql);
     append_all(session, table, statement, input, true, "SELECT").await
 }
 

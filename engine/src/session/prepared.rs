@@ -103,6 +103,8 @@ impl Session {
                         Output::Stream(s) => Some(s.schema()),
                         Output::Command { .. } => None,
                     }
+                } else if matches!(statement, Statement::MsckRepair { .. }) {
+                    Some(crate::ddl::msck::result_schema())
                 } else {
                     None
                 };

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::startup::Authentication;
-use tarn_engine::catalog::users::{hmac_sha256, salted_password, sha256};
+use tarn_engine::catalog::users::hmac_sha256;
 use tarn_engine::catalog::{SCRAM_ITERATIONS, ScramVerifier, User};
 use tarn_engine::{Engine, ErrorKind};
 
@@ -118,10 +118,11 @@ async fn cleartext(wire: &mut Wire, user: &str, stored: Option<User>) -> Result<
     let Some(stored) = stored else {
         return Err(failed(user));
     };
-    let v = &stored.verifier;
-    let salted = salted_password(&password, &v.salt, v.iterations);
-    let ok = !password.is_empty() && sha256(&hmac_sha256(&salted, b"Client Key")) == v.stored_key;
-    if ok { Ok(stored) } else { Err(failed(user)) }
+    if stored.verifier.verify_password(&password) {
+        Ok(stored)
+    } else {
+        Err(failed(user))
+    }
 }
 
 fn attribute<'a>(message: &'a str, key: char) -> Option<&'a str> {

@@ -1,0 +1,189 @@
+//! The catalog as front ends list it: schemas and relations with their Arrow schemas, under the
+//! Postgres-style schema names clients see (Hive's `default` is `public`). Flight SQL's metadata
+//! RPCs are served from here; every call reads the live metastore.
+
+use datafusion::arrow::datatypes::SchemaRef;
+use tarn_catalog::TableType;
+
+use crate::error::Result;
+use crate::provider::{PUBLIC_SCHEMA, SYSTEM_SCHEMA, database_for_schema};
+use crate::session::Session;
+
+/// What kind of relation a table is, as SQL metadata APIs name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelationKind {
+    Table,
+    View,
+    SystemTable,
+}
+
+impl RelationKind {
+    pub const ALL: [RelationKind; 3] = [
+        RelationKind::Table,
+        RelationKind::View,
+        RelationKind::SystemTable,
+    ];
+
+    /// The JDBC/ODBC/Flight SQL table type name.
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            RelationKind::Table => "TABLE",
+            RelationKind::View => "VIEW",
+            RelationKind::SystemTable => "SYSTEM TABLE",
+        }
+    }
+}
+
+/// One table or view.
+#[derive(Debug, Clone)]
+pub struct Relation {
+    pub schema: String,
+    pub name: String,
+    pub kind: RelationKind,
+    /// Data columns followed by partition columns.
+    pub columns: SchemaRef,
+    /// Partition column names (Hive partition keys).
+    pub partition_columns: Vec<String>,
+    pub comment: Option<String>,
+}
+
+/// The schema name a tarn database is shown as.
+pub fn schema_for_database(database: &str) -> String {
+    if database == tarn_catalog::DEFAULT_DATABASE {
+        PUBLIC_SCHEMA.to_string()
+    } else {
+        database.to_string()
+    }
+}
+
+/// SQL `LIKE` with `%`, `_` and backslash escapes; `None` matches everything.
+pub fn like_matches(pattern: Option<&str>, text: &str) -> bool {
+    let Some(pattern) = pattern else { return true };
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    like_at(&pattern, &text)
+}
+
+fn like_at(pattern: &[char], text: &[char]) -> bool {
+    match pattern.first() {
+        None => text.is_empty(),
+        Some('%') => (0..=text.len()).any(|skip| like_at(&pattern[1..], &text[skip..])),
+        Some('_') => !text.is_empty() && like_at(&pattern[1..], &text[1..]),
+        Some('\\') if pattern.len() > 1 => {
+            text.first() == Some(&pattern[1]) && like_at(&pattern[2..], &text[1..])
+        }
+        Some(c) => text.first() == Some(c) && like_at(&pattern[1..], &text[1..]),
+    }
+}
+
+impl Session {
+    /// Every schema: one per tarn database, plus the system schema, sorted.
+    pub async fn list_schemas(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .engine
+            .metastore()
+            .list_databases(None)
+            .await?
+            .iter()
+            .map(|d| schema_for_database(&d.name))
+            .collect();
+        names.push(SYSTEM_SCHEMA.to_string());
+        names.sort();
+        Ok(names)
+    }
+
+    /// Relations of the schemas matching `schema_pattern` whose names match `table_pattern`
+    /// (both SQL LIKE), ordered by schema and name.
+    pub async fn list_relations(
+        &self,
+        schema_pattern: Option<&str>,
+        table_pattern: Option<&str>,
+    ) -> Result<Vec<Relation>> {
+        let mut out = Vec::new();
+        for schema in self.list_schemas().await? {
+            if !like_matches(schema_pattern, &schema) {
+                continue;
+            }
+            if schema == SYSTEM_SCHEMA {
+                out.extend(
+                    self.system_relations()
+                        .await?
+                        .into_iter()
+                        .filter(|r| like_matches(table_pattern, &r.name)),
+                );
+                continue;
+            }
+            let database = database_for_schema(&schema);
+            for table in self.engine.metastore().list_tables(&database, None).await? {
+                if !like_matches(table_pattern, &table.name) {
+                    continue;
+                }
+                out.push(Relation {
+                    kind: match table.table_type {
+                        TableType::View => RelationKind::View,
+                        TableType::External | TableType::Managed => RelationKind::Table,
+                    },
+                    columns: table.arrow_schema()?,
+                    partition_columns: table
+                        .partition_keys
+                        .iter()
+                        .map(|c| c.name.clone())
+                        .collect(),
+                    comment: table.comment().map(str::to_string),
+                    schema: schema.clone(),
+                    name: table.name,
+                });
+            }
+        }
+        out.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        Ok(out)
+    }
+
+    async fn system_relations(&self) -> Result<Vec<Relation>> {
+        let Some(schema) = self
+            .ctx
+            .catalog(crate::provider::CATALOG_NAME)
+            .and_then(|c| c.schema(SYSTEM_SCHEMA))
+        else {
+            return Ok(vec![]);
+        };
+        let mut out = Vec::new();
+        for name in schema.table_names() {
+            if let Some(table) = schema.table(&name).await? {
+                out.push(Relation {
+                    schema: SYSTEM_SCHEMA.to_string(),
+                    name,
+                    kind: RelationKind::SystemTable,
+                    columns: table.schema(),
+                    partition_columns: vec![],
+                    comment: None,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns() {
+        let cases = [
+            (Some("%"), "anything", true),
+            (None, "x", true),
+            (Some("lin%"), "lineitem", true),
+            (Some("lin%"), "orders", false),
+            (Some("_rders"), "orders", true),
+            (Some("a\\_b"), "a_b", true),
+            (Some("a\\_b"), "axb", false),
+            (Some("exact"), "exact", true),
+            (Some("exact"), "exactly", false),
+            (Some(""), "", true),
+        ];
+        for (pattern, text, expected) in cases {
+            assert_eq!(like_matches(pattern, text), expected, "{pattern:?} {text}");
+        }
+    }
+}

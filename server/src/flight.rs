@@ -100,6 +100,16 @@ impl FlightServer {
         self.listener.local_addr().unwrap_or(self.config.listen)
     }
 
+    /// The URI clients use: `grpc+tls://…` with TLS, `grpc://…` without.
+    pub fn uri(&self) -> String {
+        let scheme = if self.tls.is_some() {
+            "grpc+tls"
+        } else {
+            "grpc"
+        };
+        format!("{scheme}://{}", self.local_addr())
+    }
+
     /// Serves until `shutdown` completes; then stops accepting, lets running calls finish up
     /// to the shutdown timeout, cancels the queries still running and returns.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) {

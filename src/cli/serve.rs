@@ -137,8 +137,10 @@ pub async fn serve(
     );
     let flight_task = match flight_server {
         Some(flight) => {
-            let addr = flight.local_addr();
-            eprintln!("tarn is listening for Arrow Flight SQL clients on grpc://{addr}");
+            eprintln!(
+                "tarn is listening for Arrow Flight SQL clients on {}",
+                flight.uri()
+            );
             Some(tokio::spawn(flight.serve(shutdown_signal())))
         }
         None => None,

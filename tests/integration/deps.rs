@@ -57,7 +57,7 @@ fn dependencies_point_one_way() {
 }
 
 #[test]
-fn one_datafusion_one_arrow_one_pgwire() {
+fn one_datafusion_one_arrow_one_pgwire_one_tonic() {
     let dups = cargo(&[
         "tree",
         "-d",
@@ -78,6 +78,9 @@ fn one_datafusion_one_arrow_one_pgwire() {
         "sqlparser ",
         "pgwire ",
         "tokio-rustls ",
+        "tonic ",
+        "prost ",
+        "arrow-flight ",
     ] {
         let versions: Vec<&str> = dups.lines().filter(|l| l.starts_with(krate)).collect();
         assert!(

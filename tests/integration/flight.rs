@@ -4,6 +4,7 @@
 
 mod clients;
 mod rpc;
+mod serve;
 
 use std::net::SocketAddr;
 

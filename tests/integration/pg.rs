@@ -7,7 +7,7 @@ mod clients;
 mod copy;
 mod protocol;
 mod robustness;
-mod serve;
+pub(crate) mod serve;
 mod types;
 
 use std::net::SocketAddr;

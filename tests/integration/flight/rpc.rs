@@ -611,4 +611,32 @@ async fn cancel_stops_a_running_query_and_tickets_stay_with_their_session() {
     );
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(rows(&query(&mut client, "SELECT 1").await.unwrap()), 1);
+
+    // The older CancelQuery action works too.
+    let info = client.execute(slow.into(), None).await.unwrap();
+    let mut runner = client.clone();
+    let running_info = info.clone();
+    let running = tokio::spawn(async move { fetch(&mut runner, &running_info).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let request = arrow_flight::sql::ActionCancelQueryRequest {
+        info: prost::Message::encode_to_vec(&info).into(),
+    };
+    use arrow_flight::sql::ProstMessageExt;
+    let action = arrow_flight::Action::new(
+        "CancelQuery",
+        prost::Message::encode_to_vec(&request.as_any()),
+    );
+    let _: Vec<_> = client
+        .do_action(action)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let e = tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .expect("canceled within seconds")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(status_of(&e).0, tonic::Code::Cancelled, "{e}");
 }

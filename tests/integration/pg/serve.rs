@@ -5,13 +5,17 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-fn spawn_serve(data_dir: &Path, extra: &[&str], password: Option<&str>) -> Child {
+/// `tarn serve` on ephemeral ports; the pg port goes to `<data_dir>/port`, the Flight SQL port to
+/// `<data_dir>/flight-port` (written first).
+pub(crate) fn spawn_serve(data_dir: &Path, extra: &[&str], password: Option<&str>) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tarn"));
     command
         .arg("--data-dir")
         .arg(data_dir)
         .args(["serve", "--pg-listen", "127.0.0.1:0", "--port-file"])
         .arg(data_dir.join("port"))
+        .args(["--flight-listen", "127.0.0.1:0", "--flight-port-file"])
+        .arg(data_dir.join("flight-port"))
         .args(extra)
         .env_remove("TARN_CONFIG")
         .env_remove("TARN_USER")
@@ -25,7 +29,7 @@ fn spawn_serve(data_dir: &Path, extra: &[&str], password: Option<&str>) -> Child
 }
 
 /// The port once the server listens (bounded wait).
-fn wait_port(data_dir: &Path, child: &mut Child) -> u16 {
+pub(crate) fn wait_port(data_dir: &Path, child: &mut Child) -> u16 {
     for _ in 0..300 {
         if let Ok(text) = std::fs::read_to_string(data_dir.join("port"))
             && let Ok(port) = text.trim().parse()
@@ -51,12 +55,12 @@ fn psql(port: u16, conninfo: &str, password: &str, sql: &str) -> std::process::O
         .expect("run psql")
 }
 
-fn stderr_of(child: Child) -> String {
+pub(crate) fn stderr_of(child: Child) -> String {
     let out = child.wait_with_output().unwrap();
     String::from_utf8_lossy(&out.stderr).to_string()
 }
 
-fn sigterm(child: &Child) {
+pub(crate) fn sigterm(child: &Child) {
     let status = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -102,7 +106,7 @@ fn serve_bootstraps_an_admin_and_stops_on_sigterm() {
     assert!(!stderr.contains("created superuser"), "{stderr}");
 }
 
-fn self_signed(dir: &Path) -> (String, String) {
+pub(crate) fn self_signed(dir: &Path) -> (String, String) {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let status = Command::new("openssl")
         .args([
@@ -115,6 +119,11 @@ fn self_signed(dir: &Path) -> (String, String) {
             "1",
             "-subj",
             "/CN=localhost",
+            // A leaf certificate (not a CA) for localhost, as strict verifiers (rustls) require.
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "subjectAltName=DNS:localhost",
             "-keyout",
         ])
         .arg(&key)

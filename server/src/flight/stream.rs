@@ -164,4 +164,50 @@ mod tests {
         assert_eq!(out.column(1).data_type(), &DataType::Utf8);
         assert_eq!(out.column(1).null_count(), 1);
     }
+
+    /// A Parquet scan yields view arrays whose buffers hold a whole page while a batch uses a
+    /// slice of it; the bytes on the wire must stay those of the plain values.
+    #[tokio::test]
+    async fn wire_bytes_stay_within_five_percent_of_plain_arrow() {
+        let values: Vec<String> = (0..100_000)
+            .map(|i| format!("comment number {i:>12} xx"))
+            .collect();
+        let full = StringViewArray::from_iter_values(values.iter());
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "c",
+            DataType::Utf8View,
+            false,
+        )]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(full)]).unwrap();
+        let batches: Vec<RecordBatch> = (0..10).map(|i| batch.slice(i * 8192, 8192)).collect();
+        let plain: usize = batches
+            .iter()
+            .map(|b| {
+                let utf8 = cast(b.column(0), &DataType::Utf8).unwrap();
+                utf8.to_data()
+                    .buffers()
+                    .iter()
+                    .map(|b| b.len())
+                    .sum::<usize>()
+            })
+            .sum();
+        let stream = datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
+            schema,
+            futures::stream::iter(batches.into_iter().map(Ok)),
+        );
+        let sent: usize = encode(Box::pin(stream))
+            .map(|d| {
+                let d = d.unwrap();
+                d.data_body.len() + d.data_header.len()
+            })
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .sum();
+        let ratio = sent as f64 / plain as f64;
+        assert!(
+            ratio <= 1.05,
+            "{sent} bytes sent for {plain} plain bytes ({ratio:.3}x)"
+        );
+    }
 }

@@ -76,7 +76,8 @@ def main():
         def m_tarn_doget(c, q):
             if "client" not in raw:
                 raw["client"] = RawFlightSql(c.a.flightsql_uri)
-            return raw["client"].rows(q), ("flight",)
+            # Server CPU from --server-pid (tarn), so --flight-pid can name flight_server.py.
+            return raw["client"].rows(q), ("tarn",)
 
         tc.METHODS["tarn_doget"] = m_tarn_doget
         tc.main()

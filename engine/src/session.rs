@@ -391,6 +391,9 @@ pub(crate) fn command_tag(plan: &LogicalPlan) -> Option<&'static str> {
             Some("RESET")
         }
         LogicalPlan::Copy(_) => Some("COPY"),
+        // Their plan schema is the view's columns, but they return no rows.
+        LogicalPlan::Ddl(DdlStatement::CreateView(_)) => Some("CREATE VIEW"),
+        LogicalPlan::Ddl(DdlStatement::DropView(_)) => Some("DROP VIEW"),
         _ => None,
     }
 }

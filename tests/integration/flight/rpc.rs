@@ -640,3 +640,18 @@ async fn cancel_stops_a_running_query_and_tickets_stay_with_their_session() {
         .unwrap_err();
     assert_eq!(status_of(&e).0, tonic::Code::Cancelled, "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_commands_run_when_executed() {
+    let f = FlightFixture::start().await;
+    let mut client = f.client().await;
+    let mut create = client
+        .prepare("create view rv (a) as select 1".into(), None)
+        .await
+        .unwrap();
+    assert!(create.dataset_schema().unwrap().fields().is_empty());
+    let info = create.execute().await.unwrap();
+    fetch(&mut client, &info).await.unwrap();
+    let batches = query(&mut client, "SELECT a FROM rv").await.unwrap();
+    assert_eq!(rows(&batches), 1);
+}

@@ -261,3 +261,19 @@ async fn cancel_and_statement_timeout_stop_running_queries() {
         Some("1")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_view_ddl_describes_no_columns() {
+    let pg = PgFixture::start().await;
+    let client = pg.client().await;
+    let create = client
+        .prepare("CREATE VIEW pv (a) AS SELECT 1")
+        .await
+        .unwrap();
+    assert!(create.columns().is_empty(), "{:?}", create.columns());
+    client.execute(&create, &[]).await.unwrap();
+    let rows = client.query("SELECT a FROM pv", &[]).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let drop = client.prepare("DROP VIEW pv").await.unwrap();
+    assert!(drop.columns().is_empty());
+}

@@ -67,6 +67,17 @@ impl Session {
             .with_default_features()
             .with_catalog_list(Arc::new(TarnCatalogList::new(engine.inner.clone())))
             .build();
+        Self::with_state(engine, user, superuser, state)
+    }
+
+    /// A session over an existing DataFusion state (a fork clones its parent's: the function
+    /// registries are shared, not built again).
+    pub(crate) fn with_state(
+        engine: Engine,
+        user: &str,
+        superuser: bool,
+        state: datafusion::execution::SessionState,
+    ) -> Self {
         Self {
             engine,
             ctx: SessionContext::new_with_state(state),

@@ -25,9 +25,16 @@ impl Session {
     }
 
     /// A new session of the same user with `snapshot` applied. Setting names and values are
-    /// validated again, so a tampered snapshot fails like a bad SET would.
+    /// validated again, so a tampered snapshot fails like a bad SET would. The DataFusion state
+    /// is cloned from this session (cheap: registries are shared); the two DataFusion options
+    /// tarn changes per session (time zone, default schema) are then set from the snapshot.
     pub fn fork(&self, snapshot: &SessionSnapshot) -> Result<Session> {
-        let session = Session::new(self.engine.clone(), self.user(), self.is_superuser());
+        let session = Session::with_state(
+            self.engine.clone(),
+            self.user(),
+            self.is_superuser(),
+            self.ctx.state(),
+        );
         session.with_settings(|s| {
             for (name, value) in &snapshot.settings {
                 s.set(Settings::canonical_name(name)?, Some(value))?;

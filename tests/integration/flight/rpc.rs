@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use arrow_flight::sql::client::FlightSqlServiceClient;
 use arrow_flight::sql::{
-    CommandGetDbSchemas, CommandGetPrimaryKeys, CommandGetTables, CommandStatementIngest, SqlInfo,
+    CommandGetCrossReference, CommandGetDbSchemas, CommandGetExportedKeys, CommandGetImportedKeys,
+    CommandGetPrimaryKeys, CommandGetTables, CommandStatementIngest, SqlInfo,
     TableDefinitionOptions, TableExistsOption, TableNotExistOption,
 };
 use arrow_flight::{CancelFlightInfoRequest, FlightInfo};
@@ -573,6 +574,38 @@ async fn metadata_comes_from_the_live_catalog() {
         .unwrap();
     let batches = fetch(&mut client, &info).await.unwrap();
     assert_eq!(rows(&batches), 0);
+    // Foreign keys: none, with the spec's 13 columns.
+    let exported = client
+        .get_exported_keys(CommandGetExportedKeys {
+            catalog: None,
+            db_schema: None,
+            table: "top".into(),
+        })
+        .await
+        .unwrap();
+    let imported = client
+        .get_imported_keys(CommandGetImportedKeys {
+            catalog: None,
+            db_schema: None,
+            table: "top".into(),
+        })
+        .await
+        .unwrap();
+    let cross = client
+        .get_cross_reference(CommandGetCrossReference {
+            pk_catalog: None,
+            pk_db_schema: None,
+            pk_table: "top".into(),
+            fk_catalog: None,
+            fk_db_schema: None,
+            fk_table: "v".into(),
+        })
+        .await
+        .unwrap();
+    for info in [exported, imported, cross] {
+        assert_eq!(Schema::try_from(info.clone()).unwrap().fields().len(), 13);
+        assert_eq!(rows(&fetch(&mut client, &info).await.unwrap()), 0);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

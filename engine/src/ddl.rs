@@ -91,6 +91,9 @@ pub(crate) async fn execute(session: &Session, statement: Statement) -> Result<O
         | Statement::SetVariable { .. }
         | Statement::ResetAll
         | Statement::ShowVariable { .. }
+        | Statement::DeclareCursor { .. }
+        | Statement::Fetch { .. }
+        | Statement::CloseCursor { .. }
         | Statement::Transaction(_) => Err(EngineError::Internal(
             "session statement routed to the catalog".into(),
         )),

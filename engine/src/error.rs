@@ -53,6 +53,8 @@ pub enum ErrorKind {
     InvalidCursorName,
     /// A prepared statement name already in use.
     DuplicatePreparedStatement,
+    /// A cursor name already in use.
+    DuplicateCursor,
     /// A client broke the wire protocol.
     ProtocolViolation,
     TooManyConnections,
@@ -63,7 +65,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind (for mapping tables and their tests).
-    pub const ALL: [ErrorKind; 36] = {
+    pub const ALL: [ErrorKind; 37] = {
         use ErrorKind::*;
         [
             Syntax,
@@ -98,6 +100,7 @@ impl ErrorKind {
             InvalidStatementName,
             InvalidCursorName,
             DuplicatePreparedStatement,
+            DuplicateCursor,
             ProtocolViolation,
             TooManyConnections,
             AuthenticationFailed,
@@ -141,6 +144,7 @@ impl ErrorKind {
             InvalidStatementName => "invalid statement name",
             InvalidCursorName => "invalid cursor name",
             DuplicatePreparedStatement => "duplicate prepared statement",
+            DuplicateCursor => "duplicate cursor",
             ProtocolViolation => "protocol violation",
             TooManyConnections => "too many connections",
             AuthenticationFailed => "authentication failed",

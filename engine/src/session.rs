@@ -8,6 +8,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{CopyToStatement, Statement as DFStatement};
 use tarn_sql::Statement;
 
+mod cursors;
 mod fork;
 mod prepared;
 mod state;
@@ -35,6 +36,8 @@ pub struct Session {
     settings: std::sync::Mutex<Settings>,
     pub(crate) transaction: std::sync::Mutex<state::Transaction>,
     cancel: CancelHandle,
+    /// Open SQL cursors (DECLARE … CURSOR).
+    cursors: std::sync::Mutex<cursors::Cursors>,
 }
 
 impl std::fmt::Debug for Session {
@@ -87,6 +90,7 @@ impl Session {
             settings: Default::default(),
             transaction: Default::default(),
             cancel: CancelHandle::default(),
+            cursors: Default::default(),
         }
     }
 
@@ -254,6 +258,15 @@ impl Session {
             Statement::SetTarn { name, value } => state::set_variable(self, &name, value).await,
             Statement::ResetAll => state::reset_all(self),
             Statement::ShowVariable { name } => state::show_variable(self, name.as_deref()),
+            Statement::DeclareCursor {
+                name, hold, query, ..
+            } => self.declare_cursor(name, hold, query).await,
+            Statement::Fetch {
+                name,
+                count,
+                move_only,
+            } => self.fetch(&name, count, move_only).await,
+            Statement::CloseCursor { name } => self.close_cursor(name.as_deref()),
             other => ddl::execute(self, other).await,
         }
     }

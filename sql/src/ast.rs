@@ -145,6 +145,24 @@ pub enum Statement {
     },
     /// BEGIN / COMMIT / ROLLBACK / SAVEPOINT ...
     Transaction(TransactionStatement),
+    /// `DECLARE name … CURSOR [WITH HOLD] FOR query`.
+    DeclareCursor {
+        name: String,
+        binary: bool,
+        scroll: bool,
+        hold: bool,
+        query: QueryText,
+    },
+    /// `FETCH` (or `MOVE`, which skips rows without returning them).
+    Fetch {
+        name: String,
+        count: FetchCount,
+        move_only: bool,
+    },
+    /// `CLOSE name`, or `CLOSE ALL` (`None`).
+    CloseCursor {
+        name: Option<String>,
+    },
     /// CREATE USER|ROLE.
     CreateUser {
         name: String,
@@ -226,6 +244,24 @@ pub enum Statement {
         line: u64,
         column: u64,
     },
+}
+
+impl Statement {
+    /// The verb of the CommandComplete tag when the statement returns rows (`FETCH 10`,
+    /// `SELECT 10`).
+    pub fn rows_verb(&self) -> &'static str {
+        match self {
+            Statement::Fetch { .. } => "FETCH",
+            _ => "SELECT",
+        }
+    }
+}
+
+/// How many rows a FETCH or MOVE takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchCount {
+    Rows(u64),
+    All,
 }
 
 /// Transaction control statements.

@@ -11,12 +11,13 @@ mod ddl;
 mod error;
 mod insert;
 mod parse;
+mod portal;
 mod session;
 
 pub use ast::{
     AlterTableAction, ColumnDef, CommentTarget, CopyFormat, CopyOptions, CopySource,
-    CreateDatabase, InsertStatement, ObjectName, PartitionSpecPairs, QueryText, RepairMode,
-    Statement, TableDefinition, TransactionStatement, UserOption,
+    CreateDatabase, FetchCount, InsertStatement, ObjectName, PartitionSpecPairs, QueryText,
+    RepairMode, Statement, TableDefinition, TransactionStatement, UserOption,
 };
 pub use error::{Result, SqlError};
 pub use parse::parse_statements;

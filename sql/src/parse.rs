@@ -82,6 +82,12 @@ fn classify(tokens: &[TokenWithSpan]) -> Result<Statement> {
         Some(crate::insert::insert(&mut c)?)
     } else if is_keyword(first, "vacuum") {
         Some(crate::insert::vacuum(&mut c)?)
+    } else if is_keyword(first, "declare") {
+        Some(crate::portal::declare(&mut c)?)
+    } else if is_keyword(first, "fetch") || is_keyword(first, "move") {
+        Some(crate::portal::fetch(&mut c)?)
+    } else if is_keyword(first, "close") {
+        Some(crate::portal::close(&mut c)?)
     } else if is_keyword(first, "copy") {
         crate::insert::copy_from(&mut c)?
     } else {

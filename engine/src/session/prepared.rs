@@ -105,6 +105,13 @@ impl Session {
                     }
                 } else if matches!(statement, Statement::MsckRepair { .. }) {
                     Some(crate::ddl::msck::result_schema())
+                } else if let Statement::Fetch {
+                    name,
+                    move_only: false,
+                    ..
+                } = &statement
+                {
+                    Some(self.cursor_schema(name)?)
                 } else {
                     None
                 };

@@ -75,6 +75,7 @@ pub(crate) fn transaction(session: &Session, statement: TransactionStatement) ->
         TransactionStatement::Commit | TransactionStatement::Rollback => {
             let failed = tx.state == TransactionState::Failed;
             *tx = Transaction::default();
+            session.end_of_block();
             if failed || matches!(statement, TransactionStatement::Rollback) {
                 "ROLLBACK"
             } else {

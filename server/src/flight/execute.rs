@@ -42,6 +42,21 @@ fn changes_session(statement: &Statement) -> bool {
     )
 }
 
+/// SQL cursors belong to the Postgres wire (ODBC, Tableau); Flight SQL streams every result.
+fn refuse_cursor(statement: &Statement) -> Result<(), Status> {
+    if matches!(
+        statement,
+        Statement::DeclareCursor { .. } | Statement::Fetch { .. } | Statement::CloseCursor { .. }
+    ) {
+        return Err(status(
+            ErrorKind::FeatureNotSupported,
+            "SQL cursors (DECLARE/FETCH/MOVE/CLOSE) are served over the Postgres wire; \
+             Flight SQL streams results without them",
+        ));
+    }
+    Ok(())
+}
+
 fn engine_status(e: tarn_engine::EngineError) -> Status {
     status::from_engine(&e)
 }
@@ -57,6 +72,9 @@ pub(crate) async fn plan_statement(session: &FlightSession, sql: &str) -> Result
 }
 
 async fn plan_unguarded(session: &FlightSession, sql: &str) -> Result<Planned, Status> {
+    for statement in session.session.parse(sql).map_err(engine_status)? {
+        refuse_cursor(&statement)?;
+    }
     let prepared = session.session.prepare(sql).await.map_err(engine_status)?;
     if !prepared.param_types.is_empty() {
         return Err(status(
@@ -210,6 +228,7 @@ pub(crate) async fn update(session: &FlightSession, sql: &str) -> Result<i64, St
         let statements = session.session.parse(sql).map_err(engine_status)?;
         let mut total = 0;
         for statement in statements {
+            refuse_cursor(&statement)?;
             let output = session
                 .session
                 .execute(statement)

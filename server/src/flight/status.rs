@@ -28,7 +28,9 @@ pub fn grpc_code(kind: ErrorKind) -> Code {
         | ProtocolViolation => Code::InvalidArgument,
         UndefinedTable | UndefinedSchema | UndefinedDatabase | UndefinedObject
         | InvalidStatementName | InvalidCursorName => Code::NotFound,
-        DuplicateObject | DuplicateSchema | DuplicatePreparedStatement => Code::AlreadyExists,
+        DuplicateObject | DuplicateSchema | DuplicatePreparedStatement | DuplicateCursor => {
+            Code::AlreadyExists
+        }
         DependentObjects | InFailedTransaction => Code::FailedPrecondition,
         FeatureNotSupported => Code::Unimplemented,
         SerializationFailure => Code::Aborted,

@@ -156,6 +156,7 @@ impl Connection {
                     Err(SendError::Wire(w)) => return Err(w),
                 }
             }
+            let verb = statement.rows_verb();
             let output = match self.session.execute(statement).await {
                 Ok(o) => o,
                 Err(e) => {
@@ -163,7 +164,7 @@ impl Connection {
                     return Ok(());
                 }
             };
-            match self.send_output(output, None, 0).await {
+            match self.send_output(output, None, 0, verb).await {
                 Ok(_) => {}
                 Err(SendError::Query(e)) => {
                     self.report_failure(&e, Some(sql));
@@ -182,6 +183,7 @@ impl Connection {
         output: Output,
         formats: Option<&[Format]>,
         limit: usize,
+        verb: &'static str,
     ) -> Result<Option<RowSource>, SendError> {
         match output {
             Output::Command { tag, .. } if tag.is_empty() => {
@@ -212,6 +214,7 @@ impl Connection {
                     }
                 };
                 let mut source = RowSource::new(stream);
+                source.verb = verb;
                 self.drain(&mut source, formats, limit)
                     .await
                     .map(|done| (!done).then_some(source))
@@ -231,7 +234,7 @@ impl Connection {
             .await?
         {
             Sent::Complete => {
-                let tag = results::command_tag("SELECT", Some(source.rows_sent));
+                let tag = results::command_tag(source.verb, Some(source.rows_sent));
                 self.wire
                     .send(PgWireBackendMessage::CommandComplete(CommandComplete::new(
                         tag,

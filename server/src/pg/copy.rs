@@ -399,5 +399,7 @@ async fn copy_in(
         .copy_in(name, columns, spool.path(), &spec)
         .await
         .map_err(SendError::Query)?;
-    conn.send_output(output, None, 0).await.map(|_| ())
+    conn.send_output(output, None, 0, "SELECT")
+        .await
+        .map(|_| ())
 }

@@ -251,7 +251,14 @@ impl Connection {
                     .execute_prepared(&portal.statement.prepared, params)
                     .await
                 {
-                    Ok(output) => self.send_output(output, Some(&portal.formats), limit).await,
+                    Ok(output) => {
+                        let verb = match &portal.statement.prepared.kind {
+                            tarn_engine::PreparedKind::Statement(s) => s.rows_verb(),
+                            _ => "SELECT",
+                        };
+                        self.send_output(output, Some(&portal.formats), limit, verb)
+                            .await
+                    }
                     Err(e) => {
                         self.report_failure(&e, Some(&portal.statement.sql));
                         self.skip_until_sync = true;

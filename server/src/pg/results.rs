@@ -60,6 +60,8 @@ pub struct RowSource {
     batch: Option<RecordBatch>,
     offset: usize,
     pub rows_sent: u64,
+    /// The verb of the final CommandComplete (`SELECT n`, `FETCH n`).
+    pub verb: &'static str,
 }
 
 /// How sending stopped.
@@ -88,6 +90,7 @@ impl RowSource {
             batch: None,
             offset: 0,
             rows_sent: 0,
+            verb: "SELECT",
         }
     }
 

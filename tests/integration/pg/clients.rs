@@ -133,3 +133,35 @@ async fn pgjdbc_session() {
         .args([USER, PASSWORD]);
     run_passing(command).await;
 }
+
+/// psql's FETCH_COUNT runs a query through DECLARE … CURSOR / FETCH FORWARD n / CLOSE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_fetch_count_uses_cursors() {
+    let pg = PgFixture::start().await;
+    let mut command = Command::new("psql");
+    command
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "FETCH_COUNT=1000",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ])
+        .args(["-h", "127.0.0.1", "-p"])
+        .arg(pg.addr.port().to_string())
+        .args(["-U", USER, "-d", "tarn"])
+        .args(["-c", "SELECT value FROM range(0, 5500) ORDER BY value"])
+        .env("PGPASSWORD", PASSWORD)
+        .env("PGCONNECT_TIMEOUT", "10");
+    let out = run(command).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let values: Vec<u64> = stdout.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(values, (0..5500).collect::<Vec<u64>>());
+}

@@ -277,3 +277,38 @@ async fn prepared_view_ddl_describes_no_columns() {
     let drop = client.prepare("DROP VIEW pv").await.unwrap();
     assert!(drop.columns().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_cursors_stream_in_chunks_over_both_protocols() {
+    use tokio_postgres::SimpleQueryMessage;
+    let pg = PgFixture::start().await;
+    let client = pg.client().await;
+    client
+        .batch_execute(
+            "BEGIN; DECLARE c CURSOR FOR SELECT value AS n FROM range(0, 100000) ORDER BY n",
+        )
+        .await
+        .unwrap();
+    let messages = client.simple_query("FETCH 1000 FROM c").await.unwrap();
+    let rows = messages
+        .iter()
+        .filter(|m| matches!(m, SimpleQueryMessage::Row(_)))
+        .count();
+    assert_eq!(rows, 1000);
+    let complete = messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::CommandComplete(n) => Some(*n),
+        _ => None,
+    });
+    assert_eq!(complete, Some(1000));
+    // Extended protocol: Describe reports the cursor's columns, Execute returns the next rows.
+    let rows = client.query("FETCH 2 FROM c", &[]).await.unwrap();
+    let firsts: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(firsts, vec![1000, 1001]);
+    let moved = client.execute("MOVE 10 IN c", &[]).await.unwrap();
+    assert_eq!(moved, 10);
+    let rows = client.query("FETCH 1 FROM c", &[]).await.unwrap();
+    assert_eq!(rows[0].get::<_, i64>(0), 1012);
+    client.batch_execute("CLOSE c; COMMIT").await.unwrap();
+    let e = client.simple_query("FETCH 1 FROM c").await.unwrap_err();
+    assert_eq!(sqlstate(&e), "34000");
+}

@@ -14,6 +14,7 @@ mod error;
 pub mod introspect;
 pub mod locations;
 mod output;
+mod pg_functions;
 pub mod provider;
 mod session;
 pub mod settings;

@@ -33,7 +33,7 @@ pub struct Session {
     superuser: bool,
     pub(crate) progress: Option<ProgressFn>,
     /// SET / SHOW settings (PostgreSQL's and tarn's own `tarn.*`).
-    settings: std::sync::Mutex<Settings>,
+    settings: Arc<std::sync::Mutex<Settings>>,
     pub(crate) transaction: std::sync::Mutex<state::Transaction>,
     cancel: CancelHandle,
     /// Open SQL cursors (DECLARE … CURSOR).
@@ -81,13 +81,22 @@ impl Session {
         superuser: bool,
         state: datafusion::execution::SessionState,
     ) -> Self {
+        let ctx = SessionContext::new_with_state(state);
+        let settings: Arc<std::sync::Mutex<Settings>> = Default::default();
+        crate::pg_functions::register(
+            &ctx,
+            Arc::new(crate::pg_functions::SessionFacts {
+                user: user.to_string(),
+                settings: settings.clone(),
+            }),
+        );
         Self {
             engine,
-            ctx: SessionContext::new_with_state(state),
+            ctx,
             user: user.to_string(),
             superuser,
             progress: None,
-            settings: Default::default(),
+            settings,
             transaction: Default::default(),
             cancel: CancelHandle::default(),
             cursors: Default::default(),
@@ -308,9 +317,10 @@ impl Session {
     ) -> Result<LogicalPlan> {
         let state = self.ctx.state();
         let dialect = state.config().options().sql_parser.dialect;
-        let statement = state
+        let mut statement = state
             .sql_to_statement(sql, &dialect)
             .map_err(|e| crate::error::shift_position(e, origin))?;
+        crate::pg_functions::strip_pg_catalog(&mut statement);
         self.check_paths(&statement)?;
         let plan = state.statement_to_plan(statement).await?;
         reject_unsupported(&plan)?;

@@ -1,0 +1,301 @@
+//! PostgreSQL's session information functions, which drivers and BI tools call on connect:
+//! `version()` (parsed as "PostgreSQL X.Y" by psycopg, SQLAlchemy, pgjdbc), `current_database()`,
+//! `current_schema()`, `current_schemas(bool)`, `current_user` / `session_user` / `user`,
+//! `current_setting(name [, missing_ok])`, `pg_encoding_to_char`, `quote_ident`. Each session
+//! registers its own instances (they read its user and settings); `pg_catalog.`-qualified calls
+//! resolve to the same functions.
+
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{ArrayRef, ListBuilder, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::{DataFusionError, ScalarValue};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::ast::{Expr, ObjectNamePart, visit_expressions_mut};
+
+use crate::introspect::schema_for_database;
+use crate::settings::{SERVER_VERSION, Settings};
+
+/// What the functions read from their session.
+#[derive(Debug)]
+pub(crate) struct SessionFacts {
+    pub user: String,
+    pub settings: Arc<Mutex<Settings>>,
+}
+
+type Eval =
+    fn(&SessionFacts, &[ScalarValue], &ConfigOptions) -> datafusion::common::Result<ScalarValue>;
+
+struct PgFunction {
+    name: &'static str,
+    signature: Signature,
+    returns: DataType,
+    facts: Arc<SessionFacts>,
+    eval: Eval,
+}
+
+impl std::fmt::Debug for PgFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl PartialEq for PgFunction {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && Arc::ptr_eq(&self.facts, &other.facts)
+    }
+}
+
+impl Eq for PgFunction {}
+
+impl std::hash::Hash for PgFunction {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for PgFunction {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> datafusion::common::Result<DataType> {
+        Ok(self.returns.clone())
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::common::Result<ColumnarValue> {
+        let rows = args.args.iter().find_map(|a| match a {
+            ColumnarValue::Array(a) => Some(a.len()),
+            ColumnarValue::Scalar(_) => None,
+        });
+        let value_at = |row: usize| -> datafusion::common::Result<Vec<ScalarValue>> {
+            args.args
+                .iter()
+                .map(|a| match a {
+                    ColumnarValue::Scalar(s) => Ok(s.clone()),
+                    ColumnarValue::Array(a) => ScalarValue::try_from_array(a, row),
+                })
+                .collect()
+        };
+        match rows {
+            None => {
+                let value = (self.eval)(&self.facts, &value_at(0)?, &args.config_options)?;
+                Ok(ColumnarValue::Scalar(value))
+            }
+            Some(n) => {
+                let values = (0..n)
+                    .map(|row| (self.eval)(&self.facts, &value_at(row)?, &args.config_options))
+                    .collect::<datafusion::common::Result<Vec<_>>>()?;
+                Ok(ColumnarValue::Array(ScalarValue::iter_to_array(values)?))
+            }
+        }
+    }
+}
+
+fn text(s: impl Into<String>) -> ScalarValue {
+    ScalarValue::Utf8(Some(s.into()))
+}
+
+fn arg_text(args: &[ScalarValue], i: usize) -> Option<String> {
+    match args.get(i) {
+        Some(ScalarValue::Utf8(s) | ScalarValue::LargeUtf8(s) | ScalarValue::Utf8View(s)) => {
+            s.clone()
+        }
+        _ => None,
+    }
+}
+
+/// The version string clients parse ("PostgreSQL 16.4 …").
+pub fn version_string() -> String {
+    format!(
+        "PostgreSQL {SERVER_VERSION} (tarn {}) on {}-linux, compiled by rustc, 64-bit",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::ARCH
+    )
+}
+
+fn current_schema(config: &ConfigOptions) -> String {
+    schema_for_database(&config.catalog.default_schema)
+}
+
+fn current_setting(
+    facts: &SessionFacts,
+    args: &[ScalarValue],
+) -> datafusion::common::Result<ScalarValue> {
+    let Some(name) = arg_text(args, 0) else {
+        return Ok(ScalarValue::Utf8(None));
+    };
+    let missing_ok = matches!(args.get(1), Some(ScalarValue::Boolean(Some(true))));
+    let settings = facts
+        .settings
+        .lock()
+        .map_err(|_| DataFusionError::Execution("settings lock poisoned".into()))?;
+    match settings.get(&name) {
+        Ok(v) => Ok(text(v)),
+        Err(_) if missing_ok => Ok(ScalarValue::Utf8(None)),
+        Err(e) => Err(DataFusionError::External(Box::new(e))),
+    }
+}
+
+fn quote_ident(args: &[ScalarValue]) -> ScalarValue {
+    let Some(s) = arg_text(args, 0) else {
+        return ScalarValue::Utf8(None);
+    };
+    let plain = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        text(s)
+    } else {
+        text(format!("\"{}\"", s.replace('"', "\"\"")))
+    }
+}
+
+fn schemas_list(
+    config: &ConfigOptions,
+    args: &[ScalarValue],
+) -> datafusion::common::Result<ScalarValue> {
+    let implicit = matches!(args.first(), Some(ScalarValue::Boolean(Some(true))));
+    let mut builder = ListBuilder::new(StringBuilder::new());
+    if implicit {
+        builder.values().append_value("pg_catalog");
+    }
+    builder.values().append_value(current_schema(config));
+    builder.append(true);
+    let array: ArrayRef = Arc::new(builder.finish());
+    ScalarValue::try_from_array(&array, 0)
+}
+
+fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
+    let f = |name, signature, returns, eval: Eval| PgFunction {
+        name,
+        signature,
+        returns,
+        facts: facts.clone(),
+        eval,
+    };
+    let none = || Signature::exact(vec![], Volatility::Stable);
+    let list = DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
+    vec![
+        f("version", none(), DataType::Utf8, |_, _, _| {
+            Ok(text(version_string()))
+        }),
+        f("current_database", none(), DataType::Utf8, |_, _, _| {
+            Ok(text(crate::provider::CATALOG_NAME))
+        }),
+        f("current_catalog", none(), DataType::Utf8, |_, _, _| {
+            Ok(text(crate::provider::CATALOG_NAME))
+        }),
+        f("current_schema", none(), DataType::Utf8, |_, _, c| {
+            Ok(text(current_schema(c)))
+        }),
+        f(
+            "current_schemas",
+            Signature::exact(vec![DataType::Boolean], Volatility::Stable),
+            list,
+            |_, args, c| schemas_list(c, args),
+        ),
+        f("current_user", none(), DataType::Utf8, |facts, _, _| {
+            Ok(text(&facts.user))
+        }),
+        f("session_user", none(), DataType::Utf8, |facts, _, _| {
+            Ok(text(&facts.user))
+        }),
+        f("user", none(), DataType::Utf8, |facts, _, _| {
+            Ok(text(&facts.user))
+        }),
+        f(
+            "current_setting",
+            Signature::one_of(
+                vec![
+                    datafusion::logical_expr::TypeSignature::Exact(vec![DataType::Utf8]),
+                    datafusion::logical_expr::TypeSignature::Exact(vec![
+                        DataType::Utf8,
+                        DataType::Boolean,
+                    ]),
+                ],
+                Volatility::Stable,
+            ),
+            DataType::Utf8,
+            |facts, args, _| current_setting(facts, args),
+        ),
+        f(
+            "pg_encoding_to_char",
+            Signature::uniform(
+                1,
+                vec![DataType::Int32, DataType::Int64],
+                Volatility::Immutable,
+            ),
+            DataType::Utf8,
+            |_, args, _| {
+                Ok(match args.first() {
+                    Some(ScalarValue::Int32(Some(6)) | ScalarValue::Int64(Some(6))) => text("UTF8"),
+                    Some(ScalarValue::Int32(Some(_)) | ScalarValue::Int64(Some(_))) => text(""),
+                    _ => ScalarValue::Utf8(None),
+                })
+            },
+        ),
+        f(
+            "quote_ident",
+            Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+            DataType::Utf8,
+            |_, args, _| Ok(quote_ident(args)),
+        ),
+    ]
+}
+
+/// Registers the functions for one session.
+pub(crate) fn register(ctx: &SessionContext, facts: Arc<SessionFacts>) {
+    for function in functions(&facts) {
+        ctx.register_udf(ScalarUDF::new_from_impl(function));
+    }
+}
+
+/// `pg_catalog.f(…)` is `f(…)`: the schema Postgres keeps its built-in functions in.
+pub(crate) fn strip_pg_catalog(statement: &mut datafusion::sql::parser::Statement) {
+    let datafusion::sql::parser::Statement::Statement(statement) = statement else {
+        return;
+    };
+    let _ = visit_expressions_mut(statement.as_mut(), |expr| {
+        if let Expr::Function(function) = expr
+            && function.name.0.len() == 2
+            && matches!(&function.name.0[0], ObjectNamePart::Identifier(i) if i.value.eq_ignore_ascii_case("pg_catalog"))
+        {
+            function.name.0.remove(0);
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_ident_quotes_only_when_needed() {
+        let q = |s: &str| quote_ident(&[text(s)]);
+        assert_eq!(q("events"), text("events"));
+        assert_eq!(q("Events"), text("\"Events\""));
+        assert_eq!(q("a\"b"), text("\"a\"\"b\""));
+        assert_eq!(q("1x"), text("\"1x\""));
+    }
+
+    #[test]
+    fn version_reads_as_postgresql() {
+        assert!(version_string().starts_with(&format!("PostgreSQL {SERVER_VERSION} ")));
+    }
+}

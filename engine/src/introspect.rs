@@ -3,7 +3,7 @@
 //! RPCs are served from here; every call reads the live metastore.
 
 use datafusion::arrow::datatypes::SchemaRef;
-use tarn_catalog::TableType;
+use tarn_catalog::{Metastore, TableType};
 
 use crate::error::Result;
 use crate::provider::{PUBLIC_SCHEMA, SYSTEM_SCHEMA, database_for_schema};
@@ -45,6 +45,11 @@ pub struct Relation {
     /// Partition column names (Hive partition keys).
     pub partition_columns: Vec<String>,
     pub comment: Option<String>,
+    pub owner: Option<String>,
+    /// A view's defining query.
+    pub view_text: Option<String>,
+    /// Hive's numRows statistic, when recorded.
+    pub row_count: Option<i64>,
 }
 
 /// The schema name a tarn database is shown as.
@@ -76,20 +81,80 @@ fn like_at(pattern: &[char], text: &[char]) -> bool {
     }
 }
 
+/// Every schema: one per tarn database, plus the system schema, sorted.
+pub(crate) async fn schemas(metastore: &dyn Metastore) -> Result<Vec<String>> {
+    let mut names: Vec<String> = metastore
+        .list_databases(None)
+        .await?
+        .iter()
+        .map(|d| schema_for_database(&d.name))
+        .collect();
+    names.push(SYSTEM_SCHEMA.to_string());
+    names.sort();
+    Ok(names)
+}
+
+/// Relations of the schemas matching `schema_pattern` whose names match `table_pattern` (both
+/// SQL LIKE), ordered by schema and name.
+pub(crate) async fn relations(
+    metastore: &dyn Metastore,
+    schema_pattern: Option<&str>,
+    table_pattern: Option<&str>,
+) -> Result<Vec<Relation>> {
+    let mut out = Vec::new();
+    for schema in schemas(metastore).await? {
+        if !like_matches(schema_pattern, &schema) {
+            continue;
+        }
+        if schema == SYSTEM_SCHEMA {
+            if like_matches(table_pattern, "batches") {
+                out.push(Relation {
+                    schema: SYSTEM_SCHEMA.to_string(),
+                    name: "batches".into(),
+                    kind: RelationKind::SystemTable,
+                    columns: crate::provider::system::batches_schema(),
+                    partition_columns: vec![],
+                    comment: None,
+                    owner: None,
+                    view_text: None,
+                    row_count: None,
+                });
+            }
+            continue;
+        }
+        let database = database_for_schema(&schema);
+        for table in metastore.list_tables(&database, None).await? {
+            if !like_matches(table_pattern, &table.name) {
+                continue;
+            }
+            out.push(Relation {
+                kind: match table.table_type {
+                    TableType::View => RelationKind::View,
+                    TableType::External | TableType::Managed => RelationKind::Table,
+                },
+                columns: table.arrow_schema()?,
+                partition_columns: table
+                    .partition_keys
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect(),
+                comment: table.comment().map(str::to_string),
+                owner: table.owner.clone(),
+                row_count: table.parameters.get("numRows").and_then(|n| n.parse().ok()),
+                view_text: table.view_text.clone(),
+                schema: schema.clone(),
+                name: table.name,
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+    Ok(out)
+}
+
 impl Session {
     /// Every schema: one per tarn database, plus the system schema, sorted.
     pub async fn list_schemas(&self) -> Result<Vec<String>> {
-        let mut names: Vec<String> = self
-            .engine
-            .metastore()
-            .list_databases(None)
-            .await?
-            .iter()
-            .map(|d| schema_for_database(&d.name))
-            .collect();
-        names.push(SYSTEM_SCHEMA.to_string());
-        names.sort();
-        Ok(names)
+        schemas(self.engine.metastore().as_ref()).await
     }
 
     /// Relations of the schemas matching `schema_pattern` whose names match `table_pattern`
@@ -99,68 +164,12 @@ impl Session {
         schema_pattern: Option<&str>,
         table_pattern: Option<&str>,
     ) -> Result<Vec<Relation>> {
-        let mut out = Vec::new();
-        for schema in self.list_schemas().await? {
-            if !like_matches(schema_pattern, &schema) {
-                continue;
-            }
-            if schema == SYSTEM_SCHEMA {
-                out.extend(
-                    self.system_relations()
-                        .await?
-                        .into_iter()
-                        .filter(|r| like_matches(table_pattern, &r.name)),
-                );
-                continue;
-            }
-            let database = database_for_schema(&schema);
-            for table in self.engine.metastore().list_tables(&database, None).await? {
-                if !like_matches(table_pattern, &table.name) {
-                    continue;
-                }
-                out.push(Relation {
-                    kind: match table.table_type {
-                        TableType::View => RelationKind::View,
-                        TableType::External | TableType::Managed => RelationKind::Table,
-                    },
-                    columns: table.arrow_schema()?,
-                    partition_columns: table
-                        .partition_keys
-                        .iter()
-                        .map(|c| c.name.clone())
-                        .collect(),
-                    comment: table.comment().map(str::to_string),
-                    schema: schema.clone(),
-                    name: table.name,
-                });
-            }
-        }
-        out.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
-        Ok(out)
-    }
-
-    async fn system_relations(&self) -> Result<Vec<Relation>> {
-        let Some(schema) = self
-            .ctx
-            .catalog(crate::provider::CATALOG_NAME)
-            .and_then(|c| c.schema(SYSTEM_SCHEMA))
-        else {
-            return Ok(vec![]);
-        };
-        let mut out = Vec::new();
-        for name in schema.table_names() {
-            if let Some(table) = schema.table(&name).await? {
-                out.push(Relation {
-                    schema: SYSTEM_SCHEMA.to_string(),
-                    name,
-                    kind: RelationKind::SystemTable,
-                    columns: table.schema(),
-                    partition_columns: vec![],
-                    comment: None,
-                });
-            }
-        }
-        Ok(out)
+        relations(
+            self.engine.metastore().as_ref(),
+            schema_pattern,
+            table_pattern,
+        )
+        .await
     }
 }
 

@@ -5,8 +5,9 @@ mod catalog;
 mod format;
 mod listing;
 mod named_errors;
+pub mod pg_catalog;
 mod pruning;
-mod system;
+pub(crate) mod system;
 mod table;
 mod view;
 

@@ -88,6 +88,7 @@ impl Session {
             Arc::new(crate::pg_functions::SessionFacts {
                 user: user.to_string(),
                 settings: settings.clone(),
+                engine: engine.inner.clone(),
             }),
         );
         Self {

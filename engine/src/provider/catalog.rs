@@ -102,6 +102,11 @@ impl CatalogProvider for TarnCatalog {
     /// Every name yields a provider; a missing database is reported when a table is looked up,
     /// with the precise "database does not exist" error rather than a generic planning error.
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if name.eq_ignore_ascii_case(super::pg_catalog::PG_CATALOG) {
+            return Some(Arc::new(super::pg_catalog::PgCatalogSchema {
+                engine: self.engine.clone(),
+            }));
+        }
         if name.eq_ignore_ascii_case(super::SYSTEM_SCHEMA) {
             return Some(Arc::new(super::system::SystemSchema {
                 engine: self.engine.clone(),

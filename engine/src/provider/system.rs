@@ -28,7 +28,7 @@ impl std::fmt::Debug for SystemSchema {
     }
 }
 
-fn batches_schema() -> SchemaRef {
+pub(crate) fn batches_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("database", DataType::Utf8, false),
         Field::new("table_name", DataType::Utf8, false),

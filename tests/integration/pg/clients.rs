@@ -165,3 +165,54 @@ async fn psql_fetch_count_uses_cursors() {
     let values: Vec<u64> = stdout.lines().map(|l| l.parse().unwrap()).collect();
     assert_eq!(values, (0..5500).collect::<Vec<u64>>());
 }
+
+/// psql's catalog meta-commands, answered from pg_catalog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_meta_commands_list_the_lakehouse() {
+    let pg = PgFixture::start().await;
+    let client = pg.client().await;
+    client
+        .batch_execute(
+            "CREATE DATABASE sales; CREATE TABLE sales.orders (id int, amount double) PARTITIONED BY (day date); \
+             CREATE TABLE visits (id int); CREATE VIEW recent AS SELECT id FROM visits",
+        )
+        .await
+        .unwrap();
+    let meta = |command: &'static str| {
+        let mut c = Command::new("psql");
+        c.args([
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+        ])
+        .arg(pg.addr.port().to_string())
+        .args(["-U", USER, "-d", "tarn", "-c", command])
+        .env("PGPASSWORD", PASSWORD)
+        .env("PGCONNECT_TIMEOUT", "10");
+        c
+    };
+    let cases: [(&str, &[&str]); 6] = [
+        ("\\dt", &["public|visits|table|alice"]),
+        ("\\dt sales.*", &["sales|orders|table|alice"]),
+        ("\\dv", &["public|recent|view|alice"]),
+        ("\\dn", &["public|alice", "sales|alice", "tarn|alice"]),
+        ("\\l", &["tarn|alice|UTF8|C.UTF-8|C.UTF-8||libc|"]),
+        ("\\du", &["alice|Superuser, Create role, Create DB|"]),
+    ];
+    for (command, expected) in cases {
+        let out = run(meta(command)).await;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines, expected, "{command}");
+    }
+}

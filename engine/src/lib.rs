@@ -15,6 +15,7 @@ pub mod introspect;
 pub mod locations;
 mod output;
 mod pg_functions;
+mod pg_rewrite;
 pub mod pg_types;
 pub mod provider;
 mod session;

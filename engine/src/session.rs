@@ -321,7 +321,7 @@ impl Session {
         let mut statement = state
             .sql_to_statement(sql, &dialect)
             .map_err(|e| crate::error::shift_position(e, origin))?;
-        crate::pg_functions::strip_pg_catalog(&mut statement);
+        crate::pg_rewrite::rewrite(&mut statement);
         self.check_paths(&statement)?;
         let plan = state.statement_to_plan(statement).await?;
         reject_unsupported(&plan)?;

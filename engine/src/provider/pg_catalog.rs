@@ -19,6 +19,9 @@ use crate::error::EngineError;
 use crate::introspect::{Relation, RelationKind};
 use crate::pg_types::{self, oid};
 
+mod fixed;
+use fixed::{access_methods, collations, databases, empty, types};
+
 /// The schema name.
 pub const PG_CATALOG: &str = "pg_catalog";
 const PG_CATALOG_OID: u32 = 11;
@@ -82,29 +85,29 @@ pub fn role_oid(name: &str) -> u32 {
 }
 
 /// Column builder: a table's fields and its rows as scalars.
-struct Rows {
+pub(super) struct Rows {
     fields: Vec<Field>,
     rows: Vec<Vec<ScalarValue>>,
 }
 
-fn text(s: impl Into<String>) -> ScalarValue {
+pub(super) fn text(s: impl Into<String>) -> ScalarValue {
     ScalarValue::Utf8(Some(s.into()))
 }
 
-fn no_text() -> ScalarValue {
+pub(super) fn no_text() -> ScalarValue {
     ScalarValue::Utf8(None)
 }
 
-fn oid_value(v: u32) -> ScalarValue {
+pub(super) fn oid_value(v: u32) -> ScalarValue {
     ScalarValue::UInt32(Some(v))
 }
 
-fn boolean(v: bool) -> ScalarValue {
+pub(super) fn boolean(v: bool) -> ScalarValue {
     ScalarValue::Boolean(Some(v))
 }
 
 impl Rows {
-    fn new(columns: &[(&str, DataType)]) -> Self {
+    pub(super) fn new(columns: &[(&str, DataType)]) -> Self {
         Self {
             fields: columns
                 .iter()
@@ -114,7 +117,7 @@ impl Rows {
         }
     }
 
-    fn push(&mut self, row: Vec<ScalarValue>) {
+    pub(super) fn push(&mut self, row: Vec<ScalarValue>) {
         self.rows.push(row);
     }
 
@@ -141,7 +144,9 @@ impl Rows {
     }
 }
 
-use DataType::{Boolean as B, Float32 as F32, Int16 as I16, Int32 as I32, UInt32 as O, Utf8 as T};
+pub(super) use DataType::{
+    Boolean as B, Float32 as F32, Int16 as I16, Int32 as I32, UInt32 as O, Utf8 as T,
+};
 
 pub(crate) struct PgCatalogSchema {
     pub engine: Arc<EngineInner>,
@@ -222,7 +227,7 @@ fn namespaces(schemas: &[String]) -> Rows {
 }
 
 /// ACL and option columns: text arrays, NULL (tarn has no grants yet).
-fn acl() -> DataType {
+pub(super) fn acl() -> DataType {
     DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
 }
 
@@ -371,156 +376,6 @@ fn attributes(relations: &[Relation]) -> Rows {
     rows
 }
 
-/// (oid, name, category, array oid, element oid, input/output function stem)
-const TYPES: &[(u32, &str, &str, &str)] = &[
-    (oid::BOOL, "bool", "B", "bool"),
-    (oid::BYTEA, "bytea", "U", "bytea"),
-    (oid::CHAR, "char", "Z", "char"),
-    (oid::NAME, "name", "S", "name"),
-    (oid::INT8, "int8", "N", "int8"),
-    (oid::INT2, "int2", "N", "int2"),
-    (oid::INT4, "int4", "N", "int4"),
-    (oid::TEXT, "text", "S", "text"),
-    (oid::OID, "oid", "N", "oid"),
-    (oid::JSON, "json", "U", "json"),
-    (oid::FLOAT4, "float4", "N", "float4"),
-    (oid::FLOAT8, "float8", "N", "float8"),
-    (oid::UNKNOWN, "unknown", "X", "unknown"),
-    (oid::BPCHAR, "bpchar", "S", "bpchar"),
-    (oid::VARCHAR, "varchar", "S", "varchar"),
-    (oid::DATE, "date", "D", "date"),
-    (oid::TIME, "time", "D", "time"),
-    (oid::TIMESTAMP, "timestamp", "D", "timestamp"),
-    (oid::TIMESTAMPTZ, "timestamptz", "D", "timestamptz"),
-    (oid::INTERVAL, "interval", "T", "interval"),
-    (oid::NUMERIC, "numeric", "N", "numeric"),
-    (oid::UUID, "uuid", "U", "uuid"),
-    (oid::JSONB, "jsonb", "U", "jsonb"),
-];
-
-fn types() -> Rows {
-    let mut rows = Rows::new(&[
-        ("oid", O),
-        ("typname", T),
-        ("typnamespace", O),
-        ("typowner", O),
-        ("typlen", I16),
-        ("typbyval", B),
-        ("typtype", T),
-        ("typcategory", T),
-        ("typispreferred", B),
-        ("typisdefined", B),
-        ("typdelim", T),
-        ("typrelid", O),
-        ("typelem", O),
-        ("typarray", O),
-        ("typinput", T),
-        ("typoutput", T),
-        ("typreceive", T),
-        ("typsend", T),
-        ("typmodin", T),
-        ("typmodout", T),
-        ("typanalyze", T),
-        ("typalign", T),
-        ("typstorage", T),
-        ("typnotnull", B),
-        ("typbasetype", O),
-        ("typtypmod", I32),
-        ("typndims", I32),
-        ("typcollation", O),
-        ("typdefault", T),
-        ("typacl", acl()),
-    ]);
-    let mut push = |oid: u32, name: String, category: &str, elem: u32, array: u32, stem: &str| {
-        let len = if elem == 0 {
-            pg_types::type_size(oid)
-        } else {
-            -1
-        };
-        rows.push(vec![
-            oid_value(oid),
-            text(name),
-            oid_value(PG_CATALOG_OID),
-            oid_value(BOOTSTRAP_ROLE_OID),
-            ScalarValue::Int16(Some(len)),
-            boolean(len > 0 && len <= 8),
-            text("b"),
-            text(category),
-            boolean(matches!(stem, "text" | "float8" | "bool" | "timestamptz")),
-            boolean(true),
-            text(","),
-            oid_value(0),
-            oid_value(elem),
-            oid_value(array),
-            text(format!("{stem}in")),
-            text(format!("{stem}out")),
-            text(format!("{stem}recv")),
-            text(format!("{stem}send")),
-            text("-"),
-            text("-"),
-            text("-"),
-            text(if len == 8 { "d" } else { "i" }),
-            text(if len > 0 { "p" } else { "x" }),
-            boolean(false),
-            oid_value(0),
-            ScalarValue::Int32(Some(-1)),
-            ScalarValue::Int32(Some(0)),
-            oid_value(if stem == "text" { 100 } else { 0 }),
-            no_text(),
-            no_text(),
-        ]);
-    };
-    for (oid, name, category, stem) in TYPES {
-        let array = pg_types::array_of(*oid);
-        let array = if array == oid::TEXT && *oid != oid::TEXT {
-            0
-        } else {
-            array
-        };
-        push(*oid, name.to_string(), category, 0, array, stem);
-        if array != 0 {
-            push(array, format!("_{name}"), "A", *oid, 0, "array_");
-        }
-    }
-    rows
-}
-
-fn databases() -> Rows {
-    let mut rows = Rows::new(&[
-        ("oid", O),
-        ("datname", T),
-        ("datdba", O),
-        ("encoding", I32),
-        ("datlocprovider", T),
-        ("datistemplate", B),
-        ("datallowconn", B),
-        ("datconnlimit", I32),
-        ("dattablespace", O),
-        ("datcollate", T),
-        ("datctype", T),
-        ("daticulocale", T),
-        ("datcollversion", T),
-        ("datacl", acl()),
-    ]);
-    rows.push(vec![
-        oid_value(DATABASE_OID),
-        text(crate::provider::CATALOG_NAME),
-        oid_value(BOOTSTRAP_ROLE_OID),
-        ScalarValue::Int32(Some(6)),
-        text("c"),
-        boolean(false),
-        boolean(true),
-        ScalarValue::Int32(Some(-1)),
-        oid_value(1663),
-        text("C.UTF-8"),
-        text("C.UTF-8"),
-        no_text(),
-        no_text(),
-        no_text(),
-    ]);
-    rows
-}
-
 fn roles(table: &str, users: &[tarn_catalog::User]) -> Rows {
     if table == "pg_user" {
         let mut rows = Rows::new(&[
@@ -628,17 +483,6 @@ fn views(relations: &[Relation]) -> Rows {
     rows
 }
 
-fn access_methods() -> Rows {
-    let mut rows = Rows::new(&[("oid", O), ("amname", T), ("amhandler", T), ("amtype", T)]);
-    rows.push(vec![
-        oid_value(2),
-        text("heap"),
-        text("heap_tableam_handler"),
-        text("t"),
-    ]);
-    rows
-}
-
 fn descriptions(relations: &[Relation]) -> Rows {
     let mut rows = Rows::new(&[
         ("objoid", O),
@@ -657,128 +501,6 @@ fn descriptions(relations: &[Relation]) -> Rows {
         }
     }
     rows
-}
-
-fn collations() -> Rows {
-    let mut rows = Rows::new(&[
-        ("oid", O),
-        ("collname", T),
-        ("collnamespace", O),
-        ("collprovider", T),
-    ]);
-    rows.push(vec![
-        oid_value(100),
-        text("default"),
-        oid_value(PG_CATALOG_OID),
-        text("d"),
-    ]);
-    rows.push(vec![
-        oid_value(950),
-        text("C"),
-        oid_value(PG_CATALOG_OID),
-        text("c"),
-    ]);
-    rows
-}
-
-/// Catalogs of objects tarn does not have: right columns, no rows.
-fn empty(table: &str) -> Rows {
-    match table {
-        "pg_index" => Rows::new(&[
-            ("indexrelid", O),
-            ("indrelid", O),
-            ("indnatts", I16),
-            ("indisunique", B),
-            ("indisprimary", B),
-            ("indisclustered", B),
-            ("indisvalid", B),
-            ("indkey", T),
-        ]),
-        "pg_constraint" => Rows::new(&[
-            ("oid", O),
-            ("conname", T),
-            ("connamespace", O),
-            ("contype", T),
-            ("conrelid", O),
-            ("confrelid", O),
-            ("conkey", T),
-            ("confkey", T),
-        ]),
-        "pg_inherits" => Rows::new(&[("inhrelid", O), ("inhparent", O), ("inhseqno", I32)]),
-        "pg_policy" => Rows::new(&[
-            ("oid", O),
-            ("polname", T),
-            ("polrelid", O),
-            ("polcmd", T),
-            ("polpermissive", B),
-            (
-                "polroles",
-                DataType::List(Arc::new(Field::new("item", O, true))),
-            ),
-            ("polqual", T),
-            ("polwithcheck", T),
-        ]),
-        "pg_statistic_ext" => Rows::new(&[
-            ("oid", O),
-            ("stxrelid", O),
-            ("stxname", T),
-            ("stxnamespace", O),
-            ("stxowner", O),
-            ("stxstattarget", I32),
-            ("stxkeys", T),
-            ("stxkind", acl()),
-        ]),
-        "pg_publication" => Rows::new(&[
-            ("oid", O),
-            ("pubname", T),
-            ("pubowner", O),
-            ("puballtables", B),
-            ("pubinsert", B),
-            ("pubupdate", B),
-            ("pubdelete", B),
-            ("pubtruncate", B),
-            ("pubviaroot", B),
-        ]),
-        "pg_publication_rel" => Rows::new(&[
-            ("oid", O),
-            ("prpubid", O),
-            ("prrelid", O),
-            ("prqual", T),
-            ("prattrs", T),
-        ]),
-        "pg_publication_namespace" => Rows::new(&[("oid", O), ("pnpubid", O), ("pnnspid", O)]),
-        "pg_trigger" => Rows::new(&[
-            ("oid", O),
-            ("tgrelid", O),
-            ("tgparentid", O),
-            ("tgname", T),
-            ("tgfoid", O),
-            ("tgtype", I16),
-            ("tgenabled", T),
-            ("tgisinternal", B),
-            ("tgconstraint", O),
-        ]),
-        "pg_partitioned_table" => Rows::new(&[
-            ("partrelid", O),
-            ("partstrat", T),
-            ("partnatts", I16),
-            ("partdefid", O),
-        ]),
-        "pg_attrdef" => Rows::new(&[("oid", O), ("adrelid", O), ("adnum", I16), ("adbin", T)]),
-        "pg_auth_members" => Rows::new(&[
-            ("roleid", O),
-            ("member", O),
-            ("grantor", O),
-            ("admin_option", B),
-        ]),
-        _ => Rows::new(&[
-            ("oid", O),
-            ("extname", T),
-            ("extowner", O),
-            ("extnamespace", O),
-            ("extversion", T),
-        ]),
-    }
 }
 
 #[cfg(test)]

@@ -45,6 +45,8 @@ pub struct Relation {
     /// Partition column names (Hive partition keys).
     pub partition_columns: Vec<String>,
     pub comment: Option<String>,
+    /// Each column's comment, in column order (data columns, then partition keys).
+    pub column_comments: Vec<Option<String>>,
     pub owner: Option<String>,
     /// A view's defining query.
     pub view_text: Option<String>,
@@ -115,6 +117,7 @@ pub(crate) async fn relations(
                     columns: crate::provider::system::batches_schema(),
                     partition_columns: vec![],
                     comment: None,
+                    column_comments: vec![],
                     owner: None,
                     view_text: None,
                     row_count: None,
@@ -139,6 +142,12 @@ pub(crate) async fn relations(
                     .map(|c| c.name.clone())
                     .collect(),
                 comment: table.comment().map(str::to_string),
+                column_comments: table
+                    .columns
+                    .iter()
+                    .chain(&table.partition_keys)
+                    .map(|c| c.comment.clone())
+                    .collect(),
                 owner: table.owner.clone(),
                 row_count: table.parameters.get("numRows").and_then(|n| n.parse().ok()),
                 view_text: table.view_text.clone(),

@@ -290,6 +290,63 @@ pub fn type_display_name(oid: u32) -> String {
     .to_string()
 }
 
+/// A relation's OID from its name (`to_regclass`): `schema.name`, or a name in the current
+/// schema; NULL when there is no such relation.
+fn to_regclass(
+    facts: &SessionFacts,
+    args: &[ScalarValue],
+    config: &ConfigOptions,
+) -> datafusion::common::Result<ScalarValue> {
+    let Some(name) = arg_text(args, 0) else {
+        return Ok(ScalarValue::UInt32(None));
+    };
+    let unquote = |s: &str| s.trim().trim_matches('"').to_string();
+    let (schema, table) = match name.split_once('.') {
+        Some((s, t)) => (unquote(s), unquote(t)),
+        None => (current_schema(config), unquote(&name)),
+    };
+    let found = facts
+        .block_on(crate::introspect::relations(
+            facts.engine.metastore.as_ref(),
+            Some(&schema.to_lowercase()),
+            Some(&table.to_lowercase()),
+        ))
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    Ok(ScalarValue::UInt32(found.first().map(|r| {
+        crate::provider::pg_catalog::relation_oid(&r.schema, &r.name)
+    })))
+}
+
+/// A table's or column's comment (obj_description / col_description); `subid` 0 is the table.
+fn description(
+    facts: &SessionFacts,
+    oid: Option<u32>,
+    subid: i64,
+) -> datafusion::common::Result<ScalarValue> {
+    let Some(oid) = oid else {
+        return Ok(ScalarValue::Utf8(None));
+    };
+    let relations = facts
+        .block_on(crate::introspect::relations(
+            facts.engine.metastore.as_ref(),
+            None,
+            None,
+        ))
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    let relation = relations
+        .iter()
+        .find(|r| crate::provider::pg_catalog::relation_oid(&r.schema, &r.name) == oid);
+    let comment = relation.and_then(|r| match subid {
+        0 => r.comment.clone(),
+        n => r
+            .column_comments
+            .get(usize::try_from(n - 1).ok()?)
+            .cloned()
+            .flatten(),
+    });
+    Ok(ScalarValue::Utf8(comment))
+}
+
 fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
     let f = |name, signature, returns, eval: Eval| PgFunction {
         name,
@@ -395,6 +452,38 @@ fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             |_, _, _| Ok(ScalarValue::Utf8(None)),
         ),
         f(
+            "to_regclass",
+            Signature::exact(vec![DataType::Utf8], Volatility::Stable),
+            DataType::UInt32,
+            to_regclass,
+        ),
+        f(
+            "obj_description",
+            Signature::variadic_any(Volatility::Stable),
+            DataType::Utf8,
+            |facts, args, _| description(facts, oid_arg(args), 0),
+        ),
+        f(
+            "col_description",
+            Signature::any(2, Volatility::Stable),
+            DataType::Utf8,
+            |facts, args, _| {
+                let column = match args.get(1) {
+                    Some(ScalarValue::Int32(Some(n))) => i64::from(*n),
+                    Some(ScalarValue::Int64(Some(n))) => *n,
+                    Some(ScalarValue::Int16(Some(n))) => i64::from(*n),
+                    _ => return Ok(ScalarValue::Utf8(None)),
+                };
+                description(facts, oid_arg(args), column)
+            },
+        ),
+        f(
+            "shobj_description",
+            Signature::any(2, Volatility::Stable),
+            DataType::Utf8,
+            |_, _, _| Ok(ScalarValue::Utf8(None)),
+        ),
+        f(
             "quote_ident",
             Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
             DataType::Utf8,
@@ -403,9 +492,27 @@ fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
     ]
 }
 
+/// The privilege checks clients make before listing objects. tarn has no grants yet: every user
+/// may read every object, so they answer true.
+const PRIVILEGE_CHECKS: [&str; 6] = [
+    "has_table_privilege",
+    "has_schema_privilege",
+    "has_database_privilege",
+    "has_column_privilege",
+    "has_any_column_privilege",
+    "has_function_privilege",
+];
+
 /// Registers the functions for one session.
 pub(crate) fn register(ctx: &SessionContext, facts: Arc<SessionFacts>) {
-    for function in functions(&facts) {
+    let privileges = PRIVILEGE_CHECKS.iter().map(|name| PgFunction {
+        name,
+        signature: Signature::variadic_any(Volatility::Stable),
+        returns: DataType::Boolean,
+        facts: facts.clone(),
+        eval: |_, _, _| Ok(ScalarValue::Boolean(Some(true))),
+    });
+    for function in functions(&facts).into_iter().chain(privileges) {
         ctx.register_udf(ScalarUDF::new_from_impl(function));
     }
 }

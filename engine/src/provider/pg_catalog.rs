@@ -56,6 +56,7 @@ const TABLES: &[&str] = &[
     "pg_publication_namespace",
     "pg_trigger",
     "pg_partitioned_table",
+    "pg_stat_user_tables",
 ];
 
 /// A stable OID for a tarn object (FNV-1a of its kind and name, above PostgreSQL's range).
@@ -197,6 +198,7 @@ impl SchemaProvider for PgCatalogSchema {
             "pg_am" => access_methods(),
             "pg_collation" => collations(),
             "pg_description" => descriptions(&relations().await?),
+            "pg_stat_user_tables" => table_stats(&relations().await?),
             other => empty(other),
         };
         rows.into_table().map(Some)
@@ -491,14 +493,50 @@ fn descriptions(relations: &[Relation]) -> Rows {
         ("description", T),
     ]);
     for r in relations {
-        if let Some(comment) = &r.comment {
-            rows.push(vec![
-                oid_value(relation_oid(&r.schema, &r.name)),
-                oid_value(PG_CLASS_OID),
-                ScalarValue::Int32(Some(0)),
-                text(comment),
-            ]);
+        let relid = oid_value(relation_oid(&r.schema, &r.name));
+        let column_comments = r.column_comments.iter().enumerate();
+        let comments =
+            std::iter::once((0, &r.comment)).chain(column_comments.map(|(i, c)| (i as i32 + 1, c)));
+        for (subid, comment) in comments {
+            if let Some(comment) = comment {
+                rows.push(vec![
+                    relid.clone(),
+                    oid_value(PG_CLASS_OID),
+                    ScalarValue::Int32(Some(subid)),
+                    text(comment),
+                ]);
+            }
         }
+    }
+    rows
+}
+
+/// pg_stat_user_tables: live rows from Hive's numRows (what Metabase reads to size tables).
+fn table_stats(relations: &[Relation]) -> Rows {
+    let i64_ = DataType::Int64;
+    let mut rows = Rows::new(&[
+        ("relid", O),
+        ("schemaname", T),
+        ("relname", T),
+        ("seq_scan", i64_.clone()),
+        ("seq_tup_read", i64_.clone()),
+        ("n_live_tup", i64_.clone()),
+        ("n_dead_tup", i64_.clone()),
+        ("last_analyze", T),
+        ("last_autoanalyze", T),
+    ]);
+    for r in relations.iter().filter(|r| r.kind == RelationKind::Table) {
+        rows.push(vec![
+            oid_value(relation_oid(&r.schema, &r.name)),
+            text(&r.schema),
+            text(&r.name),
+            ScalarValue::Int64(Some(0)),
+            ScalarValue::Int64(Some(0)),
+            ScalarValue::Int64(Some(r.row_count.unwrap_or(0))),
+            ScalarValue::Int64(Some(0)),
+            no_text(),
+            no_text(),
+        ]);
     }
     rows
 }

@@ -90,8 +90,13 @@ fn block_on<T>(engine: &EngineInner, fut: impl Future<Output = T>) -> T {
 
 impl CatalogProvider for TarnCatalog {
     fn schema_names(&self) -> Vec<String> {
+        // The names clients see (Hive's `default` is `public`), so DataFusion's
+        // information_schema agrees with pg_catalog.
         match block_on(&self.engine, self.engine.metastore.list_databases(None)) {
-            Ok(dbs) => dbs.into_iter().map(|d| d.name).collect(),
+            Ok(dbs) => dbs
+                .iter()
+                .map(|d| crate::introspect::schema_for_database(&d.name))
+                .collect(),
             Err(e) => {
                 tracing::warn!("listing databases failed: {e}");
                 vec![]

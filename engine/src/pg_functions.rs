@@ -257,7 +257,7 @@ fn table_is_visible(
 }
 
 /// PostgreSQL's display name of a type OID (format_type).
-pub fn type_display_name(oid: u32) -> String {
+pub(crate) fn type_display_name(oid: u32) -> String {
     use crate::pg_types::oid as o;
     if let Some(element) = crate::pg_types::element_of(oid) {
         return format!("{}[]", type_display_name(element));
@@ -305,6 +305,12 @@ fn to_regclass(
         Some((s, t)) => (unquote(s), unquote(t)),
         None => (current_schema(config), unquote(&name)),
     };
+    let implicit = !name.contains('.');
+    if schema.eq_ignore_ascii_case("pg_catalog") || implicit {
+        if let Some(oid) = crate::provider::pg_catalog::catalog_table_oid(&table.to_lowercase()) {
+            return Ok(ScalarValue::UInt32(Some(oid)));
+        }
+    }
     let found = facts
         .block_on(crate::introspect::relations(
             facts.engine.metastore.as_ref(),
@@ -458,6 +464,27 @@ fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             to_regclass,
         ),
         f(
+            "to_regtype",
+            Signature::exact(vec![DataType::Utf8], Volatility::Stable),
+            DataType::UInt32,
+            |_, args, _| {
+                let oid = arg_text(args, 0)
+                    .and_then(|n| crate::provider::pg_catalog::type_oid_by_name(&n));
+                Ok(ScalarValue::UInt32(oid))
+            },
+        ),
+        f(
+            "regclass",
+            Signature::any(1, Volatility::Stable),
+            DataType::UInt32,
+            |facts, args, config| match args.first() {
+                Some(
+                    ScalarValue::Utf8(_) | ScalarValue::Utf8View(_) | ScalarValue::LargeUtf8(_),
+                ) => to_regclass(facts, args, config),
+                _ => Ok(ScalarValue::UInt32(oid_arg(args))),
+            },
+        ),
+        f(
             "obj_description",
             Signature::variadic_any(Volatility::Stable),
             DataType::Utf8,
@@ -481,6 +508,27 @@ fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             "shobj_description",
             Signature::any(2, Volatility::Stable),
             DataType::Utf8,
+            |_, _, _| Ok(ScalarValue::Utf8(None)),
+        ),
+        f(
+            "pg_get_serial_sequence",
+            Signature::any(2, Volatility::Stable),
+            DataType::Utf8,
+            // tarn has no sequences.
+            |_, _, _| Ok(ScalarValue::Utf8(None)),
+        ),
+        f(
+            "pg_get_constraintdef",
+            Signature::variadic_any(Volatility::Stable),
+            DataType::Utf8,
+            // tarn has no constraints (pg_constraint is empty).
+            |_, _, _| Ok(ScalarValue::Utf8(None)),
+        ),
+        f(
+            "pg_get_indexdef",
+            Signature::variadic_any(Volatility::Stable),
+            DataType::Utf8,
+            // tarn has no indexes (pg_index is empty).
             |_, _, _| Ok(ScalarValue::Utf8(None)),
         ),
         f(

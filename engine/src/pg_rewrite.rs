@@ -21,10 +21,26 @@ pub(crate) fn rewrite(statement: &mut datafusion::sql::parser::Statement) {
         {
             *op = plain;
         }
+        if let Some(lookup) = regclass_lookup(expr) {
+            *expr = lookup;
+        }
         if let Expr::Cast { data_type, .. } = expr
             && let Some(plain) = plain_type(data_type)
         {
             *data_type = plain;
+        }
+        if let Expr::Like {
+            pattern,
+            escape_char,
+            ..
+        }
+        | Expr::ILike {
+            pattern,
+            escape_char,
+            ..
+        } = expr
+        {
+            backslash_escapes(pattern, escape_char);
         }
         if let Expr::Subquery(query) = expr {
             aggregate_catalog_subquery(query);
@@ -55,12 +71,107 @@ pub(crate) fn rewrite(statement: &mut datafusion::sql::parser::Statement) {
     });
 }
 
+/// `'name'::regclass` (a relation looked up by name) as `to_regclass('name')`; other
+/// `x::regclass` as `regclass(x)`, which looks names up and passes OIDs through.
+fn regclass_lookup(expr: &Expr) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{
+        DataType as T, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments,
+        Ident, ObjectName, Value,
+    };
+    let Expr::Cast {
+        expr: inner,
+        data_type,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    let is_regclass = match data_type {
+        T::Regclass => true,
+        T::Custom(name, _) => {
+            matches!(name.0.last(), Some(ObjectNamePart::Identifier(i)) if i.value.eq_ignore_ascii_case("regclass"))
+        }
+        _ => false,
+    };
+    if !is_regclass {
+        return None;
+    }
+    let function = match inner.as_ref() {
+        Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)) => "to_regclass",
+        // A parameter or column: a name is looked up, a number is already an OID.
+        _ => "regclass",
+    };
+    Some(Expr::Function(datafusion::sql::sqlparser::ast::Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(function))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(
+                inner.as_ref().clone(),
+            ))],
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    }))
+}
+
+/// `LIKE 'pg/_%' ESCAPE '/'` as `LIKE 'pg\_%'`: DataFusion only knows the backslash escape.
+fn backslash_escapes(
+    pattern: &mut Expr,
+    escape_char: &mut Option<datafusion::sql::sqlparser::ast::ValueWithSpan>,
+) {
+    use datafusion::sql::sqlparser::ast::Value;
+    let Some(escape) = escape_char.as_ref() else {
+        return;
+    };
+    let Value::SingleQuotedString(e) = &escape.value else {
+        return;
+    };
+    let mut chars = e.chars();
+    let (Some(esc), None) = (chars.next(), chars.next()) else {
+        return;
+    };
+    if esc == '\\' {
+        return;
+    }
+    let Expr::Value(p) = pattern else {
+        return;
+    };
+    let Value::SingleQuotedString(text) = &p.value else {
+        return;
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut it = text.chars();
+    while let Some(c) = it.next() {
+        match c {
+            c if c == esc => match it.next() {
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push(c),
+            },
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    p.value = Value::SingleQuotedString(out);
+    *escape_char = None;
+}
+
 /// Postgres type names DataFusion does not know (`pg_catalog.text`, `regclass`, `oid`, …) as
 /// the types tarn represents them with: OIDs and reg* types are integers.
 fn plain_type(
     data_type: &datafusion::sql::sqlparser::ast::DataType,
 ) -> Option<datafusion::sql::sqlparser::ast::DataType> {
     use datafusion::sql::sqlparser::ast::DataType as T;
+    if matches!(data_type, T::Regclass) {
+        return Some(T::BigInt(None));
+    }
     let T::Custom(name, modifiers) = data_type else {
         return None;
     };
@@ -385,8 +496,16 @@ mod tests {
         );
         assert_eq!(
             sql,
-            "SELECT version(), c.oid::BIGINT::TEXT FROM pg_catalog.pg_class c \
+            "SELECT version(), regclass(c.oid)::TEXT FROM pg_catalog.pg_class c \
              WHERE c.relname ~ '^(t)$'"
+        );
+    }
+
+    #[test]
+    fn regclass_names_are_looked_up_and_like_escapes_become_backslashes() {
+        assert_eq!(
+            rewritten("SELECT 'public.t'::regclass, x LIKE 'pg/_%' ESCAPE '/' FROM u"),
+            "SELECT to_regclass('public.t'), x LIKE 'pg\\_%' FROM u"
         );
     }
 

@@ -177,7 +177,16 @@ impl SchemaProvider for HiveSchema {
             }
             Err(e) => return Err(EngineError::from(e).into_datafusion()),
         };
-        let Some(table) = table else { return Ok(None) };
+        let Some(table) = table else {
+            // pg_catalog is implicitly first on every search path: `FROM pg_type` works.
+            if super::pg_catalog::is_catalog_table(name) {
+                let catalog = super::pg_catalog::PgCatalogSchema {
+                    engine: self.engine.clone(),
+                };
+                return catalog.table(name).await;
+            }
+            return Ok(None);
+        };
         if let Some(sql) = &table.view_text {
             return super::view::plan_view(&self.engine, &table.database, sql)
                 .await

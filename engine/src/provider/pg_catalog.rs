@@ -57,7 +57,44 @@ const TABLES: &[&str] = &[
     "pg_trigger",
     "pg_partitioned_table",
     "pg_stat_user_tables",
+    "pg_sequence",
+    "pg_opclass",
 ];
+
+/// The OID of one of pg_catalog's tables (PostgreSQL's own for the common ones: clients join
+/// `classoid = 'pg_catalog.pg_class'::regclass`).
+pub fn catalog_table_oid(name: &str) -> Option<u32> {
+    let known = [
+        ("pg_class", PG_CLASS_OID),
+        ("pg_type", 1247),
+        ("pg_attribute", 1249),
+        ("pg_proc", 1255),
+        ("pg_database", 1262),
+        ("pg_namespace", 2615),
+        ("pg_description", 2609),
+        ("pg_constraint", 2606),
+        ("pg_index", 2610),
+        ("pg_authid", 1260),
+    ];
+    known
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, oid)| *oid)
+        .or_else(|| {
+            is_catalog_table(name).then(|| object_oid("relation", &format!("pg_catalog.{name}")))
+        })
+}
+
+/// Whether `name` is one of pg_catalog's tables.
+pub fn is_catalog_table(name: &str) -> bool {
+    TABLES.contains(&name)
+}
+
+/// The OID of a built-in type by its name (`int4`, `integer`, `text[]`, `_text`), for
+/// `to_regtype`.
+pub fn type_oid_by_name(name: &str) -> Option<u32> {
+    fixed::type_oid_by_name(name)
+}
 
 /// A stable OID for a tarn object (FNV-1a of its kind and name, above PostgreSQL's range).
 pub fn object_oid(kind: &str, name: &str) -> u32 {

@@ -216,3 +216,27 @@ async fn psql_meta_commands_list_the_lakehouse() {
         assert_eq!(lines, expected, "{command}");
     }
 }
+
+/// SQLAlchemy 2's dialect initialisation and the Inspector calls tarn answers today.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlalchemy_inspector() {
+    let pg = PgFixture::start().await;
+    let client = pg.client().await;
+    client
+        .batch_execute(
+            "CREATE DATABASE sales; CREATE TABLE sales.orders (id int); \
+             CREATE TABLE visits (id int) COMMENT 'page visits'; \
+             CREATE VIEW recent AS SELECT id FROM visits",
+        )
+        .await
+        .unwrap();
+    let mut command = Command::new(venv_python());
+    command
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/sqlalchemy_inspect.py"
+        ))
+        .arg(pg.addr.port().to_string())
+        .args([USER, PASSWORD]);
+    run_passing(command).await;
+}

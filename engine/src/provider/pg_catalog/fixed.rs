@@ -40,6 +40,29 @@ const TYPES: &[(u32, &str, &str, &str)] = &[
     (oid::JSONB, "jsonb", "U", "jsonb"),
 ];
 
+pub(super) fn type_oid_by_name(name: &str) -> Option<u32> {
+    let name = name
+        .trim()
+        .trim_start_matches("pg_catalog.")
+        .to_ascii_lowercase();
+    let (base, array) = match name.strip_suffix("[]") {
+        Some(b) => (b.to_string(), true),
+        None => match name.strip_prefix('_') {
+            Some(b) => (b.to_string(), true),
+            None => (name.clone(), false),
+        },
+    };
+    let element = TYPES.iter().map(|(oid, ..)| *oid).find(|oid| {
+        TYPES.iter().any(|(o, n, ..)| o == oid && *n == base)
+            || crate::pg_functions::type_display_name(*oid) == base
+    })?;
+    Some(if array {
+        pg_types::array_of(element)
+    } else {
+        element
+    })
+}
+
 pub(super) fn types() -> Rows {
     let mut rows = Rows::new(&[
         ("oid", O),
@@ -207,17 +230,62 @@ pub(super) fn empty(table: &str) -> Rows {
             ("indisprimary", B),
             ("indisclustered", B),
             ("indisvalid", B),
-            ("indkey", T),
+            (
+                "indkey",
+                DataType::List(Arc::new(Field::new("item", I16, true))),
+            ),
+            ("indexprs", T),
+            ("indpred", T),
+            (
+                "indoption",
+                DataType::List(Arc::new(Field::new("item", I16, true))),
+            ),
+            ("indnkeyatts", I16),
         ]),
         "pg_constraint" => Rows::new(&[
             ("oid", O),
             ("conname", T),
             ("connamespace", O),
             ("contype", T),
+            ("condeferrable", B),
+            ("condeferred", B),
+            ("convalidated", B),
             ("conrelid", O),
+            ("contypid", O),
+            ("conindid", O),
+            ("conparentid", O),
             ("confrelid", O),
-            ("conkey", T),
-            ("confkey", T),
+            ("confupdtype", T),
+            ("confdeltype", T),
+            ("confmatchtype", T),
+            ("conislocal", B),
+            ("coninhcount", I32),
+            ("connoinherit", B),
+            (
+                "conkey",
+                DataType::List(Arc::new(Field::new("item", I16, true))),
+            ),
+            (
+                "confkey",
+                DataType::List(Arc::new(Field::new("item", I16, true))),
+            ),
+        ]),
+        "pg_sequence" => Rows::new(&[
+            ("seqrelid", O),
+            ("seqtypid", O),
+            ("seqstart", DataType::Int64),
+            ("seqincrement", DataType::Int64),
+            ("seqmax", DataType::Int64),
+            ("seqmin", DataType::Int64),
+            ("seqcache", DataType::Int64),
+            ("seqcycle", B),
+        ]),
+        "pg_opclass" => Rows::new(&[
+            ("oid", O),
+            ("opcmethod", O),
+            ("opcname", T),
+            ("opcnamespace", O),
+            ("opcdefault", B),
         ]),
         "pg_inherits" => Rows::new(&[("inhrelid", O), ("inhparent", O), ("inhseqno", I32)]),
         "pg_policy" => Rows::new(&[

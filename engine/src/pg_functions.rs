@@ -353,6 +353,68 @@ fn description(
     Ok(ScalarValue::Utf8(comment))
 }
 
+/// `json_build_object(k1, v1, …)` as JSON text.
+fn json_object(args: &[ScalarValue]) -> datafusion::common::Result<ScalarValue> {
+    let mut object = serde_json::Map::new();
+    for pair in args.chunks(2) {
+        let [key, value] = pair else {
+            return Err(DataFusionError::Execution(
+                "json_build_object needs an even number of arguments".into(),
+            ));
+        };
+        let key = match key {
+            ScalarValue::Utf8(Some(k))
+            | ScalarValue::Utf8View(Some(k))
+            | ScalarValue::LargeUtf8(Some(k)) => k.clone(),
+            other => other.to_string(),
+        };
+        let value = if value.is_null() {
+            serde_json::Value::Null
+        } else {
+            match value {
+                ScalarValue::Boolean(Some(b)) => serde_json::Value::Bool(*b),
+                ScalarValue::Utf8(Some(s))
+                | ScalarValue::Utf8View(Some(s))
+                | ScalarValue::LargeUtf8(Some(s)) => serde_json::Value::String(s.clone()),
+                other => serde_json::from_str(&other.to_string())
+                    .unwrap_or_else(|_| serde_json::Value::String(other.to_string())),
+            }
+        };
+        object.insert(key, value);
+    }
+    Ok(text(serde_json::Value::Object(object).to_string()))
+}
+
+/// A LIKE pattern written with escape character `escape`, rewritten to backslash escapes (the
+/// only ones DataFusion knows); see `pg_rewrite`.
+fn like_escape(args: &[ScalarValue]) -> ScalarValue {
+    let (Some(pattern), Some(escape)) = (arg_text(args, 0), arg_text(args, 1)) else {
+        return ScalarValue::Utf8(None);
+    };
+    let mut esc = escape.chars();
+    let (Some(esc), None) = (esc.next(), esc.next()) else {
+        return text(pattern);
+    };
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c == esc {
+            match chars.next() {
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push(c),
+            }
+        } else if c == '\\' {
+            out.push_str("\\\\");
+        } else {
+            out.push(c);
+        }
+    }
+    text(out)
+}
+
 fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
     let f = |name, signature, returns, eval: Eval| PgFunction {
         name,
@@ -532,6 +594,18 @@ fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             |_, _, _| Ok(ScalarValue::Utf8(None)),
         ),
         f(
+            "json_build_object",
+            Signature::variadic_any(Volatility::Immutable),
+            DataType::Utf8,
+            |_, args, _| json_object(args),
+        ),
+        f(
+            "tarn_like_escape",
+            Signature::exact(vec![DataType::Utf8, DataType::Utf8], Volatility::Immutable),
+            DataType::Utf8,
+            |_, args, _| Ok(like_escape(args)),
+        ),
+        f(
             "quote_ident",
             Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
             DataType::Utf8,
@@ -540,27 +614,31 @@ fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
     ]
 }
 
-/// The privilege checks clients make before listing objects. tarn has no grants yet: every user
-/// may read every object, so they answer true.
-const PRIVILEGE_CHECKS: [&str; 6] = [
+/// Checks that are always true in tarn: privileges (no grants yet: every user may read every
+/// object) and the visibility of system objects (types, collations and functions all live in
+/// pg_catalog, which is on every search path).
+const ALWAYS_TRUE: [&str; 9] = [
     "has_table_privilege",
     "has_schema_privilege",
     "has_database_privilege",
     "has_column_privilege",
     "has_any_column_privilege",
     "has_function_privilege",
+    "pg_type_is_visible",
+    "pg_collation_is_visible",
+    "pg_function_is_visible",
 ];
 
 /// Registers the functions for one session.
 pub(crate) fn register(ctx: &SessionContext, facts: Arc<SessionFacts>) {
-    let privileges = PRIVILEGE_CHECKS.iter().map(|name| PgFunction {
+    let always_true = ALWAYS_TRUE.iter().map(|name| PgFunction {
         name,
         signature: Signature::variadic_any(Volatility::Stable),
         returns: DataType::Boolean,
         facts: facts.clone(),
         eval: |_, _, _| Ok(ScalarValue::Boolean(Some(true))),
     });
-    for function in functions(&facts).into_iter().chain(privileges) {
+    for function in functions(&facts).into_iter().chain(always_true) {
         ctx.register_udf(ScalarUDF::new_from_impl(function));
     }
 }
@@ -576,6 +654,22 @@ mod tests {
         assert_eq!(q("Events"), text("\"Events\""));
         assert_eq!(q("a\"b"), text("\"a\"\"b\""));
         assert_eq!(q("1x"), text("\"1x\""));
+    }
+
+    #[test]
+    fn like_escapes_and_json_objects() {
+        assert_eq!(like_escape(&[text("pg/_%"), text("/")]), text("pg\\_%"));
+        assert_eq!(like_escape(&[text("a\\b"), text("/")]), text("a\\\\b"));
+        let json = json_object(&[
+            text("always"),
+            ScalarValue::Boolean(Some(true)),
+            text("n"),
+            ScalarValue::Int64(Some(3)),
+            text("x"),
+            ScalarValue::Utf8(None),
+        ])
+        .unwrap();
+        assert_eq!(json, text(r#"{"always":true,"n":3,"x":null}"#));
     }
 
     #[test]

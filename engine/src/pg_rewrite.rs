@@ -74,10 +74,7 @@ pub(crate) fn rewrite(statement: &mut datafusion::sql::parser::Statement) {
 /// `'name'::regclass` (a relation looked up by name) as `to_regclass('name')`; other
 /// `x::regclass` as `regclass(x)`, which looks names up and passes OIDs through.
 fn regclass_lookup(expr: &Expr) -> Option<Expr> {
-    use datafusion::sql::sqlparser::ast::{
-        DataType as T, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments,
-        Ident, ObjectName, Value,
-    };
+    use datafusion::sql::sqlparser::ast::{DataType as T, Value};
     let Expr::Cast {
         expr: inner,
         data_type,
@@ -101,22 +98,7 @@ fn regclass_lookup(expr: &Expr) -> Option<Expr> {
         // A parameter or column: a name is looked up, a number is already an OID.
         _ => "regclass",
     };
-    Some(Expr::Function(datafusion::sql::sqlparser::ast::Function {
-        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(function))]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(
-                inner.as_ref().clone(),
-            ))],
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    }))
+    Some(call(function, vec![inner.as_ref().clone()]))
 }
 
 /// `LIKE 'pg/_%' ESCAPE '/'` as `LIKE 'pg\_%'`: DataFusion only knows the backslash escape.
@@ -139,6 +121,12 @@ fn backslash_escapes(
         return;
     }
     let Expr::Value(p) = pattern else {
+        // A bound or computed pattern: converted when it is known.
+        *pattern = call(
+            "tarn_like_escape",
+            vec![pattern.clone(), Expr::Value(escape.clone())],
+        );
+        *escape_char = None;
         return;
     };
     let Value::SingleQuotedString(text) = &p.value else {
@@ -161,6 +149,30 @@ fn backslash_escapes(
     }
     p.value = Value::SingleQuotedString(out);
     *escape_char = None;
+}
+
+/// `name(args…)` as an expression.
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    use datafusion::sql::sqlparser::ast::{
+        FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
+    };
+    Expr::Function(datafusion::sql::sqlparser::ast::Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                .collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
 }
 
 /// Postgres type names DataFusion does not know (`pg_catalog.text`, `regclass`, `oid`, …) as
@@ -210,10 +222,7 @@ fn plain_type(
 /// `(SELECT x FROM pg_catalog.t WHERE key = outer.key)` becomes `(SELECT max(x) …)`, which is the
 /// same value whenever the lookup finds at most one row. Queries over user tables are untouched.
 fn aggregate_catalog_subquery(query: &mut datafusion::sql::sqlparser::ast::Query) {
-    use datafusion::sql::sqlparser::ast::{
-        FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
-        SelectItem, SetExpr, TableFactor,
-    };
+    use datafusion::sql::sqlparser::ast::{SelectItem, SetExpr, TableFactor};
     let SetExpr::Select(select) = query.body.as_mut() else {
         return;
     };
@@ -237,20 +246,7 @@ fn aggregate_catalog_subquery(query: &mut datafusion::sql::sqlparser::ast::Query
         return;
     }
     let inner = item.clone();
-    *item = Expr::Function(datafusion::sql::sqlparser::ast::Function {
-        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new("max"))]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(inner))],
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    });
+    *item = call("max", vec![inner]);
 }
 
 /// Conditions of a catalog subquery that only test the outer row (psql: `… AND a.atthasdef`),
@@ -300,7 +296,7 @@ fn hoist_outer_conditions(query: &mut datafusion::sql::sqlparser::ast::Query) ->
 fn substitute_outer_columns(conjuncts: &mut [Expr], aliases: &[String]) {
     use datafusion::sql::sqlparser::ast::BinaryOperator;
     let is_inner = |parts: &[datafusion::sql::sqlparser::ast::Ident]| {
-        parts.len() == 2 && aliases.contains(&parts[0].value.to_ascii_lowercase())
+        qualifier(parts).is_some_and(|q| aliases.contains(&q))
     };
     let mut equal: Vec<(String, Expr)> = Vec::new();
     for c in conjuncts.iter() {
@@ -313,11 +309,11 @@ fn substitute_outer_columns(conjuncts: &mut [Expr], aliases: &[String]) {
                 (left.as_ref(), right.as_ref())
         {
             match (is_inner(l), is_inner(r)) {
-                (true, false) if r.len() == 2 => equal.push((
+                (true, false) if r.len() >= 2 => equal.push((
                     right.to_string().to_ascii_lowercase(),
                     left.as_ref().clone(),
                 )),
-                (false, true) if l.len() == 2 => equal.push((
+                (false, true) if l.len() >= 2 => equal.push((
                     left.to_string().to_ascii_lowercase(),
                     right.as_ref().clone(),
                 )),
@@ -345,6 +341,11 @@ fn substitute_outer_columns(conjuncts: &mut [Expr], aliases: &[String]) {
             std::ops::ControlFlow::<()>::Continue(())
         });
     }
+}
+
+/// The table a qualified column names (`t` in `t.c` and in `pg_catalog.t.c`), lower-cased.
+fn qualifier(parts: &[datafusion::sql::sqlparser::ast::Ident]) -> Option<String> {
+    (parts.len() >= 2).then(|| parts[parts.len() - 2].value.to_ascii_lowercase())
 }
 
 fn split_and(expr: Expr, out: &mut Vec<Expr>) {
@@ -384,8 +385,8 @@ fn only_outer(expr: &Expr, inner_aliases: &[String]) -> bool {
         type Break = ();
         fn pre_visit_expr(&mut self, expr: &Expr) -> std::ops::ControlFlow<()> {
             match expr {
-                Expr::CompoundIdentifier(parts) if parts.len() == 2 => {
-                    if self.aliases.contains(&parts[0].value.to_ascii_lowercase()) {
+                Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
+                    if qualifier(parts).is_some_and(|q| self.aliases.contains(&q)) {
                         self.other = true;
                     } else {
                         self.outer += 1;
@@ -437,9 +438,7 @@ fn plain_operator(
 
 /// `ARRAY(SELECT x FROM …)` as the scalar subquery `(SELECT array_agg(x) FROM …)`.
 fn array_subquery(function: &datafusion::sql::sqlparser::ast::Function) -> Option<Expr> {
-    use datafusion::sql::sqlparser::ast::{
-        FunctionArguments, Ident, ObjectName, SelectItem, SetExpr,
-    };
+    use datafusion::sql::sqlparser::ast::{FunctionArguments, SelectItem, SetExpr};
     let is_array = matches!(function.name.0.as_slice(), [ObjectNamePart::Identifier(i)] if i.value.eq_ignore_ascii_case("array"));
     let FunctionArguments::Subquery(query) = &function.args else {
         return None;
@@ -457,23 +456,8 @@ fn array_subquery(function: &datafusion::sql::sqlparser::ast::Function) -> Optio
     else {
         return None;
     };
-    let aggregate = datafusion::sql::sqlparser::ast::Function {
-        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new("array_agg"))]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(datafusion::sql::sqlparser::ast::FunctionArgumentList {
-            duplicate_treatment: None,
-            args: vec![datafusion::sql::sqlparser::ast::FunctionArg::Unnamed(
-                datafusion::sql::sqlparser::ast::FunctionArgExpr::Expr(item.clone()),
-            )],
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    };
-    select.projection = vec![SelectItem::UnnamedExpr(Expr::Function(aggregate))];
+    let aggregate = call("array_agg", vec![item.clone()]);
+    select.projection = vec![SelectItem::UnnamedExpr(aggregate)];
     Some(Expr::Subquery(Box::new(query)))
 }
 

@@ -2,9 +2,9 @@
 psycopg's TypeInfo lookups on pg_type) and the Inspector calls that work today.
 
 Usage: sqlalchemy_inspect.py PORT USER PASSWORD. Exits non-zero on the first failed check.
-Not yet working (see docs/compatibility.md): get_schema_names (LIKE … ESCAPE with a bound
-pattern), get_columns (json_build_object), get_pk_constraint / get_unique_constraints
-(generate_subscripts), get_indexes (pg_index.indclass).
+Not yet working (see docs/compatibility.md): get_columns (correlated subqueries DataFusion
+cannot decorrelate), get_pk_constraint / get_unique_constraints (generate_subscripts),
+get_indexes (pg_index.indclass).
 """
 import sys
 
@@ -18,6 +18,8 @@ with engine.connect() as conn:
     assert conn.execute(sa.text("select current_schema()")).scalar() == "public"
 
 insp = sa.inspect(engine)
+schemas = insp.get_schema_names()
+assert {"public", "sales"} <= set(schemas) and not any(s.startswith("pg_") for s in schemas), schemas
 assert insp.get_table_names() == ["visits"], insp.get_table_names()
 assert insp.get_table_names(schema="sales") == ["orders"], insp.get_table_names(schema="sales")
 assert insp.get_view_names() == ["recent"], insp.get_view_names()

@@ -23,8 +23,51 @@ use crate::settings::{SERVER_VERSION, Settings};
 pub(crate) struct SessionFacts {
     pub user: String,
     pub settings: Arc<Mutex<Settings>>,
-    /// For the catalog lookups of pg_get_userbyid and pg_table_is_visible.
-    pub engine: Arc<crate::engine::EngineInner>,
+    /// The catalog as of the statement being planned, for pg_get_userbyid, pg_table_is_visible,
+    /// to_regclass and the description functions. Loaded (asynchronously) before planning a
+    /// statement that calls them: functions run inside DataFusion's synchronous evaluation and
+    /// must not block on the metastore (blocking the runtime's workers deadlocks it).
+    pub catalog: Mutex<Option<Arc<CatalogSnapshot>>>,
+}
+
+/// Relations and users, read once per statement.
+#[derive(Debug, Default)]
+pub(crate) struct CatalogSnapshot {
+    pub relations: Vec<crate::introspect::Relation>,
+    pub users: Vec<String>,
+}
+
+/// Functions that read the catalog snapshot.
+const CATALOG_READERS: [&str; 6] = [
+    "pg_get_userbyid",
+    "pg_table_is_visible",
+    "to_regclass",
+    "regclass",
+    "obj_description",
+    "col_description",
+];
+
+/// Loads the snapshot when `sql` may call a function that reads it.
+pub(crate) async fn prepare_catalog(
+    facts: &SessionFacts,
+    metastore: &dyn tarn_catalog::Metastore,
+    sql: &str,
+) -> crate::error::Result<()> {
+    let lower = sql.to_ascii_lowercase();
+    if !CATALOG_READERS.iter().any(|f| lower.contains(f)) {
+        return Ok(());
+    }
+    let relations = crate::introspect::relations(metastore, None, None).await?;
+    let users = metastore
+        .list_users()
+        .await?
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    if let Ok(mut catalog) = facts.catalog.lock() {
+        *catalog = Some(Arc::new(CatalogSnapshot { relations, users }));
+    }
+    Ok(())
 }
 
 impl std::fmt::Debug for SessionFacts {
@@ -36,11 +79,12 @@ impl std::fmt::Debug for SessionFacts {
 }
 
 impl SessionFacts {
-    /// Runs a metastore call from inside a (synchronous) function, as DataFusion's
-    /// synchronous catalog methods do.
-    fn block_on<T>(&self, fut: impl std::future::Future<Output = T>) -> T {
-        let _guard = self.engine.handle.enter();
-        futures::executor::block_on(fut)
+    fn snapshot(&self) -> Arc<CatalogSnapshot> {
+        self.catalog
+            .lock()
+            .ok()
+            .and_then(|c| c.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -208,12 +252,11 @@ fn user_by_id(
     let Some(oid) = oid_arg(args) else {
         return Ok(ScalarValue::Utf8(None));
     };
-    let users = facts
-        .block_on(facts.engine.metastore.list_users())
-        .map_err(|e| DataFusionError::External(Box::new(crate::EngineError::from(e))))?;
-    let name = users
+    let snapshot = facts.snapshot();
+    let name = snapshot
+        .users
         .iter()
-        .map(|u| u.name.as_str())
+        .map(String::as_str)
         .find(|n| crate::provider::pg_catalog::role_oid(n) == oid)
         .map(str::to_string)
         .or_else(|| (oid == 10).then(|| facts.user.clone()))
@@ -242,15 +285,11 @@ fn table_is_visible(
         return Ok(ScalarValue::Boolean(None));
     };
     let schema = current_schema(config);
-    let relations = facts
-        .block_on(crate::introspect::relations(
-            facts.engine.metastore.as_ref(),
-            Some(&schema),
-            None,
-        ))
-        .map_err(|e| DataFusionError::External(Box::new(e)))?;
-    let visible = relations
+    let visible = facts
+        .snapshot()
+        .relations
         .iter()
+        .filter(|r| r.schema == schema)
         .any(|r| crate::provider::pg_catalog::relation_oid(&r.schema, &r.name) == oid)
         || (1000..20_000).contains(&oid);
     Ok(ScalarValue::Boolean(Some(visible)))
@@ -311,14 +350,13 @@ fn to_regclass(
             return Ok(ScalarValue::UInt32(Some(oid)));
         }
     }
-    let found = facts
-        .block_on(crate::introspect::relations(
-            facts.engine.metastore.as_ref(),
-            Some(&schema.to_lowercase()),
-            Some(&table.to_lowercase()),
-        ))
-        .map_err(|e| DataFusionError::External(Box::new(e)))?;
-    Ok(ScalarValue::UInt32(found.first().map(|r| {
+    let (schema, table) = (schema.to_lowercase(), table.to_lowercase());
+    let snapshot = facts.snapshot();
+    let found = snapshot
+        .relations
+        .iter()
+        .find(|r| r.schema == schema && r.name == table);
+    Ok(ScalarValue::UInt32(found.map(|r| {
         crate::provider::pg_catalog::relation_oid(&r.schema, &r.name)
     })))
 }
@@ -332,14 +370,9 @@ fn description(
     let Some(oid) = oid else {
         return Ok(ScalarValue::Utf8(None));
     };
-    let relations = facts
-        .block_on(crate::introspect::relations(
-            facts.engine.metastore.as_ref(),
-            None,
-            None,
-        ))
-        .map_err(|e| DataFusionError::External(Box::new(e)))?;
-    let relation = relations
+    let snapshot = facts.snapshot();
+    let relation = snapshot
+        .relations
         .iter()
         .find(|r| crate::provider::pg_catalog::relation_oid(&r.schema, &r.name) == oid);
     let comment = relation.and_then(|r| match subid {

@@ -42,6 +42,9 @@ pub(crate) fn rewrite(statement: &mut datafusion::sql::parser::Statement) {
         {
             backslash_escapes(pattern, escape_char);
         }
+        if let Some(constant) = over_empty_catalogs(expr) {
+            *expr = constant;
+        }
         if let Expr::Subquery(query) = expr {
             aggregate_catalog_subquery(query);
             if let Some(outer) = hoist_outer_conditions(query) {
@@ -149,6 +152,57 @@ fn backslash_escapes(
     }
     p.value = Value::SingleQuotedString(out);
     *escape_char = None;
+}
+
+/// A subquery that reads only catalogs of objects tarn does not have (pg_sequence, pg_attrdef,
+/// pg_policy, …) has no rows: a scalar subquery is NULL, EXISTS is false. Answering so up front
+/// spares DataFusion correlations it cannot plan (psql's `\\d`, SQLAlchemy's get_columns).
+fn over_empty_catalogs(expr: &Expr) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{SetExpr, TableFactor, Value};
+    let (query, constant) = match expr {
+        Expr::Subquery(q) => (q, Value::Null),
+        Expr::Exists { subquery, negated } => (subquery, Value::Boolean(*negated)),
+        _ => return None,
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let empty = |r: &TableFactor| {
+        matches!(r, TableFactor::Table { name, .. }
+            if matches!(name.0.last(), Some(ObjectNamePart::Identifier(i))
+                if crate::provider::pg_catalog::always_empty(&i.value.to_ascii_lowercase())))
+    };
+    // Inner joins and comma joins over an empty catalog are empty; outer joins may not be.
+    let all_inner = select.from.iter().all(|t| {
+        t.joins.iter().all(|j| {
+            matches!(
+                j.join_operator,
+                datafusion::sql::sqlparser::ast::JoinOperator::Inner(_)
+                    | datafusion::sql::sqlparser::ast::JoinOperator::Join(_)
+                    | datafusion::sql::sqlparser::ast::JoinOperator::CrossJoin(_)
+            )
+        })
+    });
+    let reads_empty = select
+        .from
+        .iter()
+        .any(|t| empty(&t.relation) || t.joins.iter().any(|j| empty(&j.relation)));
+    let grouped = !matches!(&select.group_by, datafusion::sql::sqlparser::ast::GroupByExpr::Expressions(e, _) if e.is_empty());
+    let aggregated = grouped || projection_aggregates(&select.projection);
+    (reads_empty && all_inner && !aggregated).then(|| Expr::Value(constant.into()))
+}
+
+/// Whether the projection calls an aggregate (count(*) over no rows is 0, not NULL).
+fn projection_aggregates(projection: &[datafusion::sql::sqlparser::ast::SelectItem]) -> bool {
+    use datafusion::sql::sqlparser::ast::SelectItem;
+    projection.iter().any(|p| match p {
+        SelectItem::UnnamedExpr(Expr::Function(f)) | SelectItem::ExprWithAlias { expr: Expr::Function(f), .. } => {
+            matches!(f.name.0.last(), Some(ObjectNamePart::Identifier(i))
+                if ["count", "max", "min", "sum", "avg", "array_agg", "string_agg", "bool_and", "bool_or", "json_agg"]
+                    .contains(&i.value.to_ascii_lowercase().as_str()))
+        }
+        _ => false,
+    })
 }
 
 /// `name(args…)` as an expression.
@@ -496,14 +550,20 @@ mod tests {
     #[test]
     fn catalog_subqueries_are_aggregated_and_outer_conditions_hoisted() {
         let sql = rewritten(
-            "SELECT (SELECT d.adbin FROM pg_catalog.pg_attrdef d WHERE d.adrelid = a.attrelid AND a.atthasdef) \
+            "SELECT (SELECT d.description FROM pg_catalog.pg_description d WHERE d.objoid = a.attrelid AND a.atthasdef) \
              FROM pg_catalog.pg_attribute a",
         );
         assert_eq!(
             sql,
-            "SELECT CASE WHEN a.atthasdef THEN (SELECT max(d.adbin) FROM pg_catalog.pg_attrdef d \
-             WHERE d.adrelid = a.attrelid) END FROM pg_catalog.pg_attribute a"
+            "SELECT CASE WHEN a.atthasdef THEN (SELECT max(d.description) FROM pg_catalog.pg_description d \
+             WHERE d.objoid = a.attrelid) END FROM pg_catalog.pg_attribute a"
         );
+        // Catalogs of objects tarn does not have are empty: their subqueries are NULL / false.
+        let empty = rewritten(
+            "SELECT (SELECT d.adbin FROM pg_catalog.pg_attrdef d WHERE d.adrelid = a.attrelid), \
+             EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = a.attrelid) FROM pg_catalog.pg_attribute a",
+        );
+        assert_eq!(empty, "SELECT NULL, false FROM pg_catalog.pg_attribute a");
         // Subqueries over user tables keep PostgreSQL's semantics (DataFusion's errors).
         let user = rewritten("SELECT (SELECT v FROM t WHERE t.k = u.k) FROM u");
         assert_eq!(user, "SELECT (SELECT v FROM t WHERE t.k = u.k) FROM u");

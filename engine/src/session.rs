@@ -34,6 +34,8 @@ pub struct Session {
     pub(crate) progress: Option<ProgressFn>,
     /// SET / SHOW settings (PostgreSQL's and tarn's own `tarn.*`).
     settings: Arc<std::sync::Mutex<Settings>>,
+    /// What the Postgres functions read (user, settings, a per-statement catalog snapshot).
+    facts: Arc<crate::pg_functions::SessionFacts>,
     pub(crate) transaction: std::sync::Mutex<state::Transaction>,
     cancel: CancelHandle,
     /// Open SQL cursors (DECLARE … CURSOR).
@@ -83,14 +85,12 @@ impl Session {
     ) -> Self {
         let ctx = SessionContext::new_with_state(state);
         let settings: Arc<std::sync::Mutex<Settings>> = Default::default();
-        crate::pg_functions::register(
-            &ctx,
-            Arc::new(crate::pg_functions::SessionFacts {
-                user: user.to_string(),
-                settings: settings.clone(),
-                engine: engine.inner.clone(),
-            }),
-        );
+        let facts = Arc::new(crate::pg_functions::SessionFacts {
+            user: user.to_string(),
+            settings: settings.clone(),
+            catalog: Default::default(),
+        });
+        crate::pg_functions::register(&ctx, facts.clone());
         Self {
             engine,
             ctx,
@@ -98,6 +98,7 @@ impl Session {
             superuser,
             progress: None,
             settings,
+            facts,
             transaction: Default::default(),
             cancel: CancelHandle::default(),
             cursors: Default::default(),
@@ -323,6 +324,8 @@ impl Session {
             .map_err(|e| crate::error::shift_position(e, origin))?;
         crate::pg_rewrite::rewrite(&mut statement);
         self.check_paths(&statement)?;
+        crate::pg_functions::prepare_catalog(&self.facts, self.engine.metastore().as_ref(), sql)
+            .await?;
         let plan = state.statement_to_plan(statement).await?;
         reject_unsupported(&plan)?;
         Ok(plan)

@@ -2,9 +2,8 @@
 psycopg's TypeInfo lookups on pg_type) and the Inspector calls that work today.
 
 Usage: sqlalchemy_inspect.py PORT USER PASSWORD. Exits non-zero on the first failed check.
-Not yet working (see docs/compatibility.md): get_columns (correlated subqueries DataFusion
-cannot decorrelate), get_pk_constraint / get_unique_constraints (generate_subscripts),
-get_indexes (pg_index.indclass).
+Not yet working (see docs/compatibility.md): get_pk_constraint / get_unique_constraints
+(generate_subscripts), get_indexes (pg_index.indclass).
 """
 import sys
 
@@ -24,5 +23,10 @@ assert insp.get_table_names() == ["visits"], insp.get_table_names()
 assert insp.get_table_names(schema="sales") == ["orders"], insp.get_table_names(schema="sales")
 assert insp.get_view_names() == ["recent"], insp.get_view_names()
 assert insp.get_foreign_keys("visits") == []
+columns = insp.get_columns("visits")
+assert [(c["name"], str(c["type"]), c["nullable"], c["comment"]) for c in columns] == [
+    ("id", "INTEGER", True, "visit id"),
+    ("page", "TEXT", True, None),
+], columns
 assert insp.get_table_comment("visits") == {"text": "page visits"}, insp.get_table_comment("visits")
 print("ok")

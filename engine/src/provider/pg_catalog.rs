@@ -85,6 +85,12 @@ pub fn catalog_table_oid(name: &str) -> Option<u32> {
         })
 }
 
+/// Catalogs of objects tarn does not have: always empty, so a subquery over only these yields
+/// no rows (see `pg_rewrite`).
+pub fn always_empty(name: &str) -> bool {
+    is_catalog_table(name) && fixed::is_empty_catalog(name)
+}
+
 /// Whether `name` is one of pg_catalog's tables.
 pub fn is_catalog_table(name: &str) -> bool {
     TABLES.contains(&name)

@@ -225,7 +225,7 @@ async fn sqlalchemy_inspector() {
     client
         .batch_execute(
             "CREATE DATABASE sales; CREATE TABLE sales.orders (id int); \
-             CREATE TABLE visits (id int) COMMENT 'page visits'; \
+             CREATE TABLE visits (id int COMMENT 'visit id', page string) COMMENT 'page visits'; \
              CREATE VIEW recent AS SELECT id FROM visits",
         )
         .await

@@ -219,6 +219,28 @@ pub(super) fn collations() -> Rows {
     rows
 }
 
+/// The catalogs `empty` serves.
+pub(super) fn is_empty_catalog(name: &str) -> bool {
+    matches!(
+        name,
+        "pg_index"
+            | "pg_constraint"
+            | "pg_inherits"
+            | "pg_extension"
+            | "pg_auth_members"
+            | "pg_attrdef"
+            | "pg_policy"
+            | "pg_statistic_ext"
+            | "pg_publication"
+            | "pg_publication_rel"
+            | "pg_publication_namespace"
+            | "pg_trigger"
+            | "pg_partitioned_table"
+            | "pg_sequence"
+            | "pg_opclass"
+    )
+}
+
 /// Catalogs of objects tarn does not have: right columns, no rows.
 pub(super) fn empty(table: &str) -> Rows {
     match table {

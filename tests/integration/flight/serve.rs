@@ -6,7 +6,7 @@ use datafusion::arrow::array::Int64Array;
 use futures::TryStreamExt;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
-use crate::pg::serve::{self_signed, sigterm, spawn_serve, stderr_of, wait_port};
+use crate::pg::serve::{KillOnDrop, self_signed, sigterm, spawn_serve, stderr_of, wait_port};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_answers_flight_sql_over_tls_only() {
@@ -17,6 +17,7 @@ async fn serve_answers_flight_sql_over_tls_only() {
         &["--demo", "--tls-cert", &cert, "--tls-key", &key],
         Some("pw"),
     );
+    let _guard = KillOnDrop(child.id());
     wait_port(dir.path(), &mut child);
     let port: u16 = std::fs::read_to_string(dir.path().join("flight-port"))
         .unwrap()

@@ -28,6 +28,19 @@ pub(crate) fn spawn_serve(data_dir: &Path, extra: &[&str], password: Option<&str
     command.spawn().expect("spawn tarn serve")
 }
 
+/// Kills a spawned server when a test fails before stopping it, so no `tarn serve` outlives its
+/// test (a killed process that already exited is harmless).
+pub(crate) struct KillOnDrop(pub u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-9", &self.0.to_string()])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 /// The port once the server listens (bounded wait).
 pub(crate) fn wait_port(data_dir: &Path, child: &mut Child) -> u16 {
     for _ in 0..300 {
@@ -73,6 +86,7 @@ pub(crate) fn sigterm(child: &Child) {
 fn serve_bootstraps_an_admin_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = spawn_serve(dir.path(), &["--demo"], None);
+    let _guard = KillOnDrop(child.id());
     let port = wait_port(dir.path(), &mut child);
     sigterm(&child);
     let stderr = stderr_of(child);
@@ -86,6 +100,7 @@ fn serve_bootstraps_an_admin_and_stops_on_sigterm() {
     // Restart on the same data dir: the admin exists, nothing is printed again.
     std::fs::remove_file(dir.path().join("port")).unwrap();
     let mut child = spawn_serve(dir.path(), &[], None);
+    let _guard2 = KillOnDrop(child.id());
     let port2 = wait_port(dir.path(), &mut child);
     let out = psql(port2, "", &password, "SELECT count(*) FROM events");
     assert!(
@@ -145,6 +160,7 @@ fn tls_is_negotiated_and_can_be_required() {
         &["--tls-cert", &cert, "--tls-key", &key, "--tls-required"],
         Some("pw"),
     );
+    let _guard = KillOnDrop(child.id());
     let port = wait_port(dir.path(), &mut child);
     let out = psql(port, "sslmode=require", "pw", "SELECT 1");
     assert!(

@@ -94,6 +94,7 @@ pub(crate) async fn execute(session: &Session, statement: Statement) -> Result<O
         | Statement::DeclareCursor { .. }
         | Statement::Fetch { .. }
         | Statement::CloseCursor { .. }
+        | Statement::Discard { .. }
         | Statement::Transaction(_) => Err(EngineError::Internal(
             "session statement routed to the catalog".into(),
         )),

@@ -278,6 +278,7 @@ impl Session {
                 move_only,
             } => self.fetch(&name, count, move_only).await,
             Statement::CloseCursor { name } => self.close_cursor(name.as_deref()),
+            Statement::Discard { all } => self.discard(all),
             other => ddl::execute(self, other).await,
         }
     }

@@ -163,6 +163,11 @@ pub enum Statement {
     CloseCursor {
         name: Option<String>,
     },
+    /// `DISCARD ALL | PLANS | SEQUENCES | TEMP`: connection poolers reset a session with
+    /// `DISCARD ALL` before handing it to the next client.
+    Discard {
+        all: bool,
+    },
     /// CREATE USER|ROLE.
     CreateUser {
         name: String,

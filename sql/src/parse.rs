@@ -88,6 +88,8 @@ fn classify(tokens: &[TokenWithSpan]) -> Result<Statement> {
         Some(crate::portal::fetch(&mut c)?)
     } else if is_keyword(first, "close") {
         Some(crate::portal::close(&mut c)?)
+    } else if is_keyword(first, "discard") {
+        Some(crate::portal::discard(&mut c)?)
     } else if is_keyword(first, "copy") {
         crate::insert::copy_from(&mut c)?
     } else {

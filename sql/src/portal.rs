@@ -96,6 +96,21 @@ pub(crate) fn close(c: &mut Cursor) -> Result<Statement> {
     Ok(Statement::CloseCursor { name })
 }
 
+/// `DISCARD ALL | PLANS | SEQUENCES | TEMP | TEMPORARY`.
+pub(crate) fn discard(c: &mut Cursor) -> Result<Statement> {
+    c.expect_keyword("discard")?;
+    let all = c.eat_keyword("all");
+    if !all
+        && !["plans", "sequences", "temp", "temporary"]
+            .iter()
+            .any(|k| c.eat_keyword(k))
+    {
+        return Err(c.error("expected ALL, PLANS, SEQUENCES or TEMP"));
+    }
+    c.expect_end()?;
+    Ok(Statement::Discard { all })
+}
+
 #[cfg(test)]
 mod tests {
     use crate::ast::{FetchCount, Statement};
@@ -151,6 +166,9 @@ mod tests {
             }
         );
         assert!(parse_statements("FETCH BACKWARD 1 FROM c1").is_err());
+        assert_eq!(one("DISCARD ALL"), Statement::Discard { all: true });
+        assert_eq!(one("discard plans"), Statement::Discard { all: false });
+        assert!(parse_statements("DISCARD everything").is_err());
         assert!(parse_statements("DECLARE c CURSOR").is_err());
     }
 }

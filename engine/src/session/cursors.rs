@@ -188,6 +188,23 @@ impl Session {
         Ok(Output::command("CLOSE CURSOR"))
     }
 
+    /// DISCARD: ALL resets every setting and closes every cursor (front ends also drop their
+    /// prepared statements); tarn has no plan cache, sequences or temporary tables to discard.
+    pub(crate) fn discard(&self, all: bool) -> Result<Output> {
+        if !all {
+            return Ok(Output::command("DISCARD"));
+        }
+        if self.transaction_state() != TransactionState::Idle {
+            return Err(EngineError::Session {
+                kind: ErrorKind::InvalidStatement,
+                message: "DISCARD ALL cannot run inside a transaction block".into(),
+            });
+        }
+        super::state::reset_all(self)?;
+        self.cursors()?.open.clear();
+        Ok(Output::command("DISCARD ALL"))
+    }
+
     /// The end of a transaction block closes the cursors declared without WITH HOLD.
     pub(crate) fn end_of_block(&self) {
         if let Ok(mut cursors) = self.cursors.lock() {

@@ -37,6 +37,7 @@ fn changes_session(statement: &Statement) -> bool {
         Statement::SetVariable { .. }
             | Statement::SetTarn { .. }
             | Statement::ResetAll
+            | Statement::Discard { .. }
             | Statement::Use { .. }
             | Statement::Transaction(_)
     )

@@ -252,7 +252,12 @@ impl Connection {
 
     /// After SET/RESET: tell the client about changed reported settings.
     fn after_command(&mut self, tag: &str) {
-        if !matches!(tag, "SET" | "RESET") {
+        if tag == "DISCARD ALL" {
+            // Prepared statements and portals belong to the connection.
+            self.statements.clear();
+            self.portals.clear();
+        }
+        if !matches!(tag, "SET" | "RESET" | "DISCARD ALL") {
             return;
         }
         let settings = self.session.settings();

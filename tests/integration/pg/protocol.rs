@@ -312,3 +312,18 @@ async fn sql_cursors_stream_in_chunks_over_both_protocols() {
     let e = client.simple_query("FETCH 1 FROM c").await.unwrap_err();
     assert_eq!(sqlstate(&e), "34000");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discard_all_drops_prepared_statements() {
+    let pg = PgFixture::start().await;
+    let client = pg.client().await;
+    let statement = client.prepare("SELECT 1").await.unwrap();
+    client.query(&statement, &[]).await.unwrap();
+    client.batch_execute("DISCARD ALL").await.unwrap();
+    let e = client.query(&statement, &[]).await.unwrap_err();
+    assert_eq!(sqlstate(&e), "26000", "{e}");
+    assert_eq!(
+        simple_rows(&client, "SELECT 2").await,
+        vec![vec![Some("2".to_string())]]
+    );
+}

@@ -299,19 +299,7 @@ async fn flight_client(
 }
 
 async fn add_slt_user(lake: &support::TestLake) {
-    use tarn::catalog::{ScramVerifier, User};
-    let user = User {
-        name: "slt".into(),
-        verifier: ScramVerifier::new("slt").expect("verifier"),
-        superuser: true,
-        create_time: 0,
-    };
-    lake.tarn
-        .engine()
-        .metastore()
-        .create_user(user, true)
-        .await
-        .expect("user");
+    lake.add_user("slt", "slt", true).await;
 }
 
 /// Where a file's statements run.
@@ -361,6 +349,24 @@ async fn pg_client(lake: &support::TestLake) -> tokio_postgres::Client {
     client
 }
 
+/// Runs a file over one connection to a server (one connection per file).
+async fn run_remote<D>(path: &PathBuf, lake: &support::TestLake, db: D) -> Result<(), String>
+where
+    D: AsyncDB<Error = SltError, ColumnType = DefaultColumnType> + Send + 'static,
+{
+    let db = std::sync::Arc::new(tokio::sync::Mutex::new(Some(db)));
+    let mut runner = Runner::new(move || {
+        let db = db.clone();
+        async move { Ok(db.lock().await.take().expect("one connection per file")) }
+    });
+    runner.set_var("LAKE".into(), lake.lake().display().to_string());
+    runner.set_var("DATA".into(), lake.data_dir().display().to_string());
+    runner
+        .run_file_async(path)
+        .await
+        .map_err(|e| e.display(true).to_string())
+}
+
 async fn run_file(path: &PathBuf, complete: bool, mode: Mode) -> Result<(), String> {
     let lake = support::TestLake::new();
     let tarn = lake.tarn.clone();
@@ -368,37 +374,16 @@ async fn run_file(path: &PathBuf, complete: bool, mode: Mode) -> Result<(), Stri
         (lake.lake().display().to_string(), "${LAKE}"),
         (lake.data_dir().display().to_string(), "${DATA}"),
     ];
-    if mode == Mode::FlightSql {
-        let client = std::sync::Arc::new(tokio::sync::Mutex::new(Some(flight_client(&lake).await)));
-        let mut runner = Runner::new(move || {
-            let (client, paths) = (client.clone(), paths.clone());
-            async move {
-                let client = client.lock().await.take().expect("one connection per file");
-                Ok(FlightDb { client, paths })
-            }
-        });
-        runner.set_var("LAKE".into(), lake.lake().display().to_string());
-        runner.set_var("DATA".into(), lake.data_dir().display().to_string());
-        return runner
-            .run_file_async(path)
-            .await
-            .map_err(|e| e.display(true).to_string());
-    }
-    if mode == Mode::PgWire {
-        let client = std::sync::Arc::new(tokio::sync::Mutex::new(Some(pg_client(&lake).await)));
-        let mut runner = Runner::new(move || {
-            let (client, paths) = (client.clone(), paths.clone());
-            async move {
-                let client = client.lock().await.take().expect("one connection per file");
-                Ok(PgDb { client, paths })
-            }
-        });
-        runner.set_var("LAKE".into(), lake.lake().display().to_string());
-        runner.set_var("DATA".into(), lake.data_dir().display().to_string());
-        return runner
-            .run_file_async(path)
-            .await
-            .map_err(|e| e.display(true).to_string());
+    match mode {
+        Mode::FlightSql => {
+            let client = flight_client(&lake).await;
+            return run_remote(path, &lake, FlightDb { client, paths }).await;
+        }
+        Mode::PgWire => {
+            let client = pg_client(&lake).await;
+            return run_remote(path, &lake, PgDb { client, paths }).await;
+        }
+        Mode::InProcess => {}
     }
     let mut runner = Runner::new(move || {
         let (tarn, paths) = (tarn.clone(), paths.clone());

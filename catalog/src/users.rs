@@ -38,7 +38,11 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// HMAC-SHA-256 of `data` under `key`.
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts any key length");
+    // HMAC accepts keys of any length, so this cannot fail; should it ever, an all-zero MAC
+    // matches no stored key and authentication fails closed instead of panicking.
+    let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
+        return [0; 32];
+    };
     mac.update(data);
     mac.finalize().into_bytes().into()
 }

@@ -386,6 +386,15 @@ fn description(
     Ok(ScalarValue::Utf8(comment))
 }
 
+/// One OID argument (oid columns are UInt32; literals arrive as Int64).
+fn oid_signature() -> Signature {
+    Signature::uniform(
+        1,
+        vec![DataType::UInt32, DataType::Int64],
+        Volatility::Stable,
+    )
+}
+
 /// `json_build_object(k1, v1, …)` as JSON text.
 fn json_object(args: &[ScalarValue]) -> datafusion::common::Result<ScalarValue> {
     let mut object = serde_json::Map::new();
@@ -519,21 +528,13 @@ fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
         ),
         f(
             "pg_get_userbyid",
-            Signature::uniform(
-                1,
-                vec![DataType::UInt32, DataType::Int64],
-                Volatility::Stable,
-            ),
+            oid_signature(),
             DataType::Utf8,
             |facts, args, _| user_by_id(facts, args),
         ),
         f(
             "pg_table_is_visible",
-            Signature::uniform(
-                1,
-                vec![DataType::UInt32, DataType::Int64],
-                Volatility::Stable,
-            ),
+            oid_signature(),
             DataType::Boolean,
             table_is_visible,
         ),
@@ -544,13 +545,6 @@ fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             |_, args, _| {
                 Ok(oid_arg(args).map_or(ScalarValue::Utf8(None), |o| text(type_display_name(o))))
             },
-        ),
-        f(
-            "pg_get_expr",
-            Signature::variadic_any(Volatility::Stable),
-            DataType::Utf8,
-            // tarn has no column defaults, check constraints or partition bounds to print.
-            |_, _, _| Ok(ScalarValue::Utf8(None)),
         ),
         f(
             "to_regclass",
@@ -600,33 +594,6 @@ fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             },
         ),
         f(
-            "shobj_description",
-            Signature::any(2, Volatility::Stable),
-            DataType::Utf8,
-            |_, _, _| Ok(ScalarValue::Utf8(None)),
-        ),
-        f(
-            "pg_get_serial_sequence",
-            Signature::any(2, Volatility::Stable),
-            DataType::Utf8,
-            // tarn has no sequences.
-            |_, _, _| Ok(ScalarValue::Utf8(None)),
-        ),
-        f(
-            "pg_get_constraintdef",
-            Signature::variadic_any(Volatility::Stable),
-            DataType::Utf8,
-            // tarn has no constraints (pg_constraint is empty).
-            |_, _, _| Ok(ScalarValue::Utf8(None)),
-        ),
-        f(
-            "pg_get_indexdef",
-            Signature::variadic_any(Volatility::Stable),
-            DataType::Utf8,
-            // tarn has no indexes (pg_index is empty).
-            |_, _, _| Ok(ScalarValue::Utf8(None)),
-        ),
-        f(
             "json_build_object",
             Signature::variadic_any(Volatility::Immutable),
             DataType::Utf8,
@@ -662,6 +629,16 @@ const ALWAYS_TRUE: [&str; 9] = [
     "pg_function_is_visible",
 ];
 
+/// Functions that describe objects tarn does not have (column defaults, sequences,
+/// constraints, indexes, shared-object comments): always NULL.
+const ALWAYS_NULL: [&str; 5] = [
+    "pg_get_expr",
+    "pg_get_serial_sequence",
+    "pg_get_constraintdef",
+    "pg_get_indexdef",
+    "shobj_description",
+];
+
 /// Registers the functions for one session.
 pub(crate) fn register(ctx: &SessionContext, facts: Arc<SessionFacts>) {
     let always_true = ALWAYS_TRUE.iter().map(|name| PgFunction {
@@ -671,7 +648,18 @@ pub(crate) fn register(ctx: &SessionContext, facts: Arc<SessionFacts>) {
         facts: facts.clone(),
         eval: |_, _, _| Ok(ScalarValue::Boolean(Some(true))),
     });
-    for function in functions(&facts).into_iter().chain(always_true) {
+    let always_null = ALWAYS_NULL.iter().map(|name| PgFunction {
+        name,
+        signature: Signature::variadic_any(Volatility::Stable),
+        returns: DataType::Utf8,
+        facts: facts.clone(),
+        eval: |_, _, _| Ok(ScalarValue::Utf8(None)),
+    });
+    for function in functions(&facts)
+        .into_iter()
+        .chain(always_true)
+        .chain(always_null)
+    {
         ctx.register_udf(ScalarUDF::new_from_impl(function));
     }
 }

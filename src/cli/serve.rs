@@ -110,7 +110,10 @@ pub async fn serve(
                 Some(s)
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!(
+                    "error: {e}\n(the Arrow Flight SQL listener; choose another address with \
+                     --flight-listen HOST:PORT or turn it off with --flight-listen off)"
+                );
                 return ExitCode::FAILURE;
             }
         },

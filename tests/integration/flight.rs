@@ -9,7 +9,6 @@ mod serve;
 use std::net::SocketAddr;
 
 use arrow_flight::sql::client::FlightSqlServiceClient;
-use tarn::catalog::{ScramVerifier, User};
 use tarn::server::{FlightConfig, FlightServer};
 use tonic::transport::Channel;
 
@@ -29,18 +28,7 @@ impl FlightFixture {
     pub async fn start() -> Self {
         let lake = TestLake::new();
         for (name, superuser) in [(USER, true), ("bob", false)] {
-            let user = User {
-                name: name.into(),
-                verifier: ScramVerifier::new(PASSWORD).unwrap(),
-                superuser,
-                create_time: 0,
-            };
-            lake.tarn
-                .engine()
-                .metastore()
-                .create_user(user, false)
-                .await
-                .unwrap();
+            lake.add_user(name, PASSWORD, superuser).await;
         }
         let config = FlightConfig {
             listen: "127.0.0.1:0".parse().unwrap(),

@@ -3,7 +3,7 @@
 //! on 127.0.0.1:0 over a scratch lake and stops it on drop.
 
 mod auth;
-mod clients;
+pub(crate) mod clients;
 mod copy;
 mod protocol;
 mod robustness;
@@ -12,7 +12,6 @@ mod types;
 
 use std::net::SocketAddr;
 
-use tarn::catalog::{ScramVerifier, User};
 use tarn::server::{PgConfig, PgServer};
 use tokio_postgres::{Client, NoTls};
 
@@ -37,18 +36,7 @@ impl PgFixture {
 
     pub async fn with(configure: impl FnOnce(&mut PgConfig)) -> Self {
         let lake = TestLake::new();
-        let user = User {
-            name: USER.into(),
-            verifier: ScramVerifier::new(PASSWORD).unwrap(),
-            superuser: true,
-            create_time: 0,
-        };
-        lake.tarn
-            .engine()
-            .metastore()
-            .create_user(user, false)
-            .await
-            .unwrap();
+        lake.add_user(USER, PASSWORD, true).await;
         let mut config = PgConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             ..Default::default()

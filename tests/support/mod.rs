@@ -34,6 +34,22 @@ impl TestLake {
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
+
+    /// Adds a catalog user (for the servers the tests start); an existing one is kept.
+    pub async fn add_user(&self, name: &str, password: &str, superuser: bool) {
+        let user = tarn::catalog::User {
+            name: name.into(),
+            verifier: tarn::catalog::ScramVerifier::new(password).expect("verifier"),
+            superuser,
+            create_time: 0,
+        };
+        self.tarn
+            .engine()
+            .metastore()
+            .create_user(user, true)
+            .await
+            .expect("create user");
+    }
 }
 
 pub fn path_str(p: &Path) -> String {

@@ -63,15 +63,17 @@ impl QueryTicket {
 
     /// Reads a ticket's statement handle.
     pub fn from_handle(handle: &[u8]) -> Result<Self, Status> {
-        serde_json::from_slice(handle).map_err(|_| invalid("malformed ticket"))
+        serde_json::from_slice(handle)
+            .map_err(|_| invalid("malformed ticket: pass the ticket GetFlightInfo returned"))
     }
 
     /// Reads a Flight ticket (as CancelFlightInfo carries it).
     pub fn from_ticket(ticket: &Ticket) -> Result<Self, Status> {
-        let any = Any::decode(ticket.ticket.as_ref()).map_err(|_| invalid("malformed ticket"))?;
+        let any = Any::decode(ticket.ticket.as_ref())
+            .map_err(|_| invalid("malformed ticket: pass the ticket GetFlightInfo returned"))?;
         let message: TicketStatementQuery = any
             .unpack()
-            .map_err(|_| invalid("malformed ticket"))?
+            .map_err(|_| invalid("malformed ticket: pass the ticket GetFlightInfo returned"))?
             .ok_or_else(|| invalid("not a statement ticket"))?;
         Self::from_handle(&message.statement_handle)
     }

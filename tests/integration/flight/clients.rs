@@ -4,16 +4,7 @@
 use std::process::Command;
 
 use super::{FlightFixture, PASSWORD, USER};
-
-fn venv_python() -> String {
-    let venv = std::env::var("TARN_TEST_VENV").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/tarn/venv",
-            std::env::var("HOME").unwrap_or_default()
-        )
-    });
-    format!("{venv}/bin/python")
-}
+use crate::pg::clients::venv_python;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adbc_pyarrow_and_polars() {

@@ -5,7 +5,8 @@ use std::process::Command;
 
 use super::{PASSWORD, PgFixture, USER};
 
-fn venv_python() -> String {
+/// The test virtualenv's python (scripts/test-deps.sh creates it).
+pub(crate) fn venv_python() -> String {
     let venv = std::env::var("TARN_TEST_VENV").unwrap_or_else(|_| {
         format!(
             "{}/.cache/tarn/venv",

@@ -20,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
 fi
 
-PY_IMPORTS="import psycopg, sqlalchemy, adbc_driver_flightsql.dbapi, adbc_driver_manager, pyarrow.flight, polars"
+PY_IMPORTS="import psycopg, sqlalchemy, pandas, adbc_driver_flightsql.dbapi, adbc_driver_manager, pyarrow.flight, polars"
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "$PY_IMPORTS" >/dev/null 2>&1; then
   echo "preparing the test virtualenv in $VENV..." >&2
   if [ ! -x "$VENV/bin/python" ] && ! python3 -m venv "$VENV" >&2; then
@@ -31,5 +31,5 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "$PY_IMPORTS" >/dev/nu
   fi
   "$VENV/bin/pip" install -q --upgrade pip >&2
   "$VENV/bin/pip" install -q "psycopg[binary]>=3.2" "sqlalchemy>=2" "adbc-driver-flightsql>=1.5" \
-    "adbc-driver-manager>=1.5" "pyarrow>=18" "polars>=1.20" >&2
+    "adbc-driver-manager>=1.5" "pyarrow>=18" "polars>=1.20" "pandas>=2.2" >&2
 fi

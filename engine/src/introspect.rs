@@ -52,6 +52,19 @@ pub struct Relation {
     pub view_text: Option<String>,
     /// Hive's numRows statistic, when recorded.
     pub row_count: Option<i64>,
+    /// Hive's totalSize statistic (bytes of data files), when recorded.
+    pub total_size: Option<i64>,
+    /// How the table is stored: `managed` or `external` (None for views and system tables),
+    /// shown as the table's access method in pg_class.
+    pub storage: Option<&'static str>,
+}
+
+/// A partition column's comment says it is one (clients see partition keys as columns).
+fn partition_key_comment(column: &tarn_catalog::Column) -> Option<String> {
+    Some(match &column.comment {
+        Some(comment) => format!("partition key: {comment}"),
+        None => "partition key".to_string(),
+    })
 }
 
 /// The schema name a tarn database is shown as.
@@ -121,6 +134,8 @@ pub(crate) async fn relations(
                     owner: None,
                     view_text: None,
                     row_count: None,
+                    total_size: None,
+                    storage: None,
                 });
             }
             continue;
@@ -145,11 +160,20 @@ pub(crate) async fn relations(
                 column_comments: table
                     .columns
                     .iter()
-                    .chain(&table.partition_keys)
                     .map(|c| c.comment.clone())
+                    .chain(table.partition_keys.iter().map(partition_key_comment))
                     .collect(),
                 owner: table.owner.clone(),
                 row_count: table.parameters.get("numRows").and_then(|n| n.parse().ok()),
+                total_size: table
+                    .parameters
+                    .get(tarn_catalog::stats_keys::TOTAL_SIZE)
+                    .and_then(|n| n.parse().ok()),
+                storage: match table.table_type {
+                    TableType::Managed => Some("managed"),
+                    TableType::External => Some("external"),
+                    TableType::View => None,
+                },
                 view_text: table.view_text.clone(),
                 schema: schema.clone(),
                 name: table.name,

@@ -17,6 +17,9 @@ use datafusion::logical_expr::{
 use datafusion::prelude::SessionContext;
 
 use crate::introspect::schema_for_database;
+
+mod compat;
+mod tables;
 use crate::settings::{SERVER_VERSION, Settings};
 
 /// What the functions read from their session.
@@ -35,11 +38,19 @@ pub(crate) struct SessionFacts {
 pub(crate) struct CatalogSnapshot {
     pub relations: Vec<crate::introspect::Relation>,
     pub users: Vec<String>,
+    /// Schema names (tarn databases), for `::regnamespace::text`.
+    pub schemas: Vec<String>,
 }
 
 /// Functions that read the catalog snapshot.
-const CATALOG_READERS: [&str; 6] = [
+const CATALOG_READERS: [&str; 12] = [
+    "pg_database_size",
+    "pg_total_relation_size",
+    "pg_relation_size",
+    "pg_table_size",
     "pg_get_userbyid",
+    "tarn_regclass_name",
+    "tarn_regnamespace_name",
     "pg_table_is_visible",
     "to_regclass",
     "regclass",
@@ -64,8 +75,18 @@ pub(crate) async fn prepare_catalog(
         .into_iter()
         .map(|u| u.name)
         .collect();
+    let schemas = metastore
+        .list_databases(None)
+        .await?
+        .into_iter()
+        .map(|d| schema_for_database(&d.name))
+        .collect();
     if let Ok(mut catalog) = facts.catalog.lock() {
-        *catalog = Some(Arc::new(CatalogSnapshot { relations, users }));
+        *catalog = Some(Arc::new(CatalogSnapshot {
+            relations,
+            users,
+            schemas,
+        }));
     }
     Ok(())
 }
@@ -631,8 +652,13 @@ const ALWAYS_TRUE: [&str; 9] = [
 
 /// Functions that describe objects tarn does not have (column defaults, sequences,
 /// constraints, indexes, shared-object comments): always NULL.
-const ALWAYS_NULL: [&str; 5] = [
+const ALWAYS_NULL: [&str; 10] = [
     "pg_get_expr",
+    "pg_get_function_result",
+    "pg_get_function_arguments",
+    "pg_get_function_identity_arguments",
+    "pg_get_partkeydef",
+    "pg_get_triggerdef",
     "pg_get_serial_sequence",
     "pg_get_constraintdef",
     "pg_get_indexdef",
@@ -641,6 +667,7 @@ const ALWAYS_NULL: [&str; 5] = [
 
 /// Registers the functions for one session.
 pub(crate) fn register(ctx: &SessionContext, facts: Arc<SessionFacts>) {
+    tables::register(ctx, facts.settings.clone());
     let always_true = ALWAYS_TRUE.iter().map(|name| PgFunction {
         name,
         signature: Signature::variadic_any(Volatility::Stable),
@@ -657,6 +684,7 @@ pub(crate) fn register(ctx: &SessionContext, facts: Arc<SessionFacts>) {
     });
     for function in functions(&facts)
         .into_iter()
+        .chain(compat::functions(&facts))
         .chain(always_true)
         .chain(always_null)
     {

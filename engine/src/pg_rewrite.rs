@@ -4,6 +4,17 @@
 
 use datafusion::sql::sqlparser::ast::{Expr, ObjectNamePart, visit_expressions_mut};
 
+mod casts;
+mod names;
+mod relations;
+mod subqueries;
+
+pub(crate) use subqueries::empty_result;
+
+use casts::{array_literal_cast, array_literal_comparison, plain_type, reg_lookup, reg_name};
+
+use subqueries::{aggregate_catalog_subquery, hoist_outer_conditions, over_empty_catalogs};
+
 /// Postgres spellings DataFusion does not plan, rewritten before planning:
 /// `pg_catalog.f(…)` is `f(…)` (the schema Postgres keeps its built-in functions in), and
 /// `ARRAY(SELECT x …)` is `(SELECT array_agg(x) …)`.
@@ -11,6 +22,9 @@ pub(crate) fn rewrite(statement: &mut datafusion::sql::parser::Statement) {
     let datafusion::sql::parser::Statement::Statement(statement) = statement else {
         return;
     };
+    // Named first: PostgreSQL names columns after what the user wrote, not the rewrites.
+    names::name_columns(statement.as_mut());
+    relations::plain_relations(statement.as_mut());
     let _ = visit_expressions_mut(statement.as_mut(), |expr| {
         // `x COLLATE pg_catalog.default` (psql): tarn compares by code point anyway.
         if let Expr::Collate { expr: inner, .. } = expr {
@@ -21,13 +35,20 @@ pub(crate) fn rewrite(statement: &mut datafusion::sql::parser::Statement) {
         {
             *op = plain;
         }
-        if let Some(lookup) = regclass_lookup(expr) {
+        if let Some(lookup) = reg_lookup(expr) {
             *expr = lookup;
+        }
+        array_literal_comparison(expr);
+        if let Some(array) = array_literal_cast(expr) {
+            *expr = array;
         }
         if let Expr::Cast { data_type, .. } = expr
             && let Some(plain) = plain_type(data_type)
         {
             *data_type = plain;
+        }
+        if let Some(named) = reg_name(expr) {
+            *expr = named;
         }
         if let Expr::Like {
             pattern,
@@ -72,36 +93,6 @@ pub(crate) fn rewrite(statement: &mut datafusion::sql::parser::Statement) {
         }
         std::ops::ControlFlow::<()>::Continue(())
     });
-}
-
-/// `'name'::regclass` (a relation looked up by name) as `to_regclass('name')`; other
-/// `x::regclass` as `regclass(x)`, which looks names up and passes OIDs through.
-fn regclass_lookup(expr: &Expr) -> Option<Expr> {
-    use datafusion::sql::sqlparser::ast::{DataType as T, Value};
-    let Expr::Cast {
-        expr: inner,
-        data_type,
-        ..
-    } = expr
-    else {
-        return None;
-    };
-    let is_regclass = match data_type {
-        T::Regclass => true,
-        T::Custom(name, _) => {
-            matches!(name.0.last(), Some(ObjectNamePart::Identifier(i)) if i.value.eq_ignore_ascii_case("regclass"))
-        }
-        _ => false,
-    };
-    if !is_regclass {
-        return None;
-    }
-    let function = match inner.as_ref() {
-        Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)) => "to_regclass",
-        // A parameter or column: a name is looked up, a number is already an OID.
-        _ => "regclass",
-    };
-    Some(call(function, vec![inner.as_ref().clone()]))
 }
 
 /// `LIKE 'pg/_%' ESCAPE '/'` as `LIKE 'pg\_%'`: DataFusion only knows the backslash escape.
@@ -154,59 +145,8 @@ fn backslash_escapes(
     *escape_char = None;
 }
 
-/// A subquery that reads only catalogs of objects tarn does not have (pg_sequence, pg_attrdef,
-/// pg_policy, …) has no rows: a scalar subquery is NULL, EXISTS is false. Answering so up front
-/// spares DataFusion correlations it cannot plan (psql's `\\d`, SQLAlchemy's get_columns).
-fn over_empty_catalogs(expr: &Expr) -> Option<Expr> {
-    use datafusion::sql::sqlparser::ast::{SetExpr, TableFactor, Value};
-    let (query, constant) = match expr {
-        Expr::Subquery(q) => (q, Value::Null),
-        Expr::Exists { subquery, negated } => (subquery, Value::Boolean(*negated)),
-        _ => return None,
-    };
-    let SetExpr::Select(select) = query.body.as_ref() else {
-        return None;
-    };
-    let empty = |r: &TableFactor| {
-        matches!(r, TableFactor::Table { name, .. }
-            if matches!(name.0.last(), Some(ObjectNamePart::Identifier(i))
-                if crate::provider::pg_catalog::always_empty(&i.value.to_ascii_lowercase())))
-    };
-    // Inner joins and comma joins over an empty catalog are empty; outer joins may not be.
-    let all_inner = select.from.iter().all(|t| {
-        t.joins.iter().all(|j| {
-            matches!(
-                j.join_operator,
-                datafusion::sql::sqlparser::ast::JoinOperator::Inner(_)
-                    | datafusion::sql::sqlparser::ast::JoinOperator::Join(_)
-                    | datafusion::sql::sqlparser::ast::JoinOperator::CrossJoin(_)
-            )
-        })
-    });
-    let reads_empty = select
-        .from
-        .iter()
-        .any(|t| empty(&t.relation) || t.joins.iter().any(|j| empty(&j.relation)));
-    let grouped = !matches!(&select.group_by, datafusion::sql::sqlparser::ast::GroupByExpr::Expressions(e, _) if e.is_empty());
-    let aggregated = grouped || projection_aggregates(&select.projection);
-    (reads_empty && all_inner && !aggregated).then(|| Expr::Value(constant.into()))
-}
-
-/// Whether the projection calls an aggregate (count(*) over no rows is 0, not NULL).
-fn projection_aggregates(projection: &[datafusion::sql::sqlparser::ast::SelectItem]) -> bool {
-    use datafusion::sql::sqlparser::ast::SelectItem;
-    projection.iter().any(|p| match p {
-        SelectItem::UnnamedExpr(Expr::Function(f)) | SelectItem::ExprWithAlias { expr: Expr::Function(f), .. } => {
-            matches!(f.name.0.last(), Some(ObjectNamePart::Identifier(i))
-                if ["count", "max", "min", "sum", "avg", "array_agg", "string_agg", "bool_and", "bool_or", "json_agg"]
-                    .contains(&i.value.to_ascii_lowercase().as_str()))
-        }
-        _ => false,
-    })
-}
-
 /// `name(args…)` as an expression.
-fn call(name: &str, args: Vec<Expr>) -> Expr {
+pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
     use datafusion::sql::sqlparser::ast::{
         FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
     };
@@ -227,241 +167,6 @@ fn call(name: &str, args: Vec<Expr>) -> Expr {
         over: None,
         within_group: vec![],
     })
-}
-
-/// Postgres type names DataFusion does not know (`pg_catalog.text`, `regclass`, `oid`, …) as
-/// the types tarn represents them with: OIDs and reg* types are integers.
-fn plain_type(
-    data_type: &datafusion::sql::sqlparser::ast::DataType,
-) -> Option<datafusion::sql::sqlparser::ast::DataType> {
-    use datafusion::sql::sqlparser::ast::DataType as T;
-    if matches!(data_type, T::Regclass) {
-        return Some(T::BigInt(None));
-    }
-    let T::Custom(name, modifiers) = data_type else {
-        return None;
-    };
-    if !modifiers.is_empty() {
-        return None;
-    }
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .filter_map(|p| match p {
-            ObjectNamePart::Identifier(i) => Some(i.value.to_ascii_lowercase()),
-            _ => None,
-        })
-        .collect();
-    let last = match parts.as_slice() {
-        [t] => t.as_str(),
-        [schema, t] if schema == "pg_catalog" => t.as_str(),
-        _ => return None,
-    };
-    Some(match last {
-        "text" | "name" | "varchar" | "bpchar" | "char" => T::Text,
-        "oid" | "regclass" | "regtype" | "regproc" | "regprocedure" | "regnamespace"
-        | "regrole" | "int8" | "xid" => T::BigInt(None),
-        "int4" => T::Int(None),
-        "int2" => T::SmallInt(None),
-        "bool" => T::Boolean,
-        "float8" => T::Double(datafusion::sql::sqlparser::ast::ExactNumberInfo::None),
-        "float4" => T::Real,
-        "date" => T::Date,
-        _ => return None,
-    })
-}
-
-/// DataFusion plans a correlated scalar subquery only when it is aggregated. Catalog queries
-/// (psql's `\\d`, drivers) look up one row by key in pg_catalog tables without aggregating:
-/// `(SELECT x FROM pg_catalog.t WHERE key = outer.key)` becomes `(SELECT max(x) …)`, which is the
-/// same value whenever the lookup finds at most one row. Queries over user tables are untouched.
-fn aggregate_catalog_subquery(query: &mut datafusion::sql::sqlparser::ast::Query) {
-    use datafusion::sql::sqlparser::ast::{SelectItem, SetExpr, TableFactor};
-    let SetExpr::Select(select) = query.body.as_mut() else {
-        return;
-    };
-    let over_catalog = !select.from.is_empty()
-        && select.from.iter().all(|t| {
-            std::iter::once(&t.relation)
-                .chain(t.joins.iter().map(|j| &j.relation))
-                .all(|r| matches!(r, TableFactor::Table { name, .. } if name.0.iter().any(|p| matches!(p, ObjectNamePart::Identifier(i) if i.value.eq_ignore_ascii_case("pg_catalog") || i.value.to_ascii_lowercase().starts_with("pg_")))))
-        });
-    let grouped = !matches!(&select.group_by, datafusion::sql::sqlparser::ast::GroupByExpr::Expressions(e, _) if e.is_empty());
-    if !over_catalog || grouped || select.distinct.is_some() {
-        return;
-    }
-    let [SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. }] =
-        select.projection.as_mut_slice()
-    else {
-        return;
-    };
-    let aggregated = matches!(item, Expr::Function(f) if matches!(f.name.0.last(), Some(ObjectNamePart::Identifier(i)) if ["count", "max", "min", "sum", "avg", "array_agg", "string_agg", "bool_and", "bool_or"].contains(&i.value.to_ascii_lowercase().as_str())));
-    if aggregated {
-        return;
-    }
-    let inner = item.clone();
-    *item = call("max", vec![inner]);
-}
-
-/// Conditions of a catalog subquery that only test the outer row (psql: `… AND a.atthasdef`),
-/// which DataFusion cannot decorrelate: taken out of the subquery and returned, to guard it as
-/// `CASE WHEN cond THEN (subquery) END` (the same value: the subquery is NULL when they fail).
-fn hoist_outer_conditions(query: &mut datafusion::sql::sqlparser::ast::Query) -> Option<Expr> {
-    use datafusion::sql::sqlparser::ast::{BinaryOperator, SetExpr, TableFactor};
-    let SetExpr::Select(select) = query.body.as_mut() else {
-        return None;
-    };
-    let mut aliases: Vec<String> = Vec::new();
-    for t in &select.from {
-        for r in std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)) {
-            if let TableFactor::Table { name, alias, .. } = r {
-                match alias {
-                    Some(a) => aliases.push(a.name.value.to_ascii_lowercase()),
-                    None => {
-                        if let Some(ObjectNamePart::Identifier(i)) = name.0.last() {
-                            aliases.push(i.value.to_ascii_lowercase());
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let selection = select.selection.take()?;
-    let mut conjuncts = Vec::new();
-    split_and(selection, &mut conjuncts);
-    let (outer, mut inner): (Vec<Expr>, Vec<Expr>) =
-        conjuncts.into_iter().partition(|c| only_outer(c, &aliases));
-    substitute_outer_columns(&mut inner, &aliases);
-    select.selection = inner.into_iter().reduce(|a, b| Expr::BinaryOp {
-        left: Box::new(a),
-        op: BinaryOperator::And,
-        right: Box::new(b),
-    });
-    outer.into_iter().reduce(|a, b| Expr::BinaryOp {
-        left: Box::new(a),
-        op: BinaryOperator::And,
-        right: Box::new(b),
-    })
-}
-
-/// Within a subquery, `inner.x = outer.y` makes `outer.y` the same as `inner.x`: other
-/// conditions that mix both sides (psql: `a.attcollation <> t.typcollation`, which DataFusion
-/// cannot decorrelate) are rewritten to read `inner.x` instead.
-fn substitute_outer_columns(conjuncts: &mut [Expr], aliases: &[String]) {
-    use datafusion::sql::sqlparser::ast::BinaryOperator;
-    let is_inner = |parts: &[datafusion::sql::sqlparser::ast::Ident]| {
-        qualifier(parts).is_some_and(|q| aliases.contains(&q))
-    };
-    let mut equal: Vec<(String, Expr)> = Vec::new();
-    for c in conjuncts.iter() {
-        if let Expr::BinaryOp {
-            left,
-            op: BinaryOperator::Eq,
-            right,
-        } = c
-            && let (Expr::CompoundIdentifier(l), Expr::CompoundIdentifier(r)) =
-                (left.as_ref(), right.as_ref())
-        {
-            match (is_inner(l), is_inner(r)) {
-                (true, false) if r.len() >= 2 => equal.push((
-                    right.to_string().to_ascii_lowercase(),
-                    left.as_ref().clone(),
-                )),
-                (false, true) if l.len() >= 2 => equal.push((
-                    left.to_string().to_ascii_lowercase(),
-                    right.as_ref().clone(),
-                )),
-                _ => {}
-            }
-        }
-    }
-    if equal.is_empty() {
-        return;
-    }
-    for c in conjuncts.iter_mut() {
-        let is_equality = matches!(c, Expr::BinaryOp { op: BinaryOperator::Eq, left, right } if matches!((left.as_ref(), right.as_ref()), (Expr::CompoundIdentifier(_), Expr::CompoundIdentifier(_))));
-        if is_equality {
-            continue;
-        }
-        let _ = visit_expressions_mut(c, |e| {
-            if let Expr::CompoundIdentifier(parts) = e
-                && !is_inner(parts)
-                && let Some((_, replacement)) = equal
-                    .iter()
-                    .find(|(k, _)| *k == e.to_string().to_ascii_lowercase())
-            {
-                *e = replacement.clone();
-            }
-            std::ops::ControlFlow::<()>::Continue(())
-        });
-    }
-}
-
-/// The table a qualified column names (`t` in `t.c` and in `pg_catalog.t.c`), lower-cased.
-fn qualifier(parts: &[datafusion::sql::sqlparser::ast::Ident]) -> Option<String> {
-    (parts.len() >= 2).then(|| parts[parts.len() - 2].value.to_ascii_lowercase())
-}
-
-fn split_and(expr: Expr, out: &mut Vec<Expr>) {
-    match expr {
-        Expr::BinaryOp {
-            left,
-            op: datafusion::sql::sqlparser::ast::BinaryOperator::And,
-            right,
-        } => {
-            split_and(*left, out);
-            split_and(*right, out);
-        }
-        Expr::Nested(inner)
-            if matches!(
-                inner.as_ref(),
-                Expr::BinaryOp {
-                    op: datafusion::sql::sqlparser::ast::BinaryOperator::And,
-                    ..
-                }
-            ) =>
-        {
-            split_and(*inner, out)
-        }
-        other => out.push(other),
-    }
-}
-
-/// Whether an expression reads only qualified columns of other (outer) tables.
-fn only_outer(expr: &Expr, inner_aliases: &[String]) -> bool {
-    use datafusion::sql::sqlparser::ast::Visit;
-    struct Check<'a> {
-        aliases: &'a [String],
-        outer: usize,
-        other: bool,
-    }
-    impl datafusion::sql::sqlparser::ast::Visitor for Check<'_> {
-        type Break = ();
-        fn pre_visit_expr(&mut self, expr: &Expr) -> std::ops::ControlFlow<()> {
-            match expr {
-                Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
-                    if qualifier(parts).is_some_and(|q| self.aliases.contains(&q)) {
-                        self.other = true;
-                    } else {
-                        self.outer += 1;
-                    }
-                }
-                Expr::Identifier(_)
-                | Expr::Subquery(_)
-                | Expr::Exists { .. }
-                | Expr::InSubquery { .. } => self.other = true,
-                _ => {}
-            }
-            std::ops::ControlFlow::Continue(())
-        }
-    }
-    let mut check = Check {
-        aliases: inner_aliases,
-        outer: 0,
-        other: false,
-    };
-    let _ = expr.visit(&mut check);
-    check.outer > 0 && !check.other
 }
 
 /// `OPERATOR(pg_catalog.~)` as the operator it names.
@@ -500,6 +205,10 @@ fn array_subquery(function: &datafusion::sql::sqlparser::ast::Function) -> Optio
     if !is_array {
         return None;
     }
+    if subqueries::reads_no_rows(query) {
+        // PostgreSQL's ARRAY() over no rows is the empty array.
+        return Some(call("make_array", vec![]));
+    }
     let mut query = query.as_ref().clone();
     query.order_by = None;
     let SetExpr::Select(select) = query.body.as_mut() else {
@@ -534,8 +243,8 @@ mod tests {
         );
         assert_eq!(
             sql,
-            "SELECT version(), regclass(c.oid)::TEXT FROM pg_catalog.pg_class c \
-             WHERE c.relname ~ '^(t)$'"
+            "SELECT version() AS \"version\", tarn_regclass_name(regclass(c.oid)) AS \"oid\" \
+             FROM pg_catalog.pg_class c WHERE c.relname ~ '^(t)$'"
         );
     }
 
@@ -543,7 +252,7 @@ mod tests {
     fn regclass_names_are_looked_up_and_like_escapes_become_backslashes() {
         assert_eq!(
             rewritten("SELECT 'public.t'::regclass, x LIKE 'pg/_%' ESCAPE '/' FROM u"),
-            "SELECT to_regclass('public.t'), x LIKE 'pg\\_%' FROM u"
+            "SELECT to_regclass('public.t') AS \"regclass\", x LIKE 'pg\\_%' AS \"?column?\" FROM u"
         );
     }
 
@@ -556,16 +265,22 @@ mod tests {
         assert_eq!(
             sql,
             "SELECT CASE WHEN a.atthasdef THEN (SELECT max(d.description) FROM pg_catalog.pg_description d \
-             WHERE d.objoid = a.attrelid) END FROM pg_catalog.pg_attribute a"
+             WHERE d.objoid = a.attrelid) END AS \"description\" FROM pg_catalog.pg_attribute a"
         );
         // Catalogs of objects tarn does not have are empty: their subqueries are NULL / false.
         let empty = rewritten(
             "SELECT (SELECT d.adbin FROM pg_catalog.pg_attrdef d WHERE d.adrelid = a.attrelid), \
              EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = a.attrelid) FROM pg_catalog.pg_attribute a",
         );
-        assert_eq!(empty, "SELECT NULL, false FROM pg_catalog.pg_attribute a");
+        assert_eq!(
+            empty,
+            "SELECT NULL AS \"adbin\", false AS \"exists\" FROM pg_catalog.pg_attribute a"
+        );
         // Subqueries over user tables keep PostgreSQL's semantics (DataFusion's errors).
         let user = rewritten("SELECT (SELECT v FROM t WHERE t.k = u.k) FROM u");
-        assert_eq!(user, "SELECT (SELECT v FROM t WHERE t.k = u.k) FROM u");
+        assert_eq!(
+            user,
+            "SELECT (SELECT v FROM t WHERE t.k = u.k) AS \"v\" FROM u"
+        );
     }
 }

@@ -327,7 +327,19 @@ impl Session {
         self.check_paths(&statement)?;
         crate::pg_functions::prepare_catalog(&self.facts, self.engine.metastore().as_ref(), sql)
             .await?;
-        let plan = state.statement_to_plan(statement).await?;
+        let empty = crate::pg_rewrite::empty_result(&statement);
+        let plan = match (state.statement_to_plan(statement).await, empty) {
+            // It has no rows: answered without executing what is below the filter (its
+            // correlated subqueries over the empty catalogs may not have physical plans). The
+            // optimizer replaces `WHERE false` and its input by an empty relation; parameters
+            // stay declared.
+            (Ok(plan), Some(_)) => datafusion::logical_expr::LogicalPlanBuilder::from(plan)
+                .filter(datafusion::logical_expr::lit(false))?
+                .build()?,
+            (Ok(plan), None) => plan,
+            (Err(_), Some(empty)) => state.statement_to_plan(empty).await?,
+            (Err(e), None) => return Err(e.into()),
+        };
         reject_unsupported(&plan)?;
         Ok(plan)
     }

@@ -31,9 +31,21 @@ fn split(tokens: &[TokenWithSpan]) -> Vec<&[TokenWithSpan]> {
     tokens.split(|t| t.token == Token::SemiColon).collect()
 }
 
+/// The SQL text of `tokens`. String literals are written back escaped: the tokenizer unescapes
+/// them (`'it''s'` holds `it's`) and `Token`'s Display does not escape again.
 fn text_of(tokens: &[TokenWithSpan]) -> String {
-    let s: String = tokens.iter().map(|t| t.token.to_string()).collect();
+    let s: String = tokens.iter().map(|t| token_text(&t.token)).collect();
     s.trim().to_string()
+}
+
+fn token_text(token: &Token) -> String {
+    match token {
+        Token::SingleQuotedString(s) => format!("'{}'", s.replace('\'', "''")),
+        Token::EscapedStringLiteral(s) => {
+            format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+        }
+        other => other.to_string(),
+    }
 }
 
 fn classify(tokens: &[TokenWithSpan]) -> Result<Statement> {
@@ -279,3 +291,17 @@ fn comment_on(c: &mut Cursor) -> Result<Statement> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod quoting_tests {
+    use crate::ast::Statement;
+
+    #[test]
+    fn quotes_inside_strings_survive_splitting() {
+        let statements = super::parse_statements(r"SELECT 'it''s', E'a\'b\\c'; SELECT 1").unwrap();
+        let Statement::DataFusion { sql, .. } = &statements[0] else {
+            panic!("{statements:?}")
+        };
+        assert_eq!(sql, r"SELECT 'it''s', E'a\'b\\c'");
+    }
+}

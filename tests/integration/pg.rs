@@ -6,6 +6,7 @@ mod auth;
 pub(crate) mod clients;
 mod copy;
 mod protocol;
+mod replay;
 mod robustness;
 pub(crate) mod serve;
 mod types;

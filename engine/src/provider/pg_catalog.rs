@@ -19,8 +19,15 @@ use crate::error::EngineError;
 use crate::introspect::{Relation, RelationKind};
 use crate::pg_types::{self, oid};
 
+mod empty;
 mod fixed;
-use fixed::{access_methods, collations, databases, empty, types};
+mod info_schema;
+pub use info_schema::backing_table as information_schema_table;
+mod procs;
+use empty::empty;
+use fixed::{collations, databases, types};
+use procs::{access_methods, procs, tablespaces};
+pub use procs::{proc_name, proc_oid_by_name};
 
 /// The schema name.
 pub const PG_CATALOG: &str = "pg_catalog";
@@ -59,6 +66,29 @@ const TABLES: &[&str] = &[
     "pg_stat_user_tables",
     "pg_sequence",
     "pg_opclass",
+    "pg_proc",
+    "pg_tablespace",
+    "pg_range",
+    "pg_enum",
+    "pg_depend",
+    "pg_shdepend",
+    "pg_rewrite",
+    "pg_event_trigger",
+    "pg_foreign_data_wrapper",
+    "pg_foreign_server",
+    "pg_foreign_table",
+    "pg_matviews",
+    "pg_indexes",
+    "pg_conversion",
+    "pg_operator",
+    "pg_shdescription",
+    "pg_db_role_setting",
+    "pg_stat_activity",
+    "tarn_is_columns",
+    "tarn_is_table_constraints",
+    "tarn_is_key_column_usage",
+    "tarn_is_referential_constraints",
+    "tarn_is_constraint_column_usage",
 ];
 
 /// The OID of one of pg_catalog's tables (PostgreSQL's own for the common ones: clients join
@@ -85,10 +115,21 @@ pub fn catalog_table_oid(name: &str) -> Option<u32> {
         })
 }
 
+/// The name of the pg_catalog table with `oid` (`'pg_class'::regclass::text`).
+pub fn catalog_table_name(oid: u32) -> Option<String> {
+    TABLES
+        .iter()
+        .chain(["pg_authid"].iter())
+        .find(|n| catalog_table_oid(n) == Some(oid))
+        .map(|n| (*n).to_string())
+}
+
 /// Catalogs of objects tarn does not have: always empty, so a subquery over only these yields
 /// no rows (see `pg_rewrite`).
 pub fn always_empty(name: &str) -> bool {
-    is_catalog_table(name) && fixed::is_empty_catalog(name)
+    is_catalog_table(name)
+        && (empty::is_empty_catalog(name)
+            || (name.starts_with("tarn_is_") && name != "tarn_is_columns"))
 }
 
 /// Whether `name` is one of pg_catalog's tables.
@@ -239,10 +280,16 @@ impl SchemaProvider for PgCatalogSchema {
             "pg_tables" => tables(&relations().await?),
             "pg_views" => views(&relations().await?),
             "pg_am" => access_methods(),
+            "pg_proc" => procs(),
+            "pg_tablespace" => tablespaces(),
             "pg_collation" => collations(),
             "pg_description" => descriptions(&relations().await?),
             "pg_stat_user_tables" => table_stats(&relations().await?),
-            other => empty(other),
+            "tarn_is_columns" => info_schema::columns(&relations().await?),
+            other => match other.strip_prefix("tarn_is_") {
+                Some(view) => info_schema::constraints(view),
+                None => empty(other),
+            },
         };
         rows.into_table().map(Some)
     }
@@ -326,7 +373,12 @@ fn classes(relations: &[Relation]) -> Rows {
             oid_value(0),
             oid_value(0),
             oid_value(owner_oid(r)),
-            oid_value(if view { 0 } else { 2 }),
+            oid_value(match r.storage {
+                Some("managed") => procs::MANAGED_AM,
+                Some("external") => procs::EXTERNAL_AM,
+                _ if view => 0,
+                _ => 2,
+            }),
             oid_value(0),
             oid_value(0),
             ScalarValue::Int32(Some(0)),

@@ -117,6 +117,41 @@ async fn psycopg_session() {
     run_passing(command).await;
 }
 
+/// What the browsing clients (psql meta-commands, SQLAlchemy, pgjdbc DatabaseMetaData, the
+/// replayed BI queries) find: a partitioned table in a second schema, a commented table and
+/// a view.
+pub(crate) async fn create_browsing_fixture(client: &tokio_postgres::Client) {
+    client
+        .batch_execute(
+            "CREATE DATABASE sales; \
+             CREATE TABLE sales.orders (id int, amount double) PARTITIONED BY (day date); \
+             CREATE TABLE visits (id int COMMENT 'visit id', page string) COMMENT 'page visits'; \
+             CREATE VIEW recent AS SELECT id FROM visits",
+        )
+        .await
+        .unwrap();
+}
+
+/// pgjdbc's DatabaseMetaData, which DBeaver, DataGrip, Metabase and Tableau browse with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pgjdbc_database_metadata() {
+    let pg = PgFixture::start().await;
+    create_browsing_fixture(&pg.client().await).await;
+    let mut command = Command::new("java");
+    command
+        .args(["-cp", "/usr/share/java/postgresql.jar"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/JdbcMetadata.java"
+        ))
+        .arg(format!(
+            "jdbc:postgresql://127.0.0.1:{}/tarn",
+            pg.addr.port()
+        ))
+        .args([USER, PASSWORD]);
+    run_passing(command).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pgjdbc_session() {
     let pg = PgFixture::start().await;
@@ -172,13 +207,7 @@ async fn psql_fetch_count_uses_cursors() {
 async fn psql_meta_commands_list_the_lakehouse() {
     let pg = PgFixture::start().await;
     let client = pg.client().await;
-    client
-        .batch_execute(
-            "CREATE DATABASE sales; CREATE TABLE sales.orders (id int, amount double) PARTITIONED BY (day date); \
-             CREATE TABLE visits (id int); CREATE VIEW recent AS SELECT id FROM visits",
-        )
-        .await
-        .unwrap();
+    create_browsing_fixture(&client).await;
     let meta = |command: &'static str| {
         let mut c = Command::new("psql");
         c.args([
@@ -197,13 +226,40 @@ async fn psql_meta_commands_list_the_lakehouse() {
         .env("PGCONNECT_TIMEOUT", "10");
         c
     };
-    let cases: [(&str, &[&str]); 6] = [
+    let cases: [(&str, &[&str]); 15] = [
         ("\\dt", &["public|visits|table|alice"]),
         ("\\dt sales.*", &["sales|orders|table|alice"]),
         ("\\dv", &["public|recent|view|alice"]),
         ("\\dn", &["public|alice", "sales|alice", "tarn|alice"]),
         ("\\l", &["tarn|alice|UTF8|C.UTF-8|C.UTF-8||libc|"]),
-        ("\\du", &["alice|Superuser, Create role, Create DB|"]),
+        ("\\du", &["alice|Superuser, Create role, Create DB|{}"]),
+        // Partition keys are columns, flagged in their description.
+        (
+            "\\d sales.orders",
+            &["id|integer|||", "amount|double precision|||", "day|date|||"],
+        ),
+        (
+            "\\d+ sales.orders",
+            &[
+                "id|integer||||plain|||",
+                "amount|double precision||||plain|||",
+                "day|date||||plain|||partition key",
+            ],
+        ),
+        (
+            "\\dt+ sales.*",
+            &["sales|orders|table|alice|permanent|managed|0 bytes|"],
+        ),
+        (
+            "\\l+",
+            &["tarn|alice|UTF8|C.UTF-8|C.UTF-8||libc||0 bytes|pg_default|"],
+        ),
+        ("\\dn+ sales", &["sales|alice||"]),
+        ("\\dp visits", &["public|visits|table|||"]),
+        // Tarn has no user functions, types, extensions or indexes: empty lists, no errors.
+        ("\\df", &[]),
+        ("\\dT", &[]),
+        ("\\dx", &[]),
     ];
     for (command, expected) in cases {
         let out = run(meta(command)).await;
@@ -216,6 +272,17 @@ async fn psql_meta_commands_list_the_lakehouse() {
         let lines: Vec<&str> = stdout.lines().collect();
         assert_eq!(lines, expected, "{command}");
     }
+    // Footers (not printed with -t): managed vs external is the table's access method.
+    let mut described = meta("\\d+ sales.orders");
+    described.args(["-P", "tuples_only=off"]);
+    let out = run(described).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Access method: managed"), "{stdout}");
+    let out = run(meta("\\di")).await;
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Did not find any relations"),
+        "{out:?}"
+    );
 }
 
 /// SQLAlchemy 2's dialect initialisation and the Inspector calls tarn answers today.
@@ -223,14 +290,7 @@ async fn psql_meta_commands_list_the_lakehouse() {
 async fn sqlalchemy_inspector() {
     let pg = PgFixture::start().await;
     let client = pg.client().await;
-    client
-        .batch_execute(
-            "CREATE DATABASE sales; CREATE TABLE sales.orders (id int); \
-             CREATE TABLE visits (id int COMMENT 'visit id', page string) COMMENT 'page visits'; \
-             CREATE VIEW recent AS SELECT id FROM visits",
-        )
-        .await
-        .unwrap();
+    create_browsing_fixture(&client).await;
     let mut command = Command::new(venv_python());
     command
         .arg(concat!(

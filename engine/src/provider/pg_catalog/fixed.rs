@@ -2,9 +2,6 @@
 //! database, access methods, collations, and the catalogs of objects tarn does not have (right
 //! columns, no rows).
 
-use std::sync::Arc;
-
-use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::ScalarValue;
 
 use super::{
@@ -39,6 +36,27 @@ const TYPES: &[(u32, &str, &str, &str)] = &[
     (oid::UUID, "uuid", "U", "uuid"),
     (oid::JSONB, "jsonb", "U", "jsonb"),
 ];
+
+/// A built-in type's pg_type name (`int4`, `_text`), for information_schema's `udt_name`.
+pub(super) fn type_name(type_oid: u32) -> String {
+    if let Some((_, name, ..)) = TYPES.iter().find(|(o, ..)| *o == type_oid) {
+        return (*name).to_string();
+    }
+    match pg_types::element_of(type_oid) {
+        Some(element) => format!("_{}", type_name(element)),
+        None => "text".to_string(),
+    }
+}
+
+/// The I/O function stems of the built-in types (`int4` for int4in, int4out, …).
+pub(super) fn type_stems() -> impl Iterator<Item = &'static str> {
+    TYPES.iter().map(|(.., stem)| *stem)
+}
+
+/// A regproc column's value: the OID of the named function in pg_proc.
+fn proc_value(name: &str) -> ScalarValue {
+    ScalarValue::UInt32(super::procs::proc_oid_by_name(name))
+}
 
 pub(super) fn type_oid_by_name(name: &str) -> Option<u32> {
     let name = name
@@ -79,10 +97,10 @@ pub(super) fn types() -> Rows {
         ("typrelid", O),
         ("typelem", O),
         ("typarray", O),
-        ("typinput", T),
-        ("typoutput", T),
-        ("typreceive", T),
-        ("typsend", T),
+        ("typinput", O),
+        ("typoutput", O),
+        ("typreceive", O),
+        ("typsend", O),
         ("typmodin", T),
         ("typmodout", T),
         ("typanalyze", T),
@@ -117,10 +135,10 @@ pub(super) fn types() -> Rows {
             oid_value(0),
             oid_value(elem),
             oid_value(array),
-            text(format!("{stem}in")),
-            text(format!("{stem}out")),
-            text(format!("{stem}recv")),
-            text(format!("{stem}send")),
+            proc_value(&format!("{stem}in")),
+            proc_value(&format!("{stem}out")),
+            proc_value(&format!("{stem}recv")),
+            proc_value(&format!("{stem}send")),
             text("-"),
             text("-"),
             text("-"),
@@ -186,17 +204,6 @@ pub(super) fn databases() -> Rows {
     rows
 }
 
-pub(super) fn access_methods() -> Rows {
-    let mut rows = Rows::new(&[("oid", O), ("amname", T), ("amhandler", T), ("amtype", T)]);
-    rows.push(vec![
-        oid_value(2),
-        text("heap"),
-        text("heap_tableam_handler"),
-        text("t"),
-    ]);
-    rows
-}
-
 pub(super) fn collations() -> Rows {
     let mut rows = Rows::new(&[
         ("oid", O),
@@ -217,171 +224,4 @@ pub(super) fn collations() -> Rows {
         text("c"),
     ]);
     rows
-}
-
-/// The catalogs `empty` serves.
-pub(super) fn is_empty_catalog(name: &str) -> bool {
-    matches!(
-        name,
-        "pg_index"
-            | "pg_constraint"
-            | "pg_inherits"
-            | "pg_extension"
-            | "pg_auth_members"
-            | "pg_attrdef"
-            | "pg_policy"
-            | "pg_statistic_ext"
-            | "pg_publication"
-            | "pg_publication_rel"
-            | "pg_publication_namespace"
-            | "pg_trigger"
-            | "pg_partitioned_table"
-            | "pg_sequence"
-            | "pg_opclass"
-    )
-}
-
-/// Catalogs of objects tarn does not have: right columns, no rows.
-pub(super) fn empty(table: &str) -> Rows {
-    match table {
-        "pg_index" => Rows::new(&[
-            ("indexrelid", O),
-            ("indrelid", O),
-            ("indnatts", I16),
-            ("indisunique", B),
-            ("indisprimary", B),
-            ("indisclustered", B),
-            ("indisvalid", B),
-            (
-                "indkey",
-                DataType::List(Arc::new(Field::new("item", I16, true))),
-            ),
-            ("indexprs", T),
-            ("indpred", T),
-            (
-                "indoption",
-                DataType::List(Arc::new(Field::new("item", I16, true))),
-            ),
-            ("indnkeyatts", I16),
-        ]),
-        "pg_constraint" => Rows::new(&[
-            ("oid", O),
-            ("conname", T),
-            ("connamespace", O),
-            ("contype", T),
-            ("condeferrable", B),
-            ("condeferred", B),
-            ("convalidated", B),
-            ("conrelid", O),
-            ("contypid", O),
-            ("conindid", O),
-            ("conparentid", O),
-            ("confrelid", O),
-            ("confupdtype", T),
-            ("confdeltype", T),
-            ("confmatchtype", T),
-            ("conislocal", B),
-            ("coninhcount", I32),
-            ("connoinherit", B),
-            (
-                "conkey",
-                DataType::List(Arc::new(Field::new("item", I16, true))),
-            ),
-            (
-                "confkey",
-                DataType::List(Arc::new(Field::new("item", I16, true))),
-            ),
-        ]),
-        "pg_sequence" => Rows::new(&[
-            ("seqrelid", O),
-            ("seqtypid", O),
-            ("seqstart", DataType::Int64),
-            ("seqincrement", DataType::Int64),
-            ("seqmax", DataType::Int64),
-            ("seqmin", DataType::Int64),
-            ("seqcache", DataType::Int64),
-            ("seqcycle", B),
-        ]),
-        "pg_opclass" => Rows::new(&[
-            ("oid", O),
-            ("opcmethod", O),
-            ("opcname", T),
-            ("opcnamespace", O),
-            ("opcdefault", B),
-        ]),
-        "pg_inherits" => Rows::new(&[("inhrelid", O), ("inhparent", O), ("inhseqno", I32)]),
-        "pg_policy" => Rows::new(&[
-            ("oid", O),
-            ("polname", T),
-            ("polrelid", O),
-            ("polcmd", T),
-            ("polpermissive", B),
-            (
-                "polroles",
-                DataType::List(Arc::new(Field::new("item", O, true))),
-            ),
-            ("polqual", T),
-            ("polwithcheck", T),
-        ]),
-        "pg_statistic_ext" => Rows::new(&[
-            ("oid", O),
-            ("stxrelid", O),
-            ("stxname", T),
-            ("stxnamespace", O),
-            ("stxowner", O),
-            ("stxstattarget", I32),
-            ("stxkeys", T),
-            ("stxkind", acl()),
-        ]),
-        "pg_publication" => Rows::new(&[
-            ("oid", O),
-            ("pubname", T),
-            ("pubowner", O),
-            ("puballtables", B),
-            ("pubinsert", B),
-            ("pubupdate", B),
-            ("pubdelete", B),
-            ("pubtruncate", B),
-            ("pubviaroot", B),
-        ]),
-        "pg_publication_rel" => Rows::new(&[
-            ("oid", O),
-            ("prpubid", O),
-            ("prrelid", O),
-            ("prqual", T),
-            ("prattrs", T),
-        ]),
-        "pg_publication_namespace" => Rows::new(&[("oid", O), ("pnpubid", O), ("pnnspid", O)]),
-        "pg_trigger" => Rows::new(&[
-            ("oid", O),
-            ("tgrelid", O),
-            ("tgparentid", O),
-            ("tgname", T),
-            ("tgfoid", O),
-            ("tgtype", I16),
-            ("tgenabled", T),
-            ("tgisinternal", B),
-            ("tgconstraint", O),
-        ]),
-        "pg_partitioned_table" => Rows::new(&[
-            ("partrelid", O),
-            ("partstrat", T),
-            ("partnatts", I16),
-            ("partdefid", O),
-        ]),
-        "pg_attrdef" => Rows::new(&[("oid", O), ("adrelid", O), ("adnum", I16), ("adbin", T)]),
-        "pg_auth_members" => Rows::new(&[
-            ("roleid", O),
-            ("member", O),
-            ("grantor", O),
-            ("admin_option", B),
-        ]),
-        _ => Rows::new(&[
-            ("oid", O),
-            ("extname", T),
-            ("extowner", O),
-            ("extnamespace", O),
-            ("extversion", T),
-        ]),
-    }
 }

@@ -1,0 +1,578 @@
+//! PostgreSQL functions that BI tools and drivers call on catalog queries but that are not
+//! session information: `format` (`%s %I %L`), `parse_ident`, the array text form clients
+//! compare arrays with (`polroles = '{0}'`), object sizes, `pg_backend_pid`, `txid_current`,
+//! `set_config`, `pg_get_partkeydef`, and the names behind `::regtype::text` /
+//! `::regnamespace::text` / `::regproc::text`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, ListBuilder, StringBuilder};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DataFusionError, ScalarValue};
+use datafusion::logical_expr::{Signature, Volatility};
+
+use super::{Eval, PgFunction, SessionFacts, arg_text, oid_arg, quote_ident, text};
+
+/// PostgreSQL's text form of a value: arrays as `{a,b,"c d",NULL}`, everything else as
+/// `::text` prints it. Lets `array_column = '{0}'` compare (DataFusion has no text → array
+/// cast); `pg_rewrite` wraps the array side in it.
+pub(crate) fn array_text(value: &ScalarValue) -> datafusion::common::Result<ScalarValue> {
+    if value.is_null() {
+        return Ok(ScalarValue::Utf8(None));
+    }
+    let list: ArrayRef = match value {
+        ScalarValue::List(a) => a.value(0),
+        ScalarValue::LargeList(a) => a.value(0),
+        ScalarValue::FixedSizeList(a) => a.value(0),
+        ScalarValue::Utf8(s) | ScalarValue::Utf8View(s) | ScalarValue::LargeUtf8(s) => {
+            return Ok(ScalarValue::Utf8(s.clone()));
+        }
+        other => return Ok(text(other.to_string())),
+    };
+    let mut out = String::from("{");
+    for i in 0..list.len() {
+        if i > 0 {
+            out.push(',');
+        }
+        if list.is_null(i) {
+            out.push_str("NULL");
+            continue;
+        }
+        let element = datafusion::arrow::util::display::array_value_to_string(&list, i)?;
+        let plain = !element.is_empty()
+            && !element.eq_ignore_ascii_case("null")
+            && !element
+                .chars()
+                .any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_whitespace());
+        if plain {
+            out.push_str(&element);
+        } else {
+            out.push('"');
+            out.push_str(&element.replace('\\', "\\\\").replace('"', "\\\""));
+            out.push('"');
+        }
+    }
+    out.push('}');
+    Ok(text(out))
+}
+
+/// `array_upper(a, 1)` / `array_lower(a, 1)`: PostgreSQL arrays here are one-dimensional and
+/// 1-based; empty or NULL arrays and other dimensions have no bounds (NULL).
+fn array_bound(args: &[ScalarValue], upper: bool) -> ScalarValue {
+    let length = match args.first() {
+        Some(ScalarValue::List(a)) if !a.is_null(0) => a.value(0).len(),
+        Some(ScalarValue::LargeList(a)) if !a.is_null(0) => a.value(0).len(),
+        Some(ScalarValue::FixedSizeList(a)) if !a.is_null(0) => a.value(0).len(),
+        _ => 0,
+    };
+    let first_dimension = matches!(
+        args.get(1),
+        Some(ScalarValue::Int64(Some(1)) | ScalarValue::Int32(Some(1)))
+    );
+    // int8 rather than PostgreSQL's int4: DataFusion's generate_series takes int8 bounds
+    // (pgjdbc: `generate_series(1, array_upper(current_schemas(false), 1))`).
+    if length == 0 || !first_dimension {
+        return ScalarValue::Int64(None);
+    }
+    ScalarValue::Int64(Some(if upper {
+        i64::try_from(length).unwrap_or(i64::MAX)
+    } else {
+        1
+    }))
+}
+
+/// `format(fmt, args…)`: `%s` (text, NULL as empty), `%I` (identifier, quoted when needed), `%L`
+/// (literal, NULL as `NULL`), `%%`; positional `%n$s` too.
+pub(crate) fn format(args: &[ScalarValue]) -> datafusion::common::Result<ScalarValue> {
+    let Some(template) = arg_text(args, 0) else {
+        return Ok(ScalarValue::Utf8(None));
+    };
+    let values = &args[1..];
+    let mut out = String::new();
+    let mut next = 0usize;
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        if !digits.is_empty() {
+            if chars.next() != Some('$') {
+                return Err(invalid_format("positions are written %n$s"));
+            }
+            next = digits.parse::<usize>().unwrap_or(0).saturating_sub(1);
+        }
+        let kind = chars
+            .next()
+            .ok_or_else(|| invalid_format("unterminated format() type specifier"))?;
+        if kind == '%' {
+            out.push('%');
+            continue;
+        }
+        let value = values
+            .get(next)
+            .ok_or_else(|| invalid_format("too few arguments for format()"))?;
+        next += 1;
+        let shown = match array_text(value)? {
+            ScalarValue::Utf8(s) => s,
+            _ => None,
+        };
+        match (kind, shown) {
+            ('s', s) => out.push_str(&s.unwrap_or_default()),
+            ('I', Some(s)) => {
+                if let ScalarValue::Utf8(Some(q)) = quote_ident(&[text(s)]) {
+                    out.push_str(&q)
+                }
+            }
+            ('I', None) => {
+                return Err(invalid_format(
+                    "null values cannot be formatted as an SQL identifier",
+                ));
+            }
+            ('L', Some(s)) => {
+                out.push('\'');
+                out.push_str(&s.replace('\'', "''"));
+                out.push('\'');
+            }
+            ('L', None) => out.push_str("NULL"),
+            (other, _) => {
+                return Err(invalid_format(&format!(
+                    "unrecognized format() type specifier \"{other}\""
+                )));
+            }
+        }
+    }
+    Ok(text(out))
+}
+
+fn invalid_format(message: &str) -> DataFusionError {
+    DataFusionError::Execution(message.to_string())
+}
+
+/// `parse_ident('a."B c".d')` as `{a,"B c",d}`: unquoted parts fold to lower case.
+pub(crate) fn parse_ident(args: &[ScalarValue]) -> datafusion::common::Result<ScalarValue> {
+    let Some(name) = arg_text(args, 0) else {
+        return Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+            &[],
+            &DataType::Utf8,
+        )));
+    };
+    let mut parts = Vec::new();
+    let mut chars = name.trim().chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => part.push(c),
+                    None => return Err(bad_ident(&name)),
+                }
+            }
+        } else {
+            while let Some(c) = chars.peek().filter(|c| **c != '.') {
+                part.push(c.to_ascii_lowercase());
+                chars.next();
+            }
+            part = part.trim().to_string();
+        }
+        if part.is_empty() {
+            return Err(bad_ident(&name));
+        }
+        parts.push(part);
+        match chars.next() {
+            Some('.') => continue,
+            None => break,
+            Some(_) => return Err(bad_ident(&name)),
+        }
+    }
+    let mut builder = ListBuilder::new(StringBuilder::new());
+    for p in parts {
+        builder.values().append_value(p);
+    }
+    builder.append(true);
+    let array: ArrayRef = Arc::new(builder.finish());
+    ScalarValue::try_from_array(&array, 0)
+}
+
+fn bad_ident(name: &str) -> DataFusionError {
+    DataFusionError::Execution(format!("string is not a valid identifier: \"{name}\""))
+}
+
+/// A settable setting's new value (`set_config(name, value, is_local)` in an expression; a
+/// bare `SELECT set_config(…)` runs as `SET`, which also moves the search path).
+fn set_config(
+    facts: &SessionFacts,
+    args: &[ScalarValue],
+) -> datafusion::common::Result<ScalarValue> {
+    let (Some(name), value) = (arg_text(args, 0), arg_text(args, 1)) else {
+        return Err(DataFusionError::Execution(
+            "set_config: the setting name must not be null".into(),
+        ));
+    };
+    let canonical = crate::settings::Settings::canonical_name(&name)
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    if canonical == "search_path" {
+        return Err(DataFusionError::NotImplemented(
+            "set_config('search_path', …) inside a larger query: run SET search_path or a bare SELECT set_config(…)".into(),
+        ));
+    }
+    let mut settings = facts
+        .settings
+        .lock()
+        .map_err(|_| DataFusionError::Execution("settings lock poisoned".into()))?;
+    settings
+        .set(canonical, value.as_deref())
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    let now = settings
+        .get(canonical)
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    Ok(text(now))
+}
+
+/// A namespace's name by OID (`x::regnamespace::text`).
+fn namespace_name(facts: &SessionFacts, args: &[ScalarValue]) -> ScalarValue {
+    let Some(oid) = oid_arg(args) else {
+        return ScalarValue::Utf8(None);
+    };
+    let name = match oid {
+        11 => Some("pg_catalog".to_string()),
+        2200 => Some("public".to_string()),
+        _ => facts
+            .snapshot()
+            .relations
+            .iter()
+            .map(|r| r.schema.clone())
+            .chain(facts.snapshot().schemas.iter().cloned())
+            .find(|s| crate::provider::pg_catalog::namespace_oid(s) == oid),
+    };
+    text(name.unwrap_or_else(|| oid.to_string()))
+}
+
+/// A relation's name by OID (`x::regclass::text`): qualified unless it is visible.
+fn relation_name(facts: &SessionFacts, args: &[ScalarValue], schema: &str) -> ScalarValue {
+    let Some(oid) = oid_arg(args) else {
+        return ScalarValue::Utf8(None);
+    };
+    let snapshot = facts.snapshot();
+    let found = snapshot
+        .relations
+        .iter()
+        .find(|r| crate::provider::pg_catalog::relation_oid(&r.schema, &r.name) == oid);
+    match found {
+        Some(r) if r.schema == schema => quote_ident(&[text(&r.name)]),
+        Some(r) => {
+            let q = |s: &str| match quote_ident(&[text(s)]) {
+                ScalarValue::Utf8(Some(q)) => q,
+                _ => s.to_string(),
+            };
+            text(format!("{}.{}", q(&r.schema), q(&r.name)))
+        }
+        None => crate::provider::pg_catalog::catalog_table_name(oid)
+            .map_or_else(|| text(oid.to_string()), text),
+    }
+}
+
+/// The functions of this module, for `register`.
+pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
+    let f = |name, signature, returns, eval: Eval| PgFunction {
+        name,
+        signature,
+        returns,
+        facts: facts.clone(),
+        eval,
+    };
+    let int8 = |name, value: i64| PgFunction {
+        name,
+        signature: Signature::variadic_any(Volatility::Stable),
+        returns: DataType::Int64,
+        facts: facts.clone(),
+        eval: if value == 0 {
+            |_, _, _| Ok(ScalarValue::Int64(Some(0)))
+        } else {
+            |_, _, _| Ok(ScalarValue::Int64(Some(i64::from(std::process::id()))))
+        },
+    };
+    let text_list = DataType::List(Arc::new(datafusion::arrow::datatypes::Field::new(
+        "item",
+        DataType::Utf8,
+        true,
+    )));
+    let no = |name| PgFunction {
+        name,
+        signature: Signature::variadic_any(Volatility::Stable),
+        returns: DataType::Boolean,
+        facts: facts.clone(),
+        eval: |_, _, _| Ok(ScalarValue::Boolean(Some(false))),
+    };
+    vec![
+        // Tarn has no publications, replicas or other sessions' temporary schemas.
+        no("pg_relation_is_publishable"),
+        no("pg_is_in_recovery"),
+        no("pg_is_other_temp_schema"),
+        f(
+            "tarn_array_text",
+            Signature::any(1, Volatility::Immutable),
+            DataType::Utf8,
+            |_, args, _| args.first().map_or(Ok(ScalarValue::Utf8(None)), array_text),
+        ),
+        f(
+            "array_upper",
+            Signature::any(2, Volatility::Immutable),
+            DataType::Int64,
+            |_, args, _| Ok(array_bound(args, true)),
+        ),
+        f(
+            "array_lower",
+            Signature::any(2, Volatility::Immutable),
+            DataType::Int64,
+            |_, args, _| Ok(array_bound(args, false)),
+        ),
+        f(
+            "format",
+            Signature::variadic_any(Volatility::Stable),
+            DataType::Utf8,
+            |_, args, _| format(args),
+        ),
+        f(
+            "parse_ident",
+            Signature::variadic_any(Volatility::Immutable),
+            text_list,
+            |_, args, _| parse_ident(args),
+        ),
+        f(
+            "set_config",
+            Signature::any(3, Volatility::Volatile),
+            DataType::Utf8,
+            |facts, args, _| set_config(facts, args),
+        ),
+        f(
+            "tarn_regnamespace_name",
+            Signature::any(1, Volatility::Stable),
+            DataType::Utf8,
+            |facts, args, _| Ok(namespace_name(facts, args)),
+        ),
+        f(
+            "tarn_regclass_name",
+            Signature::any(1, Volatility::Stable),
+            DataType::Utf8,
+            |facts, args, config| Ok(relation_name(facts, args, &super::current_schema(config))),
+        ),
+        f(
+            "tarn_regnamespace",
+            Signature::any(1, Volatility::Stable),
+            DataType::UInt32,
+            |_, args, _| {
+                Ok(ScalarValue::UInt32(match arg_text(args, 0) {
+                    Some(name) => Some(crate::provider::pg_catalog::namespace_oid(
+                        name.trim_matches('"'),
+                    )),
+                    None => oid_arg(args),
+                }))
+            },
+        ),
+        f(
+            "tarn_regproc",
+            Signature::any(1, Volatility::Stable),
+            DataType::UInt32,
+            |_, args, _| {
+                Ok(ScalarValue::UInt32(match arg_text(args, 0) {
+                    Some(name) => crate::provider::pg_catalog::proc_oid_by_name(&name),
+                    None => oid_arg(args),
+                }))
+            },
+        ),
+        f(
+            "tarn_regproc_name",
+            Signature::any(1, Volatility::Stable),
+            DataType::Utf8,
+            |_, args, _| {
+                Ok(match oid_arg(args) {
+                    Some(0) => text("-"),
+                    Some(oid) => text(
+                        crate::provider::pg_catalog::proc_name(oid)
+                            .unwrap_or_else(|| oid.to_string()),
+                    ),
+                    None => ScalarValue::Utf8(None),
+                })
+            },
+        ),
+        f(
+            "pg_size_pretty",
+            Signature::any(1, Volatility::Immutable),
+            DataType::Utf8,
+            |_, args, _| Ok(size_pretty(args)),
+        ),
+        f(
+            "tarn_regtype",
+            Signature::any(1, Volatility::Stable),
+            DataType::UInt32,
+            |_, args, _| {
+                Ok(ScalarValue::UInt32(match arg_text(args, 0) {
+                    Some(name) => crate::provider::pg_catalog::type_oid_by_name(&name),
+                    None => oid_arg(args),
+                }))
+            },
+        ),
+        f(
+            "pg_total_relation_size",
+            oid_any(),
+            DataType::Int64,
+            relation_size,
+        ),
+        f(
+            "pg_relation_size",
+            oid_any(),
+            DataType::Int64,
+            relation_size,
+        ),
+        f("pg_table_size", oid_any(), DataType::Int64, relation_size),
+        f(
+            "pg_database_size",
+            oid_any(),
+            DataType::Int64,
+            |facts, _, _| {
+                let sizes = facts
+                    .snapshot()
+                    .relations
+                    .iter()
+                    .filter_map(|r| r.total_size)
+                    .sum();
+                Ok(ScalarValue::Int64(Some(sizes)))
+            },
+        ),
+        // Tarn has no indexes.
+        int8("pg_indexes_size", 0),
+        int8("pg_backend_pid", 1),
+        f(
+            "txid_current",
+            Signature::exact(vec![], Volatility::Volatile),
+            DataType::Int64,
+            |_, _, _| Ok(ScalarValue::Int64(Some(next_transaction_id()))),
+        ),
+        f(
+            "pg_current_xact_id",
+            Signature::exact(vec![], Volatility::Volatile),
+            DataType::Int64,
+            |_, _, _| Ok(ScalarValue::Int64(Some(next_transaction_id()))),
+        ),
+    ]
+}
+
+fn oid_any() -> Signature {
+    Signature::variadic_any(Volatility::Stable)
+}
+
+/// A table's size: Hive's totalSize statistic when the catalog has it, else 0 (the files are
+/// not listed to answer a catalog query).
+fn relation_size(
+    facts: &SessionFacts,
+    args: &[ScalarValue],
+    _: &datafusion::common::config::ConfigOptions,
+) -> datafusion::common::Result<ScalarValue> {
+    let Some(oid) = oid_arg(args) else {
+        return Ok(ScalarValue::Int64(None));
+    };
+    let size = facts
+        .snapshot()
+        .relations
+        .iter()
+        .find(|r| crate::provider::pg_catalog::relation_oid(&r.schema, &r.name) == oid)
+        .and_then(|r| r.total_size);
+    Ok(ScalarValue::Int64(Some(size.unwrap_or(0))))
+}
+
+/// `pg_size_pretty(bytes)`: bytes below 10 kB, then kB, MB, GB, TB, PB, rounded half up.
+fn size_pretty(args: &[ScalarValue]) -> ScalarValue {
+    let size = match args.first() {
+        Some(ScalarValue::Int64(Some(n))) => *n,
+        Some(ScalarValue::Int32(Some(n))) => i64::from(*n),
+        Some(ScalarValue::UInt64(Some(n))) => i64::try_from(*n).unwrap_or(i64::MAX),
+        Some(ScalarValue::Float64(Some(n))) => *n as i64,
+        _ => return ScalarValue::Utf8(None),
+    };
+    let units = ["bytes", "kB", "MB", "GB", "TB", "PB"];
+    let mut value = size;
+    for (i, unit) in units.iter().enumerate() {
+        if value.abs() < 10 * 1024 || i == units.len() - 1 {
+            return text(format!("{value} {unit}"));
+        }
+        // Halve with rounding after shifting by 9 bits: PostgreSQL's half_rounded(size >> 9).
+        let shifted = value >> 9;
+        value = (shifted + if shifted < 0 { -1 } else { 1 }) / 2;
+    }
+    text(format!("{value} PB"))
+}
+
+/// Tarn has no MVCC transaction ids; a process-wide counter gives callers (which use it to
+/// tell statements apart) increasing values.
+fn next_transaction_id() -> i64 {
+    static NEXT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1000);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_quotes_identifiers_and_literals() {
+        let f = |args: Vec<ScalarValue>| format(&args).unwrap();
+        assert_eq!(
+            f(vec![text("%I.%I"), text("public"), text("My Table")]),
+            text("public.\"My Table\"")
+        );
+        assert_eq!(
+            f(vec![
+                text("%L and %s and %%"),
+                text("it's"),
+                ScalarValue::Utf8(None)
+            ]),
+            text("'it''s' and  and %")
+        );
+        assert_eq!(
+            f(vec![text("%2$s %1$s"), text("a"), text("b")]),
+            text("b a")
+        );
+        assert!(format(&[text("%I"), ScalarValue::Utf8(None)]).is_err());
+        assert!(format(&[text("%s %s"), text("a")]).is_err());
+    }
+
+    #[test]
+    fn sizes_print_like_postgres() {
+        let pretty = |n: i64| size_pretty(&[ScalarValue::Int64(Some(n))]);
+        assert_eq!(pretty(10239), text("10239 bytes"));
+        assert_eq!(pretty(10240), text("10 kB"));
+        assert_eq!(pretty(123_456_789), text("118 MB"));
+    }
+
+    #[test]
+    fn parse_ident_folds_and_unquotes() {
+        let parsed = parse_ident(&[text("Sales.\"Big \"\"T\"\"\"")]).unwrap();
+        assert_eq!(
+            array_text(&parsed).unwrap(),
+            text("{sales,\"Big \\\"T\\\"\"}")
+        );
+        assert!(parse_ident(&[text("a..b")]).is_err());
+    }
+
+    #[test]
+    fn arrays_print_in_postgres_text_form() {
+        let list = ScalarValue::List(ScalarValue::new_list_nullable(
+            &[ScalarValue::UInt32(Some(0)), ScalarValue::UInt32(None)],
+            &DataType::UInt32,
+        ));
+        assert_eq!(array_text(&list).unwrap(), text("{0,NULL}"));
+        assert_eq!(array_text(&text("{0}")).unwrap(), text("{0}"));
+    }
+}

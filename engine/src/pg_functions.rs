@@ -19,6 +19,7 @@ use datafusion::prelude::SessionContext;
 use crate::introspect::schema_for_database;
 
 mod compat;
+pub(crate) use compat::array_elements;
 mod tables;
 use crate::settings::{SERVER_VERSION, Settings};
 

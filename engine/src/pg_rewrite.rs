@@ -11,7 +11,9 @@ mod subqueries;
 
 pub(crate) use subqueries::empty_result;
 
-use casts::{array_literal_cast, array_literal_comparison, plain_type, reg_lookup, reg_name};
+use casts::{
+    array_literal_cast, array_literal_comparison, array_parameter, plain_type, reg_lookup, reg_name,
+};
 
 use subqueries::{aggregate_catalog_subquery, hoist_outer_conditions, over_empty_catalogs};
 
@@ -41,6 +43,9 @@ pub(crate) fn rewrite(statement: &mut datafusion::sql::parser::Statement) {
         array_literal_comparison(expr);
         if let Some(array) = array_literal_cast(expr) {
             *expr = array;
+        }
+        if let Some(has) = array_parameter(expr) {
+            *expr = has;
         }
         if let Expr::Cast { data_type, .. } = expr
             && let Some(plain) = plain_type(data_type)

@@ -86,6 +86,12 @@ public class JdbcMetadata {
                 p.setString(2, "ord%");
                 check(column(p.executeQuery(), "relname").equals(List.of("orders")), "LIKE parameters");
             }
+            // An array parameter (setArray), as tools filter relkinds and schemas.
+            try (PreparedStatement p = c.prepareStatement(
+                    "SELECT relname FROM pg_catalog.pg_class WHERE relkind = ANY(?) AND relname LIKE 'vis%'")) {
+                p.setArray(1, c.createArrayOf("text", new String[] {"r", "v"}));
+                check(column(p.executeQuery(), "relname").equals(List.of("visits")), "array parameter");
+            }
         }
         System.out.println("jdbc metadata ok");
     }

@@ -62,4 +62,15 @@ with psycopg.connect(f"host=127.0.0.1 port={port} user={user} password={password
     assert TypeInfo.fetch(conn, "text[]").oid == 1009
     assert TypeInfo.fetch(conn, "hstore") is None
     assert RangeInfo.fetch(conn, "int4range") is None
+    # Array parameters (pgcli's `relkind = ANY(%s)`), bound server-side in text form.
+    kinds = conn.execute(
+        "select relname from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace"
+        " where relkind = ANY(%s) and nspname = %s order by 1",
+        (["r", "v"], "public"),
+    ).fetchall()
+    assert kinds == [("recent",), ("visits",)], kinds
+    others = conn.execute(
+        "select relname from pg_catalog.pg_class where relkind <> ALL(%s) order by 1", (["r"],)
+    ).fetchall()
+    assert others == [("recent",)], others
 print("ok")

@@ -81,6 +81,53 @@ fn array_bound(args: &[ScalarValue], upper: bool) -> ScalarValue {
     }))
 }
 
+/// The elements of an array's text form (without braces): unquoted `NULL` is NULL, double
+/// quotes and backslashes escape. `None` when the text is malformed or nested.
+pub(crate) fn array_elements(body: &str) -> Option<Vec<Option<String>>> {
+    let mut items = Vec::new();
+    if body.trim().is_empty() {
+        return Some(items);
+    }
+    let mut chars = body.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut item = String::new();
+        let quoted = chars.peek() == Some(&'"');
+        if quoted {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '\\' => item.push(chars.next()?),
+                    '"' => break,
+                    c => item.push(c),
+                }
+            }
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+        } else {
+            while let Some(c) = chars.peek().filter(|c| **c != ',') {
+                if matches!(c, '{' | '}' | '"') {
+                    return None;
+                }
+                if *c == '\\' {
+                    chars.next();
+                }
+                item.push(chars.next()?);
+            }
+            item = item.trim().to_string();
+        }
+        items.push((quoted || !item.eq_ignore_ascii_case("null")).then_some(item));
+        match chars.next() {
+            Some(',') => continue,
+            None => return Some(items),
+            Some(_) => return None,
+        }
+    }
+}
+
 /// `format(fmt, args…)`: `%s` (text, NULL as empty), `%I` (identifier, quoted when needed), `%L`
 /// (literal, NULL as `NULL`), `%%`; positional `%n$s` too.
 pub(crate) fn format(args: &[ScalarValue]) -> datafusion::common::Result<ScalarValue> {
@@ -152,6 +199,31 @@ pub(crate) fn format(args: &[ScalarValue]) -> datafusion::common::Result<ScalarV
 
 fn invalid_format(message: &str) -> DataFusionError {
     DataFusionError::Execution(message.to_string())
+}
+
+/// An array parameter in PostgreSQL's text form (`{r,v}`) as a list of text.
+fn pg_array(args: &[ScalarValue]) -> datafusion::common::Result<ScalarValue> {
+    let Some(text) = arg_text(args, 0) else {
+        return Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+            &[],
+            &DataType::Utf8,
+        )));
+    };
+    let body = text
+        .trim()
+        .strip_prefix('{')
+        .and_then(|b| b.strip_suffix('}'))
+        .ok_or_else(|| {
+            DataFusionError::Execution(format!("malformed array literal: \"{text}\""))
+        })?;
+    let items = array_elements(body).ok_or_else(|| {
+        DataFusionError::Execution(format!("malformed array literal: \"{text}\""))
+    })?;
+    let values: Vec<ScalarValue> = items.into_iter().map(ScalarValue::Utf8).collect();
+    Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+        &values,
+        &DataType::Utf8,
+    )))
 }
 
 /// `parse_ident('a."B c".d')` as `{a,"B c",d}`: unquoted parts fold to lower case.
@@ -337,6 +409,12 @@ pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             Signature::any(2, Volatility::Immutable),
             DataType::Int64,
             |_, args, _| Ok(array_bound(args, false)),
+        ),
+        f(
+            "tarn_pg_array",
+            Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+            text_list.clone(),
+            |_, args, _| pg_array(args),
         ),
         f(
             "format",

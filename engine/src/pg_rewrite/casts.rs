@@ -102,7 +102,7 @@ pub(super) fn array_literal_cast(expr: &Expr) -> Option<Expr> {
     };
     let body = text.trim().strip_prefix('{')?.strip_suffix('}')?;
     let element = plain_type(element).unwrap_or_else(|| element.as_ref().clone());
-    let items = array_elements(body)?
+    let items = crate::pg_functions::array_elements(body)?
         .into_iter()
         .map(|item| match item {
             None => Expr::Value(Value::Null.into()),
@@ -118,51 +118,51 @@ pub(super) fn array_literal_cast(expr: &Expr) -> Option<Expr> {
     Some(call("make_array", items))
 }
 
-/// The elements of an array's text form (without braces): unquoted `NULL` is NULL, double
-/// quotes and backslashes escape. `None` when the text is malformed or nested.
-fn array_elements(body: &str) -> Option<Vec<Option<String>>> {
-    let mut items = Vec::new();
-    if body.trim().is_empty() {
-        return Some(items);
+/// `x = ANY($1)` (pgcli, pgjdbc's setArray): the client sends the array in text form and often
+/// with no declared type, so DataFusion cannot type the placeholder. Compared as text instead:
+/// `array_has(tarn_pg_array($1), CAST(x AS TEXT))`, and `x <> ALL($1)` as its negation.
+pub(super) fn array_parameter(expr: &Expr) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{BinaryOperator, DataType as T, UnaryOperator, Value};
+    let (left, right, negated) = match expr {
+        Expr::AnyOp {
+            left,
+            compare_op: BinaryOperator::Eq,
+            right,
+            ..
+        } => (left, right, false),
+        Expr::AllOp {
+            left,
+            compare_op: BinaryOperator::NotEq,
+            right,
+        } => (left, right, true),
+        _ => return None,
+    };
+    let parameter = match right.as_ref() {
+        Expr::Nested(inner) => inner.as_ref(),
+        other => other,
+    };
+    if !matches!(parameter, Expr::Value(v) if matches!(v.value, Value::Placeholder(_))) {
+        return None;
     }
-    let mut chars = body.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
+    let text = Expr::Cast {
+        kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+        expr: left.clone(),
+        data_type: T::Text,
+        array: false,
+        format: None,
+    };
+    let has = call(
+        "array_has",
+        vec![call("tarn_pg_array", vec![parameter.clone()]), text],
+    );
+    Some(if negated {
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr: Box::new(Expr::Nested(Box::new(has))),
         }
-        let mut item = String::new();
-        let quoted = chars.peek() == Some(&'"');
-        if quoted {
-            chars.next();
-            loop {
-                match chars.next()? {
-                    '\\' => item.push(chars.next()?),
-                    '"' => break,
-                    c => item.push(c),
-                }
-            }
-            while chars.peek().is_some_and(|c| c.is_whitespace()) {
-                chars.next();
-            }
-        } else {
-            while let Some(c) = chars.peek().filter(|c| **c != ',') {
-                if matches!(c, '{' | '}' | '"') {
-                    return None;
-                }
-                if *c == '\\' {
-                    chars.next();
-                }
-                item.push(chars.next()?);
-            }
-            item = item.trim().to_string();
-        }
-        items.push((quoted || !item.eq_ignore_ascii_case("null")).then_some(item));
-        match chars.next() {
-            Some(',') => continue,
-            None => return Some(items),
-            Some(_) => return None,
-        }
-    }
+    } else {
+        has
+    })
 }
 
 /// `array_column = '{0}'` (psql's pg_policy query): DataFusion cannot cast text to an array,
@@ -190,7 +190,7 @@ pub(super) fn array_literal_comparison(expr: &mut Expr) {
 mod tests {
     #[test]
     fn array_text_forms_split_like_postgres() {
-        let split = |s: &str| super::array_elements(s);
+        let split = |s: &str| crate::pg_functions::array_elements(s);
         let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
         assert_eq!(split("r, p ,f"), Some(some(&["r", "p", "f"])));
         assert_eq!(

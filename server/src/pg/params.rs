@@ -35,9 +35,13 @@ pub fn decode(
                 let text = std::str::from_utf8(bytes).map_err(|e| bad(index, e))?;
                 from_text(text, &read_as).map_err(|e| bad(index, e))?
             }
-            Format::Binary => {
-                from_binary(bytes, &read_as, declared_oid).map_err(|e| bad(index, e))?
-            }
+            Format::Binary => match super::types::element_of(declared_oid) {
+                // Arrays bind as their text form, which the engine's array parameters read.
+                Some(element) => ScalarValue::Utf8(Some(
+                    binary_array_as_text(bytes, element).map_err(|e| bad(index, e))?,
+                )),
+                None => from_binary(bytes, &read_as, declared_oid).map_err(|e| bad(index, e))?,
+            },
         },
     };
     match inferred {
@@ -59,6 +63,50 @@ fn from_text(text: &str, read_as: &DataType) -> Result<ScalarValue, String> {
         DataType::Binary => Ok(ScalarValue::Binary(Some(bytea_from_text(text)?))),
         other => ScalarValue::try_from_string(text.to_string(), other).map_err(|e| e.to_string()),
     }
+}
+
+/// A one-dimensional array in PostgreSQL's binary format (ndim, has-null flag, element OID,
+/// then size and lower bound, then length-prefixed elements) as its text form `{a,"b c",NULL}`.
+fn binary_array_as_text(bytes: &[u8], element: u32) -> Result<String, String> {
+    fn take<'a>(rest: &mut &'a [u8], n: usize) -> Result<&'a [u8], String> {
+        if rest.len() < n {
+            return Err("array data ends early".into());
+        }
+        let (head, tail) = rest.split_at(n);
+        *rest = tail;
+        Ok(head)
+    }
+    fn int(rest: &mut &[u8]) -> Result<i32, String> {
+        Ok(i32::from_be_bytes(fixed(take(rest, 4)?)?))
+    }
+    let mut rest = bytes;
+    let dimensions = int(&mut rest)?;
+    let _has_nulls = int(&mut rest)?;
+    let _element_oid = int(&mut rest)?;
+    if dimensions == 0 {
+        return Ok("{}".into());
+    }
+    if dimensions != 1 {
+        return Err("only one-dimensional arrays are supported".into());
+    }
+    let count = int(&mut rest)?;
+    let _lower_bound = int(&mut rest)?;
+    let read_as = super::types::arrow_type(element).unwrap_or(DataType::Utf8);
+    let mut items = Vec::new();
+    for _ in 0..count {
+        let length = int(&mut rest)?;
+        let Ok(length) = usize::try_from(length) else {
+            items.push("NULL".to_string());
+            continue;
+        };
+        let value = from_binary(take(&mut rest, length)?, &read_as, element)?;
+        let text = match value {
+            ScalarValue::Utf8(Some(s)) => s,
+            other => other.to_string(),
+        };
+        items.push(format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\"")));
+    }
+    Ok(format!("{{{}}}", items.join(",")))
 }
 
 /// bytea text input: `\x` hex, or the raw bytes.
@@ -191,6 +239,26 @@ fn numeric_text(bytes: &[u8]) -> Result<(String, i8), String> {
         format!("{sign}{int_part}.{frac}")
     };
     Ok((text, dscale as i8))
+}
+
+#[cfg(test)]
+mod array_tests {
+    #[test]
+    fn binary_arrays_become_their_text_form() {
+        let mut bytes = Vec::new();
+        for v in [1i32, 0, 25, 2, 1] {
+            bytes.extend_from_slice(&v.to_be_bytes());
+        }
+        for item in ["r", "a \"b\""] {
+            bytes.extend_from_slice(&(item.len() as i32).to_be_bytes());
+            bytes.extend_from_slice(item.as_bytes());
+        }
+        assert_eq!(
+            super::binary_array_as_text(&bytes, 25).unwrap(),
+            r#"{"r","a \"b\""}"#
+        );
+        assert!(super::binary_array_as_text(&bytes[..10], 25).is_err());
+    }
 }
 
 #[cfg(test)]

@@ -313,7 +313,8 @@ fn table_is_visible(
         .iter()
         .filter(|r| r.schema == schema)
         .any(|r| crate::provider::pg_catalog::relation_oid(&r.schema, &r.name) == oid)
-        || (1000..20_000).contains(&oid);
+        || (1000..20_000).contains(&oid)
+        || crate::provider::pg_catalog::catalog_table_name(oid).is_some();
     Ok(ScalarValue::Boolean(Some(visible)))
 }
 

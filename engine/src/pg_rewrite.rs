@@ -12,7 +12,8 @@ mod subqueries;
 pub(crate) use subqueries::empty_result;
 
 use casts::{
-    array_literal_cast, array_literal_comparison, array_parameter, plain_type, reg_lookup, reg_name,
+    array_literal_cast, array_literal_comparison, array_parameter, plain_type, reg_lookup,
+    reg_name, subscripts,
 };
 
 use subqueries::{aggregate_catalog_subquery, hoist_outer_conditions, over_empty_catalogs};
@@ -46,6 +47,9 @@ pub(crate) fn rewrite(statement: &mut datafusion::sql::parser::Statement) {
         }
         if let Some(has) = array_parameter(expr) {
             *expr = has;
+        }
+        if let Some(unnest) = subscripts(expr) {
+            *expr = unnest;
         }
         if let Expr::Cast { data_type, .. } = expr
             && let Some(plain) = plain_type(data_type)
@@ -98,6 +102,47 @@ pub(crate) fn rewrite(statement: &mut datafusion::sql::parser::Statement) {
         }
         std::ops::ControlFlow::<()>::Continue(())
     });
+}
+
+/// `(name, value)` when `sql` is only `SELECT [pg_catalog.]set_config('name', 'value', bool)`.
+pub(crate) fn bare_set_config(sql: &str) -> Option<(String, String)> {
+    use datafusion::sql::sqlparser::ast::{
+        FunctionArg, FunctionArgExpr, FunctionArguments, SelectItem, SetExpr, Statement, Value,
+    };
+    if !sql.to_ascii_lowercase().contains("set_config") {
+        return None;
+    }
+    let datafusion::sql::parser::Statement::Statement(statement) =
+        datafusion::sql::parser::DFParser::parse_sql(sql)
+            .ok()?
+            .pop_front()?
+    else {
+        return None;
+    };
+    let Statement::Query(query) = *statement else {
+        return None;
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let [SelectItem::UnnamedExpr(Expr::Function(f))] = select.projection.as_slice() else {
+        return None;
+    };
+    let named = matches!(f.name.0.last(), Some(ObjectNamePart::Identifier(i)) if i.value.eq_ignore_ascii_case("set_config"));
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    let text = |a: &FunctionArg| match a {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
+            Value::SingleQuotedString(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    match (named && select.from.is_empty(), list.args.as_slice()) {
+        (true, [name, value, _local]) => Some((text(name)?, text(value)?)),
+        _ => None,
+    }
 }
 
 /// `LIKE 'pg/_%' ESCAPE '/'` as `LIKE 'pg\_%'`: DataFusion only knows the backslash escape.

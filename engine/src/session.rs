@@ -261,6 +261,13 @@ impl Session {
     async fn execute_unguarded(&self, statement: Statement) -> Result<Output> {
         match statement {
             Statement::DataFusion { sql, line, column } => {
+                if let Some((name, value)) = crate::pg_rewrite::bare_set_config(&sql) {
+                    // pg_dump scripts start with `SELECT pg_catalog.set_config('search_path', …)`:
+                    // run as SET, which also moves the current database.
+                    state::set_variable(self, &name, Some(value)).await?;
+                    let now = self.settings().get(&name)?;
+                    return crate::ddl::string_rows(&["set_config"], vec![vec![Some(now)]]);
+                }
                 let plan = self.plan_datafusion(&sql, (line, column)).await?;
                 self.execute_plan(plan).await
             }

@@ -165,6 +165,46 @@ pub(super) fn array_parameter(expr: &Expr) -> Option<Expr> {
     })
 }
 
+/// `generate_subscripts(a, 1)` (SQLAlchemy, pgcli: paired with `unnest(a)` in a SELECT list) as
+/// `unnest(range(1, cardinality(a) + 1))`: DataFusion zips several unnests of one SELECT list
+/// the way PostgreSQL zips set-returning functions.
+pub(super) fn subscripts(expr: &Expr) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{
+        BinaryOperator, DataType as T, FunctionArg, FunctionArgExpr, FunctionArguments, Value,
+    };
+    let Expr::Function(f) = expr else {
+        return None;
+    };
+    let is_subscripts = matches!(f.name.0.last(), Some(ObjectNamePart::Identifier(i)) if i.value.eq_ignore_ascii_case("generate_subscripts"));
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    let [
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(array)),
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(_)),
+    ] = list.args.as_slice()
+    else {
+        return None;
+    };
+    if !is_subscripts {
+        return None;
+    }
+    let length = Expr::Cast {
+        kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+        expr: Box::new(call("cardinality", vec![array.clone()])),
+        data_type: T::BigInt(None),
+        array: false,
+        format: None,
+    };
+    let one = || Expr::Value(Value::Number("1".into(), false).into());
+    let end = Expr::BinaryOp {
+        left: Box::new(length),
+        op: BinaryOperator::Plus,
+        right: Box::new(one()),
+    };
+    Some(call("unnest", vec![call("range", vec![one(), end])]))
+}
+
 /// `array_column = '{0}'` (psql's pg_policy query): DataFusion cannot cast text to an array,
 /// so the other side is compared in PostgreSQL's array text form instead.
 pub(super) fn array_literal_comparison(expr: &mut Expr) {

@@ -24,6 +24,8 @@ mod fixed;
 mod info_schema;
 pub use info_schema::backing_table as information_schema_table;
 mod procs;
+mod stats;
+mod system;
 use empty::empty;
 use fixed::{collations, databases, types};
 use procs::{access_methods, procs, tablespaces};
@@ -84,6 +86,7 @@ const TABLES: &[&str] = &[
     "pg_shdescription",
     "pg_db_role_setting",
     "pg_stat_activity",
+    "pg_stats",
     "tarn_is_columns",
     "tarn_is_table_constraints",
     "tarn_is_key_column_usage",
@@ -162,6 +165,11 @@ pub fn namespace_oid(schema: &str) -> u32 {
 }
 
 pub fn relation_oid(schema: &str, name: &str) -> u32 {
+    if schema == PG_CATALOG
+        && let Some(oid) = catalog_table_oid(name)
+    {
+        return oid;
+    }
     object_oid("relation", &format!("{schema}.{name}"))
 }
 
@@ -206,6 +214,11 @@ impl Rows {
         self.rows.push(row);
     }
 
+    /// The table's columns.
+    pub(super) fn schema(&self) -> Arc<Schema> {
+        Arc::new(Schema::new(self.fields.clone()))
+    }
+
     fn into_table(self) -> datafusion::common::Result<Arc<dyn TableProvider>> {
         let schema = Arc::new(Schema::new(self.fields));
         let columns = schema
@@ -233,6 +246,54 @@ pub(super) use DataType::{
     Boolean as B, Float32 as F32, Int16 as I16, Int32 as I32, UInt32 as O, Utf8 as T,
 };
 
+/// What the live tables are built from.
+#[derive(Default)]
+pub(super) struct Inputs {
+    pub relations: Vec<Relation>,
+    pub schemas: Vec<String>,
+    pub users: Vec<tarn_catalog::User>,
+    pub stats: Vec<stats::ColumnSummary>,
+}
+
+/// The tables built from the metastore's relations.
+const READS_RELATIONS: [&str; 8] = [
+    "pg_class",
+    "pg_attribute",
+    "pg_tables",
+    "pg_views",
+    "pg_description",
+    "pg_stat_user_tables",
+    "tarn_is_columns",
+    "pg_stats",
+];
+
+/// One pg_catalog table's rows from its inputs (empty inputs give its columns).
+pub(super) fn build(name: &str, inputs: &Inputs) -> Rows {
+    let relations = &inputs.relations;
+    match name {
+        "pg_namespace" => namespaces(&inputs.schemas),
+        "pg_class" => classes(relations),
+        "pg_attribute" => attributes(relations),
+        "pg_type" => types(),
+        "pg_database" => databases(),
+        "pg_roles" | "pg_user" => roles(name, &inputs.users),
+        "pg_tables" => tables(relations),
+        "pg_views" => views(relations),
+        "pg_am" => access_methods(),
+        "pg_proc" => procs(),
+        "pg_tablespace" => tablespaces(),
+        "pg_collation" => collations(),
+        "pg_description" => descriptions(relations),
+        "pg_stat_user_tables" => table_stats(relations),
+        "tarn_is_columns" => info_schema::columns(relations),
+        "pg_stats" => stats::rows(&inputs.stats),
+        other => match other.strip_prefix("tarn_is_") {
+            Some(view) => info_schema::constraints(view),
+            None => empty(other),
+        },
+    }
+}
+
 pub(crate) struct PgCatalogSchema {
     pub engine: Arc<EngineInner>,
 }
@@ -258,39 +319,30 @@ impl SchemaProvider for PgCatalogSchema {
         }
         let metastore = self.engine.metastore.as_ref();
         let listed = |e: EngineError| e.into_datafusion();
-        let relations = || async {
-            crate::introspect::relations(metastore, None, None)
+        let mut inputs = Inputs::default();
+        if READS_RELATIONS.contains(&name) {
+            inputs.relations = crate::introspect::relations(metastore, None, None)
                 .await
-                .map_err(listed)
-        };
-        let rows = match name {
-            "pg_namespace" => namespaces(
-                &crate::introspect::schemas(metastore)
-                    .await
-                    .map_err(listed)?,
-            ),
-            "pg_class" => classes(&relations().await?),
-            "pg_attribute" => attributes(&relations().await?),
-            "pg_type" => types(),
-            "pg_database" => databases(),
-            "pg_roles" | "pg_user" => {
-                let users = metastore.list_users().await.map_err(|e| listed(e.into()))?;
-                roles(name, &users)
-            }
-            "pg_tables" => tables(&relations().await?),
-            "pg_views" => views(&relations().await?),
-            "pg_am" => access_methods(),
-            "pg_proc" => procs(),
-            "pg_tablespace" => tablespaces(),
-            "pg_collation" => collations(),
-            "pg_description" => descriptions(&relations().await?),
-            "pg_stat_user_tables" => table_stats(&relations().await?),
-            "tarn_is_columns" => info_schema::columns(&relations().await?),
-            other => match other.strip_prefix("tarn_is_") {
-                Some(view) => info_schema::constraints(view),
-                None => empty(other),
-            },
-        };
+                .map_err(listed)?;
+        }
+        if matches!(name, "pg_class" | "pg_attribute" | "pg_tables") {
+            // PostgreSQL lists its catalogs as relations of pg_catalog (psql's \dS).
+            inputs.relations.extend(system::catalog_relations());
+        }
+        if name == "pg_namespace" {
+            inputs.schemas = crate::introspect::schemas(metastore)
+                .await
+                .map_err(listed)?;
+        }
+        if name == "pg_stats" {
+            inputs.stats = stats::collect(metastore, &inputs.relations)
+                .await
+                .map_err(listed)?;
+        }
+        if matches!(name, "pg_roles" | "pg_user") {
+            inputs.users = metastore.list_users().await.map_err(|e| listed(e.into()))?;
+        }
+        let rows = build(name, &inputs);
         rows.into_table().map(Some)
     }
 

@@ -104,7 +104,10 @@ fn binary_array_as_text(bytes: &[u8], element: u32) -> Result<String, String> {
             ScalarValue::Utf8(Some(s)) => s,
             other => other.to_string(),
         };
-        items.push(format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\"")));
+        items.push(format!(
+            "\"{}\"",
+            text.replace('\\', "\\\\").replace('"', "\\\"")
+        ));
     }
     Ok(format!("{{{}}}", items.join(",")))
 }

@@ -226,7 +226,7 @@ async fn psql_meta_commands_list_the_lakehouse() {
         .env("PGCONNECT_TIMEOUT", "10");
         c
     };
-    let cases: [(&str, &[&str]); 15] = [
+    let cases: [(&str, &[&str]); 16] = [
         ("\\dt", &["public|visits|table|alice"]),
         ("\\dt sales.*", &["sales|orders|table|alice"]),
         ("\\dv", &["public|recent|view|alice"]),
@@ -260,6 +260,8 @@ async fn psql_meta_commands_list_the_lakehouse() {
         ("\\df", &[]),
         ("\\dT", &[]),
         ("\\dx", &[]),
+        // System catalogs are relations of pg_catalog (\dS).
+        ("\\dtS pg_clas*", &["pg_catalog|pg_class|table|alice"]),
     ];
     for (command, expected) in cases {
         let out = run(meta(command)).await;

@@ -13,6 +13,13 @@ BEGIN;declare "SQL_CUR0x1" cursor with hold for SELECT relname AS name FROM pg_c
 -- message
 close "SQL_CUR0x1";COMMIT
 -- message
+-- Tableau's temp-table capability probe: a clean "not supported", then the session goes on.
+-- expect error: 0A000
+CREATE LOCAL TEMPORARY TABLE "#Tableau_1_Connect" ("COL" INTEGER) ON COMMIT PRESERVE ROWS
+-- message
+-- expect columns: ?column?
+SELECT 1
+-- message
 -- expect columns: TABLE_QUALIFIER, TABLE_OWNER, TABLE_NAME, TABLE_TYPE, REMARKS
 -- expect contains: visits
 select NULL as "TABLE_QUALIFIER", n.nspname as "TABLE_OWNER", c.relname as "TABLE_NAME",

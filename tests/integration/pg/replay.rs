@@ -12,6 +12,8 @@ struct Message {
     columns: Option<Vec<String>>,
     rows: bool,
     contains: Option<String>,
+    /// The SQLSTATE the message must fail with (capability probes).
+    error: Option<String>,
 }
 
 fn parse(capture: &str) -> Vec<Message> {
@@ -22,12 +24,15 @@ fn parse(capture: &str) -> Vec<Message> {
             columns: None,
             rows: false,
             contains: None,
+            error: None,
         };
         for line in block.lines() {
             if let Some(list) = line.strip_prefix("-- expect columns:") {
                 message.columns = Some(list.split(',').map(|c| c.trim().to_string()).collect());
             } else if line.trim() == "-- expect rows" {
                 message.rows = true;
+            } else if let Some(code) = line.strip_prefix("-- expect error:") {
+                message.error = Some(code.trim().to_string());
             } else if let Some(value) = line.strip_prefix("-- expect contains:") {
                 message.contains = Some(value.trim().to_string());
             } else {
@@ -47,6 +52,15 @@ async fn replay(file: &str) {
     let client = pg.client().await;
     create_browsing_fixture(&client).await;
     for message in parse(&capture) {
+        if let Some(code) = &message.error {
+            let e = client
+                .simple_query(&message.sql)
+                .await
+                .expect_err(&message.sql);
+            let state = e.code().map(|c| c.code().to_string());
+            assert_eq!(state.as_deref(), Some(code.as_str()), "{file}: {e}");
+            continue;
+        }
         let replies = client
             .simple_query(&message.sql)
             .await

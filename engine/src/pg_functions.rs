@@ -347,7 +347,12 @@ pub(crate) fn type_display_name(oid: u32) -> String {
         o::NUMERIC => "numeric",
         o::UUID => "uuid",
         o::JSONB => "jsonb",
-        _ => "???",
+        other => {
+            return crate::pg_types::RANGES
+                .iter()
+                .find(|(range, ..)| *range == other)
+                .map_or_else(|| "???".to_string(), |(_, name, ..)| (*name).to_string());
+        }
     }
     .to_string()
 }

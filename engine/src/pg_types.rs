@@ -30,8 +30,26 @@ pub mod oid {
     pub const JSONB: u32 = 3802;
 }
 
+/// PostgreSQL's built-in range types: (range OID, name, subtype OID, multirange OID). Tarn has
+/// no range values, but lists them in pg_type / pg_range as PostgreSQL does (Npgsql and psycopg
+/// load them).
+pub const RANGES: &[(u32, &str, u32, u32)] = &[
+    (3904, "int4range", oid::INT4, 4451),
+    (3906, "numrange", oid::NUMERIC, 4532),
+    (3908, "tsrange", oid::TIMESTAMP, 4533),
+    (3910, "tstzrange", oid::TIMESTAMPTZ, 4534),
+    (3912, "daterange", oid::DATE, 4535),
+    (3926, "int8range", oid::INT8, 4536),
+];
+
 /// The element OID and the array OID of each array-capable type.
 const ARRAY_OIDS: &[(u32, u32)] = &[
+    (3904, 3905),
+    (3906, 3907),
+    (3908, 3909),
+    (3910, 3911),
+    (3912, 3913),
+    (3926, 3927),
     (oid::BOOL, 1000),
     (oid::BYTEA, 1001),
     (oid::INT2, 1005),

@@ -75,4 +75,8 @@ SELECT t.typname, t.typtype, t.elemtypoid FROM (
     FROM pg_type AS typ LEFT JOIN pg_proc AS proc ON proc.oid = typ.typreceive
 ) AS t WHERE t.typtype = 'a' AND t.elemtypoid = 23
 -- message
+-- expect contains: int4range
+SELECT typ.typname, CASE WHEN typ.typtype='r' THEN rngsubtype END AS elemtypoid
+FROM pg_type AS typ LEFT JOIN pg_range ON (pg_range.rngtypid = typ.oid) WHERE typ.typtype = 'r'
+-- message
 DISCARD ALL

@@ -27,7 +27,7 @@ mod procs;
 mod stats;
 mod system;
 use empty::empty;
-use fixed::{collations, databases, types};
+use fixed::{collations, databases, ranges, types};
 use procs::{access_methods, procs, tablespaces};
 pub use procs::{proc_name, proc_oid_by_name};
 
@@ -283,6 +283,7 @@ pub(super) fn build(name: &str, inputs: &Inputs) -> Rows {
         "pg_proc" => procs(),
         "pg_tablespace" => tablespaces(),
         "pg_collation" => collations(),
+        "pg_range" => ranges(),
         "pg_description" => descriptions(relations),
         "pg_stat_user_tables" => table_stats(relations),
         "tarn_is_columns" => info_schema::columns(relations),

@@ -32,7 +32,6 @@ pub(super) fn is_empty_catalog(name: &str) -> bool {
             | "pg_partitioned_table"
             | "pg_sequence"
             | "pg_opclass"
-            | "pg_range"
             | "pg_enum"
             | "pg_depend"
             | "pg_shdepend"
@@ -200,15 +199,6 @@ pub(super) fn empty(table: &str) -> Rows {
             ("member", O),
             ("grantor", O),
             ("admin_option", B),
-        ]),
-        "pg_range" => Rows::new(&[
-            ("rngtypid", O),
-            ("rngsubtype", O),
-            ("rngmultitypid", O),
-            ("rngcollation", O),
-            ("rngsubopc", O),
-            ("rngcanonical", O),
-            ("rngsubdiff", O),
         ]),
         "pg_enum" => Rows::new(&[
             ("oid", O),

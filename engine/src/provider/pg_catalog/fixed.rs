@@ -70,10 +70,15 @@ pub(super) fn type_oid_by_name(name: &str) -> Option<u32> {
             None => (name.clone(), false),
         },
     };
-    let element = TYPES.iter().map(|(oid, ..)| *oid).find(|oid| {
-        TYPES.iter().any(|(o, n, ..)| o == oid && *n == base)
-            || crate::pg_functions::type_display_name(*oid) == base
-    })?;
+    let ranges = pg_types::RANGES.iter().map(|(oid, ..)| *oid);
+    let element = TYPES
+        .iter()
+        .map(|(oid, ..)| *oid)
+        .chain(ranges)
+        .find(|oid| {
+            TYPES.iter().any(|(o, n, ..)| o == oid && *n == base)
+                || crate::pg_functions::type_display_name(*oid) == base
+        })?;
     Some(if array {
         pg_types::array_of(element)
     } else {
@@ -114,7 +119,12 @@ pub(super) fn types() -> Rows {
         ("typdefault", T),
         ("typacl", acl()),
     ]);
-    let mut push = |oid: u32, name: String, category: &str, elem: u32, array: u32, stem: &str| {
+    let mut push = |oid: u32,
+                    name: String,
+                    (typtype, category): (&str, &str),
+                    elem: u32,
+                    array: u32,
+                    stem: &str| {
         let len = if elem == 0 {
             pg_types::type_size(oid)
         } else {
@@ -127,7 +137,7 @@ pub(super) fn types() -> Rows {
             oid_value(BOOTSTRAP_ROLE_OID),
             ScalarValue::Int16(Some(len)),
             boolean(len > 0 && len <= 8),
-            text("b"),
+            text(typtype),
             text(category),
             boolean(matches!(stem, "text" | "float8" | "bool" | "timestamptz")),
             boolean(true),
@@ -160,10 +170,40 @@ pub(super) fn types() -> Rows {
         } else {
             array
         };
-        push(*oid, name.to_string(), category, 0, array, stem);
+        push(*oid, name.to_string(), ("b", category), 0, array, stem);
         if array != 0 {
-            push(array, format!("_{name}"), "A", *oid, 0, "array_");
+            push(array, format!("_{name}"), ("b", "A"), *oid, 0, "array_");
         }
+    }
+    for (oid, name, ..) in pg_types::RANGES {
+        let array = pg_types::array_of(*oid);
+        push(*oid, name.to_string(), ("r", "R"), 0, array, "range_");
+        push(array, format!("_{name}"), ("b", "A"), *oid, 0, "array_");
+    }
+    rows
+}
+
+/// pg_range: each built-in range type's subtype and multirange.
+pub(super) fn ranges() -> Rows {
+    let mut rows = Rows::new(&[
+        ("rngtypid", O),
+        ("rngsubtype", O),
+        ("rngmultitypid", O),
+        ("rngcollation", O),
+        ("rngsubopc", O),
+        ("rngcanonical", O),
+        ("rngsubdiff", O),
+    ]);
+    for (range, _, subtype, multirange) in pg_types::RANGES {
+        rows.push(vec![
+            oid_value(*range),
+            oid_value(*subtype),
+            oid_value(*multirange),
+            oid_value(0),
+            oid_value(0),
+            oid_value(0),
+            oid_value(0),
+        ]);
     }
     rows
 }

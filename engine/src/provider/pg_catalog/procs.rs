@@ -22,6 +22,7 @@ pub(super) const EXTERNAL_AM: u32 = 9002;
 fn stems() -> Vec<&'static str> {
     let mut stems: Vec<&'static str> = super::fixed::type_stems().collect();
     stems.push("array_");
+    stems.push("range_");
     stems
 }
 

@@ -10,6 +10,7 @@ use tarn_sql::Statement;
 
 mod cursors;
 mod fork;
+mod planning;
 mod prepared;
 mod state;
 
@@ -40,6 +41,8 @@ pub struct Session {
     cancel: CancelHandle,
     /// Open SQL cursors (DECLARE … CURSOR).
     cursors: std::sync::Mutex<cursors::Cursors>,
+    /// The DataFusion state kept between statements (see `planning`).
+    planning: planning::PlanningCache,
 }
 
 impl std::fmt::Debug for Session {
@@ -102,6 +105,7 @@ impl Session {
             transaction: Default::default(),
             cancel: CancelHandle::default(),
             cursors: Default::default(),
+            planning: Default::default(),
         }
     }
 
@@ -153,7 +157,8 @@ impl Session {
     /// The database unqualified table names resolve in.
     pub fn current_database(&self) -> String {
         self.ctx
-            .state()
+            .state_ref()
+            .read()
             .config()
             .options()
             .catalog
@@ -168,14 +173,19 @@ impl Session {
             .get("TimeZone")
             .unwrap_or_else(|_| "UTC".into());
         let state = self.ctx.state_ref();
-        let mut state = state.write();
-        state.config_mut().options_mut().execution.time_zone = Some(tz);
+        state.write().config_mut().options_mut().execution.time_zone = Some(tz);
+        self.replan();
     }
 
     pub(crate) fn set_current_database(&self, name: &str) {
         let state = self.ctx.state_ref();
-        let mut state = state.write();
-        state.config_mut().options_mut().catalog.default_schema = name.to_string();
+        state
+            .write()
+            .config_mut()
+            .options_mut()
+            .catalog
+            .default_schema = name.to_string();
+        self.replan();
     }
 
     /// The batch id for a write: `SET tarn.batch_id`, or the write's own id.
@@ -192,7 +202,10 @@ impl Session {
     }
 
     /// The DataFusion context (for advanced embedding: registering UDFs, reading settings).
+    /// The session plans with a copy of its state kept between statements; handing the context
+    /// out forgets that copy, so changes made through it apply to the next statement.
     pub fn context(&self) -> &SessionContext {
+        self.replan();
         &self.ctx
     }
 
@@ -325,7 +338,20 @@ impl Session {
         sql: &str,
         origin: (u64, u64),
     ) -> Result<LogicalPlan> {
-        let state = self.ctx.state();
+        let planning = self.planning();
+        let planned = self.plan_with(&planning.state, sql, origin).await;
+        self.keep_planning(planning);
+        let plan = planned?;
+        reject_unsupported(&plan)?;
+        Ok(plan)
+    }
+
+    async fn plan_with(
+        &self,
+        state: &datafusion::execution::SessionState,
+        sql: &str,
+        origin: (u64, u64),
+    ) -> Result<LogicalPlan> {
         let dialect = state.config().options().sql_parser.dialect;
         let mut statement = state
             .sql_to_statement(sql, &dialect)
@@ -347,7 +373,6 @@ impl Session {
             (Err(_), Some(empty)) => state.statement_to_plan(empty).await?,
             (Err(e), None) => return Err(e.into()),
         };
-        reject_unsupported(&plan)?;
         Ok(plan)
     }
 
@@ -363,31 +388,30 @@ impl Session {
             _ => {}
         }
         let tag = command_tag(&plan);
-        let frame = self.ctx.execute_logical_plan(plan).await?;
-        match tag {
-            Some(tag) => {
-                let rows = count_rows(frame.collect().await?);
-                Ok(Output::Command {
-                    tag: tag.to_string(),
-                    rows,
-                })
-            }
-            None => {
-                // Physical planning (which reads the catalog: partitions, files) stays here;
-                // plans that scan files execute on the CPU runtime. Plans that read no files
-                // (SELECT 1, catalog-free expressions) run inline: the hop between runtimes
-                // would cost more than they do (~80 µs per statement).
-                let context = Arc::new(frame.task_ctx());
-                let physical = frame.create_physical_plan().await?;
-                let stream = match &self.engine.inner.cpu {
-                    Some(cpu) if crate::cpu::reads_files(&physical) => {
-                        cpu.execute(physical, context)?
-                    }
-                    _ => datafusion::physical_plan::execute_stream(physical, context)?,
-                };
-                Ok(Output::Stream(stream))
-            }
+        if let Some(tag) = tag {
+            // Commands may write the context's state (DataFusion's SET): plan afresh after.
+            let frame = self.ctx.execute_logical_plan(plan).await;
+            self.replan();
+            let rows = count_rows(frame?.collect().await?);
+            return Ok(Output::Command {
+                tag: tag.to_string(),
+                rows,
+            });
         }
+        // Physical planning (which reads the catalog: partitions, files) stays here; plans
+        // that scan files execute on the CPU runtime. Plans that read no files (SELECT 1,
+        // catalog-free expressions) run inline: the hop between runtimes would cost more than
+        // they do (~80 µs per statement).
+        let planning = self.planning();
+        let physical = planning.state.create_physical_plan(&plan).await;
+        let context = planning.task.clone();
+        self.keep_planning(planning);
+        let physical = physical?;
+        let stream = match &self.engine.inner.cpu {
+            Some(cpu) if crate::cpu::reads_files(&physical) => cpu.execute(physical, context)?,
+            _ => datafusion::physical_plan::execute_stream(physical, context)?,
+        };
+        Ok(Output::Stream(stream))
     }
 
     /// DataFusion statements that write files (COPY … TO) obey the allowed roots too.

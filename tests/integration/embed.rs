@@ -202,3 +202,33 @@ async fn queries_execute_on_the_cpu_runtime() {
         "{threads:?}"
     );
 }
+
+/// The session keeps its DataFusion state between statements (planning cost), but each
+/// statement still gets its own start time for now(), and SET/USE reach the next statement.
+#[tokio::test]
+async fn kept_planning_state_follows_time_and_settings() {
+    let lake = TestLake::new();
+    let session = lake.tarn.session("alice");
+    let text = |batches: &[RecordBatch]| {
+        tarn::datafusion::arrow::util::display::array_value_to_string(batches[0].column(0), 0)
+            .unwrap()
+    };
+    let now = |batches: Vec<RecordBatch>| text(&batches);
+    let first = now(session.query("SELECT CAST(now() AS VARCHAR)").await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let second = now(session.query("SELECT CAST(now() AS VARCHAR)").await.unwrap());
+    assert_ne!(first, second, "now() is the statement's start time");
+
+    session
+        .query("CREATE DATABASE sales; CREATE TABLE sales.t (x int); USE sales")
+        .await
+        .unwrap();
+    let rows = session.query("SELECT count(*) FROM t").await.unwrap();
+    assert_eq!(first_i64(&rows), 0, "USE moves unqualified names");
+    session.query("SET TimeZone = 'Asia/Tokyo'").await.unwrap();
+    let shown = session
+        .query("SELECT CAST(CAST(TIMESTAMP '2024-01-01 00:00:00' AS TIMESTAMPTZ) AS VARCHAR)")
+        .await
+        .unwrap();
+    assert!(text(&shown).contains("+09:00"), "{}", text(&shown));
+}

@@ -10,6 +10,7 @@ use tarn_sql::Statement;
 
 mod cursors;
 mod fork;
+mod plan_cache;
 mod planning;
 mod prepared;
 mod state;
@@ -43,6 +44,8 @@ pub struct Session {
     cursors: std::sync::Mutex<cursors::Cursors>,
     /// The DataFusion state kept between statements (see `planning`).
     planning: planning::PlanningCache,
+    /// Plans of repeated constant statements (see `plan_cache`).
+    plans: plan_cache::PlanCache,
 }
 
 impl std::fmt::Debug for Session {
@@ -106,6 +109,7 @@ impl Session {
             cancel: CancelHandle::default(),
             cursors: Default::default(),
             planning: Default::default(),
+            plans: Default::default(),
         }
     }
 
@@ -338,11 +342,15 @@ impl Session {
         sql: &str,
         origin: (u64, u64),
     ) -> Result<LogicalPlan> {
+        if let Some(plan) = self.plans.logical(sql) {
+            return Ok(plan);
+        }
         let planning = self.planning();
         let planned = self.plan_with(&planning.state, sql, origin).await;
         self.keep_planning(planning);
         let plan = planned?;
         reject_unsupported(&plan)?;
+        self.plans.keep_logical(sql, &plan);
         Ok(plan)
     }
 
@@ -402,11 +410,23 @@ impl Session {
         // that scan files execute on the CPU runtime. Plans that read no files (SELECT 1,
         // catalog-free expressions) run inline: the hop between runtimes would cost more than
         // they do (~80 µs per statement).
+        let constant = plan_cache::is_constant(&plan);
+        let kept = if constant {
+            self.plans.physical(&plan)
+        } else {
+            None
+        };
         let planning = self.planning();
-        let physical = planning.state.create_physical_plan(&plan).await;
+        let physical = match kept {
+            Some(physical) => Ok(physical),
+            None => planning.state.create_physical_plan(&plan).await,
+        };
         let context = planning.task.clone();
         self.keep_planning(planning);
         let physical = physical?;
+        if constant {
+            self.plans.keep_physical(plan, &physical);
+        }
         let stream = match &self.engine.inner.cpu {
             Some(cpu) if crate::cpu::reads_files(&physical) => cpu.execute(physical, context)?,
             _ => datafusion::physical_plan::execute_stream(physical, context)?,

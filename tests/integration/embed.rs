@@ -214,9 +214,15 @@ async fn kept_planning_state_follows_time_and_settings() {
             .unwrap()
     };
     let now = |batches: Vec<RecordBatch>| text(&batches);
-    let first = now(session.query("SELECT CAST(now() AS VARCHAR)").await.unwrap());
+    let first = now(session
+        .query("SELECT CAST(now() AS VARCHAR)")
+        .await
+        .unwrap());
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let second = now(session.query("SELECT CAST(now() AS VARCHAR)").await.unwrap());
+    let second = now(session
+        .query("SELECT CAST(now() AS VARCHAR)")
+        .await
+        .unwrap());
     assert_ne!(first, second, "now() is the statement's start time");
 
     session

@@ -486,6 +486,17 @@ pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             },
         ),
         f(
+            "pg_typeof",
+            Signature::any(1, Volatility::Immutable),
+            DataType::Utf8,
+            |_, args, _| {
+                let oid = args.first().map_or(crate::pg_types::oid::UNKNOWN, |a| {
+                    crate::pg_types::type_oid(&a.data_type())
+                });
+                Ok(text(super::type_display_name(oid)))
+            },
+        ),
+        f(
             "pg_size_pretty",
             Signature::any(1, Volatility::Immutable),
             DataType::Utf8,

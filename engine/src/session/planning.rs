@@ -5,7 +5,7 @@
 //! them again: three such clones per statement were most of a `SELECT 1`'s server time. The
 //! session keeps one state and task context instead, rebuilt only after something changed the
 //! context's state (SET, USE, a new time zone, DataFusion statements that write its config, or
-//! anyone holding [`Session::context`]).
+//! anyone holding [`Session::context`]); the kept plans (`plan_cache`) go with it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,6 +66,7 @@ impl Session {
 
     /// Forgets the kept state: the context's state changed (or may have).
     pub(crate) fn replan(&self) {
+        self.plans.clear();
         self.planning.generation.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut slot) = self.planning.slot.lock() {
             *slot = None;

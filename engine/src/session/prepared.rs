@@ -229,9 +229,38 @@ fn bind_template(sql: &str, params: &[ScalarValue]) -> Result<Statement> {
     }
 }
 
+/// Types of placeholders DataFusion left untyped but the statement casts (`$1::int`), as
+/// PostgreSQL infers them.
+fn cast_placeholder_types(plan: &LogicalPlan) -> Vec<(String, DataType)> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::Expr;
+    let mut found = Vec::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|e| {
+            e.apply(|e| {
+                if let Expr::Cast(cast) = e
+                    && let Expr::Placeholder(p) = cast.expr.as_ref()
+                    && p.field.is_none()
+                {
+                    found.push((p.id.clone(), cast.field.data_type().clone()));
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })
+    });
+    found
+}
+
 /// `$1..$n` in order; a gap (`$1`, `$3`) leaves `$2` untyped.
 fn parameter_types(plan: &LogicalPlan) -> Result<Vec<Option<DataType>>> {
-    let types = plan.get_parameter_types()?;
+    let mut types = plan.get_parameter_types()?;
+    if types.values().any(Option::is_none) {
+        for (name, cast) in cast_placeholder_types(plan) {
+            if let Some(slot @ None) = types.get_mut(&name) {
+                *slot = Some(cast);
+            }
+        }
+    }
     let mut out = Vec::new();
     for (name, ty) in types {
         let index: usize = name

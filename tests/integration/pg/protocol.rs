@@ -327,3 +327,41 @@ async fn discard_all_drops_prepared_statements() {
         vec![vec![Some("2".to_string())]]
     );
 }
+
+/// Repeated constant statements reuse their plans (plan_cache); the answers stay right: bound
+/// parameters are honoured, now() moves, and a SET in between takes effect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_constant_statements_stay_correct() {
+    let pg = PgFixture::start().await;
+    let client = pg.client().await;
+    for i in 0..3i32 {
+        let one: i32 = client.query_one("SELECT 1::int", &[]).await.unwrap().get(0);
+        assert_eq!(one, 1);
+        let bound: i32 = client
+            .query_one("SELECT $1::int", &[&i])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(bound, i);
+    }
+    let first: String = client
+        .query_one("SELECT CAST(now() AS VARCHAR)", &[])
+        .await
+        .unwrap()
+        .get(0);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let second: String = client
+        .query_one("SELECT CAST(now() AS VARCHAR)", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(first, second);
+    let sql = "SELECT CAST(CAST(TIMESTAMP '2024-01-01 00:00:00' AS TIMESTAMPTZ) AS VARCHAR)";
+    let utc: String = client.query_one(sql, &[]).await.unwrap().get(0);
+    client
+        .batch_execute("SET TimeZone = 'Asia/Tokyo'")
+        .await
+        .unwrap();
+    let tokyo: String = client.query_one(sql, &[]).await.unwrap().get(0);
+    assert_ne!(utc, tokyo, "{utc} / {tokyo}");
+}

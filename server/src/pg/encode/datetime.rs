@@ -47,6 +47,24 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 /// `YYYY-MM-DD`; returns whether the date is BC (the caller appends " BC" after any time).
 pub(super) fn put_date(out: &mut Vec<u8>, days_since_epoch: i32) -> bool {
     let (year, month, day) = civil_from_days(i64::from(days_since_epoch));
+    if (1..=9999).contains(&year) {
+        // The common case in one write: four-digit years, two-digit month and day.
+        let y = year as u32;
+        let digit = |v: u32| b'0' + (v % 10) as u8;
+        out.extend_from_slice(&[
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(month / 10),
+            digit(month),
+            b'-',
+            digit(day / 10),
+            digit(day),
+        ]);
+        return false;
+    }
     let bc = year <= 0;
     let year = if bc { 1 - year } else { year } as u32;
     put_padded(out, year, 4);

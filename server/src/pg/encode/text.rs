@@ -375,6 +375,16 @@ mod tests {
             put_date(&mut out, days);
             assert_eq!(String::from_utf8(out).unwrap(), expected, "{days}");
         }
+        // The four-digit fast path agrees with chrono across its whole range.
+        for days in (-719_162..=2_932_896).step_by(997) {
+            let expected = chrono::NaiveDate::from_num_days_from_ce_opt(days + UNIX_EPOCH_CE_DAYS)
+                .unwrap()
+                .format("%Y-%m-%d")
+                .to_string();
+            let mut out = Vec::new();
+            assert!(!put_date(&mut out, days));
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{days}");
+        }
         let mut out = Vec::new();
         assert!(put_date(&mut out, -719_163 - 366));
         assert_eq!(String::from_utf8(out).unwrap(), "0002-12-31"); // 2 BC

@@ -3,11 +3,11 @@
 
 mod cli;
 
-/// mimalloc rather than glibc's malloc: query execution allocates and frees many short-lived
+/// jemalloc rather than glibc's malloc: query execution allocates and frees many short-lived
 /// buffers per batch (decoded pages, taken and concatenated arrays, encoder pages), where
 /// glibc's arenas fault fresh pages in and consolidate chunks on the hot path.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -165,7 +165,7 @@ impl HiveTable {
                         return indexed_files(indexed, &unit.values, &expected, file_schema);
                     }
                     let files = listing.list(&store, &store_key, &dir, version).await?;
-                    Ok::<_, EngineError>(to_partitioned_files(&files, &unit.values))
+                    Ok::<_, EngineError>(to_partitioned_files(&files, &unit.values, file_schema))
                 }
             })
             .buffered(LIST_CONCURRENCY)
@@ -236,11 +236,62 @@ fn file_statistics(f: &DataFile, values: &[ScalarValue], file_schema: &SchemaRef
             None => ColumnStatistics::new_unknown(),
         })
         .collect();
-    for value in values {
-        columns.push(if value.is_null() {
+    columns.extend(partition_statistics(values, Precision::Exact(rows)));
+    Statistics {
+        num_rows: Precision::Exact(rows),
+        total_byte_size: Precision::Inexact(f.size as usize),
+        column_statistics: columns,
+    }
+}
+
+fn to_partitioned_files(
+    files: &[ObjectMeta],
+    values: &[ScalarValue],
+    file_schema: &SchemaRef,
+) -> Vec<PartitionedFile> {
+    files
+        .iter()
+        .map(|meta| {
+            let mut file = PartitionedFile::from(meta.clone());
+            file.partition_values = values.to_vec();
+            file.statistics = Some(Arc::new(listed_statistics(meta, values, file_schema)));
+            file
+        })
+        .collect()
+}
+
+/// What a listed (not indexed) file is known to hold without reading it: its size, as an
+/// inexact byte count, and its partition values. DataFusion's join selection needs no more to
+/// build hash tables from small tables (TPC-H's nation, supplier) instead of repartitioning
+/// both sides; row counts stay unknown.
+fn listed_statistics(
+    meta: &ObjectMeta,
+    values: &[ScalarValue],
+    file_schema: &SchemaRef,
+) -> Statistics {
+    let mut columns: Vec<ColumnStatistics> = file_schema
+        .fields()
+        .iter()
+        .map(|_| ColumnStatistics::new_unknown())
+        .collect();
+    columns.extend(partition_statistics(values, Precision::Absent));
+    Statistics {
+        num_rows: Precision::Absent,
+        total_byte_size: Precision::Inexact(meta.size as usize),
+        column_statistics: columns,
+    }
+}
+
+/// Each partition column of a file holds exactly its partition value (or only NULLs).
+fn partition_statistics(
+    values: &[ScalarValue],
+    rows: Precision<usize>,
+) -> impl Iterator<Item = ColumnStatistics> + '_ {
+    values.iter().map(move |value| {
+        if value.is_null() {
             // DataFusion's own helper would claim no nulls here; the NULL partition is all nulls.
             ColumnStatistics {
-                null_count: Precision::Exact(rows),
+                null_count: rows,
                 ..ColumnStatistics::new_unknown()
             }
         } else {
@@ -251,24 +302,8 @@ fn file_statistics(f: &DataFile, values: &[ScalarValue], file_schema: &SchemaRef
                 distinct_count: Precision::Exact(1),
                 ..ColumnStatistics::new_unknown()
             }
-        });
-    }
-    Statistics {
-        num_rows: Precision::Exact(rows),
-        total_byte_size: Precision::Inexact(f.size as usize),
-        column_statistics: columns,
-    }
-}
-
-fn to_partitioned_files(files: &[ObjectMeta], values: &[ScalarValue]) -> Vec<PartitionedFile> {
-    files
-        .iter()
-        .map(|meta| {
-            let mut file = PartitionedFile::from(meta.clone());
-            file.partition_values = values.to_vec();
-            file
-        })
-        .collect()
+        }
+    })
 }
 
 /// Spreads files over `n` groups, largest first onto the lightest group.

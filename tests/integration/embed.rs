@@ -238,3 +238,31 @@ async fn kept_planning_state_follows_time_and_settings() {
         .unwrap();
     assert!(text(&shown).contains("+09:00"), "{}", text(&shown));
 }
+
+/// Listed Parquet files are described by their footers (read once, kept with the listing):
+/// count(*) is answered from their row counts, and joins see table sizes.
+#[tokio::test]
+async fn listed_parquet_files_carry_footer_statistics() {
+    let lake = TestLake::new();
+    let session = lake.tarn.session("alice");
+    let sql = format!(
+        "CREATE EXTERNAL TABLE sales (id bigint, amount double, note string)
+         PARTITIONED BY (year int, month int) STORED AS PARQUET LOCATION '{}/sales';
+         MSCK REPAIR TABLE sales;",
+        lake.lake().display()
+    );
+    session.query(&sql).await.unwrap();
+    let plan = session
+        .query("EXPLAIN SELECT count(*) FROM sales")
+        .await
+        .unwrap();
+    let text: String = (0..plan[0].num_rows())
+        .map(|i| {
+            tarn::datafusion::arrow::util::display::array_value_to_string(plan[0].column(1), i)
+                .unwrap()
+        })
+        .collect();
+    assert!(!text.contains("DataSourceExec"), "{text}");
+    let rows = session.query("SELECT count(*) FROM sales").await.unwrap();
+    assert_eq!(first_i64(&rows), 20);
+}

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::TryStreamExt;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::Statistics;
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore};
 
@@ -18,14 +20,22 @@ use crate::error::{EngineError, Result};
 /// Entries beyond this are dropped wholesale (a cheap bound on memory).
 const MAX_ENTRIES: usize = 200_000;
 
+/// Footers read at once.
+const FOOTER_CONCURRENCY: usize = 16;
+
 type Key = (String, i64);
 type Entry = (Instant, Arc<Vec<ObjectMeta>>);
+/// A listed Parquet file (location, size, last modified in ms) under a table version (which
+/// fixes its file schema): a file rewritten in place is read again.
+type StatsKey = (String, u64, i64, i64);
 
-/// A TTL cache of directory listings.
+/// A TTL cache of directory listings, and the statistics in the footers of the Parquet files
+/// they found.
 #[derive(Debug)]
 pub struct ListingCache {
     ttl: Duration,
     entries: Mutex<HashMap<Key, Entry>>,
+    footers: Mutex<HashMap<StatsKey, Arc<Statistics>>>,
 }
 
 impl ListingCache {
@@ -33,7 +43,52 @@ impl ListingCache {
         Self {
             ttl,
             entries: Mutex::new(HashMap::new()),
+            footers: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Row counts, byte sizes and column min/max/null counts of listed Parquet files, from
+    /// their footers (read once per file and table version, then kept), against the table's
+    /// file schema. `None` for a file whose footer cannot be read: the scan reports it then.
+    /// DataFusion's join selection needs row counts to build hash tables from small tables.
+    pub async fn parquet_statistics(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+        store_key: &str,
+        files: &[ObjectMeta],
+        version: i64,
+        file_schema: &SchemaRef,
+    ) -> Vec<Option<Arc<Statistics>>> {
+        use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
+        let reads = files.iter().cloned().map(|meta| {
+            let key = (
+                format!("{store_key}/{}", meta.location),
+                meta.size,
+                meta.last_modified.timestamp_millis(),
+                version,
+            );
+            let store = store.clone();
+            async move {
+                if let Some(hit) = self.footers.lock().ok()?.get(&key) {
+                    return Some(hit.clone());
+                }
+                let stats = DFParquetMetadata::new(store.as_ref(), &meta)
+                    .fetch_statistics(file_schema)
+                    .await
+                    .ok()?;
+                let stats = Arc::new(stats);
+                let mut footers = self.footers.lock().ok()?;
+                if footers.len() >= MAX_ENTRIES {
+                    footers.clear();
+                }
+                footers.insert(key, stats.clone());
+                Some(stats)
+            }
+        });
+        futures::stream::iter(reads)
+            .buffered(FOOTER_CONCURRENCY)
+            .collect()
+            .await
     }
 
     /// The data files directly under `dir` (names starting with `_` or `.` are skipped).
@@ -67,6 +122,9 @@ impl ListingCache {
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.clear();
+        }
+        if let Ok(mut footers) = self.footers.lock() {
+            footers.clear();
         }
     }
 }

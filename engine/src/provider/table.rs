@@ -147,6 +147,7 @@ impl HiveTable {
         let listing = &self.listing;
         let file_schema = &self.file_schema;
         let store_key = store_url.as_str().to_string();
+        let parquet = matches!(self.table.format, tarn_catalog::StorageFormat::Parquet);
         let per_dir = futures::stream::iter(directories)
             .map(|unit| {
                 let store = store.clone();
@@ -165,7 +166,19 @@ impl HiveTable {
                         return indexed_files(indexed, &unit.values, &expected, file_schema);
                     }
                     let files = listing.list(&store, &store_key, &dir, version).await?;
-                    Ok::<_, EngineError>(to_partitioned_files(&files, &unit.values, file_schema))
+                    let footers = if parquet {
+                        listing
+                            .parquet_statistics(&store, &store_key, &files, version, file_schema)
+                            .await
+                    } else {
+                        vec![None; files.len()]
+                    };
+                    Ok::<_, EngineError>(to_partitioned_files(
+                        &files,
+                        &footers,
+                        &unit.values,
+                        file_schema,
+                    ))
                 }
             })
             .buffered(LIST_CONCURRENCY)
@@ -246,24 +259,38 @@ fn file_statistics(f: &DataFile, values: &[ScalarValue], file_schema: &SchemaRef
 
 fn to_partitioned_files(
     files: &[ObjectMeta],
+    footers: &[Option<Arc<Statistics>>],
     values: &[ScalarValue],
     file_schema: &SchemaRef,
 ) -> Vec<PartitionedFile> {
     files
         .iter()
-        .map(|meta| {
+        .zip(footers)
+        .map(|(meta, footer)| {
             let mut file = PartitionedFile::from(meta.clone());
             file.partition_values = values.to_vec();
-            file.statistics = Some(Arc::new(listed_statistics(meta, values, file_schema)));
+            let stats = match footer {
+                Some(footer) => with_partition_values(footer, values),
+                None => listed_statistics(meta, values, file_schema),
+            };
+            file.statistics = Some(Arc::new(stats));
             file
         })
         .collect()
 }
 
-/// What a listed (not indexed) file is known to hold without reading it: its size, as an
-/// inexact byte count, and its partition values. DataFusion's join selection needs no more to
-/// build hash tables from small tables (TPC-H's nation, supplier) instead of repartitioning
-/// both sides; row counts stay unknown.
+/// A file's footer statistics (its data columns) extended by its partition values.
+fn with_partition_values(footer: &Statistics, values: &[ScalarValue]) -> Statistics {
+    let mut stats = footer.clone();
+    let rows = stats.num_rows;
+    stats
+        .column_statistics
+        .extend(partition_statistics(values, rows));
+    stats
+}
+
+/// What a listed file whose footer was not read (CSV, JSON, an unreadable footer) is known to
+/// hold: its size, as an inexact byte count, and its partition values.
 fn listed_statistics(
     meta: &ObjectMeta,
     values: &[ScalarValue],

@@ -47,7 +47,9 @@ def one_start(tarn, data_dir):
     port = free_port()
     env = dict(os.environ, TARN_PASSWORD="bench")
     t0 = time.perf_counter()
-    p = subprocess.Popen([tarn, "--data-dir", data_dir, "serve", "--pg-listen", f"127.0.0.1:{port}"],
+    # Flight off: its default port may be taken by another server on this machine.
+    p = subprocess.Popen([tarn, "--data-dir", data_dir, "serve", "--pg-listen", f"127.0.0.1:{port}",
+                          "--flight-listen", "off"],
                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = t0 + 30

@@ -19,9 +19,10 @@ use datafusion::prelude::SessionContext;
 use crate::introspect::schema_for_database;
 
 mod compat;
-pub(crate) use compat::array_elements;
 mod tables;
+mod text_forms;
 use crate::settings::{SERVER_VERSION, Settings};
+pub(crate) use text_forms::array_elements;
 
 /// What the functions read from their session.
 pub(crate) struct SessionFacts {

@@ -25,9 +25,15 @@ pub fn decode(
     declared_oid: u32,
     inferred: Option<&DataType>,
 ) -> Result<ScalarValue, EngineError> {
-    let read_as = arrow_type(declared_oid)
+    let read_as = match arrow_type(declared_oid)
         .or_else(|| inferred.cloned())
-        .unwrap_or(DataType::Utf8);
+        .unwrap_or(DataType::Utf8)
+    {
+        // Read as the plain type; the cast below gives the view (or large) type inferred.
+        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+        DataType::BinaryView | DataType::LargeBinary => DataType::Binary,
+        other => other,
+    };
     let scalar = match value {
         None => ScalarValue::try_from(&read_as).map_err(|e| bad(index, e))?,
         Some(bytes) => match format {

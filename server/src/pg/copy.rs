@@ -89,6 +89,17 @@ struct OutFormat {
     null: Vec<u8>,
 }
 
+impl OutFormat {
+    /// Whether numbers, dates and booleans (digits, `-+.:e`, letters of `true`/`false`, `inf`,
+    /// `nan`, `BC`, spaces) can never need escaping or quoting: the delimiter and quote are
+    /// none of those characters and the NULL marker is not a possible value.
+    fn plain_values_are_safe(&self) -> bool {
+        let risky = |b: u8| b.is_ascii_alphanumeric() || b" -+.:".contains(&b);
+        let null_is_plain = !self.null.is_empty() && self.null.iter().all(|b| risky(*b));
+        !risky(self.delimiter) && !risky(self.quote) && !null_is_plain
+    }
+}
+
 async fn copy_out(
     conn: &mut Connection,
     statement: Statement,
@@ -163,6 +174,9 @@ async fn copy_out(
         };
         let encoder = BatchEncoder::new(&batch, &formats, &conn.text)
             .map_err(|e| SendError::Query(e.into()))?;
+        let plain: Vec<bool> = (0..encoder.num_columns())
+            .map(|c| encoder.is_plain_text(c) && out.plain_values_are_safe())
+            .collect();
         for row in 0..batch.num_rows() {
             // One CopyData per row, as PostgreSQL sends them: drivers (psycopg's rows())
             // parse each message as one row. No await while a message is open.
@@ -170,7 +184,14 @@ async fn copy_out(
             if let Some(h) = binary_header.take() {
                 conn.wire.out.put_slice(&h);
             }
-            write_row(&encoder, row, &out, &mut conn.wire.out, &mut scratch);
+            write_row(
+                &encoder,
+                row,
+                &out,
+                &plain,
+                &mut conn.wire.out,
+                &mut scratch,
+            );
             chunk.finish(&mut conn.wire.out);
             rows += 1;
             if row % 256 == 255 {
@@ -224,6 +245,7 @@ fn write_row(
     encoder: &BatchEncoder<'_>,
     row: usize,
     f: &OutFormat,
+    plain: &[bool],
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
 ) {
@@ -253,7 +275,7 @@ fn write_row(
             out.put_slice(&f.null);
             continue;
         }
-        if needs_rewrite(&out[at..], f) {
+        if !plain[col] && needs_rewrite(&out[at..], f) {
             scratch.clear();
             scratch.extend_from_slice(&out[at..]);
             out.truncate(at);
@@ -402,4 +424,25 @@ async fn copy_in(
     conn.send_output(output, None, 0, "SELECT")
         .await
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_values_skip_escaping_only_when_delimiters_cannot_collide() {
+        let f = |format, delimiter, null: &[u8]| OutFormat {
+            format,
+            delimiter,
+            quote: b'"',
+            null: null.to_vec(),
+        };
+        assert!(f(CopyFormat::Text, b'\t', b"\\N").plain_values_are_safe());
+        assert!(f(CopyFormat::Csv, b',', b"").plain_values_are_safe());
+        assert!(!f(CopyFormat::Text, b'-', b"\\N").plain_values_are_safe());
+        assert!(!f(CopyFormat::Csv, b'.', b"").plain_values_are_safe());
+        // A NULL marker a number could equal must still be quoted around such numbers.
+        assert!(!f(CopyFormat::Csv, b',', b"0").plain_values_are_safe());
+    }
 }

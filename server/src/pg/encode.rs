@@ -197,6 +197,31 @@ impl<'a> BatchEncoder<'a> {
     pub fn num_columns(&self) -> usize {
         self.columns.len()
     }
+
+    /// Whether column `column`'s text form only uses digits, signs, `.`, `-`, `:`, `+`, `e`
+    /// and spaces (numbers, dates, times, booleans): COPY need not scan such values for
+    /// delimiters and escapes unless the delimiter is one of those characters.
+    pub fn is_plain_text(&self, column: usize) -> bool {
+        use datafusion::arrow::datatypes::DataType as D;
+        matches!(
+            self.columns[column].data_type(),
+            D::Int8
+                | D::Int16
+                | D::Int32
+                | D::Int64
+                | D::UInt8
+                | D::UInt16
+                | D::UInt32
+                | D::UInt64
+                | D::Float32
+                | D::Float64
+                | D::Decimal128(..)
+                | D::Decimal256(..)
+                | D::Date32
+                | D::Date64
+                | D::Boolean
+        )
+    }
 }
 
 #[cfg(test)]

@@ -112,6 +112,19 @@ impl SessionFacts {
     }
 }
 
+/// `f(name, signature, returns, eval)` builds the session's functions (they share its facts).
+fn maker(
+    facts: &Arc<SessionFacts>,
+) -> impl Fn(&'static str, Signature, DataType, Eval) -> PgFunction + '_ {
+    move |name, signature, returns, eval| PgFunction {
+        name,
+        signature,
+        returns,
+        facts: facts.clone(),
+        eval,
+    }
+}
+
 type Eval =
     fn(&SessionFacts, &[ScalarValue], &ConfigOptions) -> datafusion::common::Result<ScalarValue>;
 

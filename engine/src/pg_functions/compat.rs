@@ -11,7 +11,7 @@ use datafusion::common::{DataFusionError, ScalarValue};
 use datafusion::logical_expr::{Signature, Volatility};
 
 use super::text_forms::{array_bound, array_text, format, parse_ident, pg_array, size_pretty};
-use super::{Eval, PgFunction, SessionFacts, arg_text, oid_arg, quote_ident, text};
+use super::{PgFunction, SessionFacts, arg_text, oid_arg, quote_ident, text};
 
 /// A settable setting's new value (`set_config(name, value, is_local)` in an expression; a
 /// bare `SELECT set_config(…)` runs as `SET`, which also moves the search path).
@@ -89,13 +89,7 @@ fn relation_name(facts: &SessionFacts, args: &[ScalarValue], schema: &str) -> Sc
 
 /// The functions of this module, for `register`.
 pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
-    let f = |name, signature, returns, eval: Eval| PgFunction {
-        name,
-        signature,
-        returns,
-        facts: facts.clone(),
-        eval,
-    };
+    let f = super::maker(facts);
     let int8 = |name, value: i64| PgFunction {
         name,
         signature: Signature::variadic_any(Volatility::Stable),

@@ -12,8 +12,8 @@ use datafusion::common::{DataFusionError, ScalarValue};
 use datafusion::logical_expr::{Signature, Volatility};
 
 use super::{
-    Eval, PgFunction, SessionFacts, arg_text, current_schema, oid_arg, oid_signature, quote_ident,
-    text, type_display_name, version_string,
+    PgFunction, SessionFacts, arg_text, current_schema, oid_arg, oid_signature, quote_ident, text,
+    type_display_name, version_string,
 };
 
 pub(super) fn current_setting(
@@ -212,13 +212,7 @@ pub(super) fn like_escape(args: &[ScalarValue]) -> ScalarValue {
 }
 
 pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
-    let f = |name, signature, returns, eval: Eval| PgFunction {
-        name,
-        signature,
-        returns,
-        facts: facts.clone(),
-        eval,
-    };
+    let f = super::maker(facts);
     let none = || Signature::exact(vec![], Volatility::Stable);
     let list = DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
     vec![

@@ -28,6 +28,9 @@ type Entry = (Instant, Arc<Vec<ObjectMeta>>);
 /// A listed Parquet file (location, size, last modified in ms) under a table version (which
 /// fixes its file schema): a file rewritten in place is read again.
 type StatsKey = (String, u64, i64, i64);
+/// The footers of one listing (the `Arc` it was computed for), so a repeated scan of a listed
+/// directory costs one lookup rather than one per file.
+type Described = (Arc<Vec<ObjectMeta>>, Arc<Vec<Option<Arc<Statistics>>>>);
 
 /// A TTL cache of directory listings, and the statistics in the footers of the Parquet files
 /// they found.
@@ -36,6 +39,7 @@ pub struct ListingCache {
     ttl: Duration,
     entries: Mutex<HashMap<Key, Entry>>,
     footers: Mutex<HashMap<StatsKey, Arc<Statistics>>>,
+    described: Mutex<HashMap<Key, Described>>,
 }
 
 impl ListingCache {
@@ -44,6 +48,7 @@ impl ListingCache {
             ttl,
             entries: Mutex::new(HashMap::new()),
             footers: Mutex::new(HashMap::new()),
+            described: Mutex::new(HashMap::new()),
         }
     }
 
@@ -52,6 +57,38 @@ impl ListingCache {
     /// file schema. `None` for a file whose footer cannot be read: the scan reports it then.
     /// DataFusion's join selection needs row counts to build hash tables from small tables.
     pub async fn parquet_statistics(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+        store_key: &str,
+        dir: &Path,
+        files: &Arc<Vec<ObjectMeta>>,
+        version: i64,
+        file_schema: &SchemaRef,
+    ) -> Arc<Vec<Option<Arc<Statistics>>>> {
+        let dir_key = (format!("{store_key}/{dir}"), version);
+        let kept = self.described.lock().ok().and_then(|d| {
+            d.get(&dir_key)
+                .filter(|(listed, _)| Arc::ptr_eq(listed, files))
+                .map(|(_, stats)| stats.clone())
+        });
+        if let Some(stats) = kept {
+            return stats;
+        }
+        let stats = Arc::new(
+            self.read_footers(store, store_key, files, version, file_schema)
+                .await,
+        );
+        if let Ok(mut described) = self.described.lock() {
+            if described.len() >= MAX_ENTRIES {
+                described.clear();
+            }
+            described.insert(dir_key, (files.clone(), stats.clone()));
+        }
+        stats
+    }
+
+    /// One statistics per file, from the per-file cache or the footer.
+    async fn read_footers(
         &self,
         store: &Arc<dyn ObjectStore>,
         store_key: &str,
@@ -125,6 +162,9 @@ impl ListingCache {
         }
         if let Ok(mut footers) = self.footers.lock() {
             footers.clear();
+        }
+        if let Ok(mut described) = self.described.lock() {
+            described.clear();
         }
     }
 }

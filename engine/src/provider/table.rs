@@ -196,10 +196,17 @@ impl HiveTable {
                     let files = listing.list(&store, &store_key, &dir, version).await?;
                     let footers = if parquet {
                         listing
-                            .parquet_statistics(&store, &store_key, &files, version, file_schema)
+                            .parquet_statistics(
+                                &store,
+                                &store_key,
+                                &dir,
+                                &files,
+                                version,
+                                file_schema,
+                            )
                             .await
                     } else {
-                        vec![None; files.len()]
+                        Arc::new(vec![None; files.len()])
                     };
                     Ok::<_, EngineError>(to_partitioned_files(
                         &files,

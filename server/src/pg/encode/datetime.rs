@@ -52,23 +52,27 @@ fn recent_dates() -> &'static [[u8; 10]] {
         (0..65_536i64)
             .map(|days| {
                 let (year, month, day) = civil_from_days(days);
-                let y = year as u32;
-                let digit = |v: u32| b'0' + (v % 10) as u8;
-                [
-                    digit(y / 1000),
-                    digit(y / 100),
-                    digit(y / 10),
-                    digit(y),
-                    b'-',
-                    digit(month / 10),
-                    digit(month),
-                    b'-',
-                    digit(day / 10),
-                    digit(day),
-                ]
+                iso_date(year as u32, month, day)
             })
             .collect()
     })
+}
+
+/// `YYYY-MM-DD` of a four-digit year.
+fn iso_date(year: u32, month: u32, day: u32) -> [u8; 10] {
+    let digit = |v: u32| b'0' + (v % 10) as u8;
+    [
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        b'-',
+        digit(month / 10),
+        digit(month),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ]
 }
 
 /// `YYYY-MM-DD`; returns whether the date is BC (the caller appends " BC" after any time).
@@ -82,21 +86,7 @@ pub(super) fn put_date(out: &mut Vec<u8>, days_since_epoch: i32) -> bool {
     }
     let (year, month, day) = civil_from_days(i64::from(days_since_epoch));
     if (1..=9999).contains(&year) {
-        // The common case in one write: four-digit years, two-digit month and day.
-        let y = year as u32;
-        let digit = |v: u32| b'0' + (v % 10) as u8;
-        out.extend_from_slice(&[
-            digit(y / 1000),
-            digit(y / 100),
-            digit(y / 10),
-            digit(y),
-            b'-',
-            digit(month / 10),
-            digit(month),
-            b'-',
-            digit(day / 10),
-            digit(day),
-        ]);
+        out.extend_from_slice(&iso_date(year as u32, month, day));
         return false;
     }
     let bc = year <= 0;

@@ -25,6 +25,9 @@ pub struct FileConfig {
     /// Threads of the query execution runtime (default: number of cores; 0 = run queries on
     /// the I/O runtime).
     pub cpu_threads: Option<usize>,
+    /// MiB of decoded Parquet columns kept in memory for repeated scans (default: a quarter
+    /// of physical memory; 0 = off).
+    pub scan_cache_mb: Option<usize>,
     /// The Postgres wire listener (`tarn serve`).
     #[serde(default)]
     pub pg: PgFileConfig,
@@ -122,6 +125,9 @@ impl FileConfig {
         if let Some(v) = env("TARN_CPU_THREADS") {
             self.cpu_threads = Some(parse_env("TARN_CPU_THREADS", &v)?);
         }
+        if let Some(v) = env("TARN_SCAN_CACHE_MB") {
+            self.scan_cache_mb = Some(parse_env("TARN_SCAN_CACHE_MB", &v)?);
+        }
         if let Some(v) = env("TARN_TARGET_PARTITIONS") {
             self.target_partitions = Some(parse_env("TARN_TARGET_PARTITIONS", &v)?);
         }
@@ -140,6 +146,9 @@ impl FileConfig {
         }
         config.target_partitions = self.target_partitions;
         config.cpu_threads = self.cpu_threads;
+        if let Some(mb) = self.scan_cache_mb {
+            config.scan_cache_bytes = mb.saturating_mul(1 << 20);
+        }
         config
     }
 }

@@ -12,7 +12,7 @@ use url::Url;
 use crate::cpu::CpuRuntime;
 use crate::error::{EngineError, Result};
 use crate::locations::AllowedRoots;
-use crate::provider::ListingCache;
+use crate::provider::{ListingCache, ScanCache};
 use crate::session::Session;
 
 /// Engine settings (the CLI fills them from the TOML config and environment).
@@ -32,6 +32,8 @@ pub struct EngineConfig {
     /// Threads of the query execution runtime; `None` = number of cores, `Some(0)` = execute on
     /// the caller's runtime.
     pub cpu_threads: Option<usize>,
+    /// Bytes of decoded Parquet columns kept for repeated scans (0 = off).
+    pub scan_cache_bytes: usize,
 }
 
 impl EngineConfig {
@@ -45,6 +47,7 @@ impl EngineConfig {
             listing_cache_ttl: Duration::from_secs(30),
             target_partitions: None,
             cpu_threads: None,
+            scan_cache_bytes: crate::provider::default_scan_cache_budget(),
         }
     }
 }
@@ -55,6 +58,7 @@ pub(crate) struct EngineInner {
     pub runtime: Arc<RuntimeEnv>,
     pub roots: AllowedRoots,
     pub listing: Arc<ListingCache>,
+    pub scan_cache: Arc<ScanCache>,
     pub warehouse: String,
     /// Where result streams are pulled (`None`: on the caller's runtime).
     pub cpu: Option<Arc<CpuRuntime>>,
@@ -93,6 +97,7 @@ impl Engine {
         let metastore = SqliteMetastore::open(config.data_dir.join("metastore.db"), &warehouse)?;
         let runtime = RuntimeEnvBuilder::new().build_arc()?;
         let listing = Arc::new(ListingCache::new(config.listing_cache_ttl));
+        let scan_cache = Arc::new(ScanCache::new(config.scan_cache_bytes));
         let threads = config
             .cpu_threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -106,6 +111,7 @@ impl Engine {
                 runtime,
                 roots,
                 listing,
+                scan_cache,
                 warehouse,
                 cpu,
                 handle,

@@ -1,12 +1,14 @@
 //! DataFusion's view of the metastore: a catalog list whose schemas are tarn databases and whose
 //! tables are [`HiveTable`]s, resolved from the metastore once per query before planning.
 
+mod cached_scan;
 mod catalog;
 mod format;
 mod listing;
 mod named_errors;
 pub mod pg_catalog;
 mod pruning;
+mod scan_cache;
 pub(crate) mod system;
 mod table;
 mod view;
@@ -15,6 +17,7 @@ pub use catalog::{CATALOG_NAME, PUBLIC_SCHEMA, TarnCatalogList, database_for_sch
 pub(crate) use format::{file_format, parse_location};
 pub use listing::ListingCache;
 pub(crate) use listing::{list_recursive, list_subdirs};
+pub use scan_cache::{ScanCache, ScanCacheUsage, default_budget as default_scan_cache_budget};
 pub use pruning::{evaluate_partitions, to_partition_filter};
 pub use system::SYSTEM_SCHEMA;
-pub use table::HiveTable;
+pub use table::{HiveTable, TableCaches};

@@ -9,4 +9,5 @@ mod embed;
 mod flight;
 mod pg;
 mod pruning;
+mod scan_cache;
 mod writes;

@@ -13,7 +13,7 @@ use datafusion::catalog::{CatalogProvider, CatalogProviderList, SchemaProvider, 
 use datafusion::common::DataFusionError;
 use tarn_catalog::CatalogError;
 
-use super::HiveTable;
+use super::{HiveTable, TableCaches};
 use crate::engine::EngineInner;
 use crate::error::EngineError;
 
@@ -192,7 +192,11 @@ impl SchemaProvider for HiveSchema {
                 .await
                 .map(|v| Some(v as Arc<dyn TableProvider>));
         }
-        let provider = HiveTable::try_new(table, metastore.clone(), self.engine.listing.clone())
+        let caches = TableCaches {
+            listing: self.engine.listing.clone(),
+            scan: self.engine.scan_cache.clone(),
+        };
+        let provider = HiveTable::try_new(table, metastore.clone(), caches)
             .map_err(EngineError::into_datafusion)?;
         Ok(Some(Arc::new(provider)))
     }

@@ -1,5 +1,6 @@
 //! tarn's system tables, in the reserved schema `tarn`: `tarn.batches` lists every committed
-//! write (batch id, statement, user, time, partitions, rows), newest first.
+//! write (batch id, statement, user, time, partitions, rows), newest first; `tarn.scan_cache`
+//! shows what the decoded-column cache holds (files, bytes, budget).
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::catalog::{MemTable, SchemaProvider, TableProvider};
 use tarn_catalog::BatchRecord;
 
+use super::ScanCacheUsage;
 use crate::engine::EngineInner;
 use crate::error::EngineError;
 
@@ -78,16 +80,42 @@ fn batches_batch(records: &[BatchRecord]) -> datafusion::common::Result<RecordBa
     Ok(RecordBatch::try_new(batches_schema(), columns)?)
 }
 
+fn scan_cache_batch(usage: ScanCacheUsage) -> datafusion::common::Result<RecordBatch> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("files", DataType::Int64, false),
+        Field::new("bytes", DataType::Int64, false),
+        Field::new("budget_bytes", DataType::Int64, false),
+    ]));
+    let column = |v: usize| -> ArrayRef { Arc::new(Int64Array::from(vec![v as i64])) };
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![
+            column(usage.files),
+            column(usage.bytes),
+            column(usage.budget),
+        ],
+    )?)
+}
+
+const TABLES: [&str; 2] = ["batches", "scan_cache"];
+
 #[async_trait]
 impl SchemaProvider for SystemSchema {
     fn table_names(&self) -> Vec<String> {
-        vec!["batches".into()]
+        TABLES.iter().map(|t| t.to_string()).collect()
     }
 
     async fn table(
         &self,
         name: &str,
     ) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
+        if name == "scan_cache" {
+            let batch = scan_cache_batch(self.engine.scan_cache.usage())?;
+            return Ok(Some(Arc::new(MemTable::try_new(
+                batch.schema(),
+                vec![vec![batch]],
+            )?)));
+        }
         if name != "batches" {
             return Ok(None);
         }
@@ -105,6 +133,6 @@ impl SchemaProvider for SystemSchema {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        name == "batches"
+        TABLES.contains(&name)
     }
 }

@@ -27,8 +27,10 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectMeta;
 use tarn_catalog::{DataFile, Metastore, PartitionFilter, Table};
 
+use super::cached_scan::{ScanRequest, with_scan_cache};
 use super::format::{file_format, parse_location};
 use super::listing::ListingCache;
+use super::scan_cache::ScanCache;
 use super::pruning::{PartitionKey, evaluate_partitions, to_partition_filter};
 use crate::error::{EngineError, Result};
 
@@ -43,7 +45,16 @@ pub struct HiveTable {
     partition_fields: Vec<FieldRef>,
     keys: Vec<PartitionKey>,
     metastore: Arc<dyn Metastore>,
-    listing: Arc<ListingCache>,
+    caches: TableCaches,
+}
+
+/// The engine-wide caches a table scan uses.
+#[derive(Clone)]
+pub struct TableCaches {
+    /// Directory listings and Parquet footer statistics.
+    pub listing: Arc<ListingCache>,
+    /// Decoded Parquet columns.
+    pub scan: Arc<ScanCache>,
 }
 
 impl std::fmt::Debug for HiveTable {
@@ -76,7 +87,7 @@ impl HiveTable {
     pub fn try_new(
         table: Table,
         metastore: Arc<dyn Metastore>,
-        listing: Arc<ListingCache>,
+        caches: TableCaches,
     ) -> Result<Self> {
         let (schema, file_schema) = match table.format {
             // Parquet strings are read as Utf8View, the type DataFusion's reader produces: no
@@ -105,7 +116,7 @@ impl HiveTable {
             partition_fields,
             keys,
             metastore,
-            listing,
+            caches,
         })
     }
 
@@ -172,7 +183,7 @@ impl HiveTable {
         let (store_url, _) = parse_location(&first.location)?;
         let store = state.runtime_env().object_store(&store_url)?;
         let version = self.table.version;
-        let listing = &self.listing;
+        let listing = &self.caches.listing;
         let file_schema = &self.file_schema;
         let store_key = store_url.as_str().to_string();
         let parquet = matches!(self.table.format, tarn_catalog::StorageFormat::Parquet);
@@ -432,7 +443,7 @@ impl TableProvider for HiveTable {
         // Statistics only when every file has them: a partial sum would be wrong, not inexact.
         let all_known = files.iter().all(|f| f.statistics.is_some());
         let groups = group_files(files, state.config().target_partitions());
-        let mut builder = FileScanConfigBuilder::new(store_url, source);
+        let mut builder = FileScanConfigBuilder::new(store_url.clone(), source);
         if all_known {
             let per_file = groups
                 .iter()
@@ -447,11 +458,21 @@ impl TableProvider for HiveTable {
             .with_limit(limit)
             .build();
         let plan = format.create_physical_plan(state, config).await?;
-        // Parquet names the file itself; text decoders do not.
-        Ok(match self.table.format {
-            tarn_catalog::StorageFormat::Parquet => plan,
-            _ => super::named_errors::name_files_in_errors(plan),
-        })
+        match self.table.format {
+            tarn_catalog::StorageFormat::Parquet => {
+                let request = ScanRequest {
+                    store_key: store_url.as_str(),
+                    projection,
+                    file_columns: self.file_schema.fields().len(),
+                    row_filters: filters.len() > partition_filters.len(),
+                    limit,
+                    target_partitions: state.config().target_partitions(),
+                };
+                with_scan_cache(plan, &self.caches.scan, &request)
+            }
+            // Parquet names the file itself; text decoders do not.
+            _ => Ok(super::named_errors::name_files_in_errors(plan)),
+        }
     }
 
     fn supports_filters_pushdown(

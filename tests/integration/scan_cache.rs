@@ -47,16 +47,26 @@ async fn repeated_scans_come_from_the_cache_with_the_same_results() {
     assert!(plan(&plain, QUERIES[0]).await.contains("DataSourceExec"));
 
     let cold = plan(&session, QUERIES[0]).await;
-    assert!(cold.contains("CachedScanExec") && !cold.contains("files_to_read=0"), "{cold}");
+    assert!(
+        cold.contains("CachedScanExec") && !cold.contains("files_to_read=0"),
+        "{cold}"
+    );
     // A filtered first scan lets Parquet prune instead of filling the cache.
     assert!(plan(&session, QUERIES[2]).await.contains("DataSourceExec"));
     for sql in QUERIES {
         assert_eq!(text(&session, sql).await, text(&plain, sql).await, "{sql}");
     }
     let warm = plan(&session, QUERIES[2]).await;
-    assert!(warm.contains("CachedScanExec") && warm.contains("files_to_read=0"), "{warm}");
+    assert!(
+        warm.contains("CachedScanExec") && warm.contains("files_to_read=0"),
+        "{warm}"
+    );
     for sql in QUERIES {
-        assert_eq!(text(&session, sql).await, text(&plain, sql).await, "{sql} (warm)");
+        assert_eq!(
+            text(&session, sql).await,
+            text(&plain, sql).await,
+            "{sql} (warm)"
+        );
     }
     let usage = session
         .query("SELECT files, bytes, budget_bytes FROM tarn.scan_cache")
@@ -87,6 +97,9 @@ async fn rewritten_tables_are_read_anew() {
     let after = text(&session, all).await;
     assert!(after.contains("ten") && !after.contains("one"), "{after}");
     assert!(after.contains("three"));
-    session.query("INSERT INTO t VALUES (4, 'four', 2)").await.unwrap();
+    session
+        .query("INSERT INTO t VALUES (4, 'four', 2)")
+        .await
+        .unwrap();
     assert!(text(&session, all).await.contains("four"));
 }

@@ -1,10 +1,11 @@
 //! [`CachedScanExec`]: a Parquet scan served from, or filling, the [`ScanCache`].
 //!
-//! A scan whose files are all cached becomes a walk over cached arrays, spread evenly over the
-//! target partitions. A scan with misses reads them file by file through DataFusion's Parquet
-//! reader and keeps what it read, but only when it reads whole files: without row filters
-//! (which would let Parquet prune row groups first) and without a limit. Every other scan
-//! stays DataFusion's plain one.
+//! Files are cached in parts (byte ranges of about [`PART_BYTES`]). A scan whose parts are all
+//! cached becomes a walk over cached arrays, spread evenly over the target partitions. A scan
+//! with misses reads them part by part through DataFusion's Parquet reader (parts spread over
+//! the partitions, so one big file is still read in parallel) and keeps what it read, but only
+//! when it reads whole files: without row filters (which would let Parquet prune row groups
+//! first) and without a limit. Every other scan stays DataFusion's plain one.
 //!
 //! Row filters stay in the FilterExec above this node (the table pushes them down only as
 //! Inexact), so serving whole cached files is always correct.
@@ -32,7 +33,7 @@ use datafusion::physical_plan::{
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 
-use super::scan_cache::{CachedFile, FileKey, ScanCache, compact};
+use super::scan_cache::{CachedFile, FileKey, PART_BYTES, ScanCache, compact, parts};
 
 /// What a scan asks for, as the table knows it.
 pub(crate) struct ScanRequest<'a> {
@@ -85,26 +86,26 @@ pub(crate) fn with_scan_cache(
         return Ok(plan);
     }
     let columns: Vec<usize> = layout.data.iter().map(|(_, c)| *c).collect();
-    let key = |f: &PartitionedFile| FileKey::new(request.store_key, &f.object_meta);
-    let hits: Option<Vec<(CachedFile, Vec<ScalarValue>)>> = files
+    let file_parts: Vec<(&PartitionedFile, FileKey, (u64, u64))> = files
         .iter()
-        .map(|f| Some((cache.get(&key(f), &columns)?, f.partition_values.clone())))
+        .flat_map(|f| {
+            parts(f.object_meta.size).into_iter().map(move |range| {
+                (
+                    *f,
+                    FileKey::new(request.store_key, &f.object_meta, range),
+                    range,
+                )
+            })
+        })
+        .collect();
+    let hits: Option<Vec<(CachedFile, Vec<ScalarValue>)>> = file_parts
+        .iter()
+        .map(|(f, key, _)| Some((cache.get(key, &columns)?, f.partition_values.clone())))
         .collect();
     let pieces = match hits {
         Some(hits) => spread(hits, request.target_partitions),
         None if request.row_filters || request.limit.is_some() => return Ok(plan),
-        None => config
-            .file_groups
-            .iter()
-            .map(|g| {
-                g.iter()
-                    .map(|f| Piece::Read {
-                        file: f.clone(),
-                        key: key(f),
-                    })
-                    .collect()
-            })
-            .collect(),
+        None => deal(file_parts, request.target_partitions),
     };
     #[allow(deprecated)]
     let statistics = config.partition_statistics(None)?;
@@ -115,6 +116,20 @@ pub(crate) fn with_scan_cache(
         cache.clone(),
         statistics,
     )))
+}
+
+/// Parts to read, dealt round-robin over `n` partitions (largest file first, as listed).
+fn deal(file_parts: Vec<(&PartitionedFile, FileKey, (u64, u64))>, n: usize) -> Vec<Vec<Piece>> {
+    let n = n.clamp(1, file_parts.len().max(1));
+    let mut partitions: Vec<Vec<Piece>> = vec![vec![]; n];
+    for (i, (file, key, (start, end))) in file_parts.into_iter().enumerate() {
+        let mut file = file.clone();
+        if file.object_meta.size > PART_BYTES {
+            file = file.with_range(start as i64, end as i64);
+        }
+        partitions[i % n].push(Piece::Read { file, key });
+    }
+    partitions
 }
 
 fn file_scan_config(plan: &Arc<dyn ExecutionPlan>) -> Option<&FileScanConfig> {
@@ -417,7 +432,8 @@ impl Tee {
                 .map(|(_, c)| *c)
                 .zip(kept.columns)
                 .collect();
-            self.cache.insert(self.key.clone(), kept.batch_rows, columns);
+            self.cache
+                .insert(self.key.clone(), kept.batch_rows, columns);
         }
     }
 }

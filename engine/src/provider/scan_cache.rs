@@ -14,24 +14,37 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::DataType;
 use object_store::ObjectMeta;
 
-/// Identifies one version of one file.
+/// Identifies one byte range (a part, see [`parts`]) of one version of one file.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FileKey {
     store: String,
     path: String,
     size: u64,
     modified_nanos: i64,
+    range: (u64, u64),
 }
 
 impl FileKey {
-    pub fn new(store: &str, meta: &ObjectMeta) -> Self {
+    pub fn new(store: &str, meta: &ObjectMeta, range: (u64, u64)) -> Self {
         Self {
             store: store.to_string(),
             path: meta.location.to_string(),
             size: meta.size,
             modified_nanos: meta.last_modified.timestamp_nanos_opt().unwrap_or(i64::MIN),
+            range,
         }
     }
+}
+
+/// Bytes of a file one part covers: parts are what the cache keeps and what a filling scan
+/// reads in parallel (Parquet assigns each row group to the part holding its midpoint).
+pub const PART_BYTES: u64 = 32 << 20;
+
+/// The byte ranges a file of `size` bytes is cached in; fixed by the size alone, so that every
+/// scan looks for the same keys.
+pub fn parts(size: u64) -> Vec<(u64, u64)> {
+    let n = size.div_ceil(PART_BYTES).max(1);
+    (0..n).map(|i| (i * size / n, (i + 1) * size / n)).collect()
 }
 
 /// The cached columns of one file, cut into the batches the reader produced.
@@ -234,7 +247,19 @@ mod tests {
             path: name.into(),
             size: 10,
             modified_nanos: 0,
+            range: (0, 10),
         }
+    }
+
+    #[test]
+    fn parts_cover_the_file() {
+        assert_eq!(parts(0), vec![(0, 0)]);
+        assert_eq!(parts(10), vec![(0, 10)]);
+        let big = parts(PART_BYTES * 3 + 1);
+        assert_eq!(big.len(), 4);
+        assert_eq!(big[0].0, 0);
+        assert_eq!(big[3].1, PART_BYTES * 3 + 1);
+        assert!(big.windows(2).all(|w| w[0].1 == w[1].0));
     }
 
     fn ints(n: usize) -> ArrayRef {
@@ -275,7 +300,10 @@ mod tests {
         }
         assert!(cache.get(&key("a"), &[0]).is_some()); // a is now the most recent
         cache.insert(key("e"), vec![1000], vec![(0, vec![ints(1000)])]);
-        assert!(cache.get(&key("b"), &[0]).is_none(), "b was least recently used");
+        assert!(
+            cache.get(&key("b"), &[0]).is_none(),
+            "b was least recently used"
+        );
         assert!(cache.get(&key("a"), &[0]).is_some());
         let usage = cache.usage();
         assert_eq!(usage.files, 4);
@@ -289,7 +317,9 @@ mod tests {
 
     #[test]
     fn view_arrays_are_compacted() {
-        let long: Vec<String> = (0..100).map(|i| format!("a string longer than twelve {i}")).collect();
+        let long: Vec<String> = (0..100)
+            .map(|i| format!("a string longer than twelve {i}"))
+            .collect();
         let full: ArrayRef = Arc::new(StringViewArray::from_iter_values(long.iter()));
         let slice = full.slice(0, 10);
         let compacted = compact(&slice);

@@ -30,8 +30,8 @@ use tarn_catalog::{DataFile, Metastore, PartitionFilter, Table};
 use super::cached_scan::{ScanRequest, with_scan_cache};
 use super::format::{file_format, parse_location};
 use super::listing::ListingCache;
-use super::scan_cache::ScanCache;
 use super::pruning::{PartitionKey, evaluate_partitions, to_partition_filter};
+use super::scan_cache::ScanCache;
 use crate::error::{EngineError, Result};
 
 /// How many partition directories are listed concurrently.

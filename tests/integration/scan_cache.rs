@@ -46,19 +46,32 @@ async fn repeated_scans_come_from_the_cache_with_the_same_results() {
     let plain = tarn::Tarn::open(config).unwrap().session("bob");
     assert!(plan(&plain, QUERIES[0]).await.contains("DataSourceExec"));
 
+    // A LIMIT reads little: no cache.
+    assert!(
+        plan(&session, "SELECT id FROM sales LIMIT 2")
+            .await
+            .contains("DataSourceExec")
+    );
+    // A filtered scan lets Parquet prune the first time; asked again, it reads whole parts and
+    // keeps them.
+    let sql = "SELECT note FROM sales WHERE amount > 3";
+    assert!(plan(&session, sql).await.contains("DataSourceExec"));
+    let again = plan(&session, sql).await;
+    assert!(
+        again.contains("CachedScanExec") && !again.contains("parts_to_read=0"),
+        "{again}"
+    );
     let cold = plan(&session, QUERIES[0]).await;
     assert!(
-        cold.contains("CachedScanExec") && !cold.contains("files_to_read=0"),
+        cold.contains("CachedScanExec") && !cold.contains("parts_to_read=0"),
         "{cold}"
     );
-    // A filtered first scan lets Parquet prune instead of filling the cache.
-    assert!(plan(&session, QUERIES[2]).await.contains("DataSourceExec"));
     for sql in QUERIES {
         assert_eq!(text(&session, sql).await, text(&plain, sql).await, "{sql}");
     }
     let warm = plan(&session, QUERIES[2]).await;
     assert!(
-        warm.contains("CachedScanExec") && warm.contains("files_to_read=0"),
+        warm.contains("CachedScanExec") && warm.contains("parts_to_read=0"),
         "{warm}"
     );
     for sql in QUERIES {
@@ -89,7 +102,7 @@ async fn rewritten_tables_are_read_anew() {
     let all = "SELECT * FROM t ORDER BY k";
     let before = text(&session, all).await;
     assert_eq!(text(&session, all).await, before);
-    assert!(plan(&session, all).await.contains("files_to_read=0"));
+    assert!(plan(&session, all).await.contains("parts_to_read=0"));
     session
         .query("INSERT OVERWRITE TABLE t PARTITION (p = 1) SELECT 10, 'ten'")
         .await

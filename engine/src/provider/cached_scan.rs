@@ -98,18 +98,34 @@ pub(crate) fn with_scan_cache(
             })
         })
         .collect();
-    let hits: Option<Vec<(CachedFile, Vec<ScalarValue>)>> = file_parts
-        .iter()
-        .map(|(f, key, _)| Some((cache.get(key, &columns)?, f.partition_values.clone())))
+    let looked_up: Vec<Lookup> = file_parts
+        .into_iter()
+        .map(|(f, key, range)| match cache.get(&key, &columns) {
+            Some(cached) => Lookup::Hit(cached, f.partition_values.clone()),
+            None => Lookup::Miss(f.clone(), key, range),
+        })
         .collect();
-    let pieces = match hits {
-        Some(hits) => spread(hits, request.target_partitions),
-        None if request.row_filters || request.limit.is_some() => return Ok(plan),
-        None => deal(file_parts, request.target_partitions),
+    let misses: Vec<&FileKey> = looked_up
+        .iter()
+        .filter_map(|l| match l {
+            Lookup::Miss(_, key, _) => Some(key),
+            Lookup::Hit(..) => None,
+        })
+        .collect();
+    let pieces = if misses.is_empty() {
+        spread(looked_up, request.target_partitions)
+    } else {
+        // A LIMIT reads little; a row filter may let Parquet skip most row groups, so such a
+        // scan fills the cache only when the same parts were asked for before (hot data).
+        if request.limit.is_some() || (request.row_filters && !cache.touch(&misses)) {
+            return Ok(plan);
+        }
+        deal(looked_up, request.target_partitions)
     };
-    #[allow(deprecated)]
     let statistics = config.partition_statistics(None)?;
+    let locations = files.iter().map(|f| f.object_meta.location.to_string()).collect();
     Ok(Arc::new(CachedScanExec::new(
+        locations,
         pieces,
         config.clone(),
         layout,
@@ -118,16 +134,32 @@ pub(crate) fn with_scan_cache(
     )))
 }
 
-/// Parts to read, dealt round-robin over `n` partitions (largest file first, as listed).
-fn deal(file_parts: Vec<(&PartitionedFile, FileKey, (u64, u64))>, n: usize) -> Vec<Vec<Piece>> {
-    let n = n.clamp(1, file_parts.len().max(1));
+/// A part of a file, found in the cache or not.
+enum Lookup {
+    Hit(CachedFile, Vec<ScalarValue>),
+    Miss(PartitionedFile, FileKey, (u64, u64)),
+}
+
+/// Parts dealt round-robin over `n` partitions: cached ones whole, missing ones to be read
+/// (one big file's parts land in different partitions and are read in parallel).
+fn deal(parts: Vec<Lookup>, n: usize) -> Vec<Vec<Piece>> {
+    let n = n.clamp(1, parts.len().max(1));
     let mut partitions: Vec<Vec<Piece>> = vec![vec![]; n];
-    for (i, (file, key, (start, end))) in file_parts.into_iter().enumerate() {
-        let mut file = file.clone();
-        if file.object_meta.size > PART_BYTES {
-            file = file.with_range(start as i64, end as i64);
-        }
-        partitions[i % n].push(Piece::Read { file, key });
+    for (i, part) in parts.into_iter().enumerate() {
+        let piece = match part {
+            Lookup::Hit(file, values) => Piece::Cached {
+                batches: 0..file.batch_rows.len(),
+                file,
+                values,
+            },
+            Lookup::Miss(mut file, key, (start, end)) => {
+                if file.object_meta.size > PART_BYTES {
+                    file = file.with_range(start as i64, end as i64);
+                }
+                Piece::Read { file, key }
+            }
+        };
+        partitions[i % n].push(piece);
     }
     partitions
 }
@@ -158,8 +190,15 @@ fn layout(schema: SchemaRef, request: &ScanRequest<'_>) -> Layout {
     }
 }
 
-/// Cached files cut into `n` runs of about as many batches each, file order kept.
-fn spread(hits: Vec<(CachedFile, Vec<ScalarValue>)>, n: usize) -> Vec<Vec<Piece>> {
+/// Cached parts cut into `n` runs of about as many batches each, file order kept.
+fn spread(parts: Vec<Lookup>, n: usize) -> Vec<Vec<Piece>> {
+    let hits: Vec<(CachedFile, Vec<ScalarValue>)> = parts
+        .into_iter()
+        .filter_map(|p| match p {
+            Lookup::Hit(file, values) => Some((file, values)),
+            Lookup::Miss(..) => None,
+        })
+        .collect();
     let total: usize = hits.iter().map(|(f, _)| f.batch_rows.len()).sum();
     let n = n.clamp(1, total.max(1));
     let per_partition = total.div_ceil(n);
@@ -188,8 +227,13 @@ fn spread(hits: Vec<(CachedFile, Vec<ScalarValue>)>, n: usize) -> Vec<Vec<Piece>
     partitions
 }
 
+/// Files named in EXPLAIN at most.
+const SHOWN_FILES: usize = 20;
+
 /// A scan of Parquet files through the decoded-column cache.
 pub struct CachedScanExec {
+    /// The files scanned (for EXPLAIN).
+    locations: Vec<String>,
     pieces: Vec<Vec<Piece>>,
     template: FileScanConfig,
     layout: Arc<Layout>,
@@ -200,6 +244,7 @@ pub struct CachedScanExec {
 
 impl CachedScanExec {
     fn new(
+        locations: Vec<String>,
         pieces: Vec<Vec<Piece>>,
         template: FileScanConfig,
         layout: Layout,
@@ -213,6 +258,7 @@ impl CachedScanExec {
             Boundedness::Bounded,
         );
         Self {
+            locations,
             pieces,
             template,
             layout: Arc::new(layout),
@@ -243,10 +289,18 @@ impl DisplayAs for CachedScanExec {
         let pieces: usize = self.pieces.iter().map(Vec::len).sum();
         write!(
             f,
-            "CachedScanExec: partitions={}, cached_runs={cached}, files_to_read={}",
+            "CachedScanExec: partitions={}, cached_runs={cached}, parts_to_read={}, files=[",
             self.pieces.len(),
             pieces - cached
-        )
+        )?;
+        for (i, location) in self.locations.iter().take(SHOWN_FILES).enumerate() {
+            let comma = if i == 0 { "" } else { ", " };
+            write!(f, "{comma}{location}")?;
+        }
+        if self.locations.len() > SHOWN_FILES {
+            write!(f, ", …{} more", self.locations.len() - SHOWN_FILES)?;
+        }
+        write!(f, "]")
     }
 }
 

@@ -7,7 +7,7 @@
 //! nothing needs invalidating (tarn writes new files and swaps them in the catalog). Memory is
 //! bounded by a byte budget; the least recently used files go first.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
@@ -35,6 +35,9 @@ impl FileKey {
         }
     }
 }
+
+/// Missed parts remembered for [`ScanCache::touch`] before the memory starts over.
+const MAX_SEEN: usize = 1 << 20;
 
 /// Bytes of a file one part covers: parts are what the cache keeps and what a filling scan
 /// reads in parallel (Parquet assigns each row group to the part holding its midpoint).
@@ -68,6 +71,8 @@ struct State {
     files: HashMap<FileKey, Entry>,
     /// `last_used` tick → file, oldest first.
     recency: BTreeMap<u64, FileKey>,
+    /// Parts scans asked for and did not find (see [`ScanCache::touch`]).
+    seen: HashSet<FileKey>,
     used: usize,
     tick: u64,
 }
@@ -116,6 +121,22 @@ impl ScanCache {
             batch_rows: entry.batch_rows.clone(),
             columns: found,
         })
+    }
+
+    /// Notes that a scan missed `parts`; true if every one of them was missed before, i.e. the
+    /// data is asked for again and worth reading whole.
+    pub fn touch(&self, parts: &[&FileKey]) -> bool {
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
+        if state.seen.len() > MAX_SEEN {
+            state.seen.clear();
+        }
+        let mut all_seen = true;
+        for key in parts {
+            all_seen &= !state.seen.insert((*key).clone());
+        }
+        all_seen
     }
 
     /// Whether one file of `bytes` may enter: one file may not take over the cache (it would
@@ -280,6 +301,15 @@ mod tests {
         let mut changed = key("a");
         changed.size = 11;
         assert!(cache.get(&changed, &[0]).is_none());
+    }
+
+    #[test]
+    fn a_second_miss_is_reported_as_seen_before() {
+        let cache = ScanCache::new(1 << 20);
+        assert!(!cache.touch(&[&key("a"), &key("b")]));
+        assert!(cache.touch(&[&key("a")]));
+        assert!(!cache.touch(&[&key("a"), &key("c")]));
+        assert!(cache.touch(&[&key("c"), &key("b")]));
     }
 
     #[test]

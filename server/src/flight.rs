@@ -5,6 +5,7 @@
 mod execute;
 mod ingest;
 mod metadata;
+mod plain;
 mod prepared;
 mod service;
 mod sessions;

@@ -123,7 +123,10 @@ pub(crate) fn with_scan_cache(
         deal(looked_up, request.target_partitions)
     };
     let statistics = config.partition_statistics(None)?;
-    let locations = files.iter().map(|f| f.object_meta.location.to_string()).collect();
+    let locations = files
+        .iter()
+        .map(|f| f.object_meta.location.to_string())
+        .collect();
     Ok(Arc::new(CachedScanExec::new(
         locations,
         pieces,

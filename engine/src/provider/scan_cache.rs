@@ -14,13 +14,15 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::DataType;
 use object_store::ObjectMeta;
 
-/// Identifies one byte range (a part, see [`parts`]) of one version of one file.
+/// Identifies one byte range (a part, see [`parts`]) of one version of one file: path, size,
+/// modification time and, where the store has one, the entity tag (S3 times are in seconds).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FileKey {
     store: String,
     path: String,
     size: u64,
     modified_nanos: i64,
+    e_tag: Option<String>,
     range: (u64, u64),
 }
 
@@ -31,6 +33,7 @@ impl FileKey {
             path: meta.location.to_string(),
             size: meta.size,
             modified_nanos: meta.last_modified.timestamp_nanos_opt().unwrap_or(i64::MIN),
+            e_tag: meta.e_tag.clone(),
             range,
         }
     }
@@ -268,6 +271,7 @@ mod tests {
             path: name.into(),
             size: 10,
             modified_nanos: 0,
+            e_tag: None,
             range: (0, 10),
         }
     }

@@ -19,6 +19,7 @@ use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::{Stream, StreamExt};
 use tonic::Status;
 
+use super::plain::plain;
 use super::status;
 
 /// Flight data messages of at most this many bytes (gRPC's limits are set above it).
@@ -79,6 +80,8 @@ pub fn to_wire(batch: RecordBatch, wire: &SchemaRef) -> Result<RecordBatch, Arro
         .map(|(column, field)| {
             if column.data_type() == field.data_type() {
                 Ok(column.clone())
+            } else if let Some(plain) = plain(column) {
+                Ok(plain)
             } else {
                 cast(column, field.data_type())
             }

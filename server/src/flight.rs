@@ -2,6 +2,7 @@
 //! straight from the engine's record-batch streams; users, sessions' settings and the catalog
 //! are the same as over the Postgres wire.
 
+mod coalesce;
 mod execute;
 mod ingest;
 mod metadata;
@@ -125,6 +126,7 @@ impl FlightServer {
             .initial_stream_window_size(Some(8 * 1024 * 1024))
             .initial_connection_window_size(Some(16 * 1024 * 1024))
             .http2_keepalive_interval(Some(Duration::from_secs(30)));
+        let tls = self.tls.is_some();
         if let Some(tls) = self.tls {
             builder = match builder.tls_config(tls) {
                 Ok(b) => b,
@@ -134,7 +136,12 @@ impl FlightServer {
                 }
             };
         }
-        let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
+        // Frames gathered into large socket writes (see flight/coalesce.rs).
+        let defer_flushes = !tls;
+        let incoming = futures::TryStreamExt::map_ok(
+            TcpIncoming::from(self.listener).with_nodelay(Some(true)),
+            move |stream| coalesce::Coalescing::new(stream, defer_flushes),
+        );
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let timeout = self.config.shutdown_timeout;
         let watchdog = tokio::spawn(async move {

@@ -53,50 +53,67 @@ fn concat(
     nulls: Option<&NullBuffer>,
 ) -> Option<(OffsetBuffer<i32>, Buffer)> {
     let valid = |i: usize| nulls.is_none_or(|n| n.is_valid(i));
-    let total: usize = views
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| valid(*i))
-        .map(|(_, v)| view_len(*v))
-        .sum();
+    let len_at = |i: usize, view: u128| if valid(i) { view_len(view) } else { 0 };
+    let total: usize = views.iter().enumerate().map(|(i, v)| len_at(i, *v)).sum();
     if total > i32::MAX as usize {
         return None;
     }
-    // Slack so that an inline value can always be written as a whole 12-byte move.
-    let mut data: Vec<u8> = Vec::with_capacity(total + INLINE);
+    let mut data: Vec<u8> = Vec::with_capacity(total + SLACK);
     let mut offsets: Vec<i32> = Vec::with_capacity(views.len() + 1);
     offsets.push(0);
     let mut end = 0usize;
     for (i, view) in views.iter().enumerate() {
-        let len = if valid(i) { view_len(*view) } else { 0 };
-        if len <= INLINE {
-            let bytes = view.to_le_bytes();
-            // Safety: `end + INLINE <= total + INLINE`, the capacity reserved above.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    bytes.as_ptr().add(4),
-                    data.as_mut_ptr().add(end),
-                    INLINE,
-                );
-            }
-        } else {
-            let buffer = buffers.get((*view >> 64) as u32 as usize)?;
-            let start = (*view >> 96) as u32 as usize;
-            let value = buffer.as_slice().get(start..start + len)?;
-            // Safety: `end + len <= total`, within the capacity reserved above.
-            unsafe {
-                std::ptr::copy_nonoverlapping(value.as_ptr(), data.as_mut_ptr().add(end), len);
+        let len = len_at(i, *view);
+        // Safety: `end + len <= total` and every write below stays within `SLACK` bytes past
+        // `end + len`, inside the capacity reserved above.
+        unsafe {
+            let dst = data.as_mut_ptr().add(end);
+            if len <= INLINE {
+                // The view's bytes 4..16 hold the value: one 16-byte store (4 spare bytes).
+                std::ptr::write_unaligned(dst.cast::<u128>(), *view >> 32);
+            } else {
+                let buffer = buffers.get((*view >> 64) as u32 as usize)?;
+                let start = (*view >> 96) as u32 as usize;
+                let value = buffer.as_slice().get(start..start + len)?;
+                copy_long(value, dst);
             }
         }
         end += len;
         offsets.push(end as i32);
     }
-    // Safety: bytes `..end` were all written above (inline moves may write past `end`, into
-    // spare capacity that `set_len` leaves out).
+    // Safety: bytes `..end` were all written above (stores past `end` land in spare capacity
+    // that `set_len` leaves out).
     unsafe { data.set_len(end) };
     // Safety: offsets start at 0 and never decrease; the last one is `data.len()`.
     let offsets = unsafe { OffsetBuffer::new_unchecked(ScalarBuffer::from(offsets)) };
     Some((offsets, Buffer::from_vec(data)))
+}
+
+/// Spare bytes after the values, for the whole-word stores of short values.
+const SLACK: usize = 16;
+
+/// Copies a value longer than [`INLINE`] bytes: up to 32 bytes as two overlapping 16-byte
+/// moves (no call), longer ones with memcpy.
+///
+/// Safety: `dst` must have room for `value.len()` bytes.
+unsafe fn copy_long(value: &[u8], dst: *mut u8) {
+    let len = value.len();
+    let src = value.as_ptr();
+    unsafe {
+        if len < 16 {
+            let head = std::ptr::read_unaligned(src.cast::<u64>());
+            let tail = std::ptr::read_unaligned(src.add(len - 8).cast::<u64>());
+            std::ptr::write_unaligned(dst.cast::<u64>(), head);
+            std::ptr::write_unaligned(dst.add(len - 8).cast::<u64>(), tail);
+        } else if len <= 32 {
+            let head = std::ptr::read_unaligned(src.cast::<u128>());
+            let tail = std::ptr::read_unaligned(src.add(len - 16).cast::<u128>());
+            std::ptr::write_unaligned(dst.cast::<u128>(), head);
+            std::ptr::write_unaligned(dst.add(len - 16).cast::<u128>(), tail);
+        } else {
+            std::ptr::copy_nonoverlapping(src, dst, len);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -110,7 +127,7 @@ mod tests {
                 0 => None,
                 1 => Some(String::new()),
                 2 => Some("twelve bytes".into()),
-                3 => Some("thirteen bytes".into()),
+                3 => Some("x".repeat(13 + i % 30)),
                 4 => Some(format!("ü{i}")),
                 _ => Some(format!("a longer value number {i} with some text")),
             })

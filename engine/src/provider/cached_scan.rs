@@ -4,8 +4,8 @@
 //! cached becomes a walk over cached arrays, spread evenly over the target partitions. A scan
 //! with misses reads them part by part through DataFusion's Parquet reader (parts spread over
 //! the partitions, so one big file is still read in parallel) and keeps what it read, but only
-//! when it reads whole files: without row filters (which would let Parquet prune row groups
-//! first) and without a limit. Every other scan stays DataFusion's plain one.
+//! when the same parts were missed before (hot data) and the scan has no LIMIT. Every other
+//! scan stays DataFusion's plain one, with Parquet's row-group pruning.
 //!
 //! Row filters stay in the FilterExec above this node (the table pushes them down only as
 //! Inexact), so serving whole cached files is always correct.
@@ -31,8 +31,6 @@ pub(crate) struct ScanRequest<'a> {
     pub projection: Option<&'a Vec<usize>>,
     /// Number of file (non-partition) columns in the table schema.
     pub file_columns: usize,
-    /// Whether the query filters on data columns (Parquet could prune row groups).
-    pub row_filters: bool,
     pub limit: Option<usize>,
     pub target_partitions: usize,
 }
@@ -104,9 +102,11 @@ pub(crate) fn with_scan_cache(
     let pieces = if misses.is_empty() {
         spread(looked_up, request.target_partitions)
     } else {
-        // A LIMIT reads little; a row filter may let Parquet skip most row groups, so such a
-        // scan fills the cache only when the same parts were asked for before (hot data).
-        if request.limit.is_some() || (request.row_filters && !cache.touch(&misses)) {
+        // Only data asked for again is worth keeping: filling costs a one-off scan about
+        // twice its plain time (fresh memory), and a row filter would otherwise let Parquet
+        // skip row groups. So the first miss is a plain scan, like PostgreSQL's ring buffer
+        // for big sequential scans; a LIMIT reads little and never fills.
+        if request.limit.is_some() || !cache.touch(&misses) {
             return Ok(plan);
         }
         deal(looked_up, request.target_partitions)

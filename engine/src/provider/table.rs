@@ -464,7 +464,6 @@ impl TableProvider for HiveTable {
                     store_key: store_url.as_str(),
                     projection,
                     file_columns: self.file_schema.fields().len(),
-                    row_filters: filters.len() > partition_filters.len(),
                     limit,
                     target_partitions: state.config().target_partitions(),
                 };

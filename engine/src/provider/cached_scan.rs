@@ -31,6 +31,8 @@ pub(crate) struct ScanRequest<'a> {
     pub projection: Option<&'a Vec<usize>>,
     /// Number of file (non-partition) columns in the table schema.
     pub file_columns: usize,
+    /// [`super::scan_cache::schema_id`] of the table's file schema.
+    pub schema_id: u64,
     pub limit: Option<usize>,
     pub target_partitions: usize,
 }
@@ -79,7 +81,7 @@ pub(crate) fn with_scan_cache(
             parts(f.object_meta.size).into_iter().map(move |range| {
                 (
                     *f,
-                    FileKey::new(request.store_key, &f.object_meta, range),
+                    FileKey::new(request.store_key, &f.object_meta, range, request.schema_id),
                     range,
                 )
             })

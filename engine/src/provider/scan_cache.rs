@@ -11,13 +11,18 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
-use datafusion::arrow::datatypes::DataType;
+use std::hash::{Hash, Hasher};
+
+use datafusion::arrow::datatypes::{DataType, Schema};
 use object_store::ObjectMeta;
 
 /// Identifies one byte range (a part, see [`parts`]) of one version of one file: path, size,
-/// modification time and, where the store has one, the entity tag (S3 times are in seconds).
+/// modification time and, where the store has one, the entity tag (S3 times are in seconds);
+/// read as one table schema (columns are cached by position in it, so a table declared anew
+/// over the same files with other columns or types does not see the old arrays).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FileKey {
+    schema_id: u64,
     store: String,
     path: String,
     size: u64,
@@ -27,8 +32,9 @@ pub struct FileKey {
 }
 
 impl FileKey {
-    pub fn new(store: &str, meta: &ObjectMeta, range: (u64, u64)) -> Self {
+    pub fn new(store: &str, meta: &ObjectMeta, range: (u64, u64), schema_id: u64) -> Self {
         Self {
+            schema_id,
             store: store.to_string(),
             path: meta.location.to_string(),
             size: meta.size,
@@ -41,6 +47,17 @@ impl FileKey {
 
 /// Missed parts remembered for [`ScanCache::touch`] before the memory starts over.
 const MAX_SEEN: usize = 1 << 20;
+
+/// Identifies a table's file schema (names, types, nullability) for [`FileKey`].
+pub fn schema_id(schema: &Schema) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for field in schema.fields() {
+        field.name().hash(&mut hasher);
+        field.data_type().hash(&mut hasher);
+        field.is_nullable().hash(&mut hasher);
+    }
+    hasher.finish()
+}
 
 /// Bytes of a file one part covers: parts are what the cache keeps and what a filling scan
 /// reads in parallel (Parquet assigns each row group to the part holding its midpoint).
@@ -267,6 +284,7 @@ mod tests {
 
     fn key(name: &str) -> FileKey {
         FileKey {
+            schema_id: 0,
             store: "file:///".into(),
             path: name.into(),
             size: 10,

@@ -46,6 +46,8 @@ pub struct HiveTable {
     keys: Vec<PartitionKey>,
     metastore: Arc<dyn Metastore>,
     caches: TableCaches,
+    /// Identifies `file_schema` in scan cache keys.
+    schema_id: u64,
 }
 
 /// The engine-wide caches a table scan uses.
@@ -110,6 +112,7 @@ impl HiveTable {
             })
             .collect();
         Ok(Self {
+            schema_id: super::scan_cache::schema_id(&file_schema),
             table,
             schema,
             file_schema,
@@ -464,6 +467,7 @@ impl TableProvider for HiveTable {
                     store_key: store_url.as_str(),
                     projection,
                     file_columns: self.file_schema.fields().len(),
+                    schema_id: self.schema_id,
                     limit,
                     target_partitions: state.config().target_partitions(),
                 };

@@ -46,7 +46,7 @@ impl FileKey {
 }
 
 /// Missed parts remembered for [`ScanCache::touch`] before the memory starts over.
-const MAX_SEEN: usize = 1 << 20;
+const MAX_SEEN: usize = 1 << 17;
 
 /// Identifies a table's file schema (names, types, nullability) for [`FileKey`].
 pub fn schema_id(schema: &Schema) -> u64 {

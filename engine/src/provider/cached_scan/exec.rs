@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::compute::cast;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{Result, ScalarValue, Statistics};
+use datafusion::common::{DataFusionError, Result, ScalarValue, Statistics};
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfig, FileScanConfigBuilder};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -197,10 +197,14 @@ fn cached_batch(
     values: &[ScalarValue],
     index: usize,
 ) -> Result<RecordBatch> {
-    let rows = file.batch_rows[index];
+    let missing = || DataFusionError::Internal(format!("scan cache: no batch {index}"));
+    let rows = *file.batch_rows.get(index).ok_or_else(missing)?;
     let mut columns: Vec<Option<ArrayRef>> = vec![None; layout.schema.fields().len()];
     for ((position, _), arrays) in layout.data.iter().zip(&file.columns) {
-        columns[*position] = Some(arrays[index].clone());
+        let array = arrays.get(index).ok_or_else(missing)?;
+        if let Some(slot) = columns.get_mut(*position) {
+            *slot = Some(array.clone());
+        }
     }
     for (position, value_index) in &layout.partition {
         let field = layout.schema.field(*position);

@@ -274,6 +274,21 @@ fn array_subquery(function: &datafusion::sql::sqlparser::ast::Function) -> Optio
     Some(Expr::Subquery(Box::new(query)))
 }
 
+/// `sql`'s first statement after `rewrite` (tests of the rewrite passes).
+#[cfg(test)]
+pub(crate) fn rewritten_by(
+    sql: &str,
+    rewrite: impl Fn(&mut datafusion::sql::sqlparser::ast::Statement),
+) -> String {
+    use datafusion::sql::parser::{DFParser, Statement};
+    let parsed = DFParser::parse_sql(sql).map(|mut s| s.pop_front());
+    let Ok(Some(Statement::Statement(mut statement))) = parsed else {
+        panic!("not one SQL statement: {sql}")
+    };
+    rewrite(&mut statement);
+    statement.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use datafusion::sql::parser::DFParser;

@@ -4,7 +4,7 @@ use tarn::datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use tarn::datafusion::arrow::datatypes::Int64Type;
 use tarn::{ErrorKind, Output};
 
-use crate::support::TestLake;
+use crate::support::{SALES_COLUMNS, TestLake};
 
 fn first_i64(batches: &[RecordBatch]) -> i64 {
     batches[0].column(0).as_primitive::<Int64Type>().value(0)
@@ -14,13 +14,7 @@ fn first_i64(batches: &[RecordBatch]) -> i64 {
 async fn query_a_partitioned_table_and_reopen() {
     let lake = TestLake::new();
     let session = lake.tarn.session("alice");
-    let sql = format!(
-        "CREATE EXTERNAL TABLE sales (id bigint, amount double, note string)
-         PARTITIONED BY (year int, month int) STORED AS PARQUET LOCATION '{}/sales';
-         MSCK REPAIR TABLE sales;",
-        lake.lake().display()
-    );
-    session.query(&sql).await.unwrap();
+    lake.declare_sales(&session, SALES_COLUMNS).await;
     let rows = session.query("SELECT count(*) FROM sales").await.unwrap();
     assert_eq!(first_i64(&rows), 20);
 
@@ -245,13 +239,7 @@ async fn kept_planning_state_follows_time_and_settings() {
 async fn listed_parquet_files_carry_footer_statistics() {
     let lake = TestLake::new();
     let session = lake.tarn.session("alice");
-    let sql = format!(
-        "CREATE EXTERNAL TABLE sales (id bigint, amount double, note string)
-         PARTITIONED BY (year int, month int) STORED AS PARQUET LOCATION '{}/sales';
-         MSCK REPAIR TABLE sales;",
-        lake.lake().display()
-    );
-    session.query(&sql).await.unwrap();
+    lake.declare_sales(&session, SALES_COLUMNS).await;
     let plan = session
         .query("EXPLAIN SELECT count(*) FROM sales")
         .await

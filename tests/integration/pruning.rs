@@ -2,7 +2,7 @@
 
 use tarn::datafusion::arrow::array::{AsArray, RecordBatch};
 
-use crate::support::TestLake;
+use crate::support::{SALES_COLUMNS, TestLake};
 
 async fn physical_plan(session: &tarn::TarnSession, sql: &str) -> String {
     let batches: Vec<RecordBatch> = session.query(&format!("EXPLAIN {sql}")).await.unwrap();
@@ -20,15 +20,12 @@ async fn physical_plan(session: &tarn::TarnSession, sql: &str) -> String {
 
 async fn setup(lake: &TestLake) -> tarn::TarnSession {
     let session = lake.tarn.session("t");
+    lake.declare_sales(&session, SALES_COLUMNS).await;
     session
         .query(&format!(
-            "CREATE EXTERNAL TABLE sales (id bigint, amount double, note string)
-             PARTITIONED BY (year int, month int) STORED AS PARQUET LOCATION '{}/sales';
-             MSCK REPAIR TABLE sales;
-             CREATE EXTERNAL TABLE daily (id bigint, amount double, note string)
+            "CREATE EXTERNAL TABLE daily ({SALES_COLUMNS})
              PARTITIONED BY (dt date) STORED AS PARQUET LOCATION '{}/daily';
              MSCK REPAIR TABLE daily;",
-            lake.lake().display(),
             lake.lake().display()
         ))
         .await

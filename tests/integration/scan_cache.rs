@@ -4,7 +4,7 @@
 use tarn::datafusion::arrow::array::{AsArray, RecordBatch};
 use tarn::datafusion::arrow::datatypes::Int64Type;
 
-use crate::support::TestLake;
+use crate::support::{SALES_COLUMNS, TestLake};
 
 async fn text(session: &tarn::TarnSession, sql: &str) -> String {
     tarn::pretty(&session.query(sql).await.unwrap()).unwrap()
@@ -30,15 +30,7 @@ const QUERIES: [&str; 5] = [
 async fn repeated_scans_come_from_the_cache_with_the_same_results() {
     let lake = TestLake::new();
     let session = lake.tarn.session("alice");
-    session
-        .query(&format!(
-            "CREATE EXTERNAL TABLE sales (id bigint, amount double, note string)
-             PARTITIONED BY (year int, month int) STORED AS PARQUET LOCATION '{}/sales';
-             MSCK REPAIR TABLE sales;",
-            lake.lake().display()
-        ))
-        .await
-        .unwrap();
+    lake.declare_sales(&session, SALES_COLUMNS).await;
     // The same data dir without a cache gives the reference answers.
     let mut config = tarn::EngineConfig::new(lake.data_dir());
     config.allowed_roots = vec![lake.lake().display().to_string()];
@@ -122,17 +114,7 @@ async fn rewritten_tables_are_read_anew() {
 async fn a_table_declared_anew_over_the_same_files_reads_them_anew() {
     let lake = TestLake::new();
     let session = lake.tarn.session("alice");
-    let declare = |columns: &str| {
-        format!(
-            "CREATE EXTERNAL TABLE sales ({columns}) PARTITIONED BY (year int, month int)
-             STORED AS PARQUET LOCATION '{}/sales'; MSCK REPAIR TABLE sales;",
-            lake.lake().display()
-        )
-    };
-    session
-        .query(&declare("id bigint, amount double, note string"))
-        .await
-        .unwrap();
+    lake.declare_sales(&session, SALES_COLUMNS).await;
     let sql = "SELECT * FROM sales ORDER BY id";
     for _ in 0..3 {
         session.query(sql).await.unwrap();
@@ -141,10 +123,8 @@ async fn a_table_declared_anew_over_the_same_files_reads_them_anew() {
     let before = text(&session, "SELECT id, amount, note FROM sales ORDER BY id").await;
     // The same files, the columns declared in another order: Parquet matches them by name.
     session.query("DROP TABLE sales").await.unwrap();
-    session
-        .query(&declare("note string, id bigint, amount double"))
-        .await
-        .unwrap();
+    lake.declare_sales(&session, "note string, id bigint, amount double")
+        .await;
     for _ in 0..3 {
         let after = text(&session, "SELECT id, amount, note FROM sales ORDER BY id").await;
         assert_eq!(after, before);

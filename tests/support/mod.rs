@@ -35,6 +35,17 @@ impl TestLake {
         self.dir.path().join("data")
     }
 
+    /// Declares the fixture table `sales` (Parquet under `<lake>/sales`, partitioned by year
+    /// and month) with `columns` and registers its partitions.
+    pub async fn declare_sales(&self, session: &tarn::TarnSession, columns: &str) {
+        let sql = format!(
+            "CREATE EXTERNAL TABLE sales ({columns}) PARTITIONED BY (year int, month int)
+             STORED AS PARQUET LOCATION '{}/sales'; MSCK REPAIR TABLE sales;",
+            self.lake().display()
+        );
+        session.query(&sql).await.expect("declare sales");
+    }
+
     /// Adds a catalog user (for the servers the tests start); an existing one is kept.
     pub async fn add_user(&self, name: &str, password: &str, superuser: bool) {
         let user = tarn::catalog::User {
@@ -51,6 +62,9 @@ impl TestLake {
             .expect("create user");
     }
 }
+
+/// The columns the `sales` fixture files hold.
+pub const SALES_COLUMNS: &str = "id bigint, amount double, note string";
 
 pub fn path_str(p: &Path) -> String {
     p.display().to_string()

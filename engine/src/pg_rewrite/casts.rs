@@ -1,24 +1,38 @@
 //! Casts and comparisons DataFusion does not plan: PostgreSQL's OID alias types (`regclass`,
 //! `regtype`, `regnamespace`) and type names, and arrays compared with their text form.
 
-use datafusion::sql::sqlparser::ast::{Expr, ObjectNamePart};
+use datafusion::sql::sqlparser::ast::{CastKind, DataType, Expr, ObjectNamePart};
 
 use super::call;
+
+/// The operand and target type of a `CAST(x AS t)` / `x::t`.
+fn cast_parts(expr: &Expr) -> Option<(&Expr, &DataType)> {
+    match expr {
+        Expr::Cast {
+            expr, data_type, ..
+        } => Some((expr.as_ref(), data_type)),
+        _ => None,
+    }
+}
+
+/// `CAST(expr AS data_type)`.
+fn cast_to(expr: Expr, data_type: DataType) -> Expr {
+    Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(expr),
+        data_type,
+        array: false,
+        format: None,
+    }
+}
 
 /// Casts to PostgreSQL's OID alias types as functions that look names up:
 /// `'name'::regclass` as `to_regclass('name')`, other `x::regclass` as `regclass(x)` (names are
 /// looked up, OIDs pass through); `::regtype` and `::regnamespace` likewise.
 pub(super) fn reg_lookup(expr: &Expr) -> Option<Expr> {
     use datafusion::sql::sqlparser::ast::Value;
-    let Expr::Cast {
-        expr: inner,
-        data_type,
-        ..
-    } = expr
-    else {
-        return None;
-    };
-    let function = match (reg_type(data_type)?, inner.as_ref()) {
+    let (inner, data_type) = cast_parts(expr)?;
+    let function = match (reg_type(data_type)?, inner) {
         ("regclass", Expr::Value(v)) if matches!(v.value, Value::SingleQuotedString(_)) => {
             "to_regclass"
         }
@@ -29,25 +43,18 @@ pub(super) fn reg_lookup(expr: &Expr) -> Option<Expr> {
         ("regproc", _) => "tarn_regproc",
         _ => return None,
     };
-    Some(call(function, vec![inner.as_ref().clone()]))
+    Some(call(function, vec![inner.clone()]))
 }
 
 /// `x::regclass::text` (and regtype, regnamespace) print the object's name, as PostgreSQL's
 /// output functions for those types do: the looked-up OID goes through a naming function.
 pub(super) fn reg_name(expr: &Expr) -> Option<Expr> {
     use datafusion::sql::sqlparser::ast::DataType as T;
-    let Expr::Cast {
-        expr: inner,
-        data_type,
-        ..
-    } = expr
-    else {
-        return None;
-    };
+    let (inner, data_type) = cast_parts(expr)?;
     if !matches!(data_type, T::Text | T::Varchar(_) | T::String(_)) {
         return None;
     }
-    let Expr::Function(f) = inner.as_ref() else {
+    let Expr::Function(f) = inner else {
         return None;
     };
     let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice() else {
@@ -59,15 +66,15 @@ pub(super) fn reg_name(expr: &Expr) -> Option<Expr> {
         "tarn_regproc" => "tarn_regproc_name",
         "tarn_regtype" | "to_regtype" => {
             let null = Expr::Value(datafusion::sql::sqlparser::ast::Value::Null.into());
-            return Some(call("format_type", vec![inner.as_ref().clone(), null]));
+            return Some(call("format_type", vec![inner.clone(), null]));
         }
         _ => return None,
     };
-    Some(call(naming, vec![inner.as_ref().clone()]))
+    Some(call(naming, vec![inner.clone()]))
 }
 
 /// `regclass`, `regtype`, … when `data_type` names one of the OID alias types.
-fn reg_type(data_type: &datafusion::sql::sqlparser::ast::DataType) -> Option<&'static str> {
+fn reg_type(data_type: &DataType) -> Option<&'static str> {
     use datafusion::sql::sqlparser::ast::DataType as T;
     let name = match data_type {
         T::Regclass => return Some("regclass"),
@@ -106,13 +113,10 @@ pub(super) fn array_literal_cast(expr: &Expr) -> Option<Expr> {
         .into_iter()
         .map(|item| match item {
             None => Expr::Value(Value::Null.into()),
-            Some(text) => Expr::Cast {
-                kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
-                expr: Box::new(Expr::Value(Value::SingleQuotedString(text).into())),
-                data_type: element.clone(),
-                array: false,
-                format: None,
-            },
+            Some(text) => cast_to(
+                Expr::Value(Value::SingleQuotedString(text).into()),
+                element.clone(),
+            ),
         })
         .collect();
     Some(call("make_array", items))
@@ -144,13 +148,7 @@ pub(super) fn array_parameter(expr: &Expr) -> Option<Expr> {
     if !matches!(parameter, Expr::Value(v) if matches!(v.value, Value::Placeholder(_))) {
         return None;
     }
-    let text = Expr::Cast {
-        kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
-        expr: left.clone(),
-        data_type: T::Text,
-        array: false,
-        format: None,
-    };
+    let text = cast_to(left.as_ref().clone(), T::Text);
     let has = call(
         "array_has",
         vec![call("tarn_pg_array", vec![parameter.clone()]), text],
@@ -189,13 +187,7 @@ pub(super) fn subscripts(expr: &Expr) -> Option<Expr> {
     if !is_subscripts {
         return None;
     }
-    let length = Expr::Cast {
-        kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
-        expr: Box::new(call("cardinality", vec![array.clone()])),
-        data_type: T::BigInt(None),
-        array: false,
-        format: None,
-    };
+    let length = cast_to(call("cardinality", vec![array.clone()]), T::BigInt(None));
     let one = || Expr::Value(Value::Number("1".into(), false).into());
     let end = Expr::BinaryOp {
         left: Box::new(length),

@@ -209,15 +209,8 @@ fn type_name(data_type: &DataType) -> String {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::sql::parser::{DFParser, Statement};
-
     fn named(sql: &str) -> String {
-        let Statement::Statement(mut s) = DFParser::parse_sql(sql).unwrap().pop_front().unwrap()
-        else {
-            panic!("not a SQL statement")
-        };
-        super::name_columns(&mut s);
-        s.to_string()
+        crate::pg_rewrite::rewritten_by(sql, super::name_columns)
     }
 
     #[test]

@@ -182,15 +182,8 @@ fn lower_parts(name: &ObjectName) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::sql::parser::{DFParser, Statement};
-
     fn rewritten(sql: &str) -> String {
-        let Statement::Statement(mut s) = DFParser::parse_sql(sql).unwrap().pop_front().unwrap()
-        else {
-            panic!("not a SQL statement")
-        };
-        super::plain_relations(&mut s);
-        s.to_string()
+        crate::pg_rewrite::rewritten_by(sql, super::plain_relations)
     }
 
     #[test]

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use tarn_engine::catalog::{ScramVerifier, User};
 use tarn_server::{AuthMethod, FlightConfig, PgConfig, TlsConfig};
 
 use crate::config::{FlightFileConfig, PgFileConfig};
@@ -84,7 +83,8 @@ pub fn generate_password() -> String {
 /// password when one had to be made up, so the caller can print it once.
 pub async fn bootstrap_admin(tarn: &Tarn, file: &PgFileConfig) -> Result<Option<(String, String)>> {
     let store = tarn.engine().metastore();
-    if !store.list_users().await?.is_empty() {
+    // PostgreSQL's predefined roles are always there; what counts is a role that can log in.
+    if store.list_users().await?.iter().any(|u| u.can_login) {
         return Ok(None);
     }
     let name = file.admin_user.clone().unwrap_or_else(|| "tarn".into());
@@ -92,12 +92,15 @@ pub async fn bootstrap_admin(tarn: &Tarn, file: &PgFileConfig) -> Result<Option<
         Some(p) if !p.is_empty() => (p.clone(), false),
         _ => (generate_password(), true),
     };
-    let user = User {
+    let create = crate::sql::Statement::CreateUser {
         name: name.clone(),
-        verifier: ScramVerifier::new(&password)?,
-        superuser: true,
-        create_time: chrono::Utc::now().timestamp(),
+        if_not_exists: true,
+        options: vec![
+            crate::sql::UserOption::Password(Some(password.clone())),
+            crate::sql::UserOption::Superuser(true),
+        ],
+        login_by_default: true,
     };
-    store.create_user(user, true).await?;
+    tarn.engine().session(&name).execute(create).await?;
     Ok(generated.then_some((name, password)))
 }

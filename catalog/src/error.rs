@@ -25,6 +25,9 @@ pub enum CatalogError {
     UserNotFound(String),
     #[error("role \"{0}\" already exists")]
     UserExists(String),
+    /// Something still refers to the object (PostgreSQL's 2BP01).
+    #[error("{0}")]
+    DependentObjects(String),
     #[error("invalid type '{type_name}': {reason}")]
     InvalidType { type_name: String, reason: String },
     #[error("{0}")]

@@ -4,6 +4,7 @@
 //! catalog can later be served to Spark and Trino over the Thrift and Glue APIs. Storage sits behind
 //! the async [`Metastore`] trait; [`SqliteMetastore`] is the embedded default.
 
+pub mod acl;
 mod error;
 mod filter;
 pub mod hive_types;
@@ -14,6 +15,10 @@ mod store;
 pub mod users;
 mod write;
 
+pub use acl::{
+    DefaultPrivilege, Grant, GrantScope, ObjectKind, PUBLIC, Privilege, RoleChanges,
+    RoleMembership, Securable,
+};
 pub use error::{CatalogError, Result};
 pub use filter::{CmpOp, IndexKind, KeyValue, PartitionFilter, indexed_kind};
 pub use model::{

@@ -4,6 +4,7 @@
 //! rusqlite is synchronous, so every call runs on tokio's blocking pool; a small pool of reader
 //! connections lets catalog lookups proceed while a write holds the writer connection.
 
+mod acl;
 mod commit;
 mod partitions;
 mod rows;
@@ -16,11 +17,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use crate::acl::{DefaultPrivilege, Grant, GrantScope, RoleChanges, RoleMembership};
 use crate::error::{CatalogError, Result};
 use crate::filter::PartitionFilter;
 use crate::model::{Database, Partition, PartitionSpec, Table};
 use crate::store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
-use crate::users::{ScramVerifier, User};
+use crate::users::User;
 use crate::write::{BatchRecord, CommitOutcome, RetiredLocation, WriteCommit};
 
 /// How many idle reader connections are kept.
@@ -68,7 +70,7 @@ impl SqliteMetastore {
                 description: Some("Default Hive database".into()),
                 location: default_location.to_string(),
                 parameters: Default::default(),
-                owner: None,
+                owner: Some(crate::acl::predefined::DATABASE_OWNER.into()),
                 create_time: now(),
             };
             rows::insert_database(tx, &db, true).map(|_| ())
@@ -161,6 +163,10 @@ impl Metastore for SqliteMetastore {
     async fn create_database(&self, db: Database, if_not_exists: bool) -> Result<bool> {
         self.write(move |tx| rows::insert_database(tx, &db, if_not_exists))
             .await
+    }
+
+    async fn alter_database(&self, db: Database) -> Result<()> {
+        self.write(move |tx| rows::update_database(tx, &db)).await
     }
 
     async fn get_database(&self, name: &str) -> Result<Option<Database>> {
@@ -306,14 +312,9 @@ impl Metastore for SqliteMetastore {
         self.read(users::list).await
     }
 
-    async fn alter_user(
-        &self,
-        name: &str,
-        verifier: Option<ScramVerifier>,
-        superuser: Option<bool>,
-    ) -> Result<()> {
+    async fn alter_user(&self, name: &str, changes: RoleChanges) -> Result<()> {
         let name = name.to_string();
-        self.write(move |tx| users::alter(tx, &name, verifier.as_ref(), superuser))
+        self.write(move |tx| users::alter(tx, &name, &changes))
             .await
     }
 
@@ -321,6 +322,51 @@ impl Metastore for SqliteMetastore {
         let name = name.to_string();
         self.write(move |tx| users::drop(tx, &name, if_exists))
             .await
+    }
+
+    async fn grant_role(&self, membership: RoleMembership) -> Result<()> {
+        self.write(move |tx| users::grant_role(tx, &membership))
+            .await
+    }
+
+    async fn revoke_role(&self, role: &str, member: &str, admin_option_only: bool) -> Result<bool> {
+        let (role, member) = (role.to_string(), member.to_string());
+        self.write(move |tx| users::revoke_role(tx, &role, &member, admin_option_only))
+            .await
+    }
+
+    async fn list_role_memberships(&self) -> Result<Vec<RoleMembership>> {
+        self.read(users::memberships).await
+    }
+
+    async fn grant_privileges(&self, grants: Vec<Grant>) -> Result<()> {
+        self.write(move |tx| acl::grant(tx, &grants)).await
+    }
+
+    async fn revoke_privileges(
+        &self,
+        grants: Vec<Grant>,
+        grant_option_only: bool,
+    ) -> Result<usize> {
+        self.write(move |tx| acl::revoke(tx, &grants, grant_option_only))
+            .await
+    }
+
+    async fn list_grants(&self, scope: GrantScope) -> Result<Vec<Grant>> {
+        self.read(move |c| acl::list(c, &scope)).await
+    }
+
+    async fn set_default_privileges(
+        &self,
+        defaults: Vec<DefaultPrivilege>,
+        revoke: bool,
+    ) -> Result<()> {
+        self.write(move |tx| acl::set_defaults(tx, &defaults, revoke))
+            .await
+    }
+
+    async fn list_default_privileges(&self) -> Result<Vec<DefaultPrivilege>> {
+        self.read(acl::list_defaults).await
     }
 
     async fn count_partitions(&self, db: &str, table: &str) -> Result<u64> {

@@ -2,10 +2,11 @@
 
 use async_trait::async_trait;
 
+use crate::acl::{DefaultPrivilege, Grant, GrantScope, RoleChanges, RoleMembership};
 use crate::error::Result;
 use crate::filter::PartitionFilter;
 use crate::model::{Database, Partition, PartitionSpec, Table};
-use crate::users::{ScramVerifier, User};
+use crate::users::User;
 use crate::write::{BatchRecord, CommitOutcome, RetiredLocation, WriteCommit};
 
 /// The database that always exists (Hive's `default`).
@@ -16,6 +17,8 @@ pub const DEFAULT_DATABASE: &str = "default";
 #[async_trait]
 pub trait Metastore: Send + Sync + std::fmt::Debug {
     async fn create_database(&self, db: Database, if_not_exists: bool) -> Result<bool>;
+    /// Replaces a database's description, location, owner and parameters.
+    async fn alter_database(&self, db: Database) -> Result<()>;
     async fn get_database(&self, name: &str) -> Result<Option<Database>>;
     /// Databases whose name matches `pattern` (SQL LIKE or Hive `*`/`|` pattern), sorted.
     async fn list_databases(&self, pattern: Option<&str>) -> Result<Vec<Database>>;
@@ -24,6 +27,8 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     async fn drop_database(&self, name: &str, if_exists: bool, cascade: bool)
     -> Result<Vec<Table>>;
 
+    /// Creates a table; its owner's default privileges for the database are granted on it in
+    /// the same transaction.
     async fn create_table(&self, table: Table, if_not_exists: bool) -> Result<bool>;
     async fn get_table(&self, db: &str, name: &str) -> Result<Option<Table>>;
     async fn list_tables(&self, db: &str, pattern: Option<&str>) -> Result<Vec<Table>>;
@@ -71,18 +76,36 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     /// Every data file the catalog references for a table (for VACUUM).
     async fn referenced_files(&self, db: &str, table: &str) -> Result<Vec<String>>;
 
-    /// Adds a user (names are case-sensitive, as PostgreSQL role names are once quoted).
+    /// Adds a role (names are case-sensitive, as PostgreSQL role names are once quoted).
     async fn create_user(&self, user: User, if_not_exists: bool) -> Result<bool>;
     async fn get_user(&self, name: &str) -> Result<Option<User>>;
+    /// Every role, the predefined ones included.
     async fn list_users(&self) -> Result<Vec<User>>;
-    /// Changes a user's password verifier and/or superuser flag.
-    async fn alter_user(
-        &self,
-        name: &str,
-        verifier: Option<ScramVerifier>,
-        superuser: Option<bool>,
-    ) -> Result<()>;
+    async fn alter_user(&self, name: &str, changes: RoleChanges) -> Result<()>;
+    /// Drops a role and its memberships; refused ([`crate::CatalogError::DependentObjects`])
+    /// while it owns objects or holds or granted privileges.
     async fn drop_user(&self, name: &str, if_exists: bool) -> Result<bool>;
+
+    /// GRANT role TO member (both must exist); an existing membership keeps the stronger admin
+    /// option.
+    async fn grant_role(&self, membership: RoleMembership) -> Result<()>;
+    /// REVOKE [ADMIN OPTION FOR] role FROM member; returns whether the membership existed.
+    async fn revoke_role(&self, role: &str, member: &str, admin_option_only: bool) -> Result<bool>;
+    async fn list_role_memberships(&self) -> Result<Vec<RoleMembership>>;
+
+    /// Adds grants in one transaction (existing ones keep the stronger grant option).
+    async fn grant_privileges(&self, grants: Vec<Grant>) -> Result<()>;
+    /// Removes grants (or only their grant option) matched exactly; returns how many changed.
+    async fn revoke_privileges(&self, grants: Vec<Grant>, grant_option_only: bool)
+    -> Result<usize>;
+    async fn list_grants(&self, scope: GrantScope) -> Result<Vec<Grant>>;
+    /// ALTER DEFAULT PRIVILEGES … GRANT (or REVOKE).
+    async fn set_default_privileges(
+        &self,
+        defaults: Vec<DefaultPrivilege>,
+        revoke: bool,
+    ) -> Result<()>;
+    async fn list_default_privileges(&self) -> Result<Vec<DefaultPrivilege>>;
 }
 
 /// A matcher for SHOW ... LIKE patterns: SQL LIKE (`%`, `_`) or Hive's (`*` any, `|` alternatives).

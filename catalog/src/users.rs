@@ -14,15 +14,42 @@ use crate::error::{CatalogError, Result};
 /// PostgreSQL's default iteration count for SCRAM-SHA-256.
 pub const SCRAM_ITERATIONS: u32 = 4096;
 
-/// A user of the front ends.
+/// A role (PostgreSQL's model: a user is a role that may log in).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub name: String,
-    pub verifier: ScramVerifier,
-    /// May create and alter users.
+    /// `None`: no password; the role cannot authenticate.
+    pub verifier: Option<ScramVerifier>,
+    /// Bypasses every privilege check.
     pub superuser: bool,
+    /// LOGIN: may open sessions.
+    pub can_login: bool,
+    /// CREATEROLE: may create, alter and drop non-superuser roles and grant their membership.
+    pub create_role: bool,
+    /// INHERIT: uses the privileges of the roles it is a member of without SET ROLE.
+    pub inherit: bool,
     /// Seconds since the Unix epoch.
     pub create_time: i64,
+}
+
+impl User {
+    /// A role that may log in with `verifier` (CREATE USER's defaults).
+    pub fn login(name: impl Into<String>, verifier: ScramVerifier, superuser: bool) -> Self {
+        Self {
+            name: name.into(),
+            verifier: Some(verifier),
+            superuser,
+            can_login: true,
+            create_role: false,
+            inherit: true,
+            create_time: chrono::Utc::now().timestamp(),
+        }
+    }
+
+    /// The verifier to authenticate against: none for roles that may not log in.
+    pub fn login_verifier(&self) -> Option<&ScramVerifier> {
+        self.verifier.as_ref().filter(|_| self.can_login)
+    }
 }
 
 /// What the server keeps of a password.

@@ -4,11 +4,13 @@ mod alter;
 pub(crate) mod copy_stdio;
 mod database;
 mod describe;
+mod grants;
 pub(crate) mod ingest;
+mod locations;
 pub(crate) mod msck;
+pub(crate) mod roles;
 mod show;
 mod table;
-mod users;
 mod vacuum;
 pub(crate) mod views;
 mod writes;
@@ -62,9 +64,54 @@ pub(crate) async fn execute(session: &Session, statement: Statement) -> Result<O
             name,
             if_not_exists,
             options,
-        } => users::create(session, &name, if_not_exists, &options).await,
-        Statement::AlterUser { name, options } => users::alter(session, &name, &options).await,
-        Statement::DropUser { name, if_exists } => users::drop(session, &name, if_exists).await,
+            login_by_default,
+        } => roles::create(session, &name, if_not_exists, &options, login_by_default).await,
+        Statement::AlterUser { name, options } => roles::alter(session, &name, &options).await,
+        Statement::DropUser { name, if_exists } => roles::drop(session, &name, if_exists).await,
+        Statement::GrantRole {
+            roles,
+            members,
+            admin_option,
+        } => roles::grant_roles(session, &roles, &members, admin_option).await,
+        Statement::RevokeRole {
+            roles,
+            members,
+            admin_option_for,
+        } => roles::revoke_roles(session, &roles, &members, admin_option_for).await,
+        Statement::Grant {
+            privileges,
+            object,
+            grantees,
+            with_grant_option,
+        } => grants::grant(session, &privileges, &object, &grantees, with_grant_option).await,
+        Statement::Revoke {
+            privileges,
+            object,
+            grantees,
+            grant_option_for,
+            ..
+        } => grants::revoke(session, &privileges, &object, &grantees, grant_option_for).await,
+        Statement::AlterDefaultPrivileges {
+            for_roles,
+            schemas,
+            grant,
+            privileges,
+            grantees,
+            grant_option,
+        } => {
+            grants::alter_default_privileges(
+                session,
+                (&for_roles, &schemas),
+                grant,
+                &privileges,
+                &grantees,
+                grant_option,
+            )
+            .await
+        }
+        Statement::AlterOwner { object, owner } => {
+            grants::alter_owner(session, &object, &owner).await
+        }
         Statement::DropTable { name, if_exists } => table::drop(session, &name, if_exists).await,
         Statement::AlterTable { name, action } => alter::run(session, &name, action).await,
         Statement::MsckRepair { name, mode } => msck::repair(session, &name, mode).await,
@@ -110,17 +157,20 @@ pub(crate) fn resolve(session: &Session, name: &ObjectName) -> (String, String) 
     (db, name.name.to_lowercase())
 }
 
-/// The table, or an "undefined table" error.
+/// The table, or an "undefined table" error; a table the session may not see at all (no
+/// privilege on it) is "permission denied".
 pub(crate) async fn load_table(session: &Session, name: &ObjectName) -> Result<Table> {
     let (db, table) = resolve(session, name);
-    session
+    let table = session
         .engine
         .metastore()
         .get_table(&db, &table)
         .await?
         .ok_or(EngineError::Catalog(
             tarn_catalog::CatalogError::TableNotFound { db, table },
-        ))
+        ))?;
+    session.require_visible(&table).await?;
+    Ok(table)
 }
 
 /// A result of string columns (SHOW, DESCRIBE).

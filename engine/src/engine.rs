@@ -122,12 +122,12 @@ impl Engine {
     /// A new session for a local, trusted `user` (the CLI, an embedding program): it may also
     /// manage users.
     pub fn session(&self, user: &str) -> Session {
-        Session::new(self.clone(), user, true)
+        Session::new(self.clone(), user, true, true)
     }
 
-    /// A new session for a user a front end authenticated.
+    /// A new session for a user a front end authenticated: its privileges are the catalog's.
     pub fn user_session(&self, user: &tarn_catalog::User) -> Session {
-        Session::new(self.clone(), &user.name, user.superuser)
+        Session::new(self.clone(), &user.name, false, user.superuser)
     }
 
     /// Makes an object store (S3, GCS, …) available for locations under `url`

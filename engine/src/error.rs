@@ -341,7 +341,7 @@ fn catalog_kind(e: &CatalogError) -> ErrorKind {
     match e {
         DatabaseNotFound(_) => ErrorKind::UndefinedSchema,
         DatabaseExists(_) => ErrorKind::DuplicateSchema,
-        DatabaseNotEmpty(_) => ErrorKind::DependentObjects,
+        DatabaseNotEmpty(_) | DependentObjects(_) => ErrorKind::DependentObjects,
         TableNotFound { .. } => ErrorKind::UndefinedTable,
         TableExists { .. } | PartitionExists { .. } => ErrorKind::DuplicateObject,
         PartitionNotFound { .. } => ErrorKind::InvalidParameter,

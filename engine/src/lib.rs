@@ -6,6 +6,7 @@
 //! [`provider::HiveTable`]s resolved from the metastore. Results are [`Output`]s: record-batch
 //! streams or command completions, never collected vectors.
 
+mod authz;
 mod cancel;
 mod cpu;
 mod ddl;

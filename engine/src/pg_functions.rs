@@ -27,7 +27,8 @@ pub(crate) use text_forms::array_elements;
 
 /// What the functions read from their session.
 pub(crate) struct SessionFacts {
-    pub user: String,
+    /// session_user and current_user (SET ROLE changes the latter).
+    pub identity: Arc<crate::authz::Identity>,
     pub settings: Arc<Mutex<Settings>>,
     /// The catalog as of the statement being planned, for pg_get_userbyid, pg_table_is_visible,
     /// to_regclass and the description functions. Loaded (asynchronously) before planning a
@@ -97,7 +98,7 @@ pub(crate) async fn prepare_catalog(
 impl std::fmt::Debug for SessionFacts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionFacts")
-            .field("user", &self.user)
+            .field("user", &self.identity.session_user())
             .finish()
     }
 }

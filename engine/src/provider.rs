@@ -4,6 +4,7 @@
 mod cached_scan;
 mod catalog;
 mod format;
+mod guarded;
 mod listing;
 mod named_errors;
 pub mod pg_catalog;

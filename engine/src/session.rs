@@ -8,6 +8,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{CopyToStatement, Statement as DFStatement};
 use tarn_sql::Statement;
 
+mod authorize;
 mod cursors;
 mod fork;
 mod plan_cache;
@@ -31,7 +32,10 @@ use crate::settings::Settings;
 pub struct Session {
     pub(crate) engine: Engine,
     pub(crate) ctx: SessionContext,
-    user: String,
+    /// Who the session acts as; shared with its DataFusion catalog provider.
+    pub(crate) identity: Arc<crate::authz::Identity>,
+    /// Superuser when the session started (the front ends' `is_superuser` report); checks use
+    /// the catalog's current answer.
     superuser: bool,
     pub(crate) progress: Option<ProgressFn>,
     /// SET / SHOW settings (PostgreSQL's and tarn's own `tarn.*`).
@@ -50,7 +54,9 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("user", &self.user).finish()
+        f.debug_struct("Session")
+            .field("user", &self.identity.session_user())
+            .finish()
     }
 }
 
@@ -71,28 +77,34 @@ fn session_config(engine: &Engine) -> SessionConfig {
 }
 
 impl Session {
-    pub(crate) fn new(engine: Engine, user: &str, superuser: bool) -> Self {
+    /// A session of `user`; `trusted` sessions (the local CLI, an embedding program) are
+    /// superusers without a catalog role.
+    pub(crate) fn new(engine: Engine, user: &str, trusted: bool, superuser: bool) -> Self {
+        let identity = crate::authz::Identity::new(user, trusted);
         let state = SessionStateBuilder::new()
             .with_config(session_config(&engine))
             .with_runtime_env(engine.inner.runtime.clone())
             .with_default_features()
-            .with_catalog_list(Arc::new(TarnCatalogList::new(engine.inner.clone())))
             .build();
-        Self::with_state(engine, user, superuser, state)
+        Self::with_state(engine, identity, superuser, state)
     }
 
     /// A session over an existing DataFusion state (a fork clones its parent's: the function
-    /// registries are shared, not built again).
+    /// registries are shared, not built again). The catalog list is the identity's own.
     pub(crate) fn with_state(
         engine: Engine,
-        user: &str,
+        identity: Arc<crate::authz::Identity>,
         superuser: bool,
         state: datafusion::execution::SessionState,
     ) -> Self {
+        let catalogs = TarnCatalogList::new(engine.inner.clone(), identity.clone());
+        let state = SessionStateBuilder::new_from_existing(state)
+            .with_catalog_list(Arc::new(catalogs))
+            .build();
         let ctx = SessionContext::new_with_state(state);
         let settings: Arc<std::sync::Mutex<Settings>> = Default::default();
         let facts = Arc::new(crate::pg_functions::SessionFacts {
-            user: user.to_string(),
+            identity: identity.clone(),
             settings: settings.clone(),
             catalog: Default::default(),
         });
@@ -100,7 +112,7 @@ impl Session {
         Self {
             engine,
             ctx,
-            user: user.to_string(),
+            identity,
             superuser,
             progress: None,
             settings,
@@ -113,13 +125,24 @@ impl Session {
         }
     }
 
+    /// The user that logged in (`session_user`).
     pub fn user(&self) -> &str {
-        &self.user
+        self.identity.session_user()
     }
 
-    /// Whether this session may manage users.
+    /// The role privileges are checked for (`current_user`: the session user unless SET ROLE).
+    pub fn current_role(&self) -> String {
+        self.identity.current_role()
+    }
+
+    /// Whether the session started as a superuser.
     pub fn is_superuser(&self) -> bool {
         self.superuser
+    }
+
+    /// The privileges the running statement has (read from the catalog once per statement).
+    pub(crate) async fn access(&self) -> Result<Arc<crate::authz::Access>> {
+        self.identity.access(self.engine.metastore().as_ref()).await
     }
 
     /// Cancels the running statement from elsewhere (another connection, a signal handler).
@@ -235,6 +258,7 @@ impl Session {
         if self.transaction_state() == TransactionState::Failed && !allowed_when_failed {
             return Err(state::in_failed_transaction());
         }
+        self.identity.new_statement();
         let mut guard = self
             .cancel
             .next_statement(self.settings().statement_timeout());
@@ -365,7 +389,7 @@ impl Session {
             .sql_to_statement(sql, &dialect)
             .map_err(|e| crate::error::shift_position(e, origin))?;
         crate::pg_rewrite::rewrite(&mut statement);
-        self.check_paths(&statement)?;
+        self.check_paths(&statement).await?;
         crate::pg_functions::prepare_catalog(&self.facts, self.engine.metastore().as_ref(), sql)
             .await?;
         let empty = crate::pg_rewrite::empty_result(&statement);
@@ -434,13 +458,19 @@ impl Session {
         Ok(Output::Stream(stream))
     }
 
-    /// DataFusion statements that write files (COPY … TO) obey the allowed roots too.
-    fn check_paths(&self, statement: &DFStatement) -> Result<()> {
+    /// DataFusion statements that write server files (COPY … TO 'path') need a superuser or
+    /// pg_write_server_files, and obey the allowed roots.
+    async fn check_paths(&self, statement: &DFStatement) -> Result<()> {
         match statement {
             DFStatement::CopyTo(CopyToStatement { target, .. }) => {
+                self.require_location_role(
+                    tarn_catalog::acl::predefined::WRITE_SERVER_FILES,
+                    "COPY to a file",
+                )
+                .await?;
                 self.engine.inner.roots.check(target).map(|_| ())
             }
-            DFStatement::Explain(explain) => self.check_paths(&explain.statement),
+            DFStatement::Explain(explain) => Box::pin(self.check_paths(&explain.statement)).await,
             DFStatement::CreateExternalTable(_) => Err(EngineError::Internal(
                 "CREATE EXTERNAL TABLE must be handled by tarn".into(),
             )),

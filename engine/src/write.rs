@@ -194,6 +194,21 @@ fn static_filter(table: &Table, statics: &[Option<Option<String>>]) -> Partition
     PartitionFilter::and(terms)
 }
 
+/// The one privilege check every write passes: CREATE in the database for a write that creates
+/// its table (CTAS, ingest), INSERT otherwise, and DELETE too for an overwrite (it removes
+/// rows).
+async fn authorize(session: &Session, job: &WriteJob) -> Result<()> {
+    use tarn_catalog::Privilege;
+    if job.create {
+        return session.require_create_in(&job.table.database).await;
+    }
+    session.require_table(&job.table, Privilege::Insert).await?;
+    if matches!(job.mode, Mode::Overwrite) {
+        session.require_table(&job.table, Privilege::Delete).await?;
+    }
+    Ok(())
+}
+
 /// Runs a planned write end to end; returns the rows written.
 pub(crate) async fn run(
     session: &Session,
@@ -206,6 +221,7 @@ pub(crate) async fn run(
             job.table.qualified_name()
         )));
     }
+    authorize(session, &job).await?;
     let seen = snapshot(session, &job).await?;
     let write_id = new_write_id();
     let (store_url, _) = parse_location(&job.table.location)?;

@@ -168,11 +168,54 @@ pub enum Statement {
     Discard {
         all: bool,
     },
-    /// CREATE USER|ROLE.
+    /// CREATE USER|ROLE (`login_by_default`: CREATE USER, which implies LOGIN).
     CreateUser {
         name: String,
         if_not_exists: bool,
         options: Vec<UserOption>,
+        login_by_default: bool,
+    },
+    /// GRANT privileges ON object TO grantees.
+    Grant {
+        privileges: PrivilegeList,
+        object: GrantObject,
+        grantees: Vec<RoleSpec>,
+        with_grant_option: bool,
+    },
+    /// REVOKE [GRANT OPTION FOR] privileges ON object FROM grantees.
+    Revoke {
+        privileges: PrivilegeList,
+        object: GrantObject,
+        grantees: Vec<RoleSpec>,
+        grant_option_for: bool,
+        cascade: bool,
+    },
+    /// GRANT role, … TO member, … [WITH ADMIN OPTION].
+    GrantRole {
+        roles: Vec<String>,
+        members: Vec<RoleSpec>,
+        admin_option: bool,
+    },
+    /// REVOKE [ADMIN OPTION FOR] role, … FROM member, ….
+    RevokeRole {
+        roles: Vec<String>,
+        members: Vec<RoleSpec>,
+        admin_option_for: bool,
+    },
+    /// ALTER DEFAULT PRIVILEGES [FOR ROLE …] [IN SCHEMA …] GRANT|REVOKE … ON TABLES ….
+    AlterDefaultPrivileges {
+        for_roles: Vec<String>,
+        schemas: Vec<String>,
+        grant: bool,
+        privileges: PrivilegeList,
+        grantees: Vec<RoleSpec>,
+        /// WITH GRANT OPTION (grant) or GRANT OPTION FOR (revoke).
+        grant_option: bool,
+    },
+    /// ALTER TABLE|VIEW|SCHEMA|DATABASE name OWNER TO role.
+    AlterOwner {
+        object: OwnedObject,
+        owner: RoleSpec,
     },
     /// ALTER USER|ROLE.
     AlterUser {
@@ -280,12 +323,52 @@ pub enum TransactionStatement {
     RollbackTo(String),
 }
 
-/// Options of CREATE/ALTER USER.
+/// Options of CREATE/ALTER USER|ROLE.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserOption {
     /// `PASSWORD 'x'` or `PASSWORD NULL` (`None`).
     Password(Option<String>),
     Superuser(bool),
+    Login(bool),
+    CreateRole(bool),
+    Inherit(bool),
+    /// `IN ROLE r, …`: the new role becomes a member of these.
+    InRole(Vec<String>),
+    /// `ROLE r, …` / `USER r, …`: these become members of the new role.
+    Members(Vec<String>),
+}
+
+/// Who a GRANT names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleSpec {
+    Name(String),
+    Public,
+    CurrentUser,
+    SessionUser,
+}
+
+/// The privileges of a GRANT/REVOKE, lower-case as written, each with optional columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrivilegeList {
+    All { columns: Vec<String> },
+    Named(Vec<(String, Vec<String>)>),
+}
+
+/// What a GRANT/REVOKE is on. Schemas are tarn databases; DATABASE is the catalog clients
+/// connect to (`tarn`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantObject {
+    Tables(Vec<ObjectName>),
+    AllTablesInSchema(Vec<String>),
+    Schemas(Vec<String>),
+    Databases(Vec<String>),
+}
+
+/// An object whose owner ALTER … OWNER TO changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnedObject {
+    Table(ObjectName),
+    Schema(String),
 }
 
 /// What COPY … TO STDOUT reads.

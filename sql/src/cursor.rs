@@ -124,6 +124,16 @@ impl<'a> Cursor<'a> {
     }
 
     /// Whether the next token is the unquoted keyword `kw` (case-insensitive).
+    /// Whether the tokens after the next one are `name [. name] OWNER` (ALTER VIEW v OWNER TO).
+    pub fn peek_owner_to(&self) -> bool {
+        let at = |n: usize| self.peek_nth(n);
+        let word = |t: Option<&Token>| matches!(t, Some(Token::Word(_)));
+        if word(at(1)) && is_keyword(at(2), "owner") {
+            return true;
+        }
+        word(at(1)) && at(2) == Some(&Token::Period) && word(at(3)) && is_keyword(at(4), "owner")
+    }
+
     pub fn peek_keyword(&self, kw: &str) -> bool {
         is_keyword(self.peek(), kw)
     }

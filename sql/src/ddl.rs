@@ -21,8 +21,11 @@ pub(crate) fn create(c: &mut Cursor) -> Result<Option<Statement>> {
     if c.eat_keyword("table") {
         return create_table(c, false).map(|t| Some(Statement::CreateTable(t)));
     }
-    if c.eat_keyword("user") || c.eat_keyword("role") {
-        return crate::session::create_user(c).map(Some);
+    if c.eat_keyword("user") {
+        return crate::session::create_user(c, true).map(Some);
+    }
+    if c.eat_keyword("role") {
+        return crate::session::create_user(c, false).map(Some);
     }
     Ok(None)
 }
@@ -189,10 +192,41 @@ pub(crate) fn alter_table(c: &mut Cursor) -> Result<Option<Statement>> {
     if c.eat_keyword("user") || c.eat_keyword("role") {
         return crate::session::alter_user(c).map(Some);
     }
+    if c.eat_keywords(&["default", "privileges"]) {
+        return crate::privileges::alter_default_privileges(c).map(Some);
+    }
+    if c.eat_keyword("schema") || c.eat_keyword("database") {
+        let name = c.ident()?;
+        if c.eat_keyword("owner") {
+            let owner = crate::privileges::owner_to(c)?;
+            return Ok(Some(Statement::AlterOwner {
+                object: crate::ast::OwnedObject::Schema(name),
+                owner,
+            }));
+        }
+        return Err(c.error("expected OWNER TO"));
+    }
+    if c.peek_keywords(&["view"]) && c.peek_owner_to() {
+        c.next();
+        let name = c.object_name()?;
+        c.next();
+        let owner = crate::privileges::owner_to(c)?;
+        return Ok(Some(Statement::AlterOwner {
+            object: crate::ast::OwnedObject::Table(name),
+            owner,
+        }));
+    }
     if !c.eat_keyword("table") {
         return Ok(None);
     }
     let name = c.object_name()?;
+    if c.eat_keyword("owner") {
+        let owner = crate::privileges::owner_to(c)?;
+        return Ok(Some(Statement::AlterOwner {
+            object: crate::ast::OwnedObject::Table(name),
+            owner,
+        }));
+    }
     let action = if c.eat_keyword("add") {
         let if_not_exists = c.eat_keywords(&["if", "not", "exists"]);
         let mut partitions = Vec::new();

@@ -12,12 +12,14 @@ mod error;
 mod insert;
 mod parse;
 mod portal;
+mod privileges;
 mod session;
 
 pub use ast::{
     AlterTableAction, ColumnDef, CommentTarget, CopyFormat, CopyOptions, CopySource,
-    CreateDatabase, FetchCount, InsertStatement, ObjectName, PartitionSpecPairs, QueryText,
-    RepairMode, Statement, TableDefinition, TransactionStatement, UserOption,
+    CreateDatabase, FetchCount, GrantObject, InsertStatement, ObjectName, OwnedObject,
+    PartitionSpecPairs, PrivilegeList, QueryText, RepairMode, RoleSpec, Statement, TableDefinition,
+    TransactionStatement, UserOption,
 };
 pub use error::{Result, SqlError};
 pub use parse::parse_statements;

@@ -102,6 +102,12 @@ fn classify(tokens: &[TokenWithSpan]) -> Result<Statement> {
         Some(crate::portal::close(&mut c)?)
     } else if is_keyword(first, "discard") {
         Some(crate::portal::discard(&mut c)?)
+    } else if crate::privileges::starts(first) {
+        Some(if is_keyword(first, "grant") {
+            crate::privileges::grant(&mut c)?
+        } else {
+            crate::privileges::revoke(&mut c)?
+        })
     } else if is_keyword(first, "copy") {
         crate::insert::copy_from(&mut c)?
     } else {

@@ -28,7 +28,25 @@ pub(crate) fn set_or_reset(c: &mut Cursor) -> Result<Option<Statement>> {
     if !c.eat_keyword("session") {
         c.eat_keyword("local");
     }
-    let statement = if c.eat_keywords(&["time", "zone"]) {
+    let statement = if is_keyword(c.peek(), "role")
+        && !matches!(c.peek_nth(1), Some(Token::Eq))
+        && !is_keyword(c.peek_nth(1), "to")
+    {
+        // SET ROLE name | NONE: the role whose privileges the session uses.
+        c.next();
+        let value = if c.eat_keyword("none") {
+            None
+        } else {
+            Some(match c.peek() {
+                Some(Token::SingleQuotedString(_)) => c.string()?,
+                _ => c.ident()?,
+            })
+        };
+        Statement::SetVariable {
+            name: "role".into(),
+            value,
+        }
+    } else if c.eat_keywords(&["time", "zone"]) {
         let value = if c.eat_keyword("local") || c.eat_keyword("default") {
             None
         } else {
@@ -183,8 +201,8 @@ pub(crate) fn transaction(c: &mut Cursor) -> Result<Option<Statement>> {
     Ok(Some(Statement::Transaction(statement)))
 }
 
-/// `CREATE USER|ROLE name [WITH] option …` (after CREATE).
-pub(crate) fn create_user(c: &mut Cursor) -> Result<Statement> {
+/// `CREATE USER|ROLE name [WITH] option …` (after CREATE USER|ROLE).
+pub(crate) fn create_user(c: &mut Cursor, login_by_default: bool) -> Result<Statement> {
     let if_not_exists = c.eat_keywords(&["if", "not", "exists"]);
     let name = c.ident()?;
     let options = user_options(c)?;
@@ -192,6 +210,7 @@ pub(crate) fn create_user(c: &mut Cursor) -> Result<Statement> {
         name,
         if_not_exists,
         options,
+        login_by_default,
     })
 }
 
@@ -210,22 +229,69 @@ pub(crate) fn drop_user(c: &mut Cursor) -> Result<Statement> {
     Ok(Statement::DropUser { name, if_exists })
 }
 
+/// Role attributes that are plain flags: (keyword, its negation, the option).
+const FLAGS: &[(&str, &str, fn(bool) -> UserOption)] = &[
+    ("superuser", "nosuperuser", UserOption::Superuser),
+    ("login", "nologin", UserOption::Login),
+    ("createrole", "nocreaterole", UserOption::CreateRole),
+    ("inherit", "noinherit", UserOption::Inherit),
+];
+
+/// Attributes PostgreSQL has that mean nothing in tarn (no databases to create, no
+/// replication, no row-level security): accepted and ignored.
+const IGNORED: &[&str] = &[
+    "createdb",
+    "nocreatedb",
+    "replication",
+    "noreplication",
+    "bypassrls",
+    "nobypassrls",
+];
+
 fn user_options(c: &mut Cursor) -> Result<Vec<UserOption>> {
     c.eat_keyword("with");
     let mut options = Vec::new();
-    while !c.at_end() {
-        if c.eat_keyword("password") {
-            let password = c.literal()?;
-            options.push(UserOption::Password(password));
-        } else if c.eat_keyword("superuser") {
-            options.push(UserOption::Superuser(true));
-        } else if c.eat_keyword("nosuperuser") {
-            options.push(UserOption::Superuser(false));
-        } else if c.eat_keyword("login") || c.eat_keyword("nologin") {
-            // Every tarn user may log in; accepted for compatibility.
+    'next: while !c.at_end() {
+        if c.eat_keyword("password") || c.eat_keywords(&["encrypted", "password"]) {
+            options.push(UserOption::Password(c.literal()?));
+            continue;
+        }
+        for (yes, no, option) in FLAGS {
+            if c.eat_keyword(yes) {
+                options.push(option(true));
+                continue 'next;
+            }
+            if c.eat_keyword(no) {
+                options.push(option(false));
+                continue 'next;
+            }
+        }
+        if IGNORED.iter().any(|kw| c.eat_keyword(kw)) {
+            continue;
+        }
+        if c.eat_keywords(&["in", "role"]) || c.eat_keywords(&["in", "group"]) {
+            options.push(UserOption::InRole(role_list(c)?));
+        } else if c.eat_keyword("role") || c.eat_keyword("user") {
+            options.push(UserOption::Members(role_list(c)?));
+        } else if c.eat_keywords(&["connection", "limit"]) {
+            c.literal()?;
+        } else if c.peek_keywords(&["valid", "until"]) || c.peek_keyword("admin") {
+            return Err(crate::error::SqlError::NotSupported(
+                "VALID UNTIL and ADMIN role options".into(),
+            ));
         } else {
-            return Err(c.error("expected PASSWORD, SUPERUSER, NOSUPERUSER or LOGIN"));
+            return Err(c.error(
+                "expected PASSWORD, [NO]SUPERUSER, [NO]LOGIN, [NO]CREATEROLE, [NO]INHERIT, IN ROLE or ROLE",
+            ));
         }
     }
     Ok(options)
+}
+
+fn role_list(c: &mut Cursor) -> Result<Vec<String>> {
+    let mut names = vec![c.ident()?];
+    while c.eat(&Token::Comma) {
+        names.push(c.ident()?);
+    }
+    Ok(names)
 }

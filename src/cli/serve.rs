@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use tarn::Tarn;
-use tarn::catalog::{ScramVerifier, User};
 use tarn::config::{FlightFileConfig, PgFileConfig};
 use tarn::server::{FlightServer, PgServer};
 
@@ -217,7 +216,19 @@ fn read_password(from_stdin: bool) -> Result<(String, bool), String> {
 }
 
 pub async fn user(tarn: &Tarn, command: UserCommand) -> ExitCode {
-    let store = tarn.engine().metastore();
+    use tarn::sql::{Statement, UserOption};
+    // Roles are administered by the engine's statements, as over SQL, by a local superuser.
+    let session = tarn.engine().session("tarn");
+    let run = |statement: Statement| {
+        let session = &session;
+        async move {
+            session
+                .execute(statement)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    };
     let result: Result<(), String> = async {
         match command {
             UserCommand::Add {
@@ -226,16 +237,16 @@ pub async fn user(tarn: &Tarn, command: UserCommand) -> ExitCode {
                 password_stdin,
             } => {
                 let (password, generated) = read_password(password_stdin)?;
-                let user = User {
+                run(Statement::CreateUser {
                     name: name.clone(),
-                    verifier: ScramVerifier::new(&password).map_err(|e| e.to_string())?,
-                    superuser,
-                    create_time: chrono::Utc::now().timestamp(),
-                };
-                store
-                    .create_user(user, false)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    if_not_exists: false,
+                    options: vec![
+                        UserOption::Password(Some(password.clone())),
+                        UserOption::Superuser(superuser),
+                    ],
+                    login_by_default: true,
+                })
+                .await?;
                 if generated {
                     println!("password for \"{name}\": {password}");
                 }
@@ -245,25 +256,34 @@ pub async fn user(tarn: &Tarn, command: UserCommand) -> ExitCode {
                 password_stdin,
             } => {
                 let (password, generated) = read_password(password_stdin)?;
-                let verifier = ScramVerifier::new(&password).map_err(|e| e.to_string())?;
-                store
-                    .alter_user(&name, Some(verifier), None)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                run(Statement::AlterUser {
+                    name: name.clone(),
+                    options: vec![UserOption::Password(Some(password.clone()))],
+                })
+                .await?;
                 if generated {
                     println!("password for \"{name}\": {password}");
                 }
             }
             UserCommand::List => {
+                let store = tarn.engine().metastore();
                 for u in store.list_users().await.map_err(|e| e.to_string())? {
-                    println!("{}\t{}", u.name, if u.superuser { "superuser" } else { "" });
+                    let mut attributes = Vec::new();
+                    if u.superuser {
+                        attributes.push("superuser");
+                    }
+                    if !u.can_login {
+                        attributes.push("cannot login");
+                    }
+                    println!("{}\t{}", u.name, attributes.join(", "));
                 }
             }
             UserCommand::Drop { name } => {
-                store
-                    .drop_user(&name, false)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                run(Statement::DropUser {
+                    name,
+                    if_exists: false,
+                })
+                .await?;
             }
         }
         Ok(())

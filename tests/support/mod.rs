@@ -48,12 +48,8 @@ impl TestLake {
 
     /// Adds a catalog user (for the servers the tests start); an existing one is kept.
     pub async fn add_user(&self, name: &str, password: &str, superuser: bool) {
-        let user = tarn::catalog::User {
-            name: name.into(),
-            verifier: tarn::catalog::ScramVerifier::new(password).expect("verifier"),
-            superuser,
-            create_time: 0,
-        };
+        let verifier = tarn::catalog::ScramVerifier::new(password).expect("verifier");
+        let user = tarn::catalog::User::login(name, verifier, superuser);
         self.tarn
             .engine()
             .metastore()

@@ -105,7 +105,26 @@ pub(super) fn drop_database(
     }
     // Partitions and keys go by ON DELETE CASCADE.
     tx.execute("DELETE FROM dbs WHERE id = ?1", [id])?;
+    super::acl::forget_database(tx, &name.to_lowercase())?;
     Ok(tables)
+}
+
+/// Replaces a database's description, location, owner and parameters.
+pub(super) fn update_database(tx: &Transaction, db: &Database) -> Result<()> {
+    let changed = tx.execute(
+        "UPDATE dbs SET description = ?2, location = ?3, owner = ?4, params = ?5 WHERE name = ?1",
+        params![
+            db.name.to_lowercase(),
+            db.description,
+            db.location,
+            db.owner,
+            serde_json::to_string(&db.parameters)?
+        ],
+    )?;
+    if changed == 0 {
+        return Err(CatalogError::DatabaseNotFound(db.name.clone()));
+    }
+    Ok(())
 }
 
 pub(super) fn insert_table(tx: &Transaction, table: &Table, if_not_exists: bool) -> Result<bool> {
@@ -141,6 +160,9 @@ pub(super) fn insert_table(tx: &Transaction, table: &Table, if_not_exists: bool)
             serde_json::to_string(&stored)?
         ],
     )?;
+    if let Some(owner) = &table.owner {
+        super::acl::apply_defaults(tx, &stored.database, &name, owner)?;
+    }
     Ok(true)
 }
 
@@ -219,5 +241,6 @@ pub(super) fn drop_table(
         "DELETE FROM tbls WHERE db_id = ?1 AND name = ?2",
         params![db_id, name],
     )?;
+    super::acl::forget_table(tx, &db.to_lowercase(), &name.to_lowercase())?;
     Ok(Some(table))
 }

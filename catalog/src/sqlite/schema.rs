@@ -87,6 +87,53 @@ const MIGRATIONS: &[&str] = &[
         create_time INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // v4: roles (users are roles that may log in), role membership, privileges, default
+    // privileges, PostgreSQL's predefined roles. A role without a password has verifier ''.
+    r#"
+    ALTER TABLE users ADD COLUMN can_login INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE users ADD COLUMN create_role INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN inherit INTEGER NOT NULL DEFAULT 1;
+    INSERT INTO users (name, verifier, superuser, create_time, can_login)
+    VALUES ('pg_read_server_files', '', 0, 0, 0), ('pg_write_server_files', '', 0, 0, 0),
+           ('pg_read_all_data', '', 0, 0, 0), ('pg_write_all_data', '', 0, 0, 0),
+           ('pg_database_owner', '', 0, 0, 0)
+    ON CONFLICT (name) DO NOTHING;
+    CREATE TABLE role_members (
+        role TEXT NOT NULL,
+        member TEXT NOT NULL,
+        admin_option INTEGER NOT NULL,
+        grantor TEXT NOT NULL,
+        PRIMARY KEY (role, member)
+    ) WITHOUT ROWID;
+    CREATE INDEX role_members_by_member ON role_members (member);
+    -- One row per (object, grantee, privilege, grantor); absent name parts are ''.
+    CREATE TABLE grants (
+        db TEXT NOT NULL,
+        tbl TEXT NOT NULL,
+        col TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        grantee TEXT NOT NULL,
+        privilege TEXT NOT NULL,
+        grantor TEXT NOT NULL,
+        grantable INTEGER NOT NULL,
+        PRIMARY KEY (db, tbl, col, kind, grantee, privilege, grantor)
+    ) WITHOUT ROWID;
+    CREATE INDEX grants_by_grantee ON grants (grantee);
+    CREATE TABLE default_privileges (
+        owner TEXT NOT NULL,
+        db TEXT NOT NULL,
+        grantee TEXT NOT NULL,
+        privilege TEXT NOT NULL,
+        grantable INTEGER NOT NULL,
+        PRIMARY KEY (owner, db, grantee, privilege)
+    ) WITHOUT ROWID;
+    -- PostgreSQL 15's defaults: everyone may connect, and use (not create in) the schema
+    -- clients see as `public`, which the database owner owns.
+    INSERT INTO grants VALUES ('', '', '', 'catalog', 'PUBLIC', 'CONNECT', 'pg_database_owner', 0);
+    INSERT INTO grants VALUES ('', '', '', 'catalog', 'PUBLIC', 'TEMPORARY', 'pg_database_owner', 0);
+    INSERT INTO grants VALUES ('default', '', '', 'database', 'PUBLIC', 'USAGE', 'pg_database_owner', 0);
+    UPDATE dbs SET owner = 'pg_database_owner' WHERE name = 'default' AND owner IS NULL;
+    "#,
 ];
 
 /// Brings the database to the newest schema version.

@@ -15,6 +15,7 @@ pub(super) async fn run(
     action: AlterTableAction,
 ) -> Result<Output> {
     let mut table = load_table(session, name).await?;
+    session.require_owner(&table).await?;
     let metastore = session.engine.metastore();
     match action {
         AlterTableAction::AddPartitions {
@@ -25,7 +26,7 @@ pub(super) async fn run(
             for (pairs, location) in partitions {
                 let values = typed_spec(&table, &pairs)?;
                 let location = match location {
-                    Some(l) => session.engine.inner.roots.check(&l)?,
+                    Some(l) => super::locations::table_location(session, &l, Some(&table)).await?,
                     None => default_location(&table, &values),
                 };
                 new.push(Partition::external(values, location, now()));
@@ -46,9 +47,11 @@ pub(super) async fn run(
                 .drop_partitions(&table.database, &table.name, specs, if_exists)
                 .await?;
             // A managed table's partition data goes with it, after the metadata commit.
-            if table.table_type == tarn_catalog::TableType::Managed {
-                for partition in dropped {
-                    super::table::delete_location(session, &partition.location).await?;
+            for partition in dropped {
+                if let Some(location) =
+                    super::locations::deletable(session, &table, &partition.location).await?
+                {
+                    super::table::delete_location(session, &location).await?;
                 }
             }
         }
@@ -71,7 +74,9 @@ pub(super) async fn run(
             partition: None,
             location,
         } => {
-            table.location = session.engine.inner.roots.check(&location)?;
+            table.location = super::locations::table_location(session, &location, None).await?;
+            // Never delete a location the table was pointed at: it is no longer tarn's own.
+            table.parameters.remove(super::locations::MANAGED_LOCATION);
             touch_and_save(session, table).await?;
         }
         AlterTableAction::SetLocation {
@@ -79,7 +84,8 @@ pub(super) async fn run(
             location,
         } => {
             let values = typed_spec(&table, &pairs)?;
-            let location = session.engine.inner.roots.check(&location)?;
+            let location =
+                super::locations::table_location(session, &location, Some(&table)).await?;
             let partition = Partition::external(values, location, now());
             metastore
                 .alter_partition(&table.database, &table.name, partition)

@@ -16,8 +16,17 @@ pub(super) async fn create(session: &Session, c: CreateDatabase) -> Result<Outpu
         )));
     }
     let inner = &session.engine.inner;
+    {
+        let access = session.access().await?;
+        crate::authz::require_catalog(
+            inner.metastore.as_ref(),
+            &access,
+            tarn_catalog::Privilege::Create,
+        )
+        .await?;
+    }
     let location = match &c.location {
-        Some(l) => inner.roots.check(l)?,
+        Some(l) => super::locations::database_location(session, l).await?,
         None => paths::join(&inner.warehouse, &format!("{}.db", c.name.to_lowercase())),
     };
     let db = Database {
@@ -25,7 +34,7 @@ pub(super) async fn create(session: &Session, c: CreateDatabase) -> Result<Outpu
         description: c.comment,
         location,
         parameters: c.properties.into_iter().collect(),
-        owner: Some(session.user().to_string()),
+        owner: Some(session.current_role()),
         create_time: now(),
     };
     session
@@ -47,11 +56,13 @@ pub(super) async fn drop(
             "cannot drop the current database '{name}'; USE another database first"
         )));
     }
-    let dropped = session
-        .engine
-        .metastore()
-        .drop_database(name, if_exists, cascade)
-        .await?;
+    let metastore = session.engine.metastore();
+    match metastore.get_database(name).await? {
+        Some(db) => session.require_database_owner(&db).await?,
+        None if if_exists => return Ok(Output::command("DROP DATABASE")),
+        None => return Err(CatalogError::DatabaseNotFound(name.to_string()).into()),
+    }
+    let dropped = metastore.drop_database(name, if_exists, cascade).await?;
     for table in &dropped {
         delete_managed_data(session, table).await?;
     }

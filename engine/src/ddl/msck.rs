@@ -26,6 +26,7 @@ pub(super) async fn repair(
     mode: RepairMode,
 ) -> Result<Output> {
     let table = load_table(session, name).await?;
+    session.require_owner(&table).await?;
     if table.partition_keys.is_empty() {
         return Err(EngineError::InvalidParameter(format!(
             "table '{}' is not partitioned; MSCK REPAIR applies to partitioned tables",

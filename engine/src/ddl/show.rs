@@ -10,6 +10,7 @@ use crate::session::Session;
 
 pub(super) async fn databases(session: &Session, pattern: Option<&str>) -> Result<Output> {
     let dbs = session.engine.metastore().list_databases(pattern).await?;
+    let dbs = session.visible_databases(dbs).await?;
     string_rows(
         &["database_name"],
         dbs.into_iter().map(|d| vec![Some(d.name)]).collect(),
@@ -25,6 +26,7 @@ pub(super) async fn tables(
         .map(|d| crate::provider::database_for_schema(&d))
         .unwrap_or_else(|| session.current_database());
     let tables = session.engine.metastore().list_tables(&db, pattern).await?;
+    let tables = session.visible_tables(tables).await?;
     string_rows(
         &["tab_name"],
         tables.into_iter().map(|t| vec![Some(t.name)]).collect(),

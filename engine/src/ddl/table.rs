@@ -52,7 +52,7 @@ pub(super) fn new_table(
         location,
         format: storage_format(t)?,
         parameters,
-        owner: Some(session.user().to_string()),
+        owner: Some(session.current_role()),
         create_time: now(),
         version: 0,
         view_text: None,
@@ -65,6 +65,7 @@ pub(super) async fn register(
     table: Table,
     if_not_exists: bool,
 ) -> Result<Output> {
+    session.require_create_in(&table.database).await?;
     session
         .engine
         .metastore()
@@ -75,11 +76,28 @@ pub(super) async fn register(
 
 pub(super) async fn create_external(session: &Session, t: TableDefinition) -> Result<Output> {
     let name = definition_name(session, &t)?;
-    let location = session
+    session.require_create_in(&name.0).await?;
+    // Existence first: IF NOT EXISTS is a no-op, and a duplicate is a duplicate, whatever the
+    // location says.
+    if session
         .engine
-        .inner
-        .roots
-        .check(t.location.as_deref().unwrap_or_default())?;
+        .metastore()
+        .get_table(&name.0, &name.1)
+        .await?
+        .is_some()
+    {
+        if t.if_not_exists {
+            return Ok(Output::command("CREATE TABLE"));
+        }
+        return Err(tarn_catalog::CatalogError::TableExists {
+            db: name.0,
+            table: name.1,
+        }
+        .into());
+    }
+    let location =
+        super::locations::table_location(session, t.location.as_deref().unwrap_or_default(), None)
+            .await?;
     let format = storage_format(&t)?;
     let (mut columns, partition_keys) = split_columns(&t)?;
     if columns.is_empty() {
@@ -234,6 +252,13 @@ async fn infer_columns(
 
 pub(super) async fn drop(session: &Session, name: &ObjectName, if_exists: bool) -> Result<Output> {
     let (db, table) = resolve(session, name);
+    let Some(existing) = session.engine.metastore().get_table(&db, &table).await? else {
+        if if_exists {
+            return Ok(Output::command("DROP TABLE"));
+        }
+        return Err(tarn_catalog::CatalogError::TableNotFound { db, table }.into());
+    };
+    session.require_owner(&existing).await?;
     let dropped = session
         .engine
         .metastore()
@@ -245,12 +270,14 @@ pub(super) async fn drop(session: &Session, name: &ObjectName, if_exists: bool) 
     Ok(Output::command("DROP TABLE"))
 }
 
-/// A managed table's data goes with it, after the metadata commit; external data stays.
+/// A managed table's data goes with it, after the metadata commit; external data stays. Only
+/// the directory tarn created for the table is deleted, and only while no other table's
+/// metadata points inside it.
 pub(super) async fn delete_managed_data(session: &Session, table: &Table) -> Result<()> {
-    if table.table_type != TableType::Managed {
-        return Ok(());
+    if let Some(location) = super::locations::deletable(session, table, &table.location).await? {
+        delete_location(session, &location).await?;
     }
-    delete_location(session, &table.location).await
+    Ok(())
 }
 
 /// Deletes everything under a location, through its object store (local or remote).
@@ -287,6 +314,7 @@ pub(super) async fn comment_on(
         CommentTarget::Column { table, column } => (table, Some(column)),
     };
     let mut table = load_table(session, &name).await?;
+    session.require_owner(&table).await?;
     match column {
         None => match comment {
             Some(c) => {

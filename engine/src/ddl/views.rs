@@ -49,12 +49,13 @@ pub(crate) async fn create(session: &Session, view: CreateView) -> Result<Output
         location: String::new(),
         format: StorageFormat::Parquet,
         parameters: Default::default(),
-        owner: Some(session.user().to_string()),
+        owner: Some(session.current_role()),
         create_time: super::now(),
         version: 0,
         view_text: Some(query),
     };
     let store = session.engine.metastore();
+    session.require_create_in(&database).await?;
     if view.or_replace
         && let Some(existing) = store.get_table(&database, &name).await?
     {
@@ -63,7 +64,15 @@ pub(crate) async fn create(session: &Session, view: CreateView) -> Result<Output
                 "\"{database}.{name}\" is a table, not a view"
             )));
         }
-        store.drop_table(&database, &name, true).await?;
+        // Replaced in place: owner and privileges stay, as in PostgreSQL.
+        session.require_owner(&existing).await?;
+        let replaced = Table {
+            owner: existing.owner,
+            create_time: existing.create_time,
+            ..table
+        };
+        store.alter_table(replaced).await?;
+        return Ok(Output::command("CREATE VIEW"));
     }
     store.create_table(table, false).await?;
     Ok(Output::command("CREATE VIEW"))
@@ -101,7 +110,8 @@ pub(crate) async fn drop(session: &Session, view: DropView) -> Result<Output> {
         Some(t) if t.table_type != TableType::View => Err(EngineError::InvalidParameter(format!(
             "\"{database}.{name}\" is not a view (use DROP TABLE)"
         ))),
-        Some(_) => {
+        Some(existing) => {
+            session.require_owner(&existing).await?;
             store.drop_table(&database, &name, false).await?;
             Ok(Output::command("DROP VIEW"))
         }

@@ -104,14 +104,19 @@ async fn managed_table(
     columns: (Vec<Column>, Vec<Column>),
 ) -> Result<Table> {
     let location = managed_location(session, &db, &name).await?;
-    new_table(
+    super::locations::check_managed(session, &location).await?;
+    let mut table = new_table(
         session,
         t,
         (db, name),
         TableType::Managed,
         columns,
-        location,
-    )
+        location.clone(),
+    )?;
+    table
+        .parameters
+        .insert(super::locations::MANAGED_LOCATION.into(), location);
+    Ok(table)
 }
 
 /// Appends `input` (shaped like the table, keys dynamic) and reports rows under `tag`;
@@ -252,6 +257,12 @@ pub(super) async fn copy_from(
     delimiter: Option<&str>,
 ) -> Result<Output> {
     let table = load_table(session, name).await?;
+    session
+        .require_location_role(
+            tarn_catalog::acl::predefined::READ_SERVER_FILES,
+            "COPY from a file",
+        )
+        .await?;
     let location = session.engine.inner.roots.check(location)?;
     let format = stored_as
         .map(str::to_uppercase)
@@ -321,6 +332,7 @@ pub(super) async fn vacuum(
     retain_hours: Option<u64>,
 ) -> Result<Output> {
     let table = load_table(session, name).await?;
+    session.require_owner(&table).await?;
     let retain = retain_hours.unwrap_or(168);
     let deleted = super::vacuum::run(session, &table, retain).await?;
     Ok(Output::Command {

@@ -65,7 +65,7 @@ pub(super) fn user_by_id(
         .map(String::as_str)
         .find(|n| crate::provider::pg_catalog::role_oid(n) == oid)
         .map(str::to_string)
-        .or_else(|| (oid == 10).then(|| facts.user.clone()))
+        .or_else(|| (oid == 10).then(|| facts.identity.session_user().to_string()))
         .unwrap_or_else(|| format!("unknown (OID={oid})"));
     Ok(text(name))
 }
@@ -235,13 +235,16 @@ pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             |_, args, c| schemas_list(c, args),
         ),
         f("current_user", none(), DataType::Utf8, |facts, _, _| {
-            Ok(text(&facts.user))
+            Ok(text(&facts.identity.current_role()))
+        }),
+        f("current_role", none(), DataType::Utf8, |facts, _, _| {
+            Ok(text(&facts.identity.current_role()))
         }),
         f("session_user", none(), DataType::Utf8, |facts, _, _| {
-            Ok(text(&facts.user))
+            Ok(text(facts.identity.session_user()))
         }),
         f("user", none(), DataType::Utf8, |facts, _, _| {
-            Ok(text(&facts.user))
+            Ok(text(&facts.identity.current_role()))
         }),
         f(
             "current_setting",

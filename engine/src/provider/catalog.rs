@@ -14,6 +14,7 @@ use datafusion::common::DataFusionError;
 use tarn_catalog::CatalogError;
 
 use super::{HiveTable, TableCaches};
+use crate::authz::{Identity, TableAccess};
 use crate::engine::EngineInner;
 use crate::error::EngineError;
 
@@ -34,7 +35,8 @@ pub fn database_for_schema(name: &str) -> String {
     }
 }
 
-/// The catalog list: exactly one catalog, [`CATALOG_NAME`].
+/// The catalog list: exactly one catalog, [`CATALOG_NAME`], seen by one identity (a session's,
+/// or a view owner's while the view's query is planned).
 #[derive(Clone)]
 pub struct TarnCatalogList {
     catalog: Arc<TarnCatalog>,
@@ -47,9 +49,9 @@ impl std::fmt::Debug for TarnCatalogList {
 }
 
 impl TarnCatalogList {
-    pub(crate) fn new(engine: Arc<EngineInner>) -> Self {
+    pub(crate) fn new(engine: Arc<EngineInner>, identity: Arc<Identity>) -> Self {
         Self {
-            catalog: Arc::new(TarnCatalog { engine }),
+            catalog: Arc::new(TarnCatalog { engine, identity }),
         }
     }
 }
@@ -74,6 +76,7 @@ impl CatalogProviderList for TarnCatalogList {
 
 struct TarnCatalog {
     engine: Arc<EngineInner>,
+    identity: Arc<Identity>,
 }
 
 impl std::fmt::Debug for TarnCatalog {
@@ -119,6 +122,7 @@ impl CatalogProvider for TarnCatalog {
         }
         Some(Arc::new(HiveSchema {
             engine: self.engine.clone(),
+            identity: self.identity.clone(),
             database: database_for_schema(name),
         }))
     }
@@ -144,12 +148,27 @@ fn not_here(what: &str) -> DataFusionError {
 /// One tarn database seen as a DataFusion schema.
 struct HiveSchema {
     engine: Arc<EngineInner>,
+    identity: Arc<Identity>,
     database: String,
 }
 
 impl std::fmt::Debug for HiveSchema {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "HiveSchema({})", self.database)
+    }
+}
+
+impl HiveSchema {
+    /// SELECT on the table (or some of its columns) for the statement's identity.
+    async fn authorize(&self, table: &tarn_catalog::Table) -> crate::error::Result<TableAccess> {
+        let metastore = self.engine.metastore.as_ref();
+        let access = self.identity.access(metastore).await?;
+        if access.superuser {
+            return Ok(TableAccess::Full);
+        }
+        crate::authz::TableGrants::load(metastore, table)
+            .await?
+            .select(&access, table)
     }
 }
 
@@ -187,18 +206,29 @@ impl SchemaProvider for HiveSchema {
             }
             return Ok(None);
         };
-        if let Some(sql) = &table.view_text {
-            return super::view::plan_view(&self.engine, &table.database, sql)
-                .await
-                .map(|v| Some(v as Arc<dyn TableProvider>));
-        }
-        let caches = TableCaches {
-            listing: self.engine.listing.clone(),
-            scan: self.engine.scan_cache.clone(),
-        };
-        let provider = HiveTable::try_new(table, metastore.clone(), caches)
+        let access = self
+            .authorize(&table)
+            .await
             .map_err(EngineError::into_datafusion)?;
-        Ok(Some(Arc::new(provider)))
+        let provider: Arc<dyn TableProvider> = if let Some(sql) = &table.view_text {
+            super::view::plan_view(&self.engine, &table, sql).await?
+        } else {
+            let caches = TableCaches {
+                listing: self.engine.listing.clone(),
+                scan: self.engine.scan_cache.clone(),
+            };
+            let table = HiveTable::try_new(table.clone(), metastore.clone(), caches)
+                .map_err(EngineError::into_datafusion)?;
+            Arc::new(table)
+        };
+        Ok(Some(match access {
+            TableAccess::Full => provider,
+            TableAccess::Columns(columns) => Arc::new(super::guarded::ColumnGuard::new(
+                provider,
+                columns,
+                crate::authz::relation(&table),
+            )),
+        }))
     }
 
     fn register_table(

@@ -18,11 +18,14 @@ tokio::task_local! {
     static DEPTH: usize;
 }
 
+/// Plans a view's query as its owner: the tables it reads are checked with the owner's
+/// privileges, so granting SELECT on a view exposes exactly what the view shows.
 pub(crate) async fn plan_view(
     engine: &Arc<EngineInner>,
-    database: &str,
+    view: &tarn_catalog::Table,
     sql: &str,
 ) -> datafusion::common::Result<Arc<ViewTable>> {
+    let database = view.database.as_str();
     let depth = DEPTH.try_with(|d| *d).unwrap_or(0);
     if depth >= MAX_VIEW_DEPTH {
         return Err(EngineError::InvalidParameter(format!(
@@ -37,7 +40,10 @@ pub(crate) async fn plan_view(
         .with_config(config)
         .with_runtime_env(engine.runtime.clone())
         .with_default_features()
-        .with_catalog_list(Arc::new(TarnCatalogList::new(engine.clone())))
+        .with_catalog_list(Arc::new(TarnCatalogList::new(
+            engine.clone(),
+            crate::authz::Identity::view_owner(view.owner.as_deref()),
+        )))
         .build();
     let plan = DEPTH
         .scope(depth + 1, async { state.create_logical_plan(sql).await })

@@ -31,7 +31,7 @@ impl Session {
     pub fn fork(&self, snapshot: &SessionSnapshot) -> Result<Session> {
         let session = Session::with_state(
             self.engine.clone(),
-            self.user(),
+            self.identity.fork(),
             self.is_superuser(),
             self.ctx.state(),
         );

@@ -121,6 +121,9 @@ pub(crate) async fn set_variable(
     name: &str,
     value: Option<String>,
 ) -> Result<Output> {
+    if name.eq_ignore_ascii_case("role") {
+        return crate::ddl::roles::set_role(session, value).await;
+    }
     let canonical = Settings::canonical_name(name)?;
     if canonical == "search_path" {
         let path = value.clone().unwrap_or_else(|| "public".into());
@@ -166,12 +169,22 @@ pub(crate) fn reset_all(session: &Session) -> Result<Output> {
     })?;
     session.sync_time_zone();
     session.set_current_database(tarn_catalog::DEFAULT_DATABASE);
+    session.identity.set_role(None);
     Ok(Output::command("RESET"))
 }
 
 pub(crate) fn show_variable(session: &Session, name: Option<&str>) -> Result<Output> {
     let settings = session.settings();
     match name {
+        Some(name) if name.eq_ignore_ascii_case("role") => {
+            let role = session.current_role();
+            let shown = if role == session.user() {
+                "none".to_string()
+            } else {
+                role
+            };
+            crate::ddl::string_rows(&["role"], vec![vec![Some(shown)]])
+        }
         Some(name) => {
             let value = settings.get(name)?;
             // PostgreSQL names the column after the setting's canonical name (TimeZone).

@@ -213,7 +213,13 @@ async fn verify(stored: Option<User>, password: String) -> Result<User, Status> 
             server_key: [0; 32],
         };
         match stored {
-            Some(user) if user.verifier.verify_password(&password) => Some(user),
+            Some(user)
+                if user
+                    .login_verifier()
+                    .is_some_and(|v| v.verify_password(&password)) =>
+            {
+                Some(user)
+            }
             Some(_) => None,
             None => {
                 decoy.verify_password(&password);

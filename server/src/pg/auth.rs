@@ -66,7 +66,9 @@ pub async fn authenticate(
         .metastore()
         .get_user(user)
         .await
-        .map_err(|e| WireError::Protocol(PgError::from_engine(&e.into(), None)))?;
+        .map_err(|e| WireError::Protocol(PgError::from_engine(&e.into(), None)))?
+        // A role that may not log in (NOLOGIN, no password) is treated as an unknown user.
+        .filter(|u| u.login_verifier().is_some());
     match method {
         AuthMethod::Trust if loopback => stored.ok_or_else(|| failed(user)),
         AuthMethod::Trust => Err(WireError::Protocol(PgError::new(
@@ -79,7 +81,7 @@ pub async fn authenticate(
         AuthMethod::ScramSha256 => {
             let verifier = stored
                 .as_ref()
-                .map(|u| u.verifier.clone())
+                .and_then(|u| u.login_verifier().cloned())
                 .unwrap_or_else(|| decoy_verifier(user, server_secret));
             scram(wire, &verifier).await.map_err(|e| match e {
                 WireError::Protocol(p) if p.code == "28P01" => failed(user),
@@ -118,7 +120,10 @@ async fn cleartext(wire: &mut Wire, user: &str, stored: Option<User>) -> Result<
     let Some(stored) = stored else {
         return Err(failed(user));
     };
-    if stored.verifier.verify_password(&password) {
+    if stored
+        .login_verifier()
+        .is_some_and(|v| v.verify_password(&password))
+    {
         Ok(stored)
     } else {
         Err(failed(user))

@@ -430,9 +430,53 @@ fn session_statements() {
             options: vec![
                 UserOption::Password(Some("x".into())),
                 UserOption::Superuser(true)
-            ]
+            ],
+            login_by_default: true,
         }
     );
+    assert_eq!(
+        one("CREATE ROLE analysts WITH NOLOGIN NOINHERIT CREATEROLE IN ROLE etl ROLE alice, bob"),
+        Statement::CreateUser {
+            name: "analysts".into(),
+            if_not_exists: false,
+            options: vec![
+                UserOption::Login(false),
+                UserOption::Inherit(false),
+                UserOption::CreateRole(true),
+                UserOption::InRole(vec!["etl".into()]),
+                UserOption::Members(vec!["alice".into(), "bob".into()]),
+            ],
+            login_by_default: false,
+        }
+    );
+    for (sql, value) in [
+        ("SET ROLE analysts", Some("analysts")),
+        ("SET ROLE 'Mixed'", Some("Mixed")),
+        ("SET ROLE NONE", None),
+        ("RESET ROLE", None),
+    ] {
+        assert_eq!(
+            one(sql),
+            Statement::SetVariable {
+                name: "role".into(),
+                value: value.map(String::from)
+            },
+            "{sql}"
+        );
+    }
+    assert!(parse_statements("CREATE ROLE x VALID UNTIL 'infinity'").is_err());
+    assert!(matches!(
+        one("ALTER TABLE s.t OWNER TO alice"),
+        Statement::AlterOwner { .. }
+    ));
+    assert!(matches!(
+        one("ALTER VIEW v OWNER TO CURRENT_USER"),
+        Statement::AlterOwner { .. }
+    ));
+    assert!(matches!(
+        one("ALTER SCHEMA raw OWNER TO etl"),
+        Statement::AlterOwner { .. }
+    ));
     assert_eq!(
         one("ALTER ROLE bob PASSWORD 'y'"),
         Statement::AlterUser {

@@ -1,0 +1,240 @@
+//! Authorization: who a session acts as, which roles that brings, and the one place every
+//! privilege and ownership check is decided (PostgreSQL 15's model over the catalog's grants).
+//!
+//! Every front end reaches data through a [`crate::Session`]; the session's [`Identity`] travels
+//! into the DataFusion catalog provider (table resolution checks SELECT), the write funnel and
+//! the catalog statements, so no front end re-implements a check. The effective role set is
+//! read from the catalog once per statement (roles and grants changed by another session apply
+//! to the next statement, as in PostgreSQL).
+
+mod checks;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, RwLock};
+
+use tarn_catalog::{Metastore, PUBLIC, RoleMembership, User, acl::predefined};
+
+pub(crate) use checks::{
+    TableAccess, TableGrants, check_location_role, relation, require_catalog,
+    require_database_owner, require_schema, require_table_owner, schema_name,
+};
+
+use crate::error::{EngineError, Result};
+
+/// Who a session is: the user that logged in, the role it acts as (SET ROLE), and the
+/// statement's effective privileges once computed.
+#[derive(Debug)]
+pub(crate) struct Identity {
+    session_user: String,
+    /// A local, trusted session (the CLI, an embedding program): a superuser without needing a
+    /// catalog role, as the OS user who owns the data dir is.
+    trusted: bool,
+    /// SET ROLE; `None` acts as the session user.
+    role: RwLock<Option<String>>,
+    /// The statement's access, computed on first use and forgotten at the next statement.
+    cached: Mutex<Option<Arc<Access>>>,
+}
+
+impl Identity {
+    pub(crate) fn new(session_user: &str, trusted: bool) -> Arc<Self> {
+        Arc::new(Self {
+            session_user: session_user.to_string(),
+            trusted,
+            role: RwLock::new(None),
+            cached: Mutex::new(None),
+        })
+    }
+
+    /// The identity a view's query runs under: its owner's (PostgreSQL checks the tables a view
+    /// reads with the view owner's privileges). A view without an owner is the database
+    /// owner's, which only superusers are.
+    pub(crate) fn view_owner(owner: Option<&str>) -> Arc<Self> {
+        Self::new(owner.unwrap_or(predefined::DATABASE_OWNER), false)
+    }
+
+    /// A copy for a forked session (same user and role, its own per-statement cache).
+    pub(crate) fn fork(&self) -> Arc<Self> {
+        let forked = Self::new(&self.session_user, self.trusted);
+        *forked.role.write().unwrap_or_else(|e| e.into_inner()) = self.role_setting();
+        forked
+    }
+
+    pub(crate) fn session_user(&self) -> &str {
+        &self.session_user
+    }
+
+    fn role_setting(&self) -> Option<String> {
+        self.role.read().map(|r| r.clone()).unwrap_or(None)
+    }
+
+    /// The role privileges are checked for (`current_user`).
+    pub(crate) fn current_role(&self) -> String {
+        self.role_setting()
+            .unwrap_or_else(|| self.session_user.clone())
+    }
+
+    /// SET ROLE (`None`: back to the session user). The caller checked membership.
+    pub(crate) fn set_role(&self, role: Option<String>) {
+        if let Ok(mut r) = self.role.write() {
+            *r = role;
+        }
+        self.new_statement();
+    }
+
+    /// Forgets the computed access: the next check reads roles and grants again.
+    pub(crate) fn new_statement(&self) {
+        if let Ok(mut c) = self.cached.lock() {
+            *c = None;
+        }
+    }
+
+    /// The statement's access (roles read from the catalog once per statement).
+    pub(crate) async fn access(&self, metastore: &dyn Metastore) -> Result<Arc<Access>> {
+        if let Some(access) = self.cached.lock().ok().and_then(|c| c.clone()) {
+            return Ok(access);
+        }
+        let access = Arc::new(self.compute(metastore).await?);
+        if let Ok(mut c) = self.cached.lock() {
+            *c = Some(access.clone());
+        }
+        Ok(access)
+    }
+
+    async fn compute(&self, metastore: &dyn Metastore) -> Result<Access> {
+        let role = self.current_role();
+        let acting_as_self = self.role_setting().is_none();
+        let users = metastore.list_users().await?;
+        let memberships = metastore.list_role_memberships().await?;
+        let record = users.iter().find(|u| u.name == role);
+        let superuser = (self.trusted && acting_as_self) || record.is_some_and(|u| u.superuser);
+        let roles = effective_roles(&role, &users, &memberships);
+        Ok(Access {
+            role,
+            superuser,
+            roles,
+        })
+    }
+}
+
+/// The privileges a statement runs with.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// The role checks are made for (`current_user`).
+    pub role: String,
+    /// Bypasses every check.
+    pub superuser: bool,
+    /// The role itself, every role whose privileges it inherits, and PUBLIC.
+    roles: HashSet<String>,
+}
+
+impl Access {
+    /// Whether privileges granted to `grantee` (a role or PUBLIC) are ours.
+    pub fn holds(&self, grantee: &str) -> bool {
+        self.superuser || self.roles.contains(grantee)
+    }
+
+    /// Whether we own an object owned by `owner` (directly or through an inherited role).
+    /// Objects without an owner belong to the database owner: only superusers.
+    pub fn owns(&self, owner: Option<&str>) -> bool {
+        self.superuser
+            || owner.is_some_and(|o| o != predefined::DATABASE_OWNER && self.roles.contains(o))
+    }
+
+    /// Membership (with inheritance) in a predefined role such as pg_read_server_files.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.superuser || self.roles.contains(role)
+    }
+
+    /// The effective roles, PUBLIC included (for listings such as `pg_has_role`).
+    pub fn roles(&self) -> impl Iterator<Item = &str> {
+        self.roles.iter().map(String::as_str)
+    }
+}
+
+/// `role`, PUBLIC, and the roles it inherits: through memberships, transitively, following
+/// only members that have INHERIT (PostgreSQL 15 semantics). Cycles end the walk.
+fn effective_roles(role: &str, users: &[User], memberships: &[RoleMembership]) -> HashSet<String> {
+    let inherits = |name: &str| {
+        users
+            .iter()
+            .find(|u| u.name == name)
+            .is_none_or(|u| u.inherit)
+    };
+    let mut roles: HashSet<String> = [role.to_string(), PUBLIC.to_string()].into();
+    let mut frontier = vec![role.to_string()];
+    while let Some(member) = frontier.pop() {
+        if !inherits(&member) {
+            continue;
+        }
+        for m in memberships.iter().filter(|m| m.member == member) {
+            if roles.insert(m.role.clone()) {
+                frontier.push(m.role.clone());
+            }
+        }
+    }
+    roles
+}
+
+/// Whether `member` is a member of `role` at all (inheritance aside), as SET ROLE and
+/// `pg_has_role(…, 'MEMBER')` ask.
+pub(crate) fn is_member(role: &str, member: &str, memberships: &[RoleMembership]) -> bool {
+    let mut seen: HashSet<&str> = HashSet::from([member]);
+    let mut frontier = vec![member];
+    while let Some(m) = frontier.pop() {
+        if m == role {
+            return true;
+        }
+        for edge in memberships.iter().filter(|e| e.member == m) {
+            if seen.insert(&edge.role) {
+                frontier.push(&edge.role);
+            }
+        }
+    }
+    false
+}
+
+/// `permission denied for <what>` (42501), naming the object as PostgreSQL does.
+pub(crate) fn denied(what: impl std::fmt::Display) -> EngineError {
+    EngineError::PermissionDenied(format!("permission denied for {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(name: &str, inherit: bool) -> User {
+        let mut u = User::login(
+            name,
+            tarn_catalog::ScramVerifier::with_salt("p", vec![0; 16], 1),
+            false,
+        );
+        u.inherit = inherit;
+        u
+    }
+
+    fn member(role: &str, member: &str) -> RoleMembership {
+        RoleMembership {
+            role: role.into(),
+            member: member.into(),
+            admin_option: false,
+            grantor: "admin".into(),
+        }
+    }
+
+    #[test]
+    fn inheritance_follows_members_with_inherit_and_stops_at_cycles() {
+        let users = vec![role("alice", true), role("mid", false), role("top", true)];
+        let edges = vec![
+            member("mid", "alice"),
+            member("top", "mid"),
+            member("alice", "top"),
+        ];
+        let roles = effective_roles("alice", &users, &edges);
+        // alice inherits mid, but mid is NOINHERIT: top's privileges do not flow through it.
+        assert!(roles.contains("mid") && !roles.contains("top") && roles.contains(PUBLIC));
+        let roles = effective_roles("top", &users, &edges);
+        assert!(roles.contains("alice") && roles.contains("mid"));
+        assert!(is_member("top", "alice", &edges));
+        assert!(!is_member("nobody", "alice", &edges));
+    }
+}

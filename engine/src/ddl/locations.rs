@@ -1,0 +1,167 @@
+//! Who may point objects at storage, where, and what a DROP may delete.
+//!
+//! A location names data outside tarn's control, so pointing a table, partition or database at
+//! one needs a superuser or PostgreSQL's predefined `pg_read_server_files` /
+//! `pg_write_server_files` roles. A location may never be an allowed root, the warehouse, the
+//! data directory (the metastore) or anything containing them, and never overlaps another
+//! table's location. Deleting is narrower still: only a managed table's own directory — the one
+//! tarn created and recorded at CREATE — and only while no other table points inside it.
+
+use tarn_catalog::{Table, TableType, acl::predefined};
+
+use crate::error::{EngineError, Result};
+use crate::session::Session;
+
+/// Table parameter recording the directory tarn created for a managed table: the only place a
+/// DROP deletes data (SET LOCATION removes it).
+pub(crate) const MANAGED_LOCATION: &str = "tarn.managed_location";
+
+/// A location for a table or partition, checked and normalised. `own` is the table itself
+/// (SET LOCATION, ADD PARTITION): its own location does not count as an overlap, and a
+/// partition may lie inside it.
+pub(super) async fn table_location(
+    session: &Session,
+    location: &str,
+    own: Option<&Table>,
+) -> Result<String> {
+    session
+        .require_location_role(
+            predefined::READ_SERVER_FILES,
+            "point a table at a storage location",
+        )
+        .await?;
+    let normalized = session.engine.inner.roots.check(location)?;
+    check_not_reserved(session, &normalized)?;
+    check_no_overlap(session, &normalized, own).await?;
+    Ok(normalized)
+}
+
+/// A location for a database (its managed tables are written there).
+pub(super) async fn database_location(session: &Session, location: &str) -> Result<String> {
+    session
+        .require_location_role(
+            predefined::WRITE_SERVER_FILES,
+            "point a database at a storage location",
+        )
+        .await?;
+    let normalized = session.engine.inner.roots.check(location)?;
+    check_not_reserved(session, &normalized)?;
+    Ok(normalized)
+}
+
+/// `inner` is `outer` or lies below it (path components, not string prefixes).
+pub(crate) fn within(inner: &str, outer: &str) -> bool {
+    let outer = outer.trim_end_matches('/');
+    let inner = inner.trim_end_matches('/');
+    inner == outer || (inner.starts_with(outer) && inner[outer.len()..].starts_with('/'))
+}
+
+/// Locations nothing may point at: the roots themselves and whatever holds the warehouse, the
+/// data directory or a root.
+fn check_not_reserved(session: &Session, location: &str) -> Result<()> {
+    let inner = &session.engine.inner;
+    let data_dir = std::fs::canonicalize(&inner.config.data_dir)
+        .unwrap_or_else(|_| inner.config.data_dir.clone())
+        .display()
+        .to_string();
+    let mut protected = inner.roots.describe();
+    protected.push(inner.warehouse.clone());
+    protected.push(data_dir);
+    for p in &protected {
+        if within(p, location) {
+            return Err(EngineError::PermissionDenied(format!(
+                "location '{location}' is or contains '{p}', which tarn keeps for itself; use a directory below it"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// No two tables share data: a location may not lie inside, or contain, another table's.
+async fn check_no_overlap(session: &Session, location: &str, own: Option<&Table>) -> Result<()> {
+    let metastore = session.engine.metastore();
+    for db in metastore.list_databases(None).await? {
+        for other in metastore.list_tables(&db.name, None).await? {
+            let same = own.is_some_and(|t| t.database == other.database && t.name == other.name);
+            if same || other.location.is_empty() {
+                continue;
+            }
+            if within(location, &other.location) || within(&other.location, location) {
+                return Err(EngineError::PermissionDenied(format!(
+                    "location '{location}' overlaps the location of table {} ('{}')",
+                    other.qualified_name(),
+                    other.location
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that a new managed table's directory is not another table's.
+pub(super) async fn check_managed(session: &Session, location: &str) -> Result<()> {
+    check_not_reserved(session, location)?;
+    check_no_overlap(session, location, None).await
+}
+
+/// The directory tarn created for a managed table: recorded at CREATE; tables from before the
+/// record existed count when they lie strictly inside the warehouse.
+fn own_directory(session: &Session, table: &Table) -> Option<String> {
+    if table.table_type != TableType::Managed {
+        return None;
+    }
+    if let Some(recorded) = table.parameters.get(MANAGED_LOCATION) {
+        return Some(recorded.clone());
+    }
+    let warehouse = &session.engine.inner.warehouse;
+    (within(&table.location, warehouse) && table.location.trim_end_matches('/') != warehouse)
+        .then(|| table.location.clone())
+}
+
+/// What a DROP of `table` (or of its partition at `location`) may delete: `location` itself
+/// when it lies in the table's own directory and no other table points inside it; else
+/// nothing (the data stays, and a warning is logged).
+pub(super) async fn deletable(
+    session: &Session,
+    table: &Table,
+    location: &str,
+) -> Result<Option<String>> {
+    let Some(own) = own_directory(session, table) else {
+        return Ok(None);
+    };
+    if !within(location, &own) {
+        tracing::warn!(
+            "not deleting '{location}': outside the directory tarn created for {}",
+            table.qualified_name()
+        );
+        return Ok(None);
+    }
+    let metastore = session.engine.metastore();
+    for db in metastore.list_databases(None).await? {
+        for other in metastore.list_tables(&db.name, None).await? {
+            let same = other.database == table.database && other.name == table.name;
+            if !same && !other.location.is_empty() && within(&other.location, location) {
+                tracing::warn!(
+                    "not deleting '{location}': table {} still points inside it",
+                    other.qualified_name()
+                );
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(location.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within;
+
+    #[test]
+    fn within_compares_path_components() {
+        assert!(within("/w/a/b", "/w/a"));
+        assert!(within("/w/a/", "/w/a"));
+        assert!(!within("/w/ab", "/w/a"));
+        assert!(!within("/w", "/w/a"));
+        assert!(within("s3://b/lake/t", "s3://b/lake"));
+    }
+}

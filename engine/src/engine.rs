@@ -130,6 +130,27 @@ impl Engine {
         Session::new(self.clone(), &user.name, false, user.superuser)
     }
 
+    /// Opens the session of an authenticated user, as every front end must: the role must have
+    /// LOGIN and CONNECT on the database (PostgreSQL grants CONNECT to PUBLIC by default; a
+    /// `REVOKE CONNECT ON DATABASE tarn FROM PUBLIC` locks everyone else out).
+    pub async fn connect(&self, user: &tarn_catalog::User) -> Result<Session> {
+        if !user.can_login {
+            return Err(EngineError::PermissionDenied(format!(
+                "role \"{}\" is not permitted to log in",
+                user.name
+            )));
+        }
+        let session = self.user_session(user);
+        let access = session.access().await?;
+        crate::authz::require_catalog(
+            self.inner.metastore.as_ref(),
+            &access,
+            tarn_catalog::Privilege::Connect,
+        )
+        .await?;
+        Ok(session)
+    }
+
     /// Makes an object store (S3, GCS, …) available for locations under `url`
     /// (e.g. `s3://bucket`). Locations there must still lie under an allowed root.
     pub fn register_object_store(&self, url: &Url, store: Arc<dyn ObjectStore>) {

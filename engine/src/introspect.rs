@@ -5,6 +5,9 @@
 use datafusion::arrow::datatypes::SchemaRef;
 use tarn_catalog::{Metastore, TableType};
 
+use tarn_catalog::Privilege;
+
+use crate::authz::{self, Access, TableGrants};
 use crate::error::Result;
 use crate::provider::{PUBLIC_SCHEMA, SYSTEM_SCHEMA, database_for_schema};
 use crate::session::Session;
@@ -96,14 +99,23 @@ fn like_at(pattern: &[char], text: &[char]) -> bool {
     }
 }
 
-/// Every schema: one per tarn database, plus the system schema, sorted.
-pub(crate) async fn schemas(metastore: &dyn Metastore) -> Result<Vec<String>> {
-    let mut names: Vec<String> = metastore
-        .list_databases(None)
-        .await?
-        .iter()
-        .map(|d| schema_for_database(&d.name))
-        .collect();
+/// Every schema `access` may see (all for `None`): one per tarn database it owns or has USAGE
+/// or CREATE on, plus the system schema, sorted.
+pub(crate) async fn schemas(
+    metastore: &dyn Metastore,
+    access: Option<&Access>,
+) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for db in metastore.list_databases(None).await? {
+        if let Some(access) = access.filter(|a| !a.superuser) {
+            let usage = authz::require_schema(metastore, access, &db, Privilege::Usage).await;
+            let create = authz::require_schema(metastore, access, &db, Privilege::Create).await;
+            if usage.is_err() && create.is_err() {
+                continue;
+            }
+        }
+        names.push(schema_for_database(&db.name));
+    }
     names.push(SYSTEM_SCHEMA.to_string());
     names.sort();
     Ok(names)
@@ -113,11 +125,12 @@ pub(crate) async fn schemas(metastore: &dyn Metastore) -> Result<Vec<String>> {
 /// SQL LIKE), ordered by schema and name.
 pub(crate) async fn relations(
     metastore: &dyn Metastore,
+    access: Option<&Access>,
     schema_pattern: Option<&str>,
     table_pattern: Option<&str>,
 ) -> Result<Vec<Relation>> {
     let mut out = Vec::new();
-    for schema in schemas(metastore).await? {
+    for schema in schemas(metastore, access).await? {
         if !like_matches(schema_pattern, &schema) {
             continue;
         }
@@ -141,8 +154,17 @@ pub(crate) async fn relations(
             continue;
         }
         let database = database_for_schema(&schema);
+        let visible = match access.filter(|a| !a.superuser) {
+            Some(_) => Some(TableGrants::load_database(metastore, &database).await?),
+            None => None,
+        };
         for table in metastore.list_tables(&database, None).await? {
             if !like_matches(table_pattern, &table.name) {
+                continue;
+            }
+            if let (Some(grants), Some(access)) = (&visible, access)
+                && !grants.any(access, &table)
+            {
                 continue;
             }
             out.push(Relation {
@@ -187,7 +209,8 @@ pub(crate) async fn relations(
 impl Session {
     /// Every schema: one per tarn database, plus the system schema, sorted.
     pub async fn list_schemas(&self) -> Result<Vec<String>> {
-        schemas(self.engine.metastore().as_ref()).await
+        let access = self.access().await?;
+        schemas(self.engine.metastore().as_ref(), Some(&access)).await
     }
 
     /// Relations of the schemas matching `schema_pattern` whose names match `table_pattern`
@@ -197,8 +220,10 @@ impl Session {
         schema_pattern: Option<&str>,
         table_pattern: Option<&str>,
     ) -> Result<Vec<Relation>> {
+        let access = self.access().await?;
         relations(
             self.engine.metastore().as_ref(),
+            Some(&access),
             schema_pattern,
             table_pattern,
         )

@@ -72,7 +72,8 @@ pub(crate) async fn prepare_catalog(
     if !CATALOG_READERS.iter().any(|f| lower.contains(f)) {
         return Ok(());
     }
-    let relations = crate::introspect::relations(metastore, None, None).await?;
+    let access = facts.identity.access(metastore).await?;
+    let relations = crate::introspect::relations(metastore, Some(&access), None, None).await?;
     let users = metastore
         .list_users()
         .await?

@@ -347,7 +347,11 @@ async fn start_session(
             ),
         )));
     }
-    let session = shared.engine.user_session(&user);
+    let session = shared
+        .engine
+        .connect(&user)
+        .await
+        .map_err(|e| WireError::Protocol(PgError::from_engine(&e, None)))?;
     for (name, value) in params {
         if matches!(
             name.as_str(),

@@ -3,7 +3,7 @@
 //! 127.0.0.1:0 over a scratch lake and stops it on drop.
 
 mod clients;
-mod rpc;
+pub(crate) mod rpc;
 mod serve;
 
 use std::net::SocketAddr;

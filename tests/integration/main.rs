@@ -10,4 +10,5 @@ mod flight;
 mod pg;
 mod pruning;
 mod scan_cache;
+mod security;
 mod writes;

@@ -95,11 +95,17 @@ impl CatalogProvider for TarnCatalog {
     fn schema_names(&self) -> Vec<String> {
         // The names clients see (Hive's `default` is `public`), so DataFusion's
         // information_schema agrees with pg_catalog.
-        match block_on(&self.engine, self.engine.metastore.list_databases(None)) {
-            Ok(dbs) => dbs
-                .iter()
-                .map(|d| crate::introspect::schema_for_database(&d.name))
-                .collect(),
+        // Only the schemas the identity may see (DataFusion's information_schema.schemata).
+        let metastore = self.engine.metastore.as_ref();
+        let listed = block_on(&self.engine, async {
+            let access = self.identity.access(metastore).await?;
+            crate::introspect::schemas(metastore, Some(&access)).await
+        });
+        match listed {
+            Ok(mut names) => {
+                names.retain(|n| n != super::SYSTEM_SCHEMA);
+                names
+            }
             Err(e) => {
                 tracing::warn!("listing databases failed: {e}");
                 vec![]
@@ -113,6 +119,7 @@ impl CatalogProvider for TarnCatalog {
         if name.eq_ignore_ascii_case(super::pg_catalog::PG_CATALOG) {
             return Some(Arc::new(super::pg_catalog::PgCatalogSchema {
                 engine: self.engine.clone(),
+                identity: self.identity.clone(),
             }));
         }
         if name.eq_ignore_ascii_case(super::SYSTEM_SCHEMA) {
@@ -174,11 +181,24 @@ impl HiveSchema {
 
 #[async_trait]
 impl SchemaProvider for HiveSchema {
+    /// The tables the identity may see (DataFusion's information_schema.tables).
     fn table_names(&self) -> Vec<String> {
-        let tables = block_on(
-            &self.engine,
-            self.engine.metastore.list_tables(&self.database, None),
-        );
+        let metastore = self.engine.metastore.as_ref();
+        let tables = block_on(&self.engine, async {
+            let access = self.identity.access(metastore).await?;
+            let tables = metastore.list_tables(&self.database, None).await?;
+            if access.superuser {
+                return Ok(tables);
+            }
+            let grants =
+                crate::authz::TableGrants::load_database(metastore, &self.database).await?;
+            Ok::<_, EngineError>(
+                tables
+                    .into_iter()
+                    .filter(|t| grants.any(&access, t))
+                    .collect(),
+            )
+        });
         tables
             .map(|ts| ts.into_iter().map(|t| t.name).collect())
             .unwrap_or_default()
@@ -201,6 +221,7 @@ impl SchemaProvider for HiveSchema {
             if super::pg_catalog::is_catalog_table(name) {
                 let catalog = super::pg_catalog::PgCatalogSchema {
                     engine: self.engine.clone(),
+                    identity: self.identity.clone(),
                 };
                 return catalog.table(name).await;
             }

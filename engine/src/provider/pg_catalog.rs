@@ -298,6 +298,8 @@ pub(super) fn build(name: &str, inputs: &Inputs) -> Rows {
 
 pub(crate) struct PgCatalogSchema {
     pub engine: Arc<EngineInner>,
+    /// Whose catalog this is: relations and schemas are listed only where it has privileges.
+    pub identity: Arc<crate::authz::Identity>,
 }
 
 impl std::fmt::Debug for PgCatalogSchema {
@@ -321,9 +323,10 @@ impl SchemaProvider for PgCatalogSchema {
         }
         let metastore = self.engine.metastore.as_ref();
         let listed = |e: EngineError| e.into_datafusion();
+        let access = self.identity.access(metastore).await.map_err(listed)?;
         let mut inputs = Inputs::default();
         if READS_RELATIONS.contains(&name) {
-            inputs.relations = crate::introspect::relations(metastore, None, None)
+            inputs.relations = crate::introspect::relations(metastore, Some(&access), None, None)
                 .await
                 .map_err(listed)?;
         }
@@ -332,7 +335,7 @@ impl SchemaProvider for PgCatalogSchema {
             inputs.relations.extend(system::catalog_relations());
         }
         if name == "pg_namespace" {
-            inputs.schemas = crate::introspect::schemas(metastore)
+            inputs.schemas = crate::introspect::schemas(metastore, Some(&access))
                 .await
                 .map_err(listed)?;
         }

@@ -113,10 +113,14 @@ impl Sessions {
             .await
             .map_err(|e| super::status::from_engine(&e.into()))?;
         let user = verify(stored, password.to_string()).await?;
+        let connected = engine
+            .connect(&user)
+            .await
+            .map_err(|e| super::status::from_engine(&e))?;
         self.expire_idle();
         let session = Arc::new(FlightSession {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            session: engine.user_session(&user),
+            session: connected,
             prepared: PreparedStatements::default(),
             last_used: Mutex::new(Instant::now()),
         });

@@ -18,10 +18,10 @@ use tonic::transport::Channel;
 
 use super::{FlightFixture, PASSWORD, USER};
 
-type Client = FlightSqlServiceClient<Channel>;
+pub(crate) type Client = FlightSqlServiceClient<Channel>;
 
 /// Runs a query and collects its batches.
-async fn query(
+pub(crate) async fn query(
     client: &mut Client,
     sql: &str,
 ) -> Result<Vec<RecordBatch>, arrow_flight::error::FlightError> {
@@ -29,7 +29,7 @@ async fn query(
     fetch(client, &info).await
 }
 
-async fn fetch(
+pub(crate) async fn fetch(
     client: &mut Client,
     info: &FlightInfo,
 ) -> Result<Vec<RecordBatch>, arrow_flight::error::FlightError> {
@@ -47,7 +47,7 @@ fn rows(batches: &[RecordBatch]) -> usize {
 }
 
 /// The gRPC status and SQLSTATE of a failed call.
-fn status_of(e: &arrow_flight::error::FlightError) -> (tonic::Code, String) {
+pub(crate) fn status_of(e: &arrow_flight::error::FlightError) -> (tonic::Code, String) {
     match e {
         arrow_flight::error::FlightError::Tonic(s) => (
             s.code(),
@@ -64,7 +64,7 @@ fn status_of(e: &arrow_flight::error::FlightError) -> (tonic::Code, String) {
     }
 }
 
-fn strings(batch: &RecordBatch, column: usize) -> Vec<String> {
+pub(crate) fn strings(batch: &RecordBatch, column: usize) -> Vec<String> {
     let array = batch
         .column(column)
         .as_any()

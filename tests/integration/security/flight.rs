@@ -1,0 +1,79 @@
+//! The same rules over Flight SQL: denials are PermissionDenied with SQLSTATE 42501, and the
+//! metadata RPCs list only what the caller may see.
+
+use arrow_flight::sql::CommandGetTables;
+
+use crate::flight::rpc::{fetch, query, status_of, strings};
+use crate::flight::{FlightFixture, PASSWORD};
+
+async fn listed_tables(client: &mut crate::flight::rpc::Client) -> Vec<String> {
+    let info = client
+        .get_tables(CommandGetTables {
+            catalog: None,
+            db_schema_filter_pattern: None,
+            table_name_filter_pattern: None,
+            table_types: vec![],
+            include_schema: false,
+        })
+        .await
+        .unwrap();
+    let batches = fetch(client, &info).await.unwrap();
+    batches
+        .iter()
+        .flat_map(|b| strings(b, 1).into_iter().zip(strings(b, 2)))
+        .map(|(s, t)| format!("{s}.{t}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn flight_denies_and_hides_what_is_not_granted() {
+    let flight = FlightFixture::start().await;
+    let mut alice = flight.client().await;
+    for sql in [
+        "CREATE SCHEMA shop",
+        "CREATE TABLE shop.orders (id bigint)",
+        "INSERT INTO shop.orders VALUES (1), (2)",
+        "CREATE TABLE public.top (x int)",
+    ] {
+        alice.execute_update(sql.to_string(), None).await.unwrap();
+    }
+    let mut bob = flight.anonymous().await;
+    bob.handshake("bob", PASSWORD).await.expect("bob logs in");
+    let e = query(&mut bob, "SELECT * FROM shop.orders")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status_of(&e),
+        (tonic::Code::PermissionDenied, "42501".into()),
+        "{e}"
+    );
+    let e = bob
+        .execute_update("INSERT INTO shop.orders VALUES (3)".to_string(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&e).0, tonic::Code::PermissionDenied, "{e}");
+    let listed = listed_tables(&mut bob).await;
+    assert!(
+        !listed
+            .iter()
+            .any(|t| t == "shop.orders" || t == "public.top"),
+        "{listed:?}"
+    );
+
+    for sql in [
+        "GRANT USAGE ON SCHEMA shop TO bob",
+        "GRANT SELECT ON shop.orders TO bob",
+    ] {
+        alice.execute_update(sql.to_string(), None).await.unwrap();
+    }
+    let batches = query(&mut bob, "SELECT id FROM shop.orders").await.unwrap();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
+    let listed = listed_tables(&mut bob).await;
+    assert!(listed.contains(&"shop.orders".to_string()), "{listed:?}");
+    assert!(!listed.contains(&"public.top".to_string()), "{listed:?}");
+    // Nothing bob tried was written.
+    let batches = query(&mut alice, "SELECT id FROM shop.orders")
+        .await
+        .unwrap();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
+}

@@ -77,23 +77,8 @@ pub(super) async fn register(
 pub(super) async fn create_external(session: &Session, t: TableDefinition) -> Result<Output> {
     let name = definition_name(session, &t)?;
     session.require_create_in(&name.0).await?;
-    // Existence first: IF NOT EXISTS is a no-op, and a duplicate is a duplicate, whatever the
-    // location says.
-    if session
-        .engine
-        .metastore()
-        .get_table(&name.0, &name.1)
-        .await?
-        .is_some()
-    {
-        if t.if_not_exists {
-            return Ok(Output::command("CREATE TABLE"));
-        }
-        return Err(tarn_catalog::CatalogError::TableExists {
-            db: name.0,
-            table: name.1,
-        }
-        .into());
+    if exists(session, &name, t.if_not_exists).await? {
+        return Ok(Output::command("CREATE TABLE"));
     }
     let location =
         super::locations::table_location(session, t.location.as_deref().unwrap_or_default(), None)
@@ -112,6 +97,32 @@ pub(super) async fn create_external(session: &Session, t: TableDefinition) -> Re
         location,
     )?;
     register(session, table, t.if_not_exists).await
+}
+
+/// Existence before anything else: with IF NOT EXISTS an existing table makes CREATE a no-op
+/// (`true`), without it a duplicate is a duplicate, whatever its location or columns say.
+pub(super) async fn exists(
+    session: &Session,
+    (db, table): &(String, String),
+    if_not_exists: bool,
+) -> Result<bool> {
+    if session
+        .engine
+        .metastore()
+        .get_table(db, table)
+        .await?
+        .is_none()
+    {
+        return Ok(false);
+    }
+    if if_not_exists {
+        return Ok(true);
+    }
+    Err(tarn_catalog::CatalogError::TableExists {
+        db: db.clone(),
+        table: table.clone(),
+    }
+    .into())
 }
 
 fn property<'a>(t: &'a TableDefinition, keys: &[&str]) -> Option<&'a str> {

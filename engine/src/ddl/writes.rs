@@ -147,6 +147,9 @@ pub(super) async fn append_all(
 /// CREATE TABLE without AS: a managed table in the warehouse.
 pub(super) async fn create_managed(session: &Session, t: TableDefinition) -> Result<Output> {
     let (db, table_name) = definition_name(session, &t)?;
+    if super::table::exists(session, &(db.clone(), table_name.clone()), t.if_not_exists).await? {
+        return Ok(Output::command("CREATE TABLE"));
+    }
     if t.columns.is_empty() {
         return Err(EngineError::InvalidParameter(format!(
             "CREATE TABLE {table_name} needs columns (or AS <query>)"

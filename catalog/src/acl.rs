@@ -317,6 +317,32 @@ pub fn aclitems(grants: &[&Grant]) -> Vec<String> {
         .collect()
 }
 
+/// An object's ACL as PostgreSQL shows it (`relacl`, `nspacl`, `datacl`): NULL (`None`) while
+/// nothing was granted — the default, owner-only privileges — else the owner's implicit
+/// privileges followed by the grants.
+pub fn object_acl(owner: Option<&str>, kind: ObjectKind, grants: &[&Grant]) -> Option<Vec<String>> {
+    if grants.is_empty() {
+        return None;
+    }
+    let implicit: Vec<Grant> = owner
+        .map(|owner| {
+            Privilege::applicable(kind)
+                .iter()
+                .map(|p| Grant {
+                    object: grants[0].object.clone(),
+                    grantee: owner.to_string(),
+                    privilege: *p,
+                    grantor: owner.to_string(),
+                    grantable: false,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut all: Vec<&Grant> = implicit.iter().collect();
+    all.extend(grants.iter().copied());
+    Some(aclitems(&all))
+}
+
 /// Role names in aclitem text are quoted when they hold characters other than letters,
 /// digits and underscores.
 fn quote_acl_name(name: &str) -> String {

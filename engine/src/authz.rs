@@ -128,6 +128,16 @@ pub struct Access {
 }
 
 impl Access {
+    /// The access `role` has, from roles and memberships already read (for the privilege
+    /// inquiry functions, which ask about any role).
+    pub(crate) fn for_role(role: &str, users: &[User], memberships: &[RoleMembership]) -> Self {
+        Access {
+            role: role.to_string(),
+            superuser: users.iter().any(|u| u.name == role && u.superuser),
+            roles: effective_roles(role, users, memberships),
+        }
+    }
+
     /// Whether privileges granted to `grantee` (a role or PUBLIC) are ours.
     pub fn holds(&self, grantee: &str) -> bool {
         self.superuser || self.roles.contains(grantee)
@@ -143,11 +153,6 @@ impl Access {
     /// Membership (with inheritance) in a predefined role such as pg_read_server_files.
     pub fn has_role(&self, role: &str) -> bool {
         self.superuser || self.roles.contains(role)
-    }
-
-    /// The effective roles, PUBLIC included (for listings such as `pg_has_role`).
-    pub fn roles(&self) -> impl Iterator<Item = &str> {
-        self.roles.iter().map(String::as_str)
     }
 }
 

@@ -60,6 +60,8 @@ pub struct Relation {
     /// How the table is stored: `managed` or `external` (None for views and system tables),
     /// shown as the table's access method in pg_class.
     pub storage: Option<&'static str>,
+    /// The table's privileges in aclitem text form; `None` while only the owner has any.
+    pub acl: Option<Vec<String>>,
 }
 
 /// A partition column's comment says it is one (clients see partition keys as columns).
@@ -149,11 +151,15 @@ pub(crate) async fn relations(
                     row_count: None,
                     total_size: None,
                     storage: None,
+                    acl: None,
                 });
             }
             continue;
         }
         let database = database_for_schema(&schema);
+        let grants = metastore
+            .list_grants(tarn_catalog::GrantScope::Database(database.clone()))
+            .await?;
         let visible = match access.filter(|a| !a.superuser) {
             Some(_) => Some(TableGrants::load_database(metastore, &database).await?),
             None => None,
@@ -197,6 +203,7 @@ pub(crate) async fn relations(
                     TableType::View => None,
                 },
                 view_text: table.view_text.clone(),
+                acl: table_acl(&table, &grants),
                 schema: schema.clone(),
                 name: table.name,
             });
@@ -204,6 +211,21 @@ pub(crate) async fn relations(
     }
     out.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
     Ok(out)
+}
+
+/// A table's relacl from the grants of its database.
+fn table_acl(table: &tarn_catalog::Table, grants: &[tarn_catalog::Grant]) -> Option<Vec<String>> {
+    let on_table: Vec<&tarn_catalog::Grant> = grants
+        .iter()
+        .filter(|g| {
+            matches!(&g.object, tarn_catalog::Securable::Table { table: t, .. } if *t == table.name)
+        })
+        .collect();
+    tarn_catalog::acl::object_acl(
+        table.owner.as_deref(),
+        tarn_catalog::ObjectKind::Table,
+        &on_table,
+    )
 }
 
 impl Session {

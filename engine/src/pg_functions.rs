@@ -20,6 +20,7 @@ use crate::introspect::schema_for_database;
 
 mod compat;
 mod info;
+pub(crate) mod privileges;
 mod tables;
 mod text_forms;
 use crate::settings::{SERVER_VERSION, Settings};
@@ -35,6 +36,8 @@ pub(crate) struct SessionFacts {
     /// statement that calls them: functions run inside DataFusion's synchronous evaluation and
     /// must not block on the metastore (blocking the runtime's workers deadlocks it).
     pub catalog: Mutex<Option<Arc<CatalogSnapshot>>>,
+    /// Grants and roles as of the statement, for the privilege inquiry functions.
+    pub acl: Mutex<Option<Arc<privileges::AclSnapshot>>>,
 }
 
 /// Relations and users, read once per statement.
@@ -69,6 +72,13 @@ pub(crate) async fn prepare_catalog(
     sql: &str,
 ) -> crate::error::Result<()> {
     let lower = sql.to_ascii_lowercase();
+    if privileges::READERS.iter().any(|f| lower.contains(f)) {
+        let me = facts.identity.access(metastore).await?;
+        let snapshot = privileges::load(metastore, me).await?;
+        if let Ok(mut acl) = facts.acl.lock() {
+            *acl = Some(Arc::new(snapshot));
+        }
+    }
     if !CATALOG_READERS.iter().any(|f| lower.contains(f)) {
         return Ok(());
     }
@@ -105,6 +115,15 @@ impl std::fmt::Debug for SessionFacts {
 }
 
 impl SessionFacts {
+    /// The statement's grants (empty, so every check is false, if none were loaded).
+    fn acl(&self) -> Arc<privileges::AclSnapshot> {
+        self.acl
+            .lock()
+            .ok()
+            .and_then(|a| a.clone())
+            .unwrap_or_default()
+    }
+
     fn snapshot(&self) -> Arc<CatalogSnapshot> {
         self.catalog
             .lock()
@@ -307,15 +326,10 @@ fn oid_signature() -> Signature {
     )
 }
 
-/// Checks that are always true in tarn: privileges (no grants yet: every user may read every
-/// object) and the visibility of system objects (types, collations and functions all live in
-/// pg_catalog, which is on every search path).
-const ALWAYS_TRUE: [&str; 9] = [
-    "has_table_privilege",
-    "has_schema_privilege",
-    "has_database_privilege",
-    "has_column_privilege",
-    "has_any_column_privilege",
+/// Checks that are always true in tarn: functions (all built in, executable by everyone) and
+/// the visibility of system objects (types, collations and functions all live in pg_catalog,
+/// which is on every search path).
+const ALWAYS_TRUE: [&str; 4] = [
     "has_function_privilege",
     "pg_type_is_visible",
     "pg_collation_is_visible",
@@ -357,6 +371,7 @@ pub(crate) fn register(ctx: &SessionContext, facts: Arc<SessionFacts>) {
     for function in info::functions(&facts)
         .into_iter()
         .chain(compat::functions(&facts))
+        .chain(privileges::functions(&facts))
         .chain(always_true)
         .chain(always_null)
     {

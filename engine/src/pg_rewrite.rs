@@ -245,7 +245,7 @@ fn plain_operator(
     })
 }
 
-/// `ARRAY(SELECT x FROM …)` as the scalar subquery `(SELECT array_agg(x) FROM …)`.
+/// `ARRAY(SELECT x FROM …)` as `coalesce((SELECT array_agg(x) FROM …), make_array())`.
 fn array_subquery(function: &datafusion::sql::sqlparser::ast::Function) -> Option<Expr> {
     use datafusion::sql::sqlparser::ast::{FunctionArguments, SelectItem, SetExpr};
     let is_array = matches!(function.name.0.as_slice(), [ObjectNamePart::Identifier(i)] if i.value.eq_ignore_ascii_case("array"));
@@ -271,7 +271,11 @@ fn array_subquery(function: &datafusion::sql::sqlparser::ast::Function) -> Optio
     };
     let aggregate = call("array_agg", vec![item.clone()]);
     select.projection = vec![SelectItem::UnnamedExpr(aggregate)];
-    Some(Expr::Subquery(Box::new(query)))
+    // No rows: PostgreSQL's ARRAY() is the empty array, array_agg's NULL is not.
+    Some(call(
+        "coalesce",
+        vec![Expr::Subquery(Box::new(query)), call("make_array", vec![])],
+    ))
 }
 
 /// `sql`'s first statement after `rewrite` (tests of the rewrite passes).

@@ -107,6 +107,7 @@ impl Session {
             identity: identity.clone(),
             settings: settings.clone(),
             catalog: Default::default(),
+            acl: Default::default(),
         });
         crate::pg_functions::register(&ctx, facts.clone());
         Self {

@@ -45,6 +45,11 @@ impl TableGrants {
         Ok(Self { grants, database })
     }
 
+    /// Grants and the database record read elsewhere (a statement's snapshot).
+    pub(crate) fn from_parts(grants: Vec<Grant>, database: Option<Database>) -> Self {
+        Self { grants, database }
+    }
+
     /// Every grant of a whole database (to decide visibility of many of its tables at once).
     pub(crate) async fn load_database(metastore: &dyn Metastore, database: &str) -> Result<Self> {
         let grants = metastore

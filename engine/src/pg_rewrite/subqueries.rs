@@ -96,15 +96,9 @@ fn joined_is_empty(joined: &datafusion::sql::sqlparser::ast::TableWithJoins) -> 
     empty
 }
 
-/// pg_catalog array columns that are always NULL in tarn (no storage options, no grants).
-const NULL_ARRAYS: [&str; 6] = [
-    "reloptions",
-    "relacl",
-    "attoptions",
-    "attacl",
-    "nspacl",
-    "proconfig",
-];
+/// pg_catalog array columns that are always NULL in tarn (no storage options, no column ACLs
+/// shown per attribute).
+const NULL_ARRAYS: [&str; 4] = ["reloptions", "attoptions", "attacl", "proconfig"];
 
 /// Whether a relation in FROM has no rows: a catalog tarn keeps empty, a derived table that
 /// has none, or `unnest` of an array column that is always NULL.

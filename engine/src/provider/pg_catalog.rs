@@ -188,6 +188,17 @@ pub(super) fn text(s: impl Into<String>) -> ScalarValue {
     ScalarValue::Utf8(Some(s.into()))
 }
 
+/// A text[] value (aclitem arrays); `None` is NULL.
+pub(super) fn text_array(items: Option<&[String]>) -> ScalarValue {
+    match items {
+        None => no_text(),
+        Some(items) => {
+            let values: Vec<ScalarValue> = items.iter().map(|i| text(i.as_str())).collect();
+            ScalarValue::List(ScalarValue::new_list_nullable(&values, &DataType::Utf8))
+        }
+    }
+}
+
 pub(super) fn no_text() -> ScalarValue {
     ScalarValue::Utf8(None)
 }
@@ -253,6 +264,11 @@ pub(super) struct Inputs {
     pub relations: Vec<Relation>,
     pub schemas: Vec<String>,
     pub users: Vec<tarn_catalog::User>,
+    /// nspacl of each schema that has grants.
+    pub schema_acls: std::collections::HashMap<String, Vec<String>>,
+    /// datacl of the database, when it has grants.
+    pub database_acl: Option<Vec<String>>,
+    pub memberships: Vec<tarn_catalog::RoleMembership>,
     pub stats: Vec<stats::ColumnSummary>,
 }
 
@@ -272,11 +288,12 @@ const READS_RELATIONS: [&str; 8] = [
 pub(super) fn build(name: &str, inputs: &Inputs) -> Rows {
     let relations = &inputs.relations;
     match name {
-        "pg_namespace" => namespaces(&inputs.schemas),
+        "pg_namespace" => namespaces(&inputs.schemas, &inputs.schema_acls),
+        "pg_auth_members" => live::auth_members(&inputs.memberships),
         "pg_class" => classes(relations),
         "pg_attribute" => attributes(relations),
         "pg_type" => types(),
-        "pg_database" => databases(),
+        "pg_database" => databases(inputs.database_acl.as_deref()),
         "pg_roles" | "pg_user" => roles(name, &inputs.users),
         "pg_tables" => tables(relations),
         "pg_views" => views(relations),
@@ -294,6 +311,50 @@ pub(super) fn build(name: &str, inputs: &Inputs) -> Rows {
             None => empty(other),
         },
     }
+}
+
+/// nspacl per schema and the database's datacl, from the catalog's grants.
+async fn acls(
+    metastore: &dyn tarn_catalog::Metastore,
+) -> crate::error::Result<(
+    std::collections::HashMap<String, Vec<String>>,
+    Option<Vec<String>>,
+)> {
+    use tarn_catalog::{ObjectKind, Securable, acl::object_acl};
+    let grants = metastore.list_grants(tarn_catalog::GrantScope::All).await?;
+    let mut schemas = std::collections::HashMap::new();
+    for db in metastore.list_databases(None).await? {
+        let on: Vec<_> = grants
+            .iter()
+            .filter(|g| g.object == Securable::Database(db.name.clone()))
+            .collect();
+        if let Some(acl) = object_acl(db.owner.as_deref(), ObjectKind::Database, &on) {
+            schemas.insert(crate::introspect::schema_for_database(&db.name), acl);
+        }
+    }
+    let on_catalog: Vec<_> = grants
+        .iter()
+        .filter(|g| g.object == Securable::Catalog)
+        .collect();
+    let owner = tarn_catalog::acl::predefined::DATABASE_OWNER;
+    // PostgreSQL shows a database's built-in defaults (PUBLIC may CONNECT and create
+    // TEMPORARY objects) as a NULL datacl.
+    let defaults = on_catalog.len() == 2
+        && on_catalog.iter().all(|g| {
+            g.grantee == tarn_catalog::PUBLIC
+                && g.grantor == owner
+                && !g.grantable
+                && matches!(
+                    g.privilege,
+                    tarn_catalog::Privilege::Connect | tarn_catalog::Privilege::Temporary
+                )
+        });
+    let datacl = if defaults {
+        None
+    } else {
+        object_acl(Some(owner), ObjectKind::Catalog, &on_catalog)
+    };
+    Ok((schemas, datacl))
 }
 
 pub(crate) struct PgCatalogSchema {
@@ -344,6 +405,17 @@ impl SchemaProvider for PgCatalogSchema {
                 .await
                 .map_err(listed)?;
         }
+        if name == "pg_namespace" || name == "pg_database" {
+            let (schema_acls, database_acl) = acls(metastore).await.map_err(listed)?;
+            inputs.schema_acls = schema_acls;
+            inputs.database_acl = database_acl;
+        }
+        if name == "pg_auth_members" {
+            inputs.memberships = metastore
+                .list_role_memberships()
+                .await
+                .map_err(|e| listed(e.into()))?;
+        }
         if matches!(name, "pg_roles" | "pg_user") {
             inputs.users = metastore.list_users().await.map_err(|e| listed(e.into()))?;
         }
@@ -393,7 +465,7 @@ mod tests {
         ] {
             let rows = match t {
                 "pg_type" => types(),
-                "pg_database" => databases(),
+                "pg_database" => databases(None),
                 "pg_am" => access_methods(),
                 "pg_collation" => collations(),
                 other => empty(other),

@@ -360,3 +360,130 @@ async fn connect_can_be_revoked_and_roles_with_objects_stay() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn catalogs_and_inquiry_functions_tell_the_truth() {
+    let (pg, admin) = fixture(&["bob", "carol"]).await;
+    shop(&admin).await;
+    admin
+        .batch_execute(
+            "CREATE ROLE analysts;
+             GRANT analysts TO bob;
+             GRANT USAGE ON SCHEMA shop TO analysts;
+             GRANT SELECT ON shop.orders TO bob WITH GRANT OPTION;
+             GRANT SELECT (id) ON shop.orders TO carol",
+        )
+        .await
+        .unwrap();
+    let bob = login(&pg, "bob").await;
+    let ask = |sql: &'static str| {
+        let bob = &bob;
+        async move { value(bob, sql).await }
+    };
+    let t = Some("t".to_string());
+    let f = Some("f".to_string());
+    assert_eq!(
+        ask("SELECT has_table_privilege('shop.orders', 'SELECT')").await,
+        t
+    );
+    assert_eq!(
+        ask("SELECT has_table_privilege('shop.orders', 'INSERT')").await,
+        f
+    );
+    assert_eq!(
+        ask("SELECT has_table_privilege('shop.orders', 'SELECT WITH GRANT OPTION')").await,
+        t
+    );
+    assert_eq!(
+        ask("SELECT has_table_privilege('carol', 'shop.orders', 'SELECT')").await,
+        f
+    );
+    assert_eq!(
+        ask("SELECT has_column_privilege('carol', 'shop.orders', 'id', 'SELECT')").await,
+        f
+    );
+    assert_eq!(
+        ask("SELECT has_any_column_privilege('bob', 'shop.orders', 'SELECT')").await,
+        t
+    );
+    assert_eq!(ask("SELECT has_schema_privilege('shop', 'USAGE')").await, t);
+    assert_eq!(
+        ask("SELECT has_schema_privilege('shop', 'CREATE')").await,
+        f
+    );
+    assert_eq!(
+        ask("SELECT has_database_privilege('tarn', 'CONNECT')").await,
+        t
+    );
+    assert_eq!(ask("SELECT pg_has_role('analysts', 'MEMBER')").await, t);
+    assert_eq!(
+        ask("SELECT pg_has_role('carol', 'analysts', 'MEMBER')").await,
+        f
+    );
+    // carol has the column but not the schema: no access yet.
+    admin
+        .batch_execute("GRANT USAGE ON SCHEMA shop TO carol")
+        .await
+        .unwrap();
+    assert_eq!(
+        ask("SELECT has_column_privilege('carol', 'shop.orders', 'id', 'SELECT')").await,
+        t
+    );
+    assert_eq!(
+        ask("SELECT has_column_privilege('carol', 'shop.orders', 'email', 'SELECT')").await,
+        f
+    );
+    // The ACL columns, in aclitem text form; NULL while only the owner has privileges.
+    assert_eq!(
+        value(
+            &admin,
+            "SELECT relacl FROM pg_class WHERE relname = 'orders'"
+        )
+        .await
+        .as_deref(),
+        Some("{alice=arwdDxt/alice,bob=r*/alice}")
+    );
+    admin
+        .batch_execute("CREATE TABLE shop.private (x int)")
+        .await
+        .unwrap();
+    assert_eq!(
+        value(
+            &admin,
+            "SELECT relacl FROM pg_class WHERE relname = 'private'"
+        )
+        .await,
+        None
+    );
+    assert_eq!(
+        value(
+            &admin,
+            "SELECT nspacl FROM pg_namespace WHERE nspname = 'shop'"
+        )
+        .await
+        .as_deref(),
+        Some("{alice=UC/alice,analysts=U/alice,carol=U/alice}")
+    );
+    let roles = simple_rows(
+        &admin,
+        "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('analysts', 'bob') ORDER BY 1",
+    )
+    .await;
+    assert_eq!(
+        roles,
+        vec![
+            vec![Some("analysts".into()), Some("f".into())],
+            vec![Some("bob".into()), Some("t".into())]
+        ]
+    );
+    assert_eq!(
+        value(
+            &admin,
+            "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON m.roleid = r.oid
+             JOIN pg_roles u ON m.member = u.oid WHERE u.rolname = 'bob'"
+        )
+        .await
+        .as_deref(),
+        Some("analysts")
+    );
+}

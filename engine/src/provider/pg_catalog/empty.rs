@@ -21,7 +21,6 @@ pub(super) fn is_empty_catalog(name: &str) -> bool {
             | "pg_constraint"
             | "pg_inherits"
             | "pg_extension"
-            | "pg_auth_members"
             | "pg_attrdef"
             | "pg_policy"
             | "pg_statistic_ext"

@@ -208,7 +208,7 @@ pub(super) fn ranges() -> Rows {
     rows
 }
 
-pub(super) fn databases() -> Rows {
+pub(super) fn databases(datacl: Option<&[String]>) -> Rows {
     let mut rows = Rows::new(&[
         ("oid", O),
         ("datname", T),
@@ -239,7 +239,7 @@ pub(super) fn databases() -> Rows {
         text("C.UTF-8"),
         no_text(),
         no_text(),
-        no_text(),
+        super::text_array(datacl),
     ]);
     rows
 }

@@ -7,12 +7,15 @@ use datafusion::common::ScalarValue;
 
 use super::{
     B, BOOTSTRAP_ROLE_OID, F32, I16, I32, O, PG_CATALOG, PG_CLASS_OID, Rows, T, acl, boolean,
-    namespace_oid, no_text, oid_value, procs, relation_oid, role_oid, text,
+    namespace_oid, no_text, oid_value, procs, relation_oid, role_oid, text, text_array,
 };
 use crate::introspect::{Relation, RelationKind};
 use crate::pg_types::{self, oid};
 
-pub(super) fn namespaces(schemas: &[String]) -> Rows {
+pub(super) fn namespaces(
+    schemas: &[String],
+    acls: &std::collections::HashMap<String, Vec<String>>,
+) -> Rows {
     let mut rows = Rows::new(&[
         ("oid", O),
         ("nspname", T),
@@ -25,7 +28,7 @@ pub(super) fn namespaces(schemas: &[String]) -> Rows {
             oid_value(namespace_oid(schema)),
             text(schema),
             oid_value(BOOTSTRAP_ROLE_OID),
-            no_text(),
+            text_array(acls.get(schema).map(Vec::as_slice)),
         ]);
     }
     rows
@@ -108,7 +111,7 @@ pub(super) fn classes(relations: &[Relation]) -> Rows {
             text("d"),
             boolean(false),
             oid_value(0),
-            no_text(),
+            text_array(r.acl.as_deref()),
             no_text(),
             no_text(),
         ]);
@@ -194,11 +197,11 @@ pub(super) fn roles(table: &str, users: &[tarn_catalog::User]) -> Rows {
             ("valuntil", T),
             ("useconfig", acl()),
         ]);
-        for u in users {
+        for u in users.iter().filter(|u| u.can_login) {
             rows.push(vec![
                 text(&u.name),
                 oid_value(role_oid(&u.name)),
-                boolean(u.superuser),
+                boolean(false),
                 boolean(u.superuser),
                 boolean(false),
                 boolean(false),
@@ -229,10 +232,10 @@ pub(super) fn roles(table: &str, users: &[tarn_catalog::User]) -> Rows {
             oid_value(role_oid(&u.name)),
             text(&u.name),
             boolean(u.superuser),
-            boolean(true),
+            boolean(u.inherit),
+            boolean(u.superuser || u.create_role),
             boolean(u.superuser),
-            boolean(u.superuser),
-            boolean(true),
+            boolean(u.can_login),
             boolean(false),
             ScalarValue::Int32(Some(-1)),
             text("********"),
@@ -339,6 +342,25 @@ pub(super) fn table_stats(relations: &[Relation]) -> Rows {
             ScalarValue::Int64(Some(0)),
             no_text(),
             no_text(),
+        ]);
+    }
+    rows
+}
+
+/// pg_auth_members: who is a member of which role (PostgreSQL 15's columns).
+pub(super) fn auth_members(memberships: &[tarn_catalog::RoleMembership]) -> Rows {
+    let mut rows = Rows::new(&[
+        ("roleid", O),
+        ("member", O),
+        ("grantor", O),
+        ("admin_option", B),
+    ]);
+    for m in memberships {
+        rows.push(vec![
+            oid_value(role_oid(&m.role)),
+            oid_value(role_oid(&m.member)),
+            oid_value(role_oid(&m.grantor)),
+            boolean(m.admin_option),
         ]);
     }
     rows

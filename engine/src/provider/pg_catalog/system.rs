@@ -45,6 +45,7 @@ pub(super) fn catalog_relations() -> Vec<Relation> {
                 row_count: None,
                 total_size: None,
                 storage: None,
+                acl: None,
             }
         })
         .collect()

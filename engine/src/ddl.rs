@@ -89,8 +89,11 @@ pub(crate) async fn execute(session: &Session, statement: Statement) -> Result<O
             object,
             grantees,
             grant_option_for,
-            ..
-        } => grants::revoke(session, &privileges, &object, &grantees, grant_option_for).await,
+            cascade,
+        } => {
+            let how = (grant_option_for, cascade);
+            grants::revoke(session, &privileges, &object, &grantees, how).await
+        }
         Statement::AlterDefaultPrivileges {
             for_roles,
             schemas,

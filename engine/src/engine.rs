@@ -134,7 +134,7 @@ impl Engine {
     /// LOGIN and CONNECT on the database (PostgreSQL grants CONNECT to PUBLIC by default; a
     /// `REVOKE CONNECT ON DATABASE tarn FROM PUBLIC` locks everyone else out).
     pub async fn connect(&self, user: &tarn_catalog::User) -> Result<Session> {
-        if !user.can_login {
+        if !user.can_login || user.name.starts_with("pg_") {
             return Err(EngineError::PermissionDenied(format!(
                 "role \"{}\" is not permitted to log in",
                 user.name

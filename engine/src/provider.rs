@@ -5,6 +5,7 @@ mod cached_scan;
 mod catalog;
 mod format;
 mod guarded;
+pub(crate) use guarded::ColumnGuard;
 mod listing;
 mod named_errors;
 pub mod pg_catalog;

@@ -206,6 +206,16 @@ async fn authorize(session: &Session, job: &WriteJob) -> Result<()> {
     if matches!(job.mode, Mode::Overwrite) {
         session.require_table(&job.table, Privilege::Delete).await?;
     }
+    // An external table's location was chosen by whoever pointed it there: writing into it is
+    // writing server files.
+    if job.table.table_type == tarn_catalog::TableType::External {
+        session
+            .require_location_role(
+                tarn_catalog::acl::predefined::WRITE_SERVER_FILES,
+                "write into an external table's location",
+            )
+            .await?;
+    }
     Ok(())
 }
 

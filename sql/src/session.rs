@@ -229,8 +229,10 @@ pub(crate) fn drop_user(c: &mut Cursor) -> Result<Statement> {
     Ok(Statement::DropUser { name, if_exists })
 }
 
-/// Role attributes that are plain flags: (keyword, its negation, the option).
-const FLAGS: &[(&str, &str, fn(bool) -> UserOption)] = &[
+/// A role attribute that is a plain flag: (keyword, its negation, the option it sets).
+type Flag = (&'static str, &'static str, fn(bool) -> UserOption);
+
+const FLAGS: &[Flag] = &[
     ("superuser", "nosuperuser", UserOption::Superuser),
     ("login", "nologin", UserOption::Login),
     ("createrole", "nocreaterole", UserOption::CreateRole),

@@ -56,10 +56,12 @@ pub(super) async fn run(
             }
         }
         AlterTableAction::SetProperties(props) => {
+            super::locations::check_properties(props.iter().map(|(k, _)| k))?;
             table.parameters.extend(props);
             touch_and_save(session, table).await?;
         }
         AlterTableAction::UnsetProperties { if_exists, keys } => {
+            super::locations::check_properties(keys.iter())?;
             for key in keys {
                 if table.parameters.remove(&key).is_none() && !if_exists {
                     return Err(EngineError::InvalidParameter(format!(

@@ -239,12 +239,13 @@ pub(super) async fn revoke(
     privileges: &PrivilegeList,
     object: &GrantObject,
     specs: &[RoleSpec],
-    grant_option_for: bool,
+    (grant_option_for, cascade): (bool, bool),
 ) -> Result<Output> {
     let access = session.access().await?;
     let names = grantees(session, specs).await?;
     let metastore = session.engine.metastore();
     let mut matched = Vec::new();
+    let mut all = Vec::new();
     for target in targets(session, object).await? {
         let as_owner = access.owns(target.owner.as_deref()) || access.superuser;
         let wanted = expand(privileges, &target)?;
@@ -255,7 +256,9 @@ pub(super) async fn revoke(
             },
             other => GrantScope::Object(other.clone()),
         };
-        for g in metastore.list_grants(scope).await? {
+        let listed = metastore.list_grants(scope).await?;
+        all.extend(listed.iter().cloned());
+        for g in listed {
             let covered = wanted.iter().any(|(object, p)| {
                 *p == g.privilege && (*object == g.object || revokes_column(object, &g.object))
             });
@@ -265,10 +268,53 @@ pub(super) async fn revoke(
             }
         }
     }
+    let dependent = dependents(&matched, &all);
+    if !dependent.is_empty() && !cascade {
+        return Err(tarn_catalog::CatalogError::DependentObjects(
+            "dependent privileges exist (use CASCADE to revoke them too)".into(),
+        )
+        .into());
+    }
     metastore
         .revoke_privileges(matched, grant_option_for)
         .await?;
+    metastore.revoke_privileges(dependent, false).await?;
     Ok(Output::command("REVOKE"))
+}
+
+/// Grants that rest on a revoked grant option: made, with the same privilege on the same
+/// object, by a grantee who loses the option and holds it through no other grant; and,
+/// generation after generation, the grants those grantees made in turn.
+fn dependents(revoked: &[Grant], all: &[Grant]) -> Vec<Grant> {
+    let mut gone: Vec<Grant> = revoked.to_vec();
+    let mut out = Vec::new();
+    loop {
+        let holds_option = |role: &str, g: &Grant| {
+            all.iter().any(|o| {
+                o.object == g.object
+                    && o.privilege == g.privilege
+                    && o.grantee == role
+                    && o.grantable
+                    && !gone.contains(o)
+            })
+        };
+        let next: Vec<Grant> = all
+            .iter()
+            .filter(|g| !gone.contains(g))
+            .filter(|g| {
+                gone.iter().any(|r| {
+                    r.grantee == g.grantor && r.object == g.object && r.privilege == g.privilege
+                })
+            })
+            .filter(|g| !holds_option(&g.grantor, g))
+            .cloned()
+            .collect();
+        if next.is_empty() {
+            return out;
+        }
+        gone.extend(next.iter().cloned());
+        out.extend(next);
+    }
 }
 
 /// A table-level REVOKE takes the privilege off every column too.

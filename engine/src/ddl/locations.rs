@@ -16,6 +16,19 @@ use crate::session::Session;
 /// DROP deletes data (SET LOCATION removes it).
 pub(crate) const MANAGED_LOCATION: &str = "tarn.managed_location";
 
+/// Table properties only tarn sets: a user who could write `tarn.managed_location` could make
+/// DROP delete any directory.
+pub(super) fn check_properties<'a>(keys: impl IntoIterator<Item = &'a String>) -> Result<()> {
+    for key in keys {
+        if key.eq_ignore_ascii_case(MANAGED_LOCATION) {
+            return Err(EngineError::PermissionDenied(format!(
+                "table property '{key}' is set by tarn only"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A location for a table or partition, checked and normalised. `own` is the table itself
 /// (SET LOCATION, ADD PARTITION): its own location does not count as an overlap, and a
 /// partition may lie inside it.

@@ -34,6 +34,35 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Owners and grantees are recorded by name, and local (trusted) sessions record names that
+/// are not roles: a CREATEROLE role may not create a role by such a name and so inherit what
+/// it owns or was granted.
+async fn refuse_claimed_name(session: &Session, name: &str) -> Result<()> {
+    let metastore = session.engine.metastore();
+    let mut claimed = metastore
+        .list_grants(tarn_catalog::GrantScope::All)
+        .await?
+        .iter()
+        .any(|g| g.grantee == name || g.grantor == name);
+    for db in metastore.list_databases(None).await? {
+        if claimed {
+            break;
+        }
+        claimed = db.owner.as_deref() == Some(name)
+            || metastore
+                .list_tables(&db.name, None)
+                .await?
+                .iter()
+                .any(|t| t.owner.as_deref() == Some(name));
+    }
+    if claimed {
+        return Err(EngineError::PermissionDenied(format!(
+            "role name \"{name}\" already owns or holds objects; only a superuser may create it"
+        )));
+    }
+    Ok(())
+}
+
 /// Only superusers and CREATEROLE roles manage roles; only superusers manage superusers.
 async fn require_role_admin(
     session: &Session,
@@ -95,6 +124,9 @@ pub(super) async fn create(
     let access = session.access().await?;
     let superuser = c.superuser.unwrap_or(false);
     require_role_admin(session, &access, superuser, "create role").await?;
+    if !access.superuser {
+        refuse_claimed_name(session, name).await?;
+    }
     let user = User {
         name: name.to_string(),
         verifier: c.verifier.clone().flatten(),
@@ -118,6 +150,13 @@ pub(super) async fn create(
 }
 
 pub(super) async fn alter(session: &Session, name: &str, options: &[UserOption]) -> Result<Output> {
+    if name.starts_with("pg_") {
+        // PostgreSQL's predefined roles are not logins: making one a login would hand out
+        // everything it stands for.
+        return Err(EngineError::InvalidParameter(format!(
+            "cannot alter reserved role \"{name}\""
+        )));
+    }
     let options = read_options(options)?;
     if !options.in_roles.is_empty() || !options.members.is_empty() {
         return Err(EngineError::NotSupported(

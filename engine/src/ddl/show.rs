@@ -39,6 +39,10 @@ pub(super) async fn partitions(
     partial: &PartitionSpecPairs,
 ) -> Result<Output> {
     let table = load_table(session, name).await?;
+    // Partition names are the keys' values: they need SELECT, not just any privilege.
+    session
+        .require_table(&table, tarn_catalog::Privilege::Select)
+        .await?;
     if table.partition_keys.is_empty() {
         return Err(crate::error::EngineError::InvalidParameter(format!(
             "table '{}' is not partitioned",

@@ -35,6 +35,7 @@ pub(super) fn new_table(
     location: String,
 ) -> Result<Table> {
     check_unique(&columns, &partition_keys)?;
+    super::locations::check_properties(t.properties.iter().map(|(k, _)| k))?;
     let mut parameters: BTreeMap<String, String> = t.properties.iter().cloned().collect();
     if table_type == TableType::External {
         parameters.insert(stats_keys::EXTERNAL.into(), "TRUE".into());

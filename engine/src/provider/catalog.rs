@@ -125,6 +125,7 @@ impl CatalogProvider for TarnCatalog {
         if name.eq_ignore_ascii_case(super::SYSTEM_SCHEMA) {
             return Some(Arc::new(super::system::SystemSchema {
                 engine: self.engine.clone(),
+                identity: self.identity.clone(),
             }));
         }
         Some(Arc::new(HiveSchema {
@@ -166,6 +167,26 @@ impl std::fmt::Debug for HiveSchema {
 }
 
 impl HiveSchema {
+    async fn require_usage(&self) -> crate::error::Result<()> {
+        let metastore = self.engine.metastore.as_ref();
+        let access = self.identity.access(metastore).await?;
+        if access.superuser {
+            return Ok(());
+        }
+        match metastore.get_database(&self.database).await? {
+            Some(db) => {
+                crate::authz::require_schema(
+                    metastore,
+                    &access,
+                    &db,
+                    tarn_catalog::Privilege::Usage,
+                )
+                .await
+            }
+            None => Ok(()),
+        }
+    }
+
     /// SELECT on the table (or some of its columns) for the statement's identity.
     async fn authorize(&self, table: &tarn_catalog::Table) -> crate::error::Result<TableAccess> {
         let metastore = self.engine.metastore.as_ref();
@@ -209,6 +230,13 @@ impl SchemaProvider for HiveSchema {
         name: &str,
     ) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
         let metastore = &self.engine.metastore;
+        // Schema USAGE first, as PostgreSQL's name lookup: without it, whether a table exists
+        // is not the caller's business.
+        if !super::pg_catalog::is_catalog_table(name) {
+            self.require_usage()
+                .await
+                .map_err(EngineError::into_datafusion)?;
+        }
         let table = match metastore.get_table(&self.database, name).await {
             Ok(t) => t,
             Err(e @ CatalogError::DatabaseNotFound(_)) => {

@@ -401,7 +401,10 @@ impl SchemaProvider for PgCatalogSchema {
                 .map_err(listed)?;
         }
         if name == "pg_stats" {
-            inputs.stats = stats::collect(metastore, &inputs.relations)
+            let collected = stats::collect(metastore, &inputs.relations)
+                .await
+                .map_err(listed)?;
+            inputs.stats = stats::readable(metastore, &access, collected)
                 .await
                 .map_err(listed)?;
         }

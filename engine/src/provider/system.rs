@@ -22,6 +22,8 @@ pub const SYSTEM_SCHEMA: &str = "tarn";
 
 pub(crate) struct SystemSchema {
     pub engine: Arc<EngineInner>,
+    /// Whose view: batches of tables it may not SELECT are left out.
+    pub identity: Arc<crate::authz::Identity>,
 }
 
 impl std::fmt::Debug for SystemSchema {
@@ -99,6 +101,50 @@ fn scan_cache_batch(usage: ScanCacheUsage) -> datafusion::common::Result<RecordB
 
 const TABLES: [&str; 2] = ["batches", "scan_cache"];
 
+impl SystemSchema {
+    /// The batches of tables the identity may SELECT from; the statement text only for the
+    /// table's owner (it may quote other tables' data), as pg_stat_activity hides queries.
+    async fn visible_batches(&self) -> crate::error::Result<Vec<tarn_catalog::BatchRecord>> {
+        let metastore = self.engine.metastore.as_ref();
+        let access = self.identity.access(metastore).await?;
+        let records = metastore.list_batches(None).await?;
+        if access.superuser {
+            return Ok(records);
+        }
+        let mut out = Vec::new();
+        let mut tables: std::collections::HashMap<(String, String), Option<bool>> =
+            Default::default();
+        for mut record in records {
+            let key = (record.database.clone(), record.table.clone());
+            if !tables.contains_key(&key) {
+                let verdict = match metastore.get_table(&key.0, &key.1).await? {
+                    Some(table) => {
+                        let grants = crate::authz::TableGrants::load(metastore, &table).await?;
+                        match grants.select(&access, &table) {
+                            Ok(crate::authz::TableAccess::Full) => {
+                                Some(access.owns(table.owner.as_deref()))
+                            }
+                            _ => None,
+                        }
+                    }
+                    None => None,
+                };
+                tables.insert(key.clone(), verdict);
+            }
+            match tables.get(&key).copied().flatten() {
+                Some(owner) => {
+                    if !owner {
+                        record.statement = "<insufficient privilege>".into();
+                    }
+                    out.push(record);
+                }
+                None => continue,
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[async_trait]
 impl SchemaProvider for SystemSchema {
     fn table_names(&self) -> Vec<String> {
@@ -120,11 +166,9 @@ impl SchemaProvider for SystemSchema {
             return Ok(None);
         }
         let records = self
-            .engine
-            .metastore
-            .list_batches(None)
+            .visible_batches()
             .await
-            .map_err(|e| EngineError::from(e).into_datafusion())?;
+            .map_err(EngineError::into_datafusion)?;
         let batch = batches_batch(&records)?;
         Ok(Some(Arc::new(MemTable::try_new(
             batches_schema(),

@@ -101,6 +101,51 @@ impl Session {
         Ok(out)
     }
 
+    /// Checks a plan made earlier (a prepared statement) against the privileges of now: every
+    /// table it reads must still be readable, as PostgreSQL re-checks at every execution. A
+    /// table readable then in full and now only in some columns is refused (prepare again).
+    pub(crate) async fn reauthorize(
+        &self,
+        plan: &datafusion::logical_expr::LogicalPlan,
+    ) -> Result<()> {
+        use datafusion::common::tree_node::TreeNodeRecursion;
+        use datafusion::logical_expr::LogicalPlan;
+        let access = self.access().await?;
+        if access.superuser {
+            return Ok(());
+        }
+        let mut scans = Vec::new();
+        plan.apply_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                let guarded =
+                    datafusion::catalog::default_table_source::source_as_provider(&scan.source)
+                        .map(|p| p.is::<crate::provider::ColumnGuard>())
+                        .unwrap_or(false);
+                scans.push((scan.table_name.clone(), guarded));
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+        let metastore = self.engine.metastore().as_ref();
+        let current = self.current_database();
+        for (name, guarded) in scans {
+            let resolved = name.resolve(crate::provider::CATALOG_NAME, &current);
+            if resolved.catalog.as_ref() != crate::provider::CATALOG_NAME {
+                continue;
+            }
+            let database = crate::provider::database_for_schema(&resolved.schema);
+            let Some(table) = metastore.get_table(&database, &resolved.table).await? else {
+                continue;
+            };
+            let now = TableGrants::load(metastore, &table)
+                .await?
+                .select(&access, &table)?;
+            if matches!(now, authz::TableAccess::Columns(_)) && !guarded {
+                return Err(authz::denied(authz::relation(&table)));
+            }
+        }
+        Ok(())
+    }
+
     async fn database(&self, name: &str) -> Result<Database> {
         self.engine
             .metastore()

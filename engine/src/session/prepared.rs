@@ -74,6 +74,7 @@ impl Session {
         {
             return Err(state::in_failed_transaction());
         }
+        self.identity.new_statement();
         match statement {
             Statement::DataFusion { sql, line, column } => {
                 let plan = self.plan_datafusion(&sql, (line, column)).await?;
@@ -143,6 +144,8 @@ impl Session {
         }
         match &prepared.kind {
             PreparedKind::Plan(plan) => {
+                self.identity.new_statement();
+                self.reauthorize(plan).await?;
                 let plan = if params.is_empty() {
                     plan.clone()
                 } else {

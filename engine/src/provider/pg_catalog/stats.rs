@@ -26,6 +26,45 @@ pub(crate) struct ColumnSummary {
     distinct: Option<u64>,
 }
 
+/// The summaries of columns `access` may SELECT (as PostgreSQL's pg_stats view filters with
+/// has_column_privilege): statistics are the column's data in brief.
+pub(crate) async fn readable(
+    metastore: &dyn tarn_catalog::Metastore,
+    access: &crate::authz::Access,
+    summaries: Vec<ColumnSummary>,
+) -> crate::error::Result<Vec<ColumnSummary>> {
+    use crate::authz::TableAccess;
+    if access.superuser {
+        return Ok(summaries);
+    }
+    let mut verdicts: std::collections::HashMap<(String, String), Option<TableAccess>> =
+        Default::default();
+    let mut out = Vec::new();
+    for s in summaries {
+        let key = (s.schema.clone(), s.table.clone());
+        if !verdicts.contains_key(&key) {
+            let database = crate::provider::database_for_schema(&s.schema);
+            let verdict = match metastore.get_table(&database, &s.table).await? {
+                Some(table) => crate::authz::TableGrants::load(metastore, &table)
+                    .await?
+                    .select(access, &table)
+                    .ok(),
+                None => None,
+            };
+            verdicts.insert(key.clone(), verdict);
+        }
+        let keep = match verdicts.get(&key) {
+            Some(Some(TableAccess::Full)) => true,
+            Some(Some(TableAccess::Columns(columns))) => columns.contains(&s.column),
+            _ => false,
+        };
+        if keep {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
 /// Reads the statistics of every tarn-written table in `relations`.
 pub(crate) async fn collect(
     metastore: &dyn tarn_catalog::Metastore,

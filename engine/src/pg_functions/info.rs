@@ -108,10 +108,10 @@ pub(super) fn to_regclass(
         None => (current_schema(config), unquote(&name)),
     };
     let implicit = !name.contains('.');
-    if schema.eq_ignore_ascii_case("pg_catalog") || implicit {
-        if let Some(oid) = crate::provider::pg_catalog::catalog_table_oid(&table.to_lowercase()) {
-            return Ok(ScalarValue::UInt32(Some(oid)));
-        }
+    if (schema.eq_ignore_ascii_case("pg_catalog") || implicit)
+        && let Some(oid) = crate::provider::pg_catalog::catalog_table_oid(&table.to_lowercase())
+    {
+        return Ok(ScalarValue::UInt32(Some(oid)));
     }
     let (schema, table) = (schema.to_lowercase(), table.to_lowercase());
     let snapshot = facts.snapshot();
@@ -235,16 +235,16 @@ pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             |_, args, c| schemas_list(c, args),
         ),
         f("current_user", none(), DataType::Utf8, |facts, _, _| {
-            Ok(text(&facts.identity.current_role()))
+            Ok(text(facts.identity.current_role()))
         }),
         f("current_role", none(), DataType::Utf8, |facts, _, _| {
-            Ok(text(&facts.identity.current_role()))
+            Ok(text(facts.identity.current_role()))
         }),
         f("session_user", none(), DataType::Utf8, |facts, _, _| {
             Ok(text(facts.identity.session_user()))
         }),
         f("user", none(), DataType::Utf8, |facts, _, _| {
-            Ok(text(&facts.identity.current_role()))
+            Ok(text(facts.identity.current_role()))
         }),
         f(
             "current_setting",

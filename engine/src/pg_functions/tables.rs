@@ -124,7 +124,8 @@ impl TableFunctionImpl for SettingsTable {
                 datafusion::common::DataFusionError::Execution("settings lock poisoned".into())
             })?
             .all();
-        let column = |f: &dyn Fn(&(&'static str, String, &'static str)) -> Option<String>| {
+        type Setting = (&'static str, String, &'static str);
+        let column = |f: &dyn Fn(&Setting) -> Option<String>| {
             let values: Vec<Option<String>> = all.iter().map(f).collect();
             strings(values.iter().map(|v| v.as_deref()))
         };

@@ -218,21 +218,6 @@ pub(super) fn array_literal_comparison(expr: &mut Expr) {
     **other = call("tarn_array_text", vec![other.as_ref().clone()]);
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn array_text_forms_split_like_postgres() {
-        let split = |s: &str| crate::pg_functions::array_elements(s);
-        let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
-        assert_eq!(split("r, p ,f"), Some(some(&["r", "p", "f"])));
-        assert_eq!(
-            split("\"a,b\",NULL,\"NULL\""),
-            Some(vec![Some("a,b".into()), None, Some("NULL".into())])
-        );
-        assert_eq!(split(""), Some(vec![]));
-        assert_eq!(split("{1},{2}"), None);
-    }
-}
 
 /// Postgres type names DataFusion does not know (`pg_catalog.text`, `regclass`, `oid`, …) as
 /// the types tarn represents them with: OIDs and reg* types are integers.
@@ -274,4 +259,20 @@ pub(super) fn plain_type(
         "date" => T::Date,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn array_text_forms_split_like_postgres() {
+        let split = |s: &str| crate::pg_functions::array_elements(s);
+        let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
+        assert_eq!(split("r, p ,f"), Some(some(&["r", "p", "f"])));
+        assert_eq!(
+            split("\"a,b\",NULL,\"NULL\""),
+            Some(vec![Some("a,b".into()), None, Some("NULL".into())])
+        );
+        assert_eq!(split(""), Some(vec![]));
+        assert_eq!(split("{1},{2}"), None);
+    }
 }

@@ -7,6 +7,7 @@
 mod error;
 mod filter;
 pub mod hive_types;
+mod like;
 mod model;
 pub mod paths;
 mod sqlite;
@@ -16,6 +17,7 @@ mod write;
 
 pub use error::{CatalogError, Result};
 pub use filter::{CmpOp, IndexKind, KeyValue, PartitionFilter, indexed_kind};
+pub use like::{LikePattern, LikeSyntax};
 pub use model::{
     Column, Database, Partition, PartitionSpec, StorageFormat, Table, TableType, stats_keys,
 };

@@ -1,0 +1,4 @@
+//! The holes found in the security review (issue 13): each attack is refused, bounded, and the
+//! server and its data survive it.
+
+mod limits;

@@ -67,7 +67,7 @@ fn session_config(engine: &Engine) -> SessionConfig {
     if let Some(n) = engine.inner.config.target_partitions {
         config = config.with_target_partitions(n);
     }
-    config
+    crate::memory::fit_to_pool(config, engine.inner.config.memory_limit)
 }
 
 impl Session {
@@ -93,6 +93,9 @@ impl Session {
         let settings: Arc<std::sync::Mutex<Settings>> = Default::default();
         let facts = Arc::new(crate::pg_functions::SessionFacts {
             user: user.to_string(),
+            superuser,
+            backend_pid: Default::default(),
+            activity: engine.inner.activity.clone(),
             settings: settings.clone(),
             catalog: Default::default(),
         });
@@ -386,6 +389,7 @@ impl Session {
 
     /// Runs a planned DataFusion statement.
     pub(crate) async fn execute_plan(&self, plan: LogicalPlan) -> Result<Output> {
+        state::check_datafusion_setting(self, &plan)?;
         match plan {
             LogicalPlan::Ddl(DdlStatement::CreateView(view)) => {
                 return ddl::views::create(self, view).await;

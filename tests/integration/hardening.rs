@@ -2,3 +2,5 @@
 //! server and its data survive it.
 
 mod limits;
+mod memory;
+mod settings;

@@ -18,6 +18,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::introspect::schema_for_database;
 
+mod backends;
 mod compat;
 mod info;
 mod tables;
@@ -28,6 +29,11 @@ pub(crate) use text_forms::array_elements;
 /// What the functions read from their session.
 pub(crate) struct SessionFacts {
     pub user: String,
+    pub superuser: bool,
+    /// The pid a front end announced for this session (pg BackendKeyData); 0 if none.
+    pub backend_pid: std::sync::atomic::AtomicI32,
+    /// The server's live sessions, for pg_cancel_backend / pg_terminate_backend.
+    pub activity: Arc<crate::activity::Activity>,
     pub settings: Arc<Mutex<Settings>>,
     /// The catalog as of the statement being planned, for pg_get_userbyid, pg_table_is_visible,
     /// to_regclass and the description functions. Loaded (asynchronously) before planning a
@@ -355,6 +361,7 @@ pub(crate) fn register(ctx: &SessionContext, facts: Arc<SessionFacts>) {
     for function in info::functions(&facts)
         .into_iter()
         .chain(compat::functions(&facts))
+        .chain(backends::functions(&facts))
         .chain(always_true)
         .chain(always_null)
     {

@@ -18,6 +18,7 @@ use crate::engine::EngineInner;
 use crate::error::EngineError;
 use crate::introspect::Relation;
 
+mod activity;
 mod empty;
 mod fixed;
 mod live;
@@ -254,6 +255,7 @@ pub(super) struct Inputs {
     pub schemas: Vec<String>,
     pub users: Vec<tarn_catalog::User>,
     pub stats: Vec<stats::ColumnSummary>,
+    pub activity: Vec<crate::activity::ActivityRow>,
 }
 
 /// The tables built from the metastore's relations.
@@ -289,6 +291,7 @@ pub(super) fn build(name: &str, inputs: &Inputs) -> Rows {
         "pg_stat_user_tables" => table_stats(relations),
         "tarn_is_columns" => info_schema::columns(relations),
         "pg_stats" => stats::rows(&inputs.stats),
+        "pg_stat_activity" => activity::rows(&inputs.activity),
         other => match other.strip_prefix("tarn_is_") {
             Some(view) => info_schema::constraints(view),
             None => empty(other),
@@ -340,6 +343,9 @@ impl SchemaProvider for PgCatalogSchema {
             inputs.stats = stats::collect(metastore, &inputs.relations)
                 .await
                 .map_err(listed)?;
+        }
+        if name == "pg_stat_activity" {
+            inputs.activity = self.engine.activity.rows();
         }
         if matches!(name, "pg_roles" | "pg_user") {
             inputs.users = metastore.list_users().await.map_err(|e| listed(e.into()))?;

@@ -126,7 +126,7 @@ impl Authenticator {
 
     /// Checks a password sent in the clear. Always runs the full key derivation (unknown
     /// user, empty or wrong password alike), off the async threads; failed attempts count
-    /// against the name's rate limit, and a name over its limit fails fast (53300) without
+    /// against the name's rate limit (successes never do), and a name over its limit fails fast (53300) without
     /// the derivation.
     pub async fn verify_password(&self, name: &str, password: &str) -> Result<User> {
         let admission = self.throttle.admit(name).await?;
@@ -138,8 +138,8 @@ impl Authenticator {
             .await
             .map_err(|e| EngineError::Internal(format!("password check failed: {e}")))?;
         let accepted = login.accept(matched);
-        if accepted.is_ok() {
-            admission.succeeded();
+        if accepted.is_err() {
+            admission.failed();
         }
         accepted
     }

@@ -2,9 +2,11 @@
 //! of CPU), so a client retrying wrong passwords could burn the server's cores.
 //!
 //! Two limits, so that a storm against one name does not lock out the others:
-//! - per user name, a token bucket of failures: an attempt takes a token and gets it back on
-//!   success; with the bucket empty, attempts for that name fail fast (53300) without any
-//!   derivation. Other names have their own buckets.
+//! - per user name, a token bucket of failures: an attempt needs a token left and a failure
+//!   spends one (successes spend nothing, so many concurrent logins of a busy user are never
+//!   throttled); with the bucket empty, attempts for that name fail fast (53300) without any
+//!   derivation. Other names have their own buckets. Concurrent failures can overshoot the
+//!   bucket by at most the number of derivation slots.
 //! - globally, at most a few derivations run at once (a queue, not a refusal): attempts spread
 //!   over many names wait their turn instead of occupying every core; one that waits too long
 //!   fails fast.
@@ -44,7 +46,8 @@ pub(super) struct Throttle {
     derivations: Semaphore,
 }
 
-/// An admitted attempt: its token is spent unless [`Admission::succeeded`] returns it.
+/// An admitted attempt, holding a derivation slot; a failure is recorded by
+/// [`Admission::failed`].
 pub(super) struct Admission<'a> {
     throttle: &'a Throttle,
     name: String,
@@ -52,8 +55,8 @@ pub(super) struct Admission<'a> {
 }
 
 impl Admission<'_> {
-    pub(super) fn succeeded(self) {
-        self.throttle.give_back(&self.name);
+    pub(super) fn failed(self) {
+        self.throttle.spend(&self.name);
     }
 }
 
@@ -73,9 +76,10 @@ impl Throttle {
         }
     }
 
-    /// Takes a token of `name` and a derivation slot, or fails fast.
+    /// Admits an attempt for `name` (a failure token left) with a derivation slot, or fails
+    /// fast.
     pub(super) async fn admit(&self, name: &str) -> Result<Admission<'_>> {
-        if !self.take(name) {
+        if !self.has_token(name) {
             return Err(throttled(name));
         }
         match tokio::time::timeout(QUEUE_WAIT, self.derivations.acquire()).await {
@@ -84,17 +88,14 @@ impl Throttle {
                 name: name.to_string(),
                 _slot: slot,
             }),
-            _ => {
-                self.give_back(name);
-                Err(EngineError::Session {
-                    kind: ErrorKind::TooManyConnections,
-                    message: "too many logins in progress; try again later".into(),
-                })
-            }
+            _ => Err(EngineError::Session {
+                kind: ErrorKind::TooManyConnections,
+                message: "too many logins in progress; try again later".into(),
+            }),
         }
     }
 
-    fn take(&self, name: &str) -> bool {
+    fn has_token(&self, name: &str) -> bool {
         let Ok(mut buckets) = self.buckets.lock() else {
             return false;
         };
@@ -107,18 +108,14 @@ impl Throttle {
             at: now,
         });
         bucket.refill(now);
-        if bucket.tokens < 1.0 {
-            return false;
-        }
-        bucket.tokens -= 1.0;
-        true
+        bucket.tokens >= 1.0
     }
 
-    fn give_back(&self, name: &str) {
+    fn spend(&self, name: &str) {
         if let Ok(mut buckets) = self.buckets.lock()
             && let Some(bucket) = buckets.get_mut(name)
         {
-            bucket.tokens = (bucket.tokens + 1.0).min(BURST);
+            bucket.tokens = (bucket.tokens - 1.0).max(0.0);
         }
     }
 }
@@ -143,7 +140,11 @@ mod tests {
     async fn one_name_is_throttled_others_are_not() {
         let throttle = Throttle::new();
         for _ in 0..BURST as usize {
-            drop(throttle.admit("bob").await.expect("within the burst"));
+            throttle
+                .admit("bob")
+                .await
+                .expect("within the burst")
+                .failed();
         }
         let err = throttle.admit("bob").await.err().expect("over the burst");
         assert_eq!(err.kind(), ErrorKind::TooManyConnections);
@@ -151,9 +152,12 @@ mod tests {
             .admit("alice")
             .await
             .expect("other names are not affected");
-        // Successes give their token back.
+        // Attempts that do not fail (and concurrent ones in flight) spend nothing.
+        let held = futures::future::join_all((0..2).map(|_| throttle.admit("carol"))).await;
+        assert!(held.iter().all(|a| a.is_ok()));
+        drop(held);
         for _ in 0..3 * BURST as usize {
-            throttle.admit("carol").await.unwrap().succeeded();
+            drop(throttle.admit("carol").await.unwrap());
         }
     }
 }

@@ -497,6 +497,31 @@ mod tests {
         assert!(canonicalize(&deep_map).is_err());
     }
 
+    proptest::proptest! {
+        /// Arbitrary text, and text made of type-string pieces: an error or a canonical
+        /// spelling that parses back to itself, never a panic.
+        #[test]
+        fn arbitrary_type_strings_parse_or_fail(
+            text in proptest::prop_oneof![
+                "\\PC{0,40}",
+                proptest::strategy::Strategy::prop_map(
+                    proptest::collection::vec(
+                        proptest::sample::select(vec![
+                            "array", "map", "struct", "<", ">", ",", ":", "int", "string",
+                            "decimal", "(", ")", "10", "a", " ", "varchar", "double precision",
+                        ]),
+                        0..40,
+                    ),
+                    |parts| parts.concat(),
+                ),
+            ]
+        ) {
+            if let Ok(canonical) = canonicalize(&text) {
+                proptest::prop_assert_eq!(canonicalize(&canonical).ok(), Some(canonical.clone()));
+            }
+        }
+    }
+
     #[test]
     fn deep_arrow_types_are_refused() {
         let mut dt = DataType::Int32;

@@ -159,6 +159,43 @@ mod tests {
         assert!(!m("e_ents", "events"), "`_` is literal in Hive patterns");
     }
 
+    /// A plain dynamic-programming LIKE, the reference the matcher must agree with.
+    fn reference(pattern: &[Token], text: &[char]) -> bool {
+        let mut row = vec![false; text.len() + 1];
+        row[0] = true;
+        for token in pattern {
+            let mut next = vec![false; text.len() + 1];
+            for t in 0..=text.len() {
+                next[t] = match token {
+                    Token::Any => row[t] || (t > 0 && next[t - 1]),
+                    Token::One => t > 0 && row[t - 1],
+                    Token::Literal(c) => t > 0 && row[t - 1] && text[t - 1] == *c,
+                };
+            }
+            row = next;
+        }
+        row[text.len()]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_reference(pattern in "[ab%_\\\\]{0,12}", text in "[ab%_]{0,12}") {
+            let compiled = compile_sql(&pattern);
+            let chars: Vec<char> = text.chars().collect();
+            proptest::prop_assert_eq!(
+                sql(&pattern, &text),
+                reference(&compiled, &chars),
+                "{:?} ~ {:?}", pattern, text
+            );
+        }
+
+        #[test]
+        fn arbitrary_patterns_never_panic(pattern in "\\PC{0,64}", text in "\\PC{0,64}") {
+            let _ = sql(&pattern, &text);
+            let _ = LikePattern::new(&pattern, LikeSyntax::Hive, true).matches(&text);
+        }
+    }
+
     /// Naive backtracking takes exponential time on this; ours is bounded by pattern × text.
     #[test]
     fn pathological_pattern_is_bounded() {

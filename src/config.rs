@@ -28,6 +28,12 @@ pub struct FileConfig {
     /// MiB of decoded Parquet columns kept in memory for repeated scans (default: a quarter
     /// of physical memory; 0 = off).
     pub scan_cache_mb: Option<usize>,
+    /// VACUUM refuses a shorter RETAIN unless a superuser turns `tarn.vacuum_retention_check`
+    /// off (default 1).
+    pub vacuum_min_retention_hours: Option<u64>,
+    /// MiB all running queries may hold together; sorts, joins and aggregates spill to
+    /// `<data_dir>/tmp` beyond it (default: half of physical memory minus the scan cache).
+    pub memory_limit_mb: Option<usize>,
     /// The Postgres wire listener (`tarn serve`).
     #[serde(default)]
     pub pg: PgFileConfig,
@@ -44,6 +50,8 @@ pub struct FlightFileConfig {
     pub listen: Option<String>,
     /// Open sessions (logins) at most (default 1000).
     pub max_sessions: Option<usize>,
+    /// Open sessions one user may hold at most (default 64).
+    pub max_sessions_per_user: Option<usize>,
     /// Seconds an unused session stays open (default 8 hours).
     pub session_idle_timeout_secs: Option<u64>,
 }
@@ -64,6 +72,10 @@ pub struct PgFileConfig {
     pub tls_required: bool,
     /// Connections beyond this are refused with 53300 (default 100).
     pub max_connections: Option<usize>,
+    /// Of max_connections, slots only superusers may use (default 3).
+    pub superuser_reserved_connections: Option<usize>,
+    /// MiB a line of `COPY … FROM STDIN` may hold at most (default 256, at most 1024).
+    pub copy_max_line_mb: Option<usize>,
     /// The bootstrap admin created on first start when no user exists (default "tarn").
     pub admin_user: Option<String>,
     /// Its password (else TARN_PASSWORD, else generated and printed once).
@@ -128,6 +140,9 @@ impl FileConfig {
         if let Some(v) = env("TARN_SCAN_CACHE_MB") {
             self.scan_cache_mb = Some(parse_env("TARN_SCAN_CACHE_MB", &v)?);
         }
+        if let Some(v) = env("TARN_MEMORY_LIMIT_MB") {
+            self.memory_limit_mb = Some(parse_env("TARN_MEMORY_LIMIT_MB", &v)?);
+        }
         if let Some(v) = env("TARN_TARGET_PARTITIONS") {
             self.target_partitions = Some(parse_env("TARN_TARGET_PARTITIONS", &v)?);
         }
@@ -148,6 +163,12 @@ impl FileConfig {
         config.cpu_threads = self.cpu_threads;
         if let Some(mb) = self.scan_cache_mb {
             config.scan_cache_bytes = mb.saturating_mul(1 << 20);
+        }
+        if let Some(mb) = self.memory_limit_mb {
+            config.memory_limit = Some(mb.saturating_mul(1 << 20));
+        }
+        if let Some(hours) = self.vacuum_min_retention_hours {
+            config.vacuum_min_retention_hours = hours;
         }
         config
     }
@@ -190,6 +211,12 @@ mod tests {
         .unwrap();
         assert_eq!(c.allowed_roots, vec!["/b", "/c"]);
         assert_eq!(c.target_partitions, Some(3));
+        c.apply_env(|k| (k == "TARN_MEMORY_LIMIT_MB").then(|| "64".into()))
+            .unwrap();
+        assert_eq!(
+            c.engine_config(Path::new("/tmp/d")).memory_limit,
+            Some(64 << 20)
+        );
         assert!(
             c.apply_env(|k| (k == "TARN_TARGET_PARTITIONS").then(|| "x".into()))
                 .is_err()

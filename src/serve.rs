@@ -39,8 +39,25 @@ pub fn pg_config(file: &PgFileConfig) -> Result<PgConfig> {
     if let Some(n) = file.max_connections {
         config.max_connections = n;
     }
+    if let Some(n) = file.superuser_reserved_connections {
+        config.superuser_reserved_connections = n;
+    }
+    if let Some(mb) = file.copy_max_line_mb {
+        config.copy_max_line = copy_max_line(mb)?;
+    }
     config.shutdown_timeout = Duration::from_secs(30);
     Ok(config)
+}
+
+/// `copy_max_line_mb` in bytes, within 1 MiB ..= 1 GiB.
+fn copy_max_line(mb: usize) -> Result<usize> {
+    let bytes = mb.saturating_mul(1 << 20);
+    if !(1..=tarn_server::pg::MAX_COPY_LINE).contains(&bytes) {
+        return Err(EngineError::InvalidParameter(format!(
+            "pg.copy_max_line_mb must be 1 ..= 1024, not {mb}"
+        )));
+    }
+    Ok(bytes)
 }
 
 /// The Flight SQL listener's settings; `None` when it is turned off (`listen = "off"`).
@@ -61,6 +78,9 @@ pub fn flight_config(file: &FlightFileConfig, pg: &PgConfig) -> Result<Option<Fl
     if let Some(n) = file.max_sessions {
         config.max_sessions = n;
     }
+    if let Some(n) = file.max_sessions_per_user {
+        config.max_sessions_per_user = n;
+    }
     if let Some(secs) = file.session_idle_timeout_secs {
         config.session_idle_timeout = Duration::from_secs(secs);
     }
@@ -68,15 +88,18 @@ pub fn flight_config(file: &FlightFileConfig, pg: &PgConfig) -> Result<Option<Fl
     Ok(Some(config))
 }
 
-/// A random password: 24 URL-safe characters.
-pub fn generate_password() -> String {
+/// A random password: 24 URL-safe characters. Without the OS's randomness there is no safe
+/// password to make up (all zero bytes would give a guessable one), so that is an error.
+pub fn generate_password() -> Result<String> {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     let mut bytes = [0u8; 24];
-    let _ = getrandom::fill(&mut bytes);
-    bytes
+    getrandom::fill(&mut bytes).map_err(|e| {
+        EngineError::Internal(format!("no randomness for the bootstrap password: {e}"))
+    })?;
+    Ok(bytes
         .iter()
         .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-        .collect()
+        .collect())
 }
 
 /// Creates the first (superuser) account when the catalog has none. Returns the generated
@@ -90,7 +113,7 @@ pub async fn bootstrap_admin(tarn: &Tarn, file: &PgFileConfig) -> Result<Option<
     let name = file.admin_user.clone().unwrap_or_else(|| "tarn".into());
     let (password, generated) = match &file.admin_password {
         Some(p) if !p.is_empty() => (p.clone(), false),
-        _ => (generate_password(), true),
+        _ => (generate_password()?, true),
     };
     let create = crate::sql::Statement::CreateUser {
         name: name.clone(),

@@ -14,6 +14,12 @@ use crate::error::{CatalogError, Result};
 const DEFAULT_DECIMAL: (u8, i8) = (10, 0);
 /// Hive's maximum decimal precision.
 const MAX_DECIMAL_PRECISION: u8 = 38;
+/// How deeply `array`/`map`/`struct` may nest. The parser, the renderer and the Arrow mapping
+/// all recurse, and type strings come from users (`CREATE TABLE`), so the depth is bounded:
+/// no real schema comes near this, while 100k levels would exhaust a thread's stack.
+pub const MAX_NESTING_DEPTH: usize = 64;
+/// How much of an offending type string an error message quotes.
+const MAX_QUOTED_TYPE: usize = 200;
 
 /// A parsed Hive type.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +61,7 @@ pub fn parse(type_name: &str) -> Result<HiveType> {
     let mut parser = TypeParser {
         src: type_name,
         pos: 0,
+        depth: 0,
     };
     let ty = parser.parse_type()?;
     parser.skip_ws();
@@ -76,7 +83,40 @@ pub fn to_arrow(type_name: &str) -> Result<DataType> {
 
 /// The Hive type string an Arrow type is stored as (widening where Hive has no equivalent).
 pub fn from_arrow(data_type: &DataType) -> Result<String> {
+    check_arrow_depth(data_type, 0)?;
     Ok(hive_of_arrow(data_type)?.to_string())
+}
+
+/// Refuses Arrow types nested deeper than [`MAX_NESTING_DEPTH`] before mapping them, so that
+/// every Hive type tarn stores parses back.
+fn check_arrow_depth(dt: &DataType, depth: usize) -> Result<()> {
+    if depth > MAX_NESTING_DEPTH {
+        return Err(CatalogError::InvalidType {
+            type_name: quoted(&dt.to_string()),
+            reason: format!("types may nest at most {MAX_NESTING_DEPTH} levels deep"),
+        });
+    }
+    use DataType::*;
+    match dt {
+        List(f) | LargeList(f) | ListView(f) | LargeListView(f) | FixedSizeList(f, _) => {
+            check_arrow_depth(f.data_type(), depth + 1)
+        }
+        Map(f, _) => check_arrow_depth(f.data_type(), depth),
+        Struct(fields) => fields
+            .iter()
+            .try_for_each(|f| check_arrow_depth(f.data_type(), depth + 1)),
+        Dictionary(_, value) => check_arrow_depth(value, depth),
+        RunEndEncoded(_, value) => check_arrow_depth(value.data_type(), depth),
+        _ => Ok(()),
+    }
+}
+
+/// The start of a (possibly huge, user-supplied) type string, for error messages.
+fn quoted(type_name: &str) -> String {
+    match type_name.char_indices().nth(MAX_QUOTED_TYPE) {
+        Some((cut, _)) => format!("{}...", &type_name[..cut]),
+        None => type_name.to_string(),
+    }
 }
 
 impl HiveType {
@@ -187,18 +227,38 @@ fn unsupported(dt: &DataType) -> CatalogError {
     }
 }
 
-/// A recursive-descent parser over a Hive type string.
+/// A recursive-descent parser over a Hive type string; `depth` counts the open `<`s so that
+/// nesting stays within [`MAX_NESTING_DEPTH`].
 struct TypeParser<'a> {
     src: &'a str,
     pos: usize,
+    depth: usize,
 }
 
 impl TypeParser<'_> {
     fn error(&self, reason: &str) -> CatalogError {
         CatalogError::InvalidType {
-            type_name: self.src.to_string(),
+            type_name: quoted(self.src),
             reason: format!("{reason} at position {}", self.pos),
         }
+    }
+
+    /// Enters one `<...>` level, refusing to go deeper than [`MAX_NESTING_DEPTH`].
+    fn open(&mut self) -> Result<()> {
+        self.expect('<')?;
+        self.depth += 1;
+        if self.depth > MAX_NESTING_DEPTH {
+            return Err(self.error(&format!(
+                "types may nest at most {MAX_NESTING_DEPTH} levels deep"
+            )));
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<()> {
+        self.expect('>')?;
+        self.depth -= 1;
+        Ok(())
     }
 
     fn skip_ws(&mut self) {
@@ -242,17 +302,17 @@ impl TypeParser<'_> {
         let name = self.word()?.to_lowercase();
         match name.as_str() {
             "array" => {
-                self.expect('<')?;
+                self.open()?;
                 let item = self.parse_type()?;
-                self.expect('>')?;
+                self.close()?;
                 Ok(HiveType::Array(Box::new(item)))
             }
             "map" => {
-                self.expect('<')?;
+                self.open()?;
                 let key = self.parse_type()?;
                 self.expect(',')?;
                 let value = self.parse_type()?;
-                self.expect('>')?;
+                self.close()?;
                 Ok(HiveType::Map(Box::new(key), Box::new(value)))
             }
             "struct" => self.parse_struct(),
@@ -277,14 +337,14 @@ impl TypeParser<'_> {
                 .find(|(alias, _, _)| *alias == other)
                 .map(|(_, canonical, _)| HiveType::Primitive(canonical))
                 .ok_or_else(|| CatalogError::InvalidType {
-                    type_name: self.src.to_string(),
+                    type_name: quoted(self.src),
                     reason: format!("unknown type '{other}'"),
                 }),
         }
     }
 
     fn parse_struct(&mut self) -> Result<HiveType> {
-        self.expect('<')?;
+        self.open()?;
         let mut fields = Vec::new();
         if self.peek() == Some('>') {
             return Err(self.error("a struct needs at least one field"));
@@ -298,7 +358,7 @@ impl TypeParser<'_> {
                 _ => break,
             }
         }
-        self.expect('>')?;
+        self.close()?;
         Ok(HiveType::Struct(fields))
     }
 
@@ -417,6 +477,63 @@ mod tests {
         let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
         assert_eq!(from_arrow(&dict).unwrap(), "string");
         assert!(from_arrow(&DataType::Duration(TimeUnit::Second)).is_err());
+    }
+
+    fn nested_arrays(levels: usize) -> String {
+        "array<".repeat(levels) + "int" + &">".repeat(levels)
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        assert!(canonicalize(&nested_arrays(MAX_NESTING_DEPTH)).is_ok());
+        for levels in [MAX_NESTING_DEPTH + 1, 100_000] {
+            let err = canonicalize(&nested_arrays(levels)).unwrap_err();
+            assert!(err.to_string().contains("nest at most"), "{err}");
+            assert!(err.to_string().len() < 1_000, "the message quotes a prefix");
+        }
+        let deep_struct = "struct<a:".repeat(100_000) + "int" + &">".repeat(100_000);
+        assert!(canonicalize(&deep_struct).is_err());
+        let deep_map = "map<int,".repeat(100_000) + "int" + &">".repeat(100_000);
+        assert!(canonicalize(&deep_map).is_err());
+    }
+
+    proptest::proptest! {
+        /// Arbitrary text, and text made of type-string pieces: an error or a canonical
+        /// spelling that parses back to itself, never a panic.
+        #[test]
+        fn arbitrary_type_strings_parse_or_fail(
+            text in proptest::prop_oneof![
+                "\\PC{0,40}",
+                proptest::strategy::Strategy::prop_map(
+                    proptest::collection::vec(
+                        proptest::sample::select(vec![
+                            "array", "map", "struct", "<", ">", ",", ":", "int", "string",
+                            "decimal", "(", ")", "10", "a", " ", "varchar", "double precision",
+                        ]),
+                        0..40,
+                    ),
+                    |parts| parts.concat(),
+                ),
+            ]
+        ) {
+            if let Ok(canonical) = canonicalize(&text) {
+                proptest::prop_assert_eq!(canonicalize(&canonical).ok(), Some(canonical.clone()));
+            }
+        }
+    }
+
+    #[test]
+    fn deep_arrow_types_are_refused() {
+        let mut dt = DataType::Int32;
+        for _ in 0..=MAX_NESTING_DEPTH {
+            dt = list(dt);
+        }
+        assert!(
+            from_arrow(&dt)
+                .unwrap_err()
+                .to_string()
+                .contains("nest at most")
+        );
     }
 
     #[test]

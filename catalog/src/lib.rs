@@ -8,6 +8,7 @@ pub mod acl;
 mod error;
 mod filter;
 pub mod hive_types;
+mod like;
 mod model;
 pub mod paths;
 mod sqlite;
@@ -21,6 +22,7 @@ pub use acl::{
 };
 pub use error::{CatalogError, Result};
 pub use filter::{CmpOp, IndexKind, KeyValue, PartitionFilter, indexed_kind};
+pub use like::{LikePattern, LikeSyntax};
 pub use model::{
     Column, Database, Partition, PartitionSpec, StorageFormat, Table, TableType, stats_keys,
 };

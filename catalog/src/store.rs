@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use crate::acl::{DefaultPrivilege, Grant, GrantScope, RoleChanges, RoleMembership};
 use crate::error::Result;
 use crate::filter::PartitionFilter;
+use crate::like::{LikePattern, LikeSyntax};
 use crate::model::{Database, Partition, PartitionSpec, Table};
 use crate::users::User;
 use crate::write::{BatchRecord, CommitOutcome, RetiredLocation, WriteCommit};
@@ -108,45 +109,16 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     async fn list_default_privileges(&self) -> Result<Vec<DefaultPrivilege>>;
 }
 
-/// A matcher for SHOW ... LIKE patterns: SQL LIKE (`%`, `_`) or Hive's (`*` any, `|` alternatives).
-/// Matching is case-insensitive.
+/// A matcher for SHOW ... LIKE patterns: SQL LIKE (`%`, `_`, `\` escape) or Hive's (`*` any, `|`
+/// alternatives). Matching is case-insensitive.
 pub fn like_to_matcher(pattern: &str) -> impl Fn(&str) -> bool + use<> {
-    let hive = pattern.contains('*') || pattern.contains('|');
-    let alternatives: Vec<Vec<char>> = if hive {
-        pattern
-            .split('|')
-            .map(|p| p.trim().to_lowercase().chars().collect())
-            .collect()
+    let syntax = if pattern.contains('*') || pattern.contains('|') {
+        LikeSyntax::Hive
     } else {
-        vec![pattern.to_lowercase().chars().collect()]
+        LikeSyntax::Sql
     };
-    move |name: &str| {
-        let name: Vec<char> = name.to_lowercase().chars().collect();
-        alternatives.iter().any(|p| wildcard_match(p, &name, hive))
-    }
-}
-
-/// Iterative wildcard matching: `%`/`*` match any run, `_` (SQL only) one character.
-fn wildcard_match(pattern: &[char], text: &[char], hive: bool) -> bool {
-    let (any, one) = if hive { ('*', None) } else { ('%', Some('_')) };
-    let (mut p, mut t) = (0, 0);
-    let mut backtrack: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pattern.len() && (pattern[p] == text[t] || Some(pattern[p]) == one) {
-            p += 1;
-            t += 1;
-        } else if p < pattern.len() && pattern[p] == any {
-            backtrack = Some((p, t));
-            p += 1;
-        } else if let Some((bp, bt)) = backtrack {
-            p = bp + 1;
-            t = bt + 1;
-            backtrack = Some((bp, bt + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|c| *c == any)
+    let pattern = LikePattern::new(pattern, syntax, true);
+    move |name: &str| pattern.matches(name)
 }
 
 #[cfg(test)]

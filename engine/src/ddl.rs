@@ -26,7 +26,35 @@ use crate::error::{EngineError, Result};
 use crate::output::Output;
 use crate::session::Session;
 
+/// The setting that, turned off by a superuser, lets VACUUM go below the minimum retention.
+pub(crate) const VACUUM_RETENTION_CHECK: &str = "tarn.vacuum_retention_check";
+
+/// The command name of a statement that writes (data, the catalog or users), for the
+/// read-only transaction check; `None` for reads.
+fn write_name(statement: &Statement) -> Option<&'static str> {
+    Some(match statement {
+        Statement::CreateDatabase(_) => "CREATE DATABASE",
+        Statement::DropDatabase { .. } => "DROP DATABASE",
+        Statement::CreateTable(t) if t.query.is_some() => "CREATE TABLE AS",
+        Statement::CreateTable(_) => "CREATE TABLE",
+        Statement::Insert(_) => "INSERT",
+        Statement::Vacuum { .. } => "VACUUM",
+        Statement::CopyFrom { .. } | Statement::CopyFromStdin { .. } => "COPY FROM",
+        Statement::CreateUser { .. } => "CREATE ROLE",
+        Statement::AlterUser { .. } => "ALTER ROLE",
+        Statement::DropUser { .. } => "DROP ROLE",
+        Statement::DropTable { .. } => "DROP TABLE",
+        Statement::AlterTable { .. } => "ALTER TABLE",
+        Statement::MsckRepair { .. } => "MSCK REPAIR TABLE",
+        Statement::CommentOn { .. } => "COMMENT",
+        _ => return None,
+    })
+}
+
 pub(crate) async fn execute(session: &Session, statement: Statement) -> Result<Output> {
+    if let Some(what) = write_name(&statement) {
+        session.check_writable(what)?;
+    }
     match statement {
         Statement::CreateDatabase(c) => database::create(session, c).await,
         Statement::DropDatabase {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::runtime_env::RuntimeEnv;
 use object_store::ObjectStore;
 use tarn_catalog::{Metastore, SqliteMetastore};
 use url::Url;
@@ -34,6 +34,11 @@ pub struct EngineConfig {
     pub cpu_threads: Option<usize>,
     /// Bytes of decoded Parquet columns kept for repeated scans (0 = off).
     pub scan_cache_bytes: usize,
+    /// VACUUM refuses a shorter retention unless a superuser turns the check off.
+    pub vacuum_min_retention_hours: u64,
+    /// Bytes all running queries may hold together (sorts, joins and aggregates spill beyond
+    /// their share); `None` = half of physical memory minus the scan cache.
+    pub memory_limit: Option<usize>,
 }
 
 impl EngineConfig {
@@ -48,6 +53,8 @@ impl EngineConfig {
             target_partitions: None,
             cpu_threads: None,
             scan_cache_bytes: crate::provider::default_scan_cache_budget(),
+            vacuum_min_retention_hours: 1,
+            memory_limit: None,
         }
     }
 }
@@ -64,6 +71,10 @@ pub(crate) struct EngineInner {
     pub cpu: Option<Arc<CpuRuntime>>,
     /// Used to run metastore calls from DataFusion's synchronous catalog methods.
     pub handle: tokio::runtime::Handle,
+    /// Authentication for every front end.
+    pub auth: crate::auth::Authenticator,
+    /// Live sessions (pg_stat_activity).
+    pub activity: Arc<crate::activity::Activity>,
 }
 
 /// A tarn engine. Cheap to clone; sessions share it.
@@ -83,7 +94,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Opens the engine on its data dir, creating the metastore and warehouse on first use.
     /// Must be called inside a tokio runtime.
-    pub fn open(config: EngineConfig) -> Result<Self> {
+    pub fn open(mut config: EngineConfig) -> Result<Self> {
         let handle = tokio::runtime::Handle::try_current()
             .map_err(|_| EngineError::Internal("Engine::open needs a tokio runtime".into()))?;
         std::fs::create_dir_all(&config.warehouse_dir).map_err(|e| EngineError::Storage {
@@ -94,8 +105,16 @@ impl Engine {
         roots.extend(config.allowed_roots.iter().cloned());
         let roots = AllowedRoots::new(&roots)?;
         let warehouse = roots.check(&config.warehouse_dir.display().to_string())?;
-        let metastore = SqliteMetastore::open(config.data_dir.join("metastore.db"), &warehouse)?;
-        let runtime = RuntimeEnvBuilder::new().build_arc()?;
+        let metastore: Arc<dyn Metastore> = Arc::new(SqliteMetastore::open(
+            config.data_dir.join("metastore.db"),
+            &warehouse,
+        )?);
+        let auth = crate::auth::Authenticator::open(&config.data_dir, metastore.clone())?;
+        let memory_limit = config
+            .memory_limit
+            .unwrap_or_else(|| crate::memory::default_memory_limit(config.scan_cache_bytes));
+        let runtime = crate::memory::runtime_env(&config.data_dir, memory_limit)?;
+        config.memory_limit = Some(memory_limit);
         let listing = Arc::new(ListingCache::new(config.listing_cache_ttl));
         let scan_cache = Arc::new(ScanCache::new(config.scan_cache_bytes));
         let threads = config
@@ -107,7 +126,7 @@ impl Engine {
         Ok(Self {
             inner: Arc::new(EngineInner {
                 config,
-                metastore: Arc::new(metastore),
+                metastore,
                 runtime,
                 roots,
                 listing,
@@ -115,6 +134,8 @@ impl Engine {
                 warehouse,
                 cpu,
                 handle,
+                auth,
+                activity: Default::default(),
             }),
         })
     }
@@ -155,6 +176,16 @@ impl Engine {
     /// (e.g. `s3://bucket`). Locations there must still lie under an allowed root.
     pub fn register_object_store(&self, url: &Url, store: Arc<dyn ObjectStore>) {
         self.inner.runtime.register_object_store(url, store);
+    }
+
+    /// The registry of live sessions front ends fill (pg_stat_activity, pg_cancel_backend).
+    pub fn activity(&self) -> &Arc<crate::activity::Activity> {
+        &self.inner.activity
+    }
+
+    /// Authentication (password checks, SCRAM, decoys) for front ends.
+    pub fn authenticator(&self) -> &crate::auth::Authenticator {
+        &self.inner.auth
     }
 
     pub fn metastore(&self) -> &Arc<dyn Metastore> {

@@ -60,12 +60,18 @@ pub enum ErrorKind {
     TooManyConnections,
     /// Authentication failed (unknown user, wrong or empty password: deliberately one kind).
     AuthenticationFailed,
+    /// A write in a read-only transaction (`BEGIN READ ONLY`, `default_transaction_read_only`).
+    ReadOnlyTransaction,
+    /// A configured limit on input size was exceeded (a COPY line too long).
+    ProgramLimitExceeded,
+    /// A date or time value out of range (parameter decoding, interval arithmetic).
+    DatetimeOverflow,
     Internal,
 }
 
 impl ErrorKind {
     /// Every kind (for mapping tables and their tests).
-    pub const ALL: [ErrorKind; 37] = {
+    pub const ALL: [ErrorKind; 40] = {
         use ErrorKind::*;
         [
             Syntax,
@@ -104,6 +110,9 @@ impl ErrorKind {
             ProtocolViolation,
             TooManyConnections,
             AuthenticationFailed,
+            ReadOnlyTransaction,
+            ProgramLimitExceeded,
+            DatetimeOverflow,
             Internal,
         ]
     };
@@ -148,6 +157,9 @@ impl ErrorKind {
             ProtocolViolation => "protocol violation",
             TooManyConnections => "too many connections",
             AuthenticationFailed => "authentication failed",
+            ReadOnlyTransaction => "read-only transaction",
+            ProgramLimitExceeded => "program limit exceeded",
+            DatetimeOverflow => "datetime field overflow",
             Internal => "internal error",
         }
     }

@@ -3,7 +3,7 @@
 //! RPCs are served from here; every call reads the live metastore.
 
 use datafusion::arrow::datatypes::SchemaRef;
-use tarn_catalog::{Metastore, TableType};
+use tarn_catalog::{LikePattern, LikeSyntax, Metastore, TableType};
 
 use tarn_catalog::Privilege;
 
@@ -81,24 +81,16 @@ pub fn schema_for_database(database: &str) -> String {
     }
 }
 
-/// SQL `LIKE` with `%`, `_` and backslash escapes; `None` matches everything.
+/// SQL `LIKE` with `%`, `_` and backslash escapes (case-sensitive); `None` matches everything.
+/// Uses the catalog's one bounded, iterative matcher: patterns come from clients.
 pub fn like_matches(pattern: Option<&str>, text: &str) -> bool {
-    let Some(pattern) = pattern else { return true };
-    let pattern: Vec<char> = pattern.chars().collect();
-    let text: Vec<char> = text.chars().collect();
-    like_at(&pattern, &text)
+    like_matcher(pattern)(text)
 }
 
-fn like_at(pattern: &[char], text: &[char]) -> bool {
-    match pattern.first() {
-        None => text.is_empty(),
-        Some('%') => (0..=text.len()).any(|skip| like_at(&pattern[1..], &text[skip..])),
-        Some('_') => !text.is_empty() && like_at(&pattern[1..], &text[1..]),
-        Some('\\') if pattern.len() > 1 => {
-            text.first() == Some(&pattern[1]) && like_at(&pattern[2..], &text[1..])
-        }
-        Some(c) => text.first() == Some(c) && like_at(&pattern[1..], &text[1..]),
-    }
+/// [`like_matches`] compiled once, for matching many names.
+fn like_matcher(pattern: Option<&str>) -> impl Fn(&str) -> bool + use<> {
+    let pattern = pattern.map(|p| LikePattern::new(p, LikeSyntax::Sql, false));
+    move |text| pattern.as_ref().is_none_or(|p| p.matches(text))
 }
 
 /// Every schema `access` may see (all for `None`): one per tarn database it owns or has USAGE
@@ -132,12 +124,14 @@ pub(crate) async fn relations(
     table_pattern: Option<&str>,
 ) -> Result<Vec<Relation>> {
     let mut out = Vec::new();
+    let (schema_matches, table_matches) =
+        (like_matcher(schema_pattern), like_matcher(table_pattern));
     for schema in schemas(metastore, access).await? {
-        if !like_matches(schema_pattern, &schema) {
+        if !schema_matches(&schema) {
             continue;
         }
         if schema == SYSTEM_SCHEMA {
-            if like_matches(table_pattern, "batches") {
+            if table_matches("batches") {
                 out.push(Relation {
                     schema: SYSTEM_SCHEMA.to_string(),
                     name: "batches".into(),
@@ -165,7 +159,7 @@ pub(crate) async fn relations(
             None => None,
         };
         for table in metastore.list_tables(&database, None).await? {
-            if !like_matches(table_pattern, &table.name) {
+            if !table_matches(&table.name) {
                 continue;
             }
             if let (Some(grants), Some(access)) = (&visible, access)
@@ -274,5 +268,14 @@ mod tests {
         for (pattern, text, expected) in cases {
             assert_eq!(like_matches(pattern, text), expected, "{pattern:?} {text}");
         }
+    }
+
+    /// A client-sent filter pattern must neither exhaust the stack nor take exponential time.
+    #[test]
+    fn hostile_patterns_are_bounded() {
+        let pattern = "%a".repeat(300) + "%b";
+        assert!(!like_matches(Some(&pattern), &"a".repeat(5_000)));
+        let deep = "_".repeat(100_000);
+        assert!(!like_matches(Some(&deep), "short"));
     }
 }

@@ -6,6 +6,8 @@
 //! [`provider::HiveTable`]s resolved from the metastore. Results are [`Output`]s: record-batch
 //! streams or command completions, never collected vectors.
 
+pub mod activity;
+pub mod auth;
 mod authz;
 mod cancel;
 mod cpu;
@@ -14,6 +16,7 @@ mod engine;
 mod error;
 pub mod introspect;
 pub mod locations;
+pub mod memory;
 mod output;
 mod pg_functions;
 mod pg_rewrite;

@@ -18,6 +18,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::introspect::schema_for_database;
 
+mod backends;
 mod compat;
 mod info;
 pub(crate) mod privileges;
@@ -30,6 +31,11 @@ pub(crate) use text_forms::array_elements;
 pub(crate) struct SessionFacts {
     /// session_user and current_user (SET ROLE changes the latter).
     pub identity: Arc<crate::authz::Identity>,
+    pub superuser: bool,
+    /// The pid a front end announced for this session (pg BackendKeyData); 0 if none.
+    pub backend_pid: std::sync::atomic::AtomicI32,
+    /// The server's live sessions, for pg_cancel_backend / pg_terminate_backend.
+    pub activity: Arc<crate::activity::Activity>,
     pub settings: Arc<Mutex<Settings>>,
     /// The catalog as of the statement being planned, for pg_get_userbyid, pg_table_is_visible,
     /// to_regclass and the description functions. Loaded (asynchronously) before planning a
@@ -372,6 +378,7 @@ pub(crate) fn register(ctx: &SessionContext, facts: Arc<SessionFacts>) {
         .into_iter()
         .chain(compat::functions(&facts))
         .chain(privileges::functions(&facts))
+        .chain(backends::functions(&facts))
         .chain(always_true)
         .chain(always_null)
     {

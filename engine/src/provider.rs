@@ -20,6 +20,7 @@ pub(crate) use format::{file_format, parse_location};
 pub use listing::ListingCache;
 pub(crate) use listing::{list_recursive, list_subdirs};
 pub use pruning::{evaluate_partitions, to_partition_filter};
+pub(crate) use scan_cache::physical_memory;
 pub use scan_cache::{ScanCache, ScanCacheUsage, default_budget as default_scan_cache_budget};
 pub use system::SYSTEM_SCHEMA;
 pub use table::{HiveTable, TableCaches};

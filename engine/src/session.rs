@@ -73,7 +73,7 @@ fn session_config(engine: &Engine) -> SessionConfig {
     if let Some(n) = engine.inner.config.target_partitions {
         config = config.with_target_partitions(n);
     }
-    config
+    crate::memory::fit_to_pool(config, engine.inner.config.memory_limit)
 }
 
 impl Session {
@@ -105,6 +105,9 @@ impl Session {
         let settings: Arc<std::sync::Mutex<Settings>> = Default::default();
         let facts = Arc::new(crate::pg_functions::SessionFacts {
             identity: identity.clone(),
+            superuser,
+            backend_pid: Default::default(),
+            activity: engine.inner.activity.clone(),
             settings: settings.clone(),
             catalog: Default::default(),
             acl: Default::default(),
@@ -411,6 +414,7 @@ impl Session {
 
     /// Runs a planned DataFusion statement.
     pub(crate) async fn execute_plan(&self, plan: LogicalPlan) -> Result<Output> {
+        state::check_datafusion_setting(self, &plan)?;
         match plan {
             LogicalPlan::Ddl(DdlStatement::CreateView(view)) => {
                 return ddl::views::create(self, view).await;

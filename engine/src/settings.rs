@@ -76,6 +76,17 @@ fn on_only(v: &str) -> Result<String> {
     }
 }
 
+/// A boolean setting, shown as PostgreSQL shows them (`on` / `off`).
+fn on_off(v: &str) -> Result<String> {
+    match v.to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" | "t" | "y" => Ok("on".into()),
+        "off" | "false" | "0" | "no" | "f" | "n" => Ok("off".into()),
+        _ => Err(EngineError::InvalidParameter(format!(
+            "invalid value for a boolean parameter: \"{v}\" (on or off)"
+        ))),
+    }
+}
+
 fn float_digits(v: &str) -> Result<String> {
     match v.parse::<i32>() {
         Ok(n) if (-15..=3).contains(&n) => Ok(n.to_string()),
@@ -109,20 +120,25 @@ fn time_zone(v: &str) -> Result<String> {
         })
 }
 
+/// The longest timeout PostgreSQL accepts: its timeouts are `int` milliseconds (~24.8 days).
+const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
+
 /// Parses a duration the way PostgreSQL reads statement_timeout: a number of milliseconds, or a
-/// number with a unit (ms, s, min, h).
+/// number with a unit (ms, s, min, h), at most [`MAX_TIMEOUT_MS`]. Out-of-range values are
+/// `None` (refused), never wrapped around.
 pub fn parse_timeout(v: &str) -> Option<Duration> {
     let v = v.trim();
     let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
     let (n, unit) = v.split_at(split);
     let n: u64 = n.parse().ok()?;
-    let ms = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "ms" => n,
-        "s" => n * 1000,
-        "min" => n * 60_000,
-        "h" => n * 3_600_000,
+    let per_unit: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "ms" => 1,
+        "s" => 1000,
+        "min" => 60_000,
+        "h" => 3_600_000,
         _ => return None,
     };
+    let ms = n.checked_mul(per_unit).filter(|ms| *ms <= MAX_TIMEOUT_MS)?;
     Some(Duration::from_millis(ms))
 }
 
@@ -131,7 +147,7 @@ fn timeout(v: &str) -> Result<String> {
         invalid(
             "statement_timeout",
             v,
-            "milliseconds, or a number with ms, s, min or h",
+            "milliseconds, or a number with ms, s, min or h, at most 2147483647ms",
         )
     })?;
     let ms = d.as_millis();
@@ -231,6 +247,11 @@ impl Settings {
             .collect()
     }
 
+    /// Whether a boolean setting is on.
+    pub fn is_on(&self, name: &str) -> bool {
+        self.get(name).is_ok_and(|v| v == "on")
+    }
+
     /// The statement timeout; `None` when disabled.
     pub fn statement_timeout(&self) -> Option<Duration> {
         parse_timeout(&self.get("statement_timeout").unwrap_or_default()).filter(|d| !d.is_zero())
@@ -269,6 +290,11 @@ mod tests {
             ("statement_timeout", "soon"),
             ("TimeZone", "Mars/Olympus"),
             ("standard_conforming_strings", "off"),
+            // Unit conversions that overflow are refused, not wrapped (nor a panic).
+            ("statement_timeout", "9223372036854775807 h"),
+            ("statement_timeout", "18446744073709551615 min"),
+            ("statement_timeout", "99999999999999999999999"),
+            ("statement_timeout", "2147483648"),
         ] {
             let err = s.set(name, Some(value)).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidParameter, "{name} = {value}");

@@ -36,6 +36,8 @@ pub struct FlightConfig {
     pub tls: Option<TlsConfig>,
     /// Open sessions (logins) at most.
     pub max_sessions: usize,
+    /// Open sessions one user may hold at most.
+    pub max_sessions_per_user: usize,
     /// A session unused this long is closed (its token stops working).
     pub session_idle_timeout: Duration,
     /// The largest gRPC message accepted or sent (DoPut batches, FlightData).
@@ -50,6 +52,7 @@ impl Default for FlightConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 32010)),
             tls: None,
             max_sessions: 1000,
+            max_sessions_per_user: 64,
             session_idle_timeout: Duration::from_secs(8 * 3600),
             max_message_size: 256 * 1024 * 1024,
             shutdown_timeout: Duration::from_secs(30),
@@ -88,6 +91,7 @@ impl FlightServer {
                 })?;
         let sessions = Arc::new(Sessions::new(
             config.max_sessions,
+            config.max_sessions_per_user,
             config.session_idle_timeout,
         ));
         Ok(Self {

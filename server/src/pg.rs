@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::startup::{Authentication, BackendKeyData, ParameterStatus, SecretKey};
+use tarn_engine::activity::NewBackend;
 use tarn_engine::{CancelHandle, Engine, ErrorKind, Session};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -50,11 +51,22 @@ pub struct PgConfig {
     /// Refuse connections that do not use TLS.
     pub tls_required: bool,
     pub max_connections: usize,
+    /// Of `max_connections`, slots only superusers may take (PostgreSQL's
+    /// `superuser_reserved_connections`), so idle clients cannot lock the administrator out.
+    pub superuser_reserved_connections: usize,
     /// Time allowed from connect to the end of authentication.
     pub auth_timeout: Duration,
     /// How long shutdown waits for running statements.
     pub shutdown_timeout: Duration,
+    /// The longest line `COPY … FROM STDIN` accepts, in bytes (at most [`MAX_COPY_LINE`]).
+    pub copy_max_line: usize,
 }
+
+/// The default longest COPY line: generous for wide rows, small enough that one client
+/// cannot make the server buffer gigabytes.
+pub const DEFAULT_COPY_MAX_LINE: usize = 256 << 20;
+/// The hard upper bound on the COPY line limit (PostgreSQL's 1 GiB allocation limit).
+pub const MAX_COPY_LINE: usize = 1 << 30;
 
 impl Default for PgConfig {
     fn default() -> Self {
@@ -65,8 +77,10 @@ impl Default for PgConfig {
             tls: None,
             tls_required: false,
             max_connections: 100,
+            superuser_reserved_connections: 3,
             auth_timeout: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(30),
+            copy_max_line: DEFAULT_COPY_MAX_LINE,
         }
     }
 }
@@ -101,8 +115,6 @@ struct Shared {
     sessions: Mutex<HashMap<i32, (i32, CancelHandle)>>,
     next_pid: AtomicI32,
     connections: Arc<Semaphore>,
-    /// Seeds the decoy SCRAM salts of unknown users.
-    secret: [u8; 32],
     shutdown: CancellationToken,
 }
 
@@ -150,6 +162,12 @@ impl PgServer {
                 "TLS is required but no certificate is configured".into(),
             ));
         }
+        if config.superuser_reserved_connections >= config.max_connections {
+            return Err(ServerError::Config(format!(
+                "superuser_reserved_connections ({}) must be less than max_connections ({})",
+                config.superuser_reserved_connections, config.max_connections
+            )));
+        }
         let tls = config.tls.as_ref().map(load_tls).transpose()?.map(Arc::new);
         let listener =
             TcpListener::bind(config.listen)
@@ -158,8 +176,6 @@ impl PgServer {
                     addr: config.listen,
                     source,
                 })?;
-        let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| ServerError::Config(e.to_string()))?;
         Ok(Self {
             listener,
             shared: Arc::new(Shared {
@@ -169,7 +185,6 @@ impl PgServer {
                 tls,
                 sessions: Mutex::new(HashMap::new()),
                 next_pid: AtomicI32::new(1000),
-                secret,
                 shutdown: CancellationToken::new(),
             }),
         })
@@ -282,7 +297,7 @@ async fn handle(shared: Arc<Shared>, tcp: TcpStream, peer: SocketAddr) {
                 }
                 _ => return,
             };
-            serve_session(&shared, wire, session).await;
+            serve_session(&shared, wire, session, peer).await;
         }
     }
 }
@@ -312,6 +327,20 @@ fn cancel(shared: &Shared, pid: i32, secret: i32) {
     }
 }
 
+/// Once only the reserved slots are left (this connection holds one of them), only superusers
+/// may stay; checked after authentication, as PostgreSQL does, since only then is it known who
+/// the user is.
+fn check_reserved_slots(shared: &Shared, superuser: bool) -> Result<(), WireError> {
+    let free = shared.connections.available_permits();
+    if superuser || free >= shared.config.superuser_reserved_connections {
+        return Ok(());
+    }
+    Err(WireError::Protocol(PgError::new(
+        ErrorKind::TooManyConnections,
+        "remaining connection slots are reserved for roles with the SUPERUSER attribute",
+    )))
+}
+
 /// Authenticates, opens the session, applies startup options and greets the client.
 async fn start_session(
     shared: &Shared,
@@ -334,9 +363,9 @@ async fn start_session(
         user,
         shared.config.auth,
         peer.ip().is_loopback(),
-        &shared.secret,
     )
     .await?;
+    check_reserved_slots(shared, user.superuser)?;
     let database = params.get("database").unwrap_or(&user.name);
     if database != &shared.config.database {
         return Err(WireError::Protocol(PgError::new(
@@ -390,7 +419,7 @@ async fn start_session(
     Ok(session)
 }
 
-async fn serve_session(shared: &Shared, wire: Wire, session: Session) {
+async fn serve_session(shared: &Shared, wire: Wire, session: Session, peer: SocketAddr) {
     let pid = shared.next_pid.fetch_add(1, Ordering::Relaxed);
     let mut secret = [0u8; 4];
     let _ = getrandom::fill(&mut secret);
@@ -398,7 +427,21 @@ async fn serve_session(shared: &Shared, wire: Wire, session: Session) {
     if let Ok(mut sessions) = shared.sessions.lock() {
         sessions.insert(pid, (secret, session.cancel_handle()));
     }
+    session.set_backend_pid(pid);
+    let backend = shared.engine.activity().register(NewBackend {
+        pid,
+        user: session.user(),
+        database: &shared.config.database,
+        client_addr: Some(peer.ip().to_string()),
+        application_name: &session
+            .settings()
+            .get("application_name")
+            .unwrap_or_default(),
+        cancel: session.cancel_handle(),
+    });
     let mut connection = Connection::new(wire, session, shared.shutdown.clone());
+    connection.copy_max_line = shared.config.copy_max_line.min(MAX_COPY_LINE);
+    connection.backend = Some(backend);
     connection
         .wire
         .send(PgWireBackendMessage::BackendKeyData(BackendKeyData::new(

@@ -315,7 +315,11 @@ pub enum FetchCount {
 /// Transaction control statements.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransactionStatement {
-    Begin,
+    /// `read_only`: `Some(true)` for READ ONLY, `Some(false)` for READ WRITE, `None` when not
+    /// said (the session's default_transaction_read_only applies).
+    Begin {
+        read_only: Option<bool>,
+    },
     Commit,
     Rollback,
     Savepoint(String),

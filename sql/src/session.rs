@@ -61,14 +61,10 @@ pub(crate) fn set_or_reset(c: &mut Cursor) -> Result<Option<Statement>> {
             name: "client_encoding".into(),
             value: Some(value_list(c)?),
         }
-    } else if c.eat_keyword("transaction") || c.eat_keywords(&["characteristics", "as"]) {
-        c.eat_keyword("transaction");
-        return transaction_modes(c).map(|isolation| {
-            Some(Statement::SetVariable {
-                name: "transaction_isolation".into(),
-                value: isolation,
-            })
-        });
+    } else if c.eat_keyword("transaction") {
+        return transaction_modes(c).map(|modes| Some(modes.into_set("transaction_")));
+    } else if c.eat_keywords(&["characteristics", "as", "transaction"]) {
+        return transaction_modes(c).map(|modes| Some(modes.into_set("default_transaction_")));
     } else {
         let name = setting_name(c)?;
         if !(c.eat(&Token::Eq) || c.eat_keyword("to")) {
@@ -133,10 +129,34 @@ fn value_list(c: &mut Cursor) -> Result<String> {
     }
 }
 
-/// `[ISOLATION LEVEL <level>] [READ ONLY | READ WRITE] [[NOT] DEFERRABLE]`, comma-separated;
-/// returns the isolation level if one was named.
-fn transaction_modes(c: &mut Cursor) -> Result<Option<String>> {
-    let mut isolation = None;
+/// The modes of BEGIN / SET TRANSACTION.
+#[derive(Debug, Default)]
+struct TransactionModes {
+    isolation: Option<String>,
+    read_only: Option<bool>,
+}
+
+impl TransactionModes {
+    /// SET TRANSACTION … (`prefix` "transaction_") or SET SESSION CHARACTERISTICS AS
+    /// TRANSACTION … ("default_transaction_") as one setting. The access mode wins when both
+    /// are given: tarn has one isolation level, so only READ ONLY changes behaviour.
+    fn into_set(self, prefix: &str) -> Statement {
+        match (self.read_only, self.isolation) {
+            (Some(read_only), _) => Statement::SetVariable {
+                name: format!("{prefix}read_only"),
+                value: Some(if read_only { "on" } else { "off" }.into()),
+            },
+            (None, isolation) => Statement::SetVariable {
+                name: format!("{prefix}isolation"),
+                value: isolation,
+            },
+        }
+    }
+}
+
+/// `[ISOLATION LEVEL <level>] [READ ONLY | READ WRITE] [[NOT] DEFERRABLE]`, comma-separated.
+fn transaction_modes(c: &mut Cursor) -> Result<TransactionModes> {
+    let mut modes = TransactionModes::default();
     while !c.at_end() {
         if c.eat_keywords(&["isolation", "level"]) {
             let level = if c.eat_keyword("serializable") {
@@ -150,18 +170,17 @@ fn transaction_modes(c: &mut Cursor) -> Result<Option<String>> {
             } else {
                 return Err(c.error("expected an isolation level"));
             };
-            isolation = Some(level.to_string());
-        } else if c.eat_keywords(&["read", "only"])
-            || c.eat_keywords(&["read", "write"])
-            || c.eat_keyword("deferrable")
-            || c.eat_keywords(&["not", "deferrable"])
-        {
-        } else {
+            modes.isolation = Some(level.to_string());
+        } else if c.eat_keywords(&["read", "only"]) {
+            modes.read_only = Some(true);
+        } else if c.eat_keywords(&["read", "write"]) {
+            modes.read_only = Some(false);
+        } else if !(c.eat_keyword("deferrable") || c.eat_keywords(&["not", "deferrable"])) {
             return Err(c.error("expected a transaction mode"));
         }
         c.eat(&Token::Comma);
     }
-    Ok(isolation)
+    Ok(modes)
 }
 
 /// BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK [TO SAVEPOINT], ABORT, SAVEPOINT, RELEASE.
@@ -171,11 +190,13 @@ pub(crate) fn transaction(c: &mut Cursor) -> Result<Option<Statement>> {
     };
     let statement = if c.eat_keyword("begin") {
         work(c);
-        transaction_modes(c)?;
-        TransactionStatement::Begin
+        TransactionStatement::Begin {
+            read_only: transaction_modes(c)?.read_only,
+        }
     } else if c.eat_keywords(&["start", "transaction"]) {
-        transaction_modes(c)?;
-        TransactionStatement::Begin
+        TransactionStatement::Begin {
+            read_only: transaction_modes(c)?.read_only,
+        }
     } else if c.eat_keyword("commit") || c.eat_keyword("end") {
         work(c);
         c.eat_keywords(&["and", "no", "chain"]);

@@ -211,7 +211,9 @@ fn read_password(from_stdin: bool) -> Result<(String, bool), String> {
     }
     match std::env::var("TARN_PASSWORD") {
         Ok(p) if !p.is_empty() => Ok((p, false)),
-        _ => Ok((tarn::serve::generate_password(), true)),
+        _ => tarn::serve::generate_password()
+            .map(|p| (p, true))
+            .map_err(|e| e.to_string()),
     }
 }
 

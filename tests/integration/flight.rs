@@ -26,14 +26,19 @@ pub struct FlightFixture {
 
 impl FlightFixture {
     pub async fn start() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    pub async fn with(configure: impl FnOnce(&mut FlightConfig)) -> Self {
         let lake = TestLake::new();
         for (name, superuser) in [(USER, true), ("bob", false)] {
             lake.add_user(name, PASSWORD, superuser).await;
         }
-        let config = FlightConfig {
+        let mut config = FlightConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             ..Default::default()
         };
+        configure(&mut config);
         let server = FlightServer::bind(lake.tarn.engine().clone(), config)
             .await
             .expect("bind");

@@ -7,6 +7,7 @@ mod cli;
 mod deps;
 mod embed;
 mod flight;
+mod hardening;
 mod pg;
 mod pruning;
 mod scan_cache;

@@ -66,6 +66,7 @@ pub(crate) async fn copy_in(
     file: &Path,
     spec: &CsvSpec,
 ) -> Result<Output> {
+    session.check_writable("COPY FROM")?;
     let table = load_table(session, name).await?;
     let all: Vec<&tarn_catalog::Column> =
         table.columns.iter().chain(&table.partition_keys).collect();

@@ -84,6 +84,7 @@ pub(crate) async fn ingest(
     mode: IngestMode,
     input: SendableRecordBatchStream,
 ) -> Result<Output> {
+    session.check_writable("ingest")?;
     let (db, table_name) = resolve(session, name);
     let existing = session
         .engine

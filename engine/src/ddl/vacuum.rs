@@ -13,9 +13,37 @@ use crate::error::{EngineError, Result};
 use crate::provider::parse_location;
 use crate::session::Session;
 
+/// VACUUM's retention when none is given: a week, as Delta Lake's default.
+pub(super) const DEFAULT_RETENTION_HOURS: u64 = 168;
+
+/// A retention below the server's minimum (`vacuum_min_retention_hours`) could delete files a
+/// running query or a just-committed write still needs: refused unless a superuser turned
+/// `tarn.vacuum_retention_check` off.
+pub(super) fn check_retention(session: &Session, retain_hours: u64) -> Result<()> {
+    let min = session.engine.inner.config.vacuum_min_retention_hours;
+    if retain_hours >= min || !session.settings().is_on(super::VACUUM_RETENTION_CHECK) {
+        return Ok(());
+    }
+    Err(EngineError::InvalidParameter(format!(
+        "VACUUM RETAIN {retain_hours} HOURS is below the minimum retention of {min} hours; \
+         a superuser may SET {} = off to allow it",
+        super::VACUUM_RETENTION_CHECK
+    )))
+}
+
+/// Files modified before this are old enough to delete. A retention too large to subtract
+/// (`RETAIN 9223372036854775807 HOURS`) keeps everything instead of wrapping to the future.
+fn cutoff(retain_hours: u64) -> chrono::DateTime<chrono::Utc> {
+    i64::try_from(retain_hours)
+        .ok()
+        .and_then(chrono::Duration::try_hours)
+        .and_then(|d| chrono::Utc::now().checked_sub_signed(d))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+}
+
 pub(super) async fn run(session: &Session, table: &Table, retain_hours: u64) -> Result<u64> {
     let metastore = session.engine.metastore();
-    let cutoff = chrono::Utc::now() - chrono::Duration::hours(retain_hours as i64);
+    let cutoff = cutoff(retain_hours);
     let (store_url, _) = parse_location(&table.location)?;
     let store = session.ctx.state().runtime_env().object_store(&store_url)?;
     let prefix = format!("{}/", table.location.trim_end_matches('/'));
@@ -86,6 +114,22 @@ async fn delete_files_in(
         deleted += 1;
     }
     Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn huge_retentions_keep_everything() {
+        let now = chrono::Utc::now();
+        for hours in [u64::MAX, i64::MAX as u64, 1 << 40] {
+            assert!(
+                super::cutoff(hours) < now - chrono::Duration::days(365 * 1000),
+                "{hours}"
+            );
+        }
+        let day = super::cutoff(24);
+        assert!(day < now && day > now - chrono::Duration::hours(25));
+    }
 }
 
 fn full_location(base: &str, object: &ObjectMeta) -> String {

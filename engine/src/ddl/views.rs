@@ -18,6 +18,7 @@ fn split_name(session: &Session, name: &datafusion::common::TableReference) -> (
 }
 
 pub(crate) async fn create(session: &Session, view: CreateView) -> Result<Output> {
+    session.check_writable("CREATE VIEW")?;
     if view.temporary {
         return Err(EngineError::NotSupported("temporary views".into()));
     }
@@ -104,6 +105,7 @@ fn view_query(definition: &str) -> String {
 }
 
 pub(crate) async fn drop(session: &Session, view: DropView) -> Result<Output> {
+    session.check_writable("DROP VIEW")?;
     let (database, name) = split_name(session, &view.name);
     let store = session.engine.metastore();
     match store.get_table(&database, &name).await? {

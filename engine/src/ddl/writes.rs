@@ -336,7 +336,8 @@ pub(super) async fn vacuum(
 ) -> Result<Output> {
     let table = load_table(session, name).await?;
     session.require_owner(&table).await?;
-    let retain = retain_hours.unwrap_or(168);
+    let retain = retain_hours.unwrap_or(super::vacuum::DEFAULT_RETENTION_HOURS);
+    super::vacuum::check_retention(session, retain)?;
     let deleted = super::vacuum::run(session, &table, retain).await?;
     Ok(Output::Command {
         tag: "VACUUM".into(),

@@ -268,7 +268,6 @@ pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
         ),
         // Tarn has no indexes.
         int8("pg_indexes_size", 0),
-        int8("pg_backend_pid", 1),
         f(
             "txid_current",
             Signature::exact(vec![], Volatility::Volatile),

@@ -218,7 +218,6 @@ pub(super) fn array_literal_comparison(expr: &mut Expr) {
     **other = call("tarn_array_text", vec![other.as_ref().clone()]);
 }
 
-
 /// Postgres type names DataFusion does not know (`pg_catalog.text`, `regclass`, `oid`, …) as
 /// the types tarn represents them with: OIDs and reg* types are integers.
 pub(super) fn plain_type(

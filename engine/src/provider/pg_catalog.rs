@@ -18,6 +18,7 @@ use crate::engine::EngineInner;
 use crate::error::EngineError;
 use crate::introspect::Relation;
 
+mod activity;
 mod empty;
 mod fixed;
 mod live;
@@ -270,6 +271,7 @@ pub(super) struct Inputs {
     pub database_acl: Option<Vec<String>>,
     pub memberships: Vec<tarn_catalog::RoleMembership>,
     pub stats: Vec<stats::ColumnSummary>,
+    pub activity: Vec<crate::activity::ActivityRow>,
 }
 
 /// The tables built from the metastore's relations.
@@ -306,6 +308,7 @@ pub(super) fn build(name: &str, inputs: &Inputs) -> Rows {
         "pg_stat_user_tables" => table_stats(relations),
         "tarn_is_columns" => info_schema::columns(relations),
         "pg_stats" => stats::rows(&inputs.stats),
+        "pg_stat_activity" => activity::rows(&inputs.activity),
         other => match other.strip_prefix("tarn_is_") {
             Some(view) => info_schema::constraints(view),
             None => empty(other),
@@ -418,6 +421,9 @@ impl SchemaProvider for PgCatalogSchema {
                 .list_role_memberships()
                 .await
                 .map_err(|e| listed(e.into()))?;
+        }
+        if name == "pg_stat_activity" {
+            inputs.activity = self.engine.activity.rows();
         }
         if matches!(name, "pg_roles" | "pg_user") {
             inputs.users = metastore.list_users().await.map_err(|e| listed(e.into()))?;

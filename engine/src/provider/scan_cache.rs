@@ -270,7 +270,7 @@ pub fn default_budget() -> usize {
     physical_memory().map_or(1 << 30, |m| m / 4)
 }
 
-fn physical_memory() -> Option<usize> {
+pub(crate) fn physical_memory() -> Option<usize> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;

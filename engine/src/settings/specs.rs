@@ -2,8 +2,8 @@
 
 use super::SERVER_VERSION;
 use super::{
-    Spec, any, date_style, encoding, float_digits, interval_style, isolation, on_only, time_zone,
-    timeout,
+    Spec, any, date_style, encoding, float_digits, interval_style, isolation, on_off, on_only,
+    time_zone, timeout,
 };
 
 pub(super) const SPECS: &[Spec] = &[
@@ -126,6 +126,14 @@ pub(super) const SPECS: &[Spec] = &[
         read_only: false,
         normalize: any,
         description: "The batch id recorded by writes (empty: each write gets its own).",
+    },
+    Spec {
+        name: "tarn.vacuum_retention_check",
+        default: "on",
+        report: false,
+        read_only: false,
+        normalize: on_off,
+        description: "Whether VACUUM refuses a retention below the server's minimum (turning it off is for superusers).",
     },
     Spec {
         name: "TimeZone",
@@ -253,8 +261,8 @@ pub(super) const SPECS: &[Spec] = &[
         name: "transaction_read_only",
         default: "off",
         report: false,
-        read_only: true,
-        normalize: any,
+        read_only: false,
+        normalize: on_off,
         description: "Shows whether the current transaction is read-only.",
     },
     Spec {
@@ -294,7 +302,7 @@ pub(super) const SPECS: &[Spec] = &[
         default: "off",
         report: false,
         read_only: false,
-        normalize: any,
+        normalize: on_off,
         description: "Sets the default read-only status of new transactions.",
     },
     Spec {

@@ -47,22 +47,53 @@ pub struct TarnFlight {
 impl TarnFlight {
     /// The caller's session, from its `authorization: Bearer …` header.
     fn session<T>(&self, request: &Request<T>) -> Result<Arc<FlightSession>, Status> {
-        let header = request
-            .metadata()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                unauthenticated("no authorization header; authenticate with Handshake first")
-            })?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .ok_or_else(|| {
-                unauthenticated("expected a bearer token; authenticate with Handshake first")
-            })?;
-        self.sessions.get(token.trim())
+        self.sessions.get(bearer_token(request)?)
     }
 
+    /// CloseSession: the token stops working and the session's state goes.
+    fn close_session(&self, request: &Request<Action>) -> Result<Response<ActionStream>, Status> {
+        let closed = self.sessions.close(bearer_token(request)?);
+        let result = CloseSessionResult {
+            status: if closed { CLOSE_SESSION_CLOSED } else { 0 },
+        };
+        let body = arrow_flight::Result {
+            body: result.encode_to_vec().into(),
+        };
+        Ok(Response::new(Box::pin(futures::stream::iter([Ok(body)]))))
+    }
+}
+
+type ActionStream = <TarnFlight as FlightService>::DoActionStream;
+
+/// Flight's `CloseSessionResult` (Flight.proto; arrow-flight 59 does not generate it).
+#[derive(Clone, PartialEq, prost::Message)]
+struct CloseSessionResult {
+    #[prost(int32, tag = "1")]
+    status: i32,
+}
+
+/// `CloseSessionResult.Status.CLOSED`.
+const CLOSE_SESSION_CLOSED: i32 = 1;
+
+/// The bearer token of a call.
+fn bearer_token<T>(request: &Request<T>) -> Result<&str, Status> {
+    let header = request
+        .metadata()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            unauthenticated("no authorization header; authenticate with Handshake first")
+        })?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or_else(|| {
+            unauthenticated("expected a bearer token; authenticate with Handshake first")
+        })?;
+    Ok(token.trim())
+}
+
+impl TarnFlight {
     fn info_for(
         &self,
         schema: &Schema,
@@ -307,6 +338,9 @@ impl FlightSqlService for TarnFlight {
         &self,
         request: Request<Action>,
     ) -> Result<Response<<Self as FlightService>::DoActionStream>, Status> {
+        if request.get_ref().r#type == "CloseSession" {
+            return self.close_session(&request);
+        }
         let session = self.session(&request)?;
         if request.get_ref().r#type != "CancelFlightInfo" {
             return Err(status(

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-use tarn_engine::catalog::User;
 use tarn_engine::{CancelHandle, Engine, ErrorKind, Session};
 use tonic::Status;
 
@@ -50,6 +49,9 @@ pub(crate) struct Sessions {
     canceled: Mutex<Vec<String>>,
     next_id: AtomicU64,
     pub max_sessions: usize,
+    /// Sessions one user may hold at once: one client opening sessions in a loop must not
+    /// take every slot of `max_sessions`.
+    pub max_sessions_per_user: usize,
     pub idle_timeout: Duration,
 }
 
@@ -87,7 +89,7 @@ fn new_token() -> Result<String, Status> {
 }
 
 impl Sessions {
-    pub fn new(max_sessions: usize, idle_timeout: Duration) -> Self {
+    pub fn new(max_sessions: usize, max_sessions_per_user: usize, idle_timeout: Duration) -> Self {
         let mut seed = [0u8; 8];
         let _ = getrandom::fill(&mut seed);
         Self {
@@ -96,23 +98,29 @@ impl Sessions {
             canceled: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(u64::from_le_bytes(seed) >> 16),
             max_sessions,
+            max_sessions_per_user,
             idle_timeout,
         }
     }
 
-    /// Checks `user`'s password and opens a session; returns its bearer token.
+    /// Checks `user`'s password (the engine's authenticator: constant work, rate-limited
+    /// failures) and opens a session; returns its bearer token.
     pub async fn login(
         &self,
         engine: &Engine,
         user: &str,
         password: &str,
     ) -> Result<String, Status> {
-        let stored = engine
-            .metastore()
-            .get_user(user)
+        let user = engine
+            .authenticator()
+            .verify_password(user, password)
             .await
-            .map_err(|e| super::status::from_engine(&e.into()))?;
-        let user = verify(stored, password.to_string()).await?;
+            .map_err(|e| match e.kind() {
+                ErrorKind::AuthenticationFailed => {
+                    unauthenticated("authentication failed: wrong user name or password")
+                }
+                _ => super::status::from_engine(&e),
+            })?;
         let connected = engine
             .connect(&user)
             .await
@@ -129,11 +137,33 @@ impl Sessions {
         if sessions.len() >= self.max_sessions {
             return Err(status(
                 ErrorKind::TooManyConnections,
-                "too many Flight SQL sessions; close idle clients or raise max_connections",
+                "too many Flight SQL sessions; close idle clients or raise max_sessions",
+            ));
+        }
+        let own = sessions
+            .values()
+            .filter(|s| s.session.user() == user.name)
+            .count();
+        if own >= self.max_sessions_per_user {
+            return Err(status(
+                ErrorKind::TooManyConnections,
+                format!(
+                    "user \"{}\" has {own} open Flight SQL sessions (the most allowed); \
+                     close some with CloseSession",
+                    user.name
+                ),
             ));
         }
         sessions.insert(token.clone(), session);
         Ok(token)
+    }
+
+    /// Ends the session of a bearer token (Flight's CloseSession); `false` if there was none.
+    pub fn close(&self, token: &str) -> bool {
+        self.by_token
+            .lock()
+            .map(|mut s| s.remove(token).is_some())
+            .unwrap_or(false)
     }
 
     /// The session of a bearer token.
@@ -203,37 +233,6 @@ impl Sessions {
             running.values().for_each(CancelHandle::cancel);
         }
     }
-}
-
-/// Checks the password off the I/O threads (PBKDF2 is deliberately slow). An unknown user costs
-/// the same as a wrong password, so timing does not reveal which user names exist.
-async fn verify(stored: Option<User>, password: String) -> Result<User, Status> {
-    let checked = tokio::task::spawn_blocking(move || {
-        // No password hashes to an all-zero key.
-        let decoy = tarn_engine::catalog::ScramVerifier {
-            iterations: tarn_engine::catalog::SCRAM_ITERATIONS,
-            salt: b"tarn-decoy-salt".to_vec(),
-            stored_key: [0; 32],
-            server_key: [0; 32],
-        };
-        match stored {
-            Some(user)
-                if user
-                    .login_verifier()
-                    .is_some_and(|v| v.verify_password(&password)) =>
-            {
-                Some(user)
-            }
-            Some(_) => None,
-            None => {
-                decoy.verify_password(&password);
-                None
-            }
-        }
-    })
-    .await
-    .map_err(|e| status(ErrorKind::Internal, e.to_string()))?;
-    checked.ok_or_else(|| unauthenticated("authentication failed: wrong user name or password"))
 }
 
 #[cfg(test)]

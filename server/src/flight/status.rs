@@ -25,18 +25,19 @@ pub fn grpc_code(kind: ErrorKind) -> Code {
         | InvalidTextRepresentation
         | DivisionByZero
         | NumericOverflow
+        | DatetimeOverflow
         | ProtocolViolation => Code::InvalidArgument,
         UndefinedTable | UndefinedSchema | UndefinedDatabase | UndefinedObject
         | InvalidStatementName | InvalidCursorName => Code::NotFound,
         DuplicateObject | DuplicateSchema | DuplicatePreparedStatement | DuplicateCursor => {
             Code::AlreadyExists
         }
-        DependentObjects | InFailedTransaction => Code::FailedPrecondition,
+        DependentObjects | InFailedTransaction | ReadOnlyTransaction => Code::FailedPrecondition,
         FeatureNotSupported => Code::Unimplemented,
         SerializationFailure => Code::Aborted,
         Canceled => Code::Cancelled,
         Timeout => Code::DeadlineExceeded,
-        ResourcesExhausted | TooManyConnections => Code::ResourceExhausted,
+        ResourcesExhausted | TooManyConnections | ProgramLimitExceeded => Code::ResourceExhausted,
         PermissionDenied => Code::PermissionDenied,
         AuthenticationFailed => Code::Unauthenticated,
         StorageIo | CatalogUnavailable => Code::Unavailable,
@@ -102,6 +103,9 @@ mod tests {
             (ErrorKind::CatalogUnavailable, Code::Unavailable),
             (ErrorKind::DataCorrupted, Code::DataLoss),
             (ErrorKind::MissingFile, Code::DataLoss),
+            (ErrorKind::ReadOnlyTransaction, Code::FailedPrecondition),
+            (ErrorKind::ProgramLimitExceeded, Code::ResourceExhausted),
+            (ErrorKind::DatetimeOverflow, Code::InvalidArgument),
             (ErrorKind::Internal, Code::Internal),
         ];
         for (kind, code) in expected {

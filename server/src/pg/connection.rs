@@ -7,6 +7,7 @@ use std::sync::Arc;
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::response::{CommandComplete, EmptyQueryResponse, TransactionStatus};
 use pgwire::messages::startup::ParameterStatus;
+use tarn_engine::activity::Registration;
 use tarn_engine::{EngineError, Output, Session, TransactionState};
 use tokio_util::sync::CancellationToken;
 
@@ -29,6 +30,18 @@ pub struct Connection {
     /// The ParameterStatus values the client has been told.
     reported: Vec<(&'static str, String)>,
     shutdown: CancellationToken,
+    /// The longest line `COPY … FROM STDIN` accepts, in bytes.
+    pub copy_max_line: usize,
+    /// This connection in the engine's pg_stat_activity (what it runs; pg_terminate_backend).
+    pub backend: Option<Registration>,
+}
+
+/// Completes when pg_terminate_backend ends this connection (never without a registration).
+async fn terminated(backend: &Option<Registration>) {
+    match backend {
+        Some(b) => b.terminated().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// What ended a connection.
@@ -52,6 +65,8 @@ impl Connection {
             text,
             reported: settings.reported(),
             shutdown,
+            copy_max_line: super::DEFAULT_COPY_MAX_LINE,
+            backend: None,
         }
     }
 
@@ -75,6 +90,7 @@ impl Connection {
             let message = tokio::select! {
                 m = self.wire.read_message() => m,
                 _ = self.shutdown.cancelled() => return Ok(Ended::Shutdown),
+                _ = terminated(&self.backend) => return Ok(Ended::Shutdown),
             };
             let message = match message {
                 Ok(m) => m,
@@ -86,11 +102,16 @@ impl Connection {
             }
             match message {
                 Frontend::Query(sql) => {
+                    if let Some(backend) = &self.backend {
+                        backend.start_query(&sql);
+                    }
                     self.simple_query(&sql).await?;
+                    self.idle();
                     self.ready().await?;
                 }
                 Frontend::Sync => {
                     self.skip_until_sync = false;
+                    self.idle();
                     self.ready().await?;
                 }
                 Frontend::Flush => self.wire.flush().await?,
@@ -107,6 +128,16 @@ impl Connection {
                         self.fail_extended(e)?;
                     }
                 }
+            }
+        }
+    }
+
+    /// Between statements, as pg_stat_activity shows it.
+    fn idle(&self) {
+        if let Some(backend) = &self.backend {
+            backend.idle();
+            if let Ok(name) = self.session.settings().get("application_name") {
+                backend.set_application_name(&name);
             }
         }
     }

@@ -332,12 +332,26 @@ fn put_text_value(out: &mut Vec<u8>, value: &[u8], f: &OutFormat) {
     }
 }
 
+/// 54000: nothing is loaded (the spool is dropped) and the rest of the data is discarded.
+fn line_too_long(max: usize) -> SendError {
+    SendError::Query(EngineError::Session {
+        kind: ErrorKind::ProgramLimitExceeded,
+        message: format!(
+            "COPY from stdin: a line is longer than {max} bytes (the server's pg.copy_max_line_mb)"
+        ),
+    })
+}
+
 async fn copy_in(
     conn: &mut Connection,
     name: &ObjectName,
     columns: &[String],
     options: &CopyOptions,
 ) -> Result<(), SendError> {
+    // Refused before the client starts sending data.
+    conn.session
+        .check_writable("COPY FROM")
+        .map_err(SendError::Query)?;
     if options.format == CopyFormat::Binary {
         return Err(SendError::Query(EngineError::NotSupported(
             "COPY FROM STDIN in binary format (use text or CSV)".into(),
@@ -364,7 +378,8 @@ async fn copy_in(
         text_to_csv::Converter::csv()
     } else {
         text_to_csv::Converter::text(delimiter, null.clone().into_bytes(), options.header)
-    };
+    }
+    .with_max_line(conn.copy_max_line);
     conn.wire
         .send(PgWireBackendMessage::CopyInResponse(CopyInResponse::new(
             0,
@@ -380,9 +395,11 @@ async fn copy_in(
     };
     loop {
         match conn.wire.read_message().await? {
-            Frontend::CopyData(data) => converter
-                .push(&data, spool.as_file_mut())
-                .map_err(spool_error)?,
+            Frontend::CopyData(data) => match converter.push(&data, spool.as_file_mut()) {
+                Ok(()) => {}
+                Err(text_to_csv::PushError::Io(e)) => return Err(spool_error(e)),
+                Err(text_to_csv::PushError::LineTooLong(max)) => return Err(line_too_long(max)),
+            },
             Frontend::CopyDone => break,
             Frontend::CopyFail(message) => {
                 return Err(SendError::Query(EngineError::Session {

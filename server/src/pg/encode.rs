@@ -9,6 +9,9 @@ mod binary;
 mod datetime;
 mod text;
 
+#[cfg(test)]
+mod extremes;
+
 use std::sync::Arc;
 
 use bytes::BufMut;

@@ -234,6 +234,9 @@ impl Connection {
                 format!("portal \"{name}\" does not exist"),
             ));
         };
+        if let Some(backend) = &self.backend {
+            backend.start_query(&portal.statement.sql);
+        }
         let limit = max_rows.max(0) as usize;
         let state = std::mem::replace(&mut portal.state, PortalState::Done);
         let copy = match state {

@@ -235,3 +235,6 @@ mod tests {
         assert!(matches!(ok, Ok(Frontend::Bind { ref params, .. }) if params.len() == 2));
     }
 }
+
+#[cfg(test)]
+mod fuzz;

@@ -11,9 +11,54 @@ use super::encode::Format;
 use super::types::{arrow_type, oid};
 
 fn bad(index: usize, why: impl std::fmt::Display) -> EngineError {
+    invalid(index, Invalid::from(why.to_string()))
+}
+
+fn invalid(index: usize, why: Invalid) -> EngineError {
     EngineError::Session {
-        kind: ErrorKind::InvalidTextRepresentation,
-        message: format!("invalid value for parameter ${}: {why}", index + 1),
+        kind: why.kind,
+        message: format!(
+            "invalid value for parameter ${}: {}",
+            index + 1,
+            why.message
+        ),
+    }
+}
+
+/// Why a parameter value could not be read: malformed (22P02) unless a range check says more
+/// precisely that it is out of range (22003 numbers, 22008 dates and times).
+#[derive(Debug)]
+struct Invalid {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl From<String> for Invalid {
+    fn from(message: String) -> Self {
+        Self {
+            kind: ErrorKind::InvalidTextRepresentation,
+            message,
+        }
+    }
+}
+
+impl From<&str> for Invalid {
+    fn from(message: &str) -> Self {
+        message.to_string().into()
+    }
+}
+
+fn datetime_overflow(what: &str) -> Invalid {
+    Invalid {
+        kind: ErrorKind::DatetimeOverflow,
+        message: format!("{what} out of range"),
+    }
+}
+
+fn numeric_overflow() -> Invalid {
+    Invalid {
+        kind: ErrorKind::NumericOverflow,
+        message: "numeric field overflow".into(),
     }
 }
 
@@ -44,9 +89,11 @@ pub fn decode(
             Format::Binary => match super::types::element_of(declared_oid) {
                 // Arrays bind as their text form, which the engine's array parameters read.
                 Some(element) => ScalarValue::Utf8(Some(
-                    binary_array_as_text(bytes, element).map_err(|e| bad(index, e))?,
+                    binary_array_as_text(bytes, element).map_err(|e| invalid(index, e))?,
                 )),
-                None => from_binary(bytes, &read_as, declared_oid).map_err(|e| bad(index, e))?,
+                None => {
+                    from_binary(bytes, &read_as, declared_oid).map_err(|e| invalid(index, e))?
+                }
             },
         },
     };
@@ -73,7 +120,7 @@ fn from_text(text: &str, read_as: &DataType) -> Result<ScalarValue, String> {
 
 /// A one-dimensional array in PostgreSQL's binary format (ndim, has-null flag, element OID,
 /// then size and lower bound, then length-prefixed elements) as its text form `{a,"b c",NULL}`.
-fn binary_array_as_text(bytes: &[u8], element: u32) -> Result<String, String> {
+fn binary_array_as_text(bytes: &[u8], element: u32) -> Result<String, Invalid> {
     fn take<'a>(rest: &mut &'a [u8], n: usize) -> Result<&'a [u8], String> {
         if rest.len() < n {
             return Err("array data ends early".into());
@@ -118,17 +165,23 @@ fn binary_array_as_text(bytes: &[u8], element: u32) -> Result<String, String> {
     Ok(format!("{{{}}}", items.join(",")))
 }
 
-/// bytea text input: `\x` hex, or the raw bytes.
+/// bytea text input: `\x` hex, or the raw bytes. Hex is read byte-wise: a multi-byte
+/// character among the digits is an error, never a slice inside a character.
 fn bytea_from_text(text: &str) -> Result<Vec<u8>, String> {
     let Some(hex) = text.strip_prefix("\\x") else {
         return Ok(text.as_bytes().to_vec());
     };
+    let hex = hex.as_bytes();
     if hex.len() % 2 != 0 {
         return Err("odd number of hex digits".into());
     }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|e| e.to_string()))
+    let digit = |b: u8| {
+        (b as char)
+            .to_digit(16)
+            .ok_or_else(|| format!("invalid hexadecimal digit: \"{}\"", b.escape_ascii()))
+    };
+    hex.chunks_exact(2)
+        .map(|pair| Ok((digit(pair[0])? * 16 + digit(pair[1])?) as u8))
         .collect()
 }
 
@@ -138,7 +191,11 @@ fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], String> {
         .map_err(|_| format!("expected {N} bytes, got {}", bytes.len()))
 }
 
-fn from_binary(bytes: &[u8], read_as: &DataType, declared_oid: u32) -> Result<ScalarValue, String> {
+fn from_binary(
+    bytes: &[u8],
+    read_as: &DataType,
+    declared_oid: u32,
+) -> Result<ScalarValue, Invalid> {
     const PG_EPOCH_DAYS: i32 = 10_957;
     const PG_EPOCH_MICROS: i64 = 10_957 * 86_400_000_000;
     Ok(match read_as {
@@ -165,14 +222,20 @@ fn from_binary(bytes: &[u8], read_as: &DataType, declared_oid: u32) -> Result<Sc
             String::from_utf8(bytes.to_vec()).map_err(|e| e.to_string())?,
         )),
         DataType::Binary => ScalarValue::Binary(Some(bytes.to_vec())),
-        DataType::Date32 => {
-            ScalarValue::Date32(Some(i32::from_be_bytes(fixed(bytes)?) + PG_EPOCH_DAYS))
-        }
+        DataType::Date32 => ScalarValue::Date32(Some(
+            i32::from_be_bytes(fixed(bytes)?)
+                .checked_add(PG_EPOCH_DAYS)
+                .ok_or_else(|| datetime_overflow("date"))?,
+        )),
         DataType::Time64(TimeUnit::Microsecond) => {
             ScalarValue::Time64Microsecond(Some(i64::from_be_bytes(fixed(bytes)?)))
         }
         DataType::Timestamp(TimeUnit::Microsecond, tz) => ScalarValue::TimestampMicrosecond(
-            Some(i64::from_be_bytes(fixed(bytes)?) + PG_EPOCH_MICROS),
+            Some(
+                i64::from_be_bytes(fixed(bytes)?)
+                    .checked_add(PG_EPOCH_MICROS)
+                    .ok_or_else(|| datetime_overflow("timestamp"))?,
+            ),
             tz.clone(),
         ),
         DataType::Interval(_) => {
@@ -189,18 +252,21 @@ fn from_binary(bytes: &[u8], read_as: &DataType, declared_oid: u32) -> Result<Sc
         DataType::Decimal128(..) | DataType::Decimal256(..) => {
             let (text, scale) = numeric_text(bytes)?;
             ScalarValue::try_from_string(text, &DataType::Decimal128(38, scale))
-                .map_err(|e| e.to_string())?
+                .map_err(|_| numeric_overflow())?
         }
         other => {
-            return Err(format!(
-                "binary parameters of type {other} are not supported; send text"
-            ));
+            return Err(
+                format!("binary parameters of type {other} are not supported; send text").into(),
+            );
         }
     })
 }
 
+/// The most base-10000 digit groups before the point a Decimal128(38) can hold.
+const MAX_NUMERIC_WEIGHT: i16 = 10;
+
 /// numeric_recv: the decimal text and scale of a binary numeric.
-fn numeric_text(bytes: &[u8]) -> Result<(String, i8), String> {
+fn numeric_text(bytes: &[u8]) -> Result<(String, i8), Invalid> {
     let word = |i: usize| -> Result<i16, String> {
         bytes
             .get(i * 2..i * 2 + 2)
@@ -211,8 +277,8 @@ fn numeric_text(bytes: &[u8]) -> Result<(String, i8), String> {
     if sign == 0xC000 {
         return Err("NaN cannot be bound as a decimal".into());
     }
-    if !(0..=38).contains(&dscale) || ndigits < 0 {
-        return Err("numeric out of range".into());
+    if ndigits < 0 || !(0..=38).contains(&dscale) || weight > MAX_NUMERIC_WEIGHT {
+        return Err(numeric_overflow());
     }
     let digits: Vec<i16> = (0..ndigits as usize)
         .map(|i| word(4 + i))
@@ -230,7 +296,7 @@ fn numeric_text(bytes: &[u8]) -> Result<(String, i8), String> {
         int_part.push('0');
     }
     let mut frac = String::new();
-    let mut g = weight + 1;
+    let mut g = i32::from(weight) + 1;
     while (frac.len() as i16) < dscale {
         let d = if g < 0 {
             0
@@ -332,3 +398,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz;

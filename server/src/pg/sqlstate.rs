@@ -153,6 +153,9 @@ pub fn sqlstate(kind: ErrorKind) -> &'static str {
         ProtocolViolation => "08P01",
         TooManyConnections => "53300",
         AuthenticationFailed => "28P01",
+        ReadOnlyTransaction => "25006",
+        ProgramLimitExceeded => "54000",
+        DatetimeOverflow => "22008",
         Internal => "XX000",
     }
 }
@@ -189,6 +192,9 @@ mod tests {
             (AuthenticationFailed, "28P01"),
             (PermissionDenied, "42501"),
             (SerializationFailure, "40001"),
+            (ReadOnlyTransaction, "25006"),
+            (ProgramLimitExceeded, "54000"),
+            (DatetimeOverflow, "22008"),
             (Internal, "XX000"),
         ];
         for (kind, code) in table {

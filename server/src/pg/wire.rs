@@ -17,6 +17,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 pub const MAX_STARTUP_LEN: usize = 10_000;
 /// PostgreSQL's limit on any other message: 1 GiB - 1.
 pub const MAX_MESSAGE_LEN: usize = (1 << 30) - 1;
+/// PostgreSQL's limit on a message read before the client is authenticated (password, SASL):
+/// `PG_MAX_AUTH_TOKEN_LENGTH`. An unauthenticated peer must not make us buffer a gigabyte.
+pub const MAX_AUTH_MESSAGE_LEN: usize = 65_535;
 /// Output is written to the socket once this much is buffered.
 pub const FLUSH_THRESHOLD: usize = 256 * 1024;
 /// Bytes read per call while a message body arrives: the buffer grows no faster than this.
@@ -87,15 +90,26 @@ impl Wire {
 
     /// The next regular message: type byte, length (4 ..= 1 GiB - 1), body.
     pub async fn read_message(&mut self) -> Result<Frontend, WireError> {
-        let (tag, body) = self.read_frame().await?;
+        self.read_message_within(MAX_MESSAGE_LEN).await
+    }
+
+    /// The next message of the authentication exchange (at most [`MAX_AUTH_MESSAGE_LEN`]).
+    pub async fn read_auth_message(&mut self) -> Result<Frontend, WireError> {
+        self.read_message_within(MAX_AUTH_MESSAGE_LEN).await
+    }
+
+    async fn read_message_within(&mut self, max_len: usize) -> Result<Frontend, WireError> {
+        let (tag, body) = self.read_frame(max_len).await?;
         messages::parse(tag, body).map_err(WireError::Protocol)
     }
 
-    async fn read_frame(&mut self) -> Result<(u8, Bytes), WireError> {
+    /// One frame whose declared length is checked against `max_len` before any body byte is
+    /// buffered.
+    async fn read_frame(&mut self, max_len: usize) -> Result<(u8, Bytes), WireError> {
         self.fill(5).await?;
         let tag = self.inbuf[0];
         let len = i32::from_be_bytes([self.inbuf[1], self.inbuf[2], self.inbuf[3], self.inbuf[4]]);
-        if len < 4 || len as usize > MAX_MESSAGE_LEN {
+        if len < 4 || len as usize > max_len {
             return Err(WireError::Protocol(PgError::protocol(format!(
                 "invalid message length {len}"
             ))));

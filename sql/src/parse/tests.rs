@@ -389,7 +389,19 @@ fn session_statements() {
     );
     assert_eq!(
         one("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED"),
-        set("transaction_isolation", Some("read committed"))
+        set("default_transaction_isolation", Some("read committed"))
+    );
+    assert_eq!(
+        one("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"),
+        set("default_transaction_read_only", Some("on"))
+    );
+    assert_eq!(
+        one("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY"),
+        set("transaction_read_only", Some("on"))
+    );
+    assert_eq!(
+        one("SET TRANSACTION READ WRITE"),
+        set("transaction_read_only", Some("off"))
     );
     assert_eq!(one("RESET application_name"), set("application_name", None));
     assert_eq!(one("RESET ALL"), Statement::ResetAll);
@@ -409,9 +421,19 @@ fn session_statements() {
         Statement::DataFusion { .. }
     ));
     for (sql, expected) in [
-        ("BEGIN", T::Begin),
-        ("begin isolation level serializable, read only", T::Begin),
-        ("START TRANSACTION READ WRITE", T::Begin),
+        ("BEGIN", T::Begin { read_only: None }),
+        (
+            "begin isolation level serializable, read only",
+            T::Begin {
+                read_only: Some(true),
+            },
+        ),
+        (
+            "START TRANSACTION READ WRITE",
+            T::Begin {
+                read_only: Some(false),
+            },
+        ),
         ("COMMIT", T::Commit),
         ("END TRANSACTION", T::Commit),
         ("ROLLBACK WORK", T::Rollback),

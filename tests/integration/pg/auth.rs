@@ -29,7 +29,11 @@ async fn every_authentication_failure_looks_the_same() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_database_and_too_many_connections() {
-    let pg = PgFixture::with(|c| c.max_connections = 2).await;
+    let pg = PgFixture::with(|c| {
+        c.max_connections = 2;
+        c.superuser_reserved_connections = 0;
+    })
+    .await;
     let url = pg
         .conn_string(USER, PASSWORD)
         .replace("dbname=tarn", "dbname=other");

@@ -140,3 +140,36 @@ async fn large_results_stream_intact() {
     let text = simple_rows(&client, &format!("SELECT count(*) FROM ({query}) t")).await;
     assert_eq!(text[0][0].as_deref(), Some("200000"));
 }
+
+/// A line that never ends stops at the configured cap with 54000; nothing is loaded and the
+/// connection goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_copy_line_is_refused_at_the_cap() {
+    let pg = PgFixture::with(|c| c.copy_max_line = 1024).await;
+    let client = pg.client().await;
+    client
+        .batch_execute("CREATE TABLE c (id int, s string)")
+        .await
+        .unwrap();
+    let sink = client.copy_in("COPY c FROM STDIN").await.unwrap();
+    futures::pin_mut!(sink);
+    let mut failed = None;
+    let mut chunks = vec![Bytes::from_static(b"1\tshort\n")];
+    chunks.extend((0..8).map(|_| Bytes::from(vec![b'x'; 512])));
+    for chunk in chunks {
+        if let Err(e) = sink.send(chunk).await {
+            failed = Some(e);
+            break;
+        }
+    }
+    let err = match failed {
+        Some(e) => e,
+        None => sink.finish().await.unwrap_err(),
+    };
+    assert_eq!(sqlstate(&err), "54000", "{err}");
+    assert!(err.to_string().contains("1024 bytes") || format!("{err:?}").contains("1024 bytes"));
+    assert_eq!(
+        simple_rows(&client, "SELECT count(*) FROM c").await[0][0].as_deref(),
+        Some("0")
+    );
+}

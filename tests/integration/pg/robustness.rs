@@ -239,3 +239,67 @@ async fn idle_sessions_are_cheap_and_bogus_cancels_are_ignored() {
     }
     still_serving(&pg).await;
 }
+
+/// A SASLInitialResponse that claims 500 MB is refused (08P01) as soon as its header arrives:
+/// an unauthenticated peer gets PostgreSQL's 64 KB limit, not the 1 GiB one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_authentication_messages_are_refused_at_once() {
+    let pg = PgFixture::start().await; // SCRAM
+    let mut raw = Raw::connect(&pg).await;
+    let mut body = 196608i32.to_be_bytes().to_vec();
+    body.extend_from_slice(format!("user\0{USER}\0database\0tarn\0\0").as_bytes());
+    let mut packet = ((body.len() + 4) as i32).to_be_bytes().to_vec();
+    packet.extend_from_slice(&body);
+    raw.send(&packet).await;
+    let (tag, _) = raw.read().await.expect("AuthenticationSASL");
+    assert_eq!(tag, b'R');
+    let header = [
+        &[b'p'][..],
+        &500_000_000i32.to_be_bytes(),
+        b"SCRAM-SHA-256\0",
+    ]
+    .concat();
+    raw.send(&header).await;
+    assert_eq!(raw.error_code().await.as_deref(), Some("08P01"));
+    assert!(raw.read().await.is_none(), "the connection closes");
+    let client = pg.client().await;
+    assert_eq!(
+        simple_rows(&client, "SELECT 3").await[0][0].as_deref(),
+        Some("3")
+    );
+}
+
+/// pg_backend_pid() is the pid the server announced in BackendKeyData.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backend_pid_is_the_announced_one() {
+    let pg = trusted().await;
+    let mut raw = Raw::connect(&pg).await;
+    let mut body = 196608i32.to_be_bytes().to_vec();
+    body.extend_from_slice(format!("user\0{USER}\0database\0tarn\0\0").as_bytes());
+    let mut packet = ((body.len() + 4) as i32).to_be_bytes().to_vec();
+    packet.extend_from_slice(&body);
+    raw.send(&packet).await;
+    let mut announced = None;
+    while let Some((tag, body)) = raw.read().await {
+        if tag == b'K' {
+            announced = Some(i32::from_be_bytes([body[0], body[1], body[2], body[3]]));
+        }
+        if tag == b'Z' {
+            break;
+        }
+    }
+    let announced = announced.expect("BackendKeyData");
+    raw.message(b'Q', b"SELECT pg_backend_pid()\0").await;
+    let mut value = None;
+    while let Some((tag, body)) = raw.read().await {
+        if tag == b'D' {
+            // One column: count (2), length (4), text.
+            let len = i32::from_be_bytes([body[2], body[3], body[4], body[5]]) as usize;
+            value = Some(String::from_utf8(body[6..6 + len].to_vec()).unwrap());
+        }
+        if tag == b'Z' {
+            break;
+        }
+    }
+    assert_eq!(value, Some(announced.to_string()));
+}

@@ -45,7 +45,6 @@ pub(super) fn is_empty_catalog(name: &str) -> bool {
             | "pg_operator"
             | "pg_shdescription"
             | "pg_db_role_setting"
-            | "pg_stat_activity"
     )
 }
 
@@ -286,17 +285,6 @@ pub(super) fn empty(table: &str) -> Rows {
         "pg_db_role_setting" => {
             Rows::new(&[("setdatabase", O), ("setrole", O), ("setconfig", acl())])
         }
-        "pg_stat_activity" => Rows::new(&[
-            ("datid", O),
-            ("datname", T),
-            ("pid", I32),
-            ("usesysid", O),
-            ("usename", T),
-            ("application_name", T),
-            ("client_addr", T),
-            ("state", T),
-            ("query", T),
-        ]),
         _ => Rows::new(&[
             ("oid", O),
             ("extname", T),

@@ -4,6 +4,22 @@
 
 use std::io::Write;
 
+/// Why a chunk of COPY data could not be taken.
+#[derive(Debug)]
+pub enum PushError {
+    /// Writing the spool failed.
+    Io(std::io::Error),
+    /// A line grew past the configured maximum (bytes) without a newline: a client could
+    /// otherwise make the server buffer without bound.
+    LineTooLong(usize),
+}
+
+impl From<std::io::Error> for PushError {
+    fn from(e: std::io::Error) -> Self {
+        PushError::Io(e)
+    }
+}
+
 pub struct Converter {
     /// `false`: CSV input, passed through line by line.
     text: bool,
@@ -14,6 +30,8 @@ pub struct Converter {
     pending: Vec<u8>,
     /// `\.` was seen: everything after it is ignored.
     ended: bool,
+    /// The longest line accepted, in bytes.
+    max_line: usize,
 }
 
 impl Converter {
@@ -25,6 +43,7 @@ impl Converter {
             skip_header: header,
             pending: Vec::new(),
             ended: false,
+            max_line: usize::MAX,
         }
     }
 
@@ -36,18 +55,35 @@ impl Converter {
             skip_header: false,
             pending: Vec::new(),
             ended: false,
+            max_line: usize::MAX,
         }
     }
 
-    pub fn push(&mut self, data: &[u8], out: &mut impl Write) -> std::io::Result<()> {
+    /// Refuses lines longer than `max_line` bytes (checked before they are buffered).
+    pub fn with_max_line(mut self, max_line: usize) -> Self {
+        self.max_line = max_line;
+        self
+    }
+
+    pub fn push(&mut self, data: &[u8], out: &mut impl Write) -> Result<(), PushError> {
         let mut rest = data;
         while let Some(pos) = rest.iter().position(|b| *b == b'\n') {
-            self.pending.extend_from_slice(&rest[..pos]);
+            self.take(&rest[..pos])?;
             let line = std::mem::take(&mut self.pending);
             self.line(&line, out)?;
             rest = &rest[pos + 1..];
         }
-        self.pending.extend_from_slice(rest);
+        self.take(rest)
+    }
+
+    /// Appends to the pending line, within the limit.
+    fn take(&mut self, part: &[u8]) -> Result<(), PushError> {
+        if self.pending.len().saturating_add(part.len()) > self.max_line && !self.ended {
+            return Err(PushError::LineTooLong(self.max_line));
+        }
+        if !self.ended {
+            self.pending.extend_from_slice(part);
+        }
         Ok(())
     }
 
@@ -158,5 +194,20 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "\"1\",\"a\tb\",\\N\n\"2\",\"say \"\"hi\"\"\",\"\\x\"\n"
         );
+    }
+
+    #[test]
+    fn lines_longer_than_the_limit_are_refused_before_buffering() {
+        for mut c in [
+            Converter::csv(),
+            Converter::text(b'\t', b"\\N".to_vec(), false),
+        ] {
+            c = c.with_max_line(8);
+            let mut out = Vec::new();
+            c.push(b"12345678\n1234", &mut out).unwrap();
+            let err = c.push(b"56789", &mut out).unwrap_err();
+            assert!(matches!(err, PushError::LineTooLong(8)), "{err:?}");
+            assert!(c.pending.len() <= 8);
+        }
     }
 }

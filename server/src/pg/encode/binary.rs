@@ -203,7 +203,9 @@ impl CellWriter for Fixed {
 struct Date(PrimitiveArray<Date32Type>);
 impl CellWriter for Date {
     fn write(&self, row: usize, out: &mut Vec<u8>) {
-        out.put_i32(self.0.value(row) - PG_EPOCH_DAYS);
+        // Saturating: Arrow dates beyond PostgreSQL's range become its ±infinity
+        // (i32::MIN / i32::MAX), never an overflow.
+        out.put_i32(self.0.value(row).saturating_sub(PG_EPOCH_DAYS));
     }
 }
 
@@ -217,7 +219,8 @@ impl CellWriter for Time {
 struct Timestamp(PrimitiveArray<TimestampMicrosecondType>);
 impl CellWriter for Timestamp {
     fn write(&self, row: usize, out: &mut Vec<u8>) {
-        out.put_i64(self.0.value(row) - PG_EPOCH_MICROS);
+        // Saturating, as for dates: the extremes are PostgreSQL's ±infinity.
+        out.put_i64(self.0.value(row).saturating_sub(PG_EPOCH_MICROS));
     }
 }
 

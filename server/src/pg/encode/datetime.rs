@@ -169,7 +169,7 @@ impl CellWriter for TimestampTz<'_> {
                 .local_minus_utc(),
             _ => 0,
         };
-        let bc = put_timestamp(out, micros + offset as i64 * 1_000_000);
+        let bc = put_timestamp(out, micros.saturating_add(offset as i64 * 1_000_000));
         out.put_u8(if offset < 0 { b'-' } else { b'+' });
         let abs = offset.unsigned_abs();
         put_padded(out, abs / 3600, 2);

@@ -34,7 +34,7 @@ fn malformed(message: &str) -> EngineError {
     }
 }
 
-fn attribute<'a>(message: &'a str, key: char) -> Option<&'a str> {
+fn attribute(message: &str, key: char) -> Option<&str> {
     message
         .split(',')
         .find_map(|part| part.strip_prefix(key).and_then(|p| p.strip_prefix('=')))

@@ -116,6 +116,13 @@ async fn delete_files_in(
     Ok(deleted)
 }
 
+fn full_location(base: &str, object: &ObjectMeta) -> String {
+    match object.location.filename() {
+        Some(name) => format!("{base}/{name}"),
+        None => base.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -129,12 +136,5 @@ mod tests {
         }
         let day = super::cutoff(24);
         assert!(day < now && day > now - chrono::Duration::hours(25));
-    }
-}
-
-fn full_location(base: &str, object: &ObjectMeta) -> String {
-    match object.location.filename() {
-        Some(name) => format!("{base}/{name}"),
-        None => base.to_string(),
     }
 }

@@ -95,8 +95,8 @@ pub(crate) fn rows_of(
         for row in 0..batch.num_rows() {
             let mut values = Vec::with_capacity(types.len());
             for (column, ty) in batch.columns().iter().zip(types) {
-                let value = ScalarValue::try_from_array(column, row)
-                    .map_err(|e| status::from_datafusion(e))?;
+                let value =
+                    ScalarValue::try_from_array(column, row).map_err(status::from_datafusion)?;
                 let value = match ty {
                     Some(ty) if value.data_type() != *ty => value.cast_to(ty).map_err(|e| {
                         status(
@@ -187,7 +187,7 @@ mod tests {
         )
         .unwrap();
         let types = [Some(DataType::Int32), None];
-        let rows = rows_of(&[batch.clone()], &types).unwrap();
+        let rows = rows_of(std::slice::from_ref(&batch), &types).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0][0], ScalarValue::Int32(Some(1)));
         assert_eq!(rows[1][0], ScalarValue::Int32(None));

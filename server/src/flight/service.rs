@@ -386,7 +386,7 @@ impl FlightSqlService for TarnFlight {
         query: CommandGetCatalogs,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.clone().into_builder().schema();
+        let schema = query.into_builder().schema();
         self.metadata_info(query, schema, request)
     }
 
@@ -480,7 +480,7 @@ impl FlightSqlService for TarnFlight {
         query: CommandGetXdbcTypeInfo,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = query.clone().into_builder(metadata::xdbc_types()?).schema();
+        let schema = query.into_builder(metadata::xdbc_types()?).schema();
         self.metadata_info(query, schema, request)
     }
 

@@ -265,7 +265,7 @@ fn write_row(
         }
         return;
     }
-    for col in 0..ncols {
+    for (col, &plain) in plain.iter().enumerate().take(ncols) {
         if col > 0 {
             out.put_u8(f.delimiter);
         }
@@ -275,7 +275,7 @@ fn write_row(
             out.put_slice(&f.null);
             continue;
         }
-        if !plain[col] && needs_rewrite(&out[at..], f) {
+        if !plain && needs_rewrite(&out[at..], f) {
             scratch.clear();
             scratch.extend_from_slice(&out[at..]);
             out.truncate(at);

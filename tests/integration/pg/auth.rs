@@ -13,11 +13,7 @@ async fn every_authentication_failure_looks_the_same() {
         ("mallory", PASSWORD),
         ("mallory", ""),
     ] {
-        let err = pg
-            .connect_as(user, password)
-            .await
-            .err()
-            .expect("must fail");
+        let err = pg.connect_as(user, password).await.expect_err("must fail");
         assert_eq!(sqlstate(&err), "28P01", "{user}/{password}: {err}");
         let message = err.as_db_error().unwrap().message().to_string();
         assert_eq!(
@@ -37,18 +33,16 @@ async fn unknown_database_and_too_many_connections() {
     let url = pg
         .conn_string(USER, PASSWORD)
         .replace("dbname=tarn", "dbname=other");
-    let err = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .err()
-        .expect("must fail");
+    let Err(err) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await else {
+        panic!("must fail")
+    };
     assert_eq!(sqlstate(&err), "3D000");
     let a = pg.client().await;
     let _b = pg.client().await;
     let err = pg
         .connect_as(USER, PASSWORD)
         .await
-        .err()
-        .expect("over the limit");
+        .expect_err("over the limit");
     assert_eq!(sqlstate(&err), "53300");
     drop(a);
     // The slot frees once the first connection is gone.

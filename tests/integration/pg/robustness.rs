@@ -96,7 +96,7 @@ async fn broken_startup_packets_are_refused() {
         b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
         4i32.to_be_bytes().to_vec(),
         (-1i32).to_be_bytes().to_vec(),
-        ((1 << 30) as i32).to_be_bytes().to_vec(),
+        (1i32 << 30).to_be_bytes().to_vec(),
         [&12i32.to_be_bytes()[..], &196608i32.to_be_bytes(), b"us"].concat(),
         [
             &10i32.to_be_bytes()[..],
@@ -124,7 +124,7 @@ async fn broken_messages_end_only_their_connection() {
     let cases: Vec<Vec<u8>> = vec![
         [&[b'Q'][..], &(-1i32).to_be_bytes()].concat(),
         [&[b'Q'][..], &3i32.to_be_bytes()].concat(),
-        [&[b'Q'][..], &((1 << 30) as i32).to_be_bytes(), b"SELECT"].concat(),
+        [&[b'Q'][..], &(1i32 << 30).to_be_bytes(), b"SELECT"].concat(),
         [&[b'Q'][..], &12i32.to_be_bytes(), b"SELECT 1"].concat(),
         [&[b'!'][..], &4i32.to_be_bytes()].concat(),
         [&[b'B'][..], &6i32.to_be_bytes(), b"\0\0"].concat(),

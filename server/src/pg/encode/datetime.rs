@@ -110,7 +110,7 @@ pub(super) fn put_time(out: &mut Vec<u8>, micros: i64) {
     let mut frac = (micros % 1_000_000) as u32;
     if frac != 0 {
         let mut width = 6;
-        while frac % 10 == 0 {
+        while frac.is_multiple_of(10) {
             frac /= 10;
             width -= 1;
         }

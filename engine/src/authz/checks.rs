@@ -227,6 +227,34 @@ pub(crate) fn require_database_owner(access: &Access, db: &Database) -> Result<(
     )))
 }
 
+/// Whether `access` holds `p` (CREATE or USAGE) on `db`, as its owner, through the all-data
+/// roles (USAGE), or by one of `grants` (any grants; those on other objects are ignored).
+pub(crate) fn schema_privilege(
+    access: &Access,
+    db: &Database,
+    grants: &[Grant],
+    p: Privilege,
+) -> bool {
+    access.owns(db.owner.as_deref())
+        || (p == Privilege::Usage
+            && (access.has_role(predefined::READ_ALL_DATA)
+                || access.has_role(predefined::WRITE_ALL_DATA)))
+        || grants.iter().any(|g| {
+            g.object == Securable::Database(db.name.clone())
+                && g.privilege == p
+                && access.holds(&g.grantee)
+        })
+}
+
+/// Whether `access` holds `p` (CREATE, CONNECT, TEMPORARY) on the catalog, which the database
+/// owner (superusers) owns.
+pub(crate) fn catalog_privilege(access: &Access, grants: &[Grant], p: Privilege) -> bool {
+    access.superuser
+        || grants
+            .iter()
+            .any(|g| g.object == Securable::Catalog && g.privilege == p && access.holds(&g.grantee))
+}
+
 /// `p` (CREATE or USAGE) on a database, as its owner or by a grant.
 pub(crate) async fn require_schema(
     metastore: &dyn Metastore,
@@ -234,29 +262,20 @@ pub(crate) async fn require_schema(
     db: &Database,
     p: Privilege,
 ) -> Result<()> {
-    if access.owns(db.owner.as_deref()) {
-        return Ok(());
-    }
-    if p == Privilege::Usage
-        && (access.has_role(predefined::READ_ALL_DATA)
-            || access.has_role(predefined::WRITE_ALL_DATA))
-    {
+    if schema_privilege(access, db, &[], p) {
         return Ok(());
     }
     let grants = metastore
         .list_grants(GrantScope::Object(Securable::Database(db.name.clone())))
         .await?;
-    if grants
-        .iter()
-        .any(|g| g.privilege == p && access.holds(&g.grantee))
-    {
+    if schema_privilege(access, db, &grants, p) {
         return Ok(());
     }
     Err(denied(format_args!("schema {}", schema_name(&db.name))))
 }
 
 /// `p` (CREATE, CONNECT, TEMPORARY) on the catalog: the PostgreSQL database clients connect
-/// to, which the database owner (superusers) owns.
+/// to.
 pub(crate) async fn require_catalog(
     metastore: &dyn Metastore,
     access: &Access,
@@ -268,10 +287,7 @@ pub(crate) async fn require_catalog(
     let grants = metastore
         .list_grants(GrantScope::Object(Securable::Catalog))
         .await?;
-    if grants
-        .iter()
-        .any(|g| g.privilege == p && access.holds(&g.grantee))
-    {
+    if catalog_privilege(access, &grants, p) {
         return Ok(());
     }
     Err(denied(format_args!(

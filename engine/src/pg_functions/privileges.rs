@@ -241,18 +241,8 @@ fn has_schema(
         let system = name.is_some_and(|n| n == "pg_catalog" || n == "information_schema");
         return answer(system.then_some(wanted.contains(&Privilege::Usage)));
     };
-    let held = |p: Privilege| {
-        access.owns(db.owner.as_deref())
-            || (p == Privilege::Usage
-                && (access.has_role(tarn_catalog::acl::predefined::READ_ALL_DATA)
-                    || access.has_role(tarn_catalog::acl::predefined::WRITE_ALL_DATA)))
-            || snapshot.grants.iter().any(|g| {
-                g.object == tarn_catalog::Securable::Database(db.name.clone())
-                    && g.privilege == p
-                    && access.holds(&g.grantee)
-            })
-    };
-    answer(Some(wanted.iter().any(|p| held(*p))))
+    let held = |p: &Privilege| crate::authz::schema_privilege(&access, db, &snapshot.grants, *p);
+    answer(Some(wanted.iter().any(held)))
 }
 
 fn has_database(
@@ -265,15 +255,8 @@ fn has_database(
     let Some(access) = snapshot.access(role) else {
         return answer(None);
     };
-    let held = |p: Privilege| {
-        access.superuser
-            || snapshot.grants.iter().any(|g| {
-                g.object == tarn_catalog::Securable::Catalog
-                    && g.privilege == p
-                    && access.holds(&g.grantee)
-            })
-    };
-    answer(Some(wanted.iter().any(|p| held(*p))))
+    let held = |p: &Privilege| crate::authz::catalog_privilege(&access, &snapshot.grants, *p);
+    answer(Some(wanted.iter().any(held)))
 }
 
 /// `pg_has_role([user,] role, 'MEMBER' | 'USAGE')`: membership, or inherited privileges.

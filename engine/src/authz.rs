@@ -33,6 +33,17 @@ pub(crate) struct Identity {
     role: RwLock<Option<String>>,
     /// The statement's access, computed on first use and forgotten at the next statement.
     cached: Mutex<Option<Arc<Access>>>,
+    /// The schemas and tables visible to the statement, loaded before planning one that reads
+    /// DataFusion's information_schema: its callbacks are synchronous and must not wait on the
+    /// catalog.
+    names: Mutex<Option<Arc<VisibleNames>>>,
+}
+
+/// Schema names (as clients see them) and, per tarn database, the visible table names.
+#[derive(Debug, Default)]
+pub(crate) struct VisibleNames {
+    pub schemas: Vec<String>,
+    pub tables: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl Identity {
@@ -42,6 +53,7 @@ impl Identity {
             trusted,
             role: RwLock::new(None),
             cached: Mutex::new(None),
+            names: Mutex::new(None),
         })
     }
 
@@ -86,6 +98,43 @@ impl Identity {
         if let Ok(mut c) = self.cached.lock() {
             *c = None;
         }
+        if let Ok(mut n) = self.names.lock() {
+            *n = None;
+        }
+    }
+
+    /// Reads the names this identity may see, for the statement about to be planned.
+    pub(crate) async fn load_names(&self, metastore: &dyn Metastore) -> Result<()> {
+        let access = self.access(metastore).await?;
+        let mut names = VisibleNames::default();
+        for schema in crate::introspect::schemas(metastore, Some(&access)).await? {
+            if schema == crate::provider::SYSTEM_SCHEMA {
+                continue;
+            }
+            let database = crate::provider::database_for_schema(&schema);
+            let mut tables = metastore.list_tables(&database, None).await?;
+            if !access.superuser {
+                let grants = TableGrants::load_database(metastore, &database).await?;
+                tables.retain(|t| grants.any(&access, t));
+            }
+            names
+                .tables
+                .insert(database, tables.into_iter().map(|t| t.name).collect());
+            names.schemas.push(schema);
+        }
+        if let Ok(mut n) = self.names.lock() {
+            *n = Some(Arc::new(names));
+        }
+        Ok(())
+    }
+
+    /// The names loaded for this statement (none if it was not expected to list any).
+    pub(crate) fn names(&self) -> Arc<VisibleNames> {
+        self.names
+            .lock()
+            .ok()
+            .and_then(|n| n.clone())
+            .unwrap_or_default()
     }
 
     /// The statement's access (roles read from the catalog once per statement).

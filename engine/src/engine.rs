@@ -69,8 +69,6 @@ pub(crate) struct EngineInner {
     pub warehouse: String,
     /// Where result streams are pulled (`None`: on the caller's runtime).
     pub cpu: Option<Arc<CpuRuntime>>,
-    /// Used to run metastore calls from DataFusion's synchronous catalog methods.
-    pub handle: tokio::runtime::Handle,
     /// Authentication for every front end.
     pub auth: crate::auth::Authenticator,
     /// Live sessions (pg_stat_activity).
@@ -95,7 +93,8 @@ impl Engine {
     /// Opens the engine on its data dir, creating the metastore and warehouse on first use.
     /// Must be called inside a tokio runtime.
     pub fn open(mut config: EngineConfig) -> Result<Self> {
-        let handle = tokio::runtime::Handle::try_current()
+        // The metastore and the CPU runtime's hand-off need a tokio runtime to exist.
+        tokio::runtime::Handle::try_current()
             .map_err(|_| EngineError::Internal("Engine::open needs a tokio runtime".into()))?;
         std::fs::create_dir_all(&config.warehouse_dir).map_err(|e| EngineError::Storage {
             location: config.warehouse_dir.display().to_string(),
@@ -133,7 +132,6 @@ impl Engine {
                 scan_cache,
                 warehouse,
                 cpu,
-                handle,
                 auth,
                 activity: Default::default(),
             }),

@@ -396,6 +396,11 @@ impl Session {
         self.check_paths(&statement).await?;
         crate::pg_functions::prepare_catalog(&self.facts, self.engine.metastore().as_ref(), sql)
             .await?;
+        if sql.to_ascii_lowercase().contains("information_schema") {
+            self.identity
+                .load_names(self.engine.metastore().as_ref())
+                .await?;
+        }
         let empty = crate::pg_rewrite::empty_result(&statement);
         let plan = match (state.statement_to_plan(statement).await, empty) {
             // It has no rows: answered without executing what is below the filter (its

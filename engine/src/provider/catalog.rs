@@ -3,9 +3,9 @@
 //! DataFusion resolves every table a statement references through the async
 //! [`SchemaProvider::table`] before planning, so each query reads its tables' definitions from
 //! the metastore exactly once. The few synchronous methods (`schema_names`, `table_names`,
-//! `table_exist`) bridge to the async metastore on the engine's runtime.
+//! `table_exist`) never wait on the metastore: they read the names the session loaded before
+//! planning a statement that lists them (DataFusion's information_schema).
 
-use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -85,32 +85,12 @@ impl std::fmt::Debug for TarnCatalog {
     }
 }
 
-/// Runs a metastore future from a synchronous DataFusion callback.
-fn block_on<T>(engine: &EngineInner, fut: impl Future<Output = T>) -> T {
-    let _guard = engine.handle.enter();
-    futures::executor::block_on(fut)
-}
-
 impl CatalogProvider for TarnCatalog {
+    /// The schemas the identity may see, as clients name them (Hive's `default` is `public`),
+    /// so DataFusion's information_schema agrees with pg_catalog. Read from the names loaded
+    /// before planning: this callback is synchronous.
     fn schema_names(&self) -> Vec<String> {
-        // The names clients see (Hive's `default` is `public`), so DataFusion's
-        // information_schema agrees with pg_catalog.
-        // Only the schemas the identity may see (DataFusion's information_schema.schemata).
-        let metastore = self.engine.metastore.as_ref();
-        let listed = block_on(&self.engine, async {
-            let access = self.identity.access(metastore).await?;
-            crate::introspect::schemas(metastore, Some(&access)).await
-        });
-        match listed {
-            Ok(mut names) => {
-                names.retain(|n| n != super::SYSTEM_SCHEMA);
-                names
-            }
-            Err(e) => {
-                tracing::warn!("listing databases failed: {e}");
-                vec![]
-            }
-        }
+        self.identity.names().schemas.clone()
     }
 
     /// Every name yields a provider; a missing database is reported when a table is looked up,
@@ -202,26 +182,14 @@ impl HiveSchema {
 
 #[async_trait]
 impl SchemaProvider for HiveSchema {
-    /// The tables the identity may see (DataFusion's information_schema.tables).
+    /// The tables the identity may see (DataFusion's information_schema.tables), from the
+    /// names loaded before planning.
     fn table_names(&self) -> Vec<String> {
-        let metastore = self.engine.metastore.as_ref();
-        let tables = block_on(&self.engine, async {
-            let access = self.identity.access(metastore).await?;
-            let tables = metastore.list_tables(&self.database, None).await?;
-            if access.superuser {
-                return Ok(tables);
-            }
-            let grants =
-                crate::authz::TableGrants::load_database(metastore, &self.database).await?;
-            Ok::<_, EngineError>(
-                tables
-                    .into_iter()
-                    .filter(|t| grants.any(&access, t))
-                    .collect(),
-            )
-        });
-        tables
-            .map(|ts| ts.into_iter().map(|t| t.name).collect())
+        self.identity
+            .names()
+            .tables
+            .get(&self.database)
+            .cloned()
             .unwrap_or_default()
     }
 
@@ -296,12 +264,6 @@ impl SchemaProvider for HiveSchema {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        matches!(
-            block_on(
-                &self.engine,
-                self.engine.metastore.get_table(&self.database, name)
-            ),
-            Ok(Some(_))
-        )
+        self.table_names().iter().any(|t| t == &name.to_lowercase())
     }
 }

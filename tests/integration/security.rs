@@ -5,6 +5,7 @@
 mod attacks;
 mod flight;
 mod matrix;
+mod psql;
 mod review;
 
 use tokio_postgres::Client;

@@ -17,7 +17,7 @@ pub(crate) fn venv_python() -> String {
 }
 
 /// Runs a blocking client process off the async runtime.
-async fn run(mut command: Command) -> std::process::Output {
+pub(crate) async fn run(mut command: Command) -> std::process::Output {
     tokio::task::spawn_blocking(move || {
         command
             .output()

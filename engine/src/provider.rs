@@ -8,7 +8,6 @@ mod guarded;
 pub(crate) use guarded::ColumnGuard;
 mod listing;
 mod named_errors;
-pub mod pg_catalog;
 mod pruning;
 mod scan_cache;
 pub(crate) mod system;

@@ -41,7 +41,7 @@ pub struct Session {
     /// SET / SHOW settings (PostgreSQL's and tarn's own `tarn.*`).
     settings: Arc<std::sync::Mutex<Settings>>,
     /// What the Postgres functions read (user, settings, a per-statement catalog snapshot).
-    facts: Arc<crate::pg_functions::SessionFacts>,
+    facts: Arc<crate::pgcompat::functions::SessionFacts>,
     pub(crate) transaction: std::sync::Mutex<state::Transaction>,
     cancel: CancelHandle,
     /// Open SQL cursors (DECLARE … CURSOR).
@@ -103,7 +103,7 @@ impl Session {
             .build();
         let ctx = SessionContext::new_with_state(state);
         let settings: Arc<std::sync::Mutex<Settings>> = Default::default();
-        let facts = Arc::new(crate::pg_functions::SessionFacts {
+        let facts = Arc::new(crate::pgcompat::functions::SessionFacts {
             identity: identity.clone(),
             superuser,
             backend_pid: Default::default(),
@@ -112,7 +112,7 @@ impl Session {
             catalog: Default::default(),
             acl: Default::default(),
         });
-        crate::pg_functions::register(&ctx, facts.clone());
+        crate::pgcompat::functions::register(&ctx, facts.clone());
         Self {
             engine,
             ctx,
@@ -306,7 +306,7 @@ impl Session {
     async fn execute_unguarded(&self, statement: Statement) -> Result<Output> {
         match statement {
             Statement::DataFusion { sql, line, column } => {
-                if let Some((name, value)) = crate::pg_rewrite::bare_set_config(&sql) {
+                if let Some((name, value)) = crate::pgcompat::rewrite::bare_set_config(&sql) {
                     // pg_dump scripts start with `SELECT pg_catalog.set_config('search_path', …)`:
                     // run as SET, which also moves the current database.
                     state::set_variable(self, &name, Some(value)).await?;
@@ -392,16 +392,20 @@ impl Session {
         let mut statement = state
             .sql_to_statement(sql, &dialect)
             .map_err(|e| crate::error::shift_position(e, origin))?;
-        crate::pg_rewrite::rewrite(&mut statement);
+        crate::pgcompat::rewrite::rewrite(&mut statement);
         self.check_paths(&statement).await?;
-        crate::pg_functions::prepare_catalog(&self.facts, self.engine.metastore().as_ref(), sql)
-            .await?;
+        crate::pgcompat::functions::prepare_catalog(
+            &self.facts,
+            self.engine.metastore().as_ref(),
+            sql,
+        )
+        .await?;
         if sql.to_ascii_lowercase().contains("information_schema") {
             self.identity
                 .load_names(self.engine.metastore().as_ref())
                 .await?;
         }
-        let empty = crate::pg_rewrite::empty_result(&statement);
+        let empty = crate::pgcompat::rewrite::empty_result(&statement);
         let plan = match (state.statement_to_plan(statement).await, empty) {
             // It has no rows: answered without executing what is below the filter (its
             // correlated subqueries over the empty catalogs may not have physical plans). The

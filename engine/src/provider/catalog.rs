@@ -96,8 +96,8 @@ impl CatalogProvider for TarnCatalog {
     /// Every name yields a provider; a missing database is reported when a table is looked up,
     /// with the precise "database does not exist" error rather than a generic planning error.
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
-        if name.eq_ignore_ascii_case(super::pg_catalog::PG_CATALOG) {
-            return Some(Arc::new(super::pg_catalog::PgCatalogSchema {
+        if name.eq_ignore_ascii_case(crate::pgcompat::catalog::PG_CATALOG) {
+            return Some(Arc::new(crate::pgcompat::catalog::PgCatalogSchema {
                 engine: self.engine.clone(),
                 identity: self.identity.clone(),
             }));
@@ -200,7 +200,7 @@ impl SchemaProvider for HiveSchema {
         let metastore = &self.engine.metastore;
         // Schema USAGE first, as PostgreSQL's name lookup: without it, whether a table exists
         // is not the caller's business.
-        if !super::pg_catalog::is_catalog_table(name) {
+        if !crate::pgcompat::catalog::is_catalog_table(name) {
             self.require_usage()
                 .await
                 .map_err(EngineError::into_datafusion)?;
@@ -214,8 +214,8 @@ impl SchemaProvider for HiveSchema {
         };
         let Some(table) = table else {
             // pg_catalog is implicitly first on every search path: `FROM pg_type` works.
-            if super::pg_catalog::is_catalog_table(name) {
-                let catalog = super::pg_catalog::PgCatalogSchema {
+            if crate::pgcompat::catalog::is_catalog_table(name) {
+                let catalog = crate::pgcompat::catalog::PgCatalogSchema {
                     engine: self.engine.clone(),
                     identity: self.identity.clone(),
                 };

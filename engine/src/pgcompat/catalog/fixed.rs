@@ -8,7 +8,7 @@ use super::{
     B, BOOTSTRAP_ROLE_OID, DATABASE_OID, I16, I32, O, PG_CATALOG_OID, Rows, T, acl, boolean,
     no_text, oid_value, text,
 };
-use crate::pg_types::{self, oid};
+use crate::pgcompat::types::{self as pg_types, oid};
 
 /// (oid, name, category, array oid, element oid, input/output function stem)
 const TYPES: &[(u32, &str, &str, &str)] = &[
@@ -77,7 +77,7 @@ pub(super) fn type_oid_by_name(name: &str) -> Option<u32> {
         .chain(ranges)
         .find(|oid| {
             TYPES.iter().any(|(o, n, ..)| o == oid && *n == base)
-                || crate::pg_functions::type_display_name(*oid) == base
+                || crate::pgcompat::functions::type_display_name(*oid) == base
         })?;
     Some(if array {
         pg_types::array_of(element)

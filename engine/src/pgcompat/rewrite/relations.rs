@@ -50,7 +50,7 @@ pub(super) fn plain_relations(statement: &mut datafusion::sql::sqlparser::ast::S
                     }
                     [schema, view] if schema == "information_schema" && !table_function => {
                         if let Some(table) =
-                            crate::provider::pg_catalog::information_schema_table(view)
+                            crate::pgcompat::catalog::information_schema_table(view)
                         {
                             let view = view.clone();
                             *name = ObjectName(vec![
@@ -183,7 +183,7 @@ fn lower_parts(name: &ObjectName) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     fn rewritten(sql: &str) -> String {
-        crate::pg_rewrite::rewritten_by(sql, super::plain_relations)
+        crate::pgcompat::rewrite::rewritten_by(sql, super::plain_relations)
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl AclSnapshot {
             Some(oid) => self
                 .users
                 .iter()
-                .find(|u| crate::provider::pg_catalog::role_oid(&u.name) == oid)?
+                .find(|u| crate::pgcompat::catalog::role_oid(&u.name) == oid)?
                 .name
                 .clone(),
             None => arg_text(std::slice::from_ref(role), 0)?,
@@ -87,7 +87,7 @@ impl AclSnapshot {
         if let Some(oid) = super::oid_arg(std::slice::from_ref(arg)) {
             return self.tables.iter().find(|t| {
                 let schema = crate::introspect::schema_for_database(&t.database);
-                crate::provider::pg_catalog::relation_oid(&schema, &t.name) == oid
+                crate::pgcompat::catalog::relation_oid(&schema, &t.name) == oid
             });
         }
         let text = arg_text(std::slice::from_ref(arg), 0)?;
@@ -106,7 +106,7 @@ impl AclSnapshot {
             Some(oid) => {
                 return self.databases.iter().find(|d| {
                     let schema = crate::introspect::schema_for_database(&d.name);
-                    crate::provider::pg_catalog::namespace_oid(&schema) == oid
+                    crate::pgcompat::catalog::namespace_oid(&schema) == oid
                 });
             }
             None => arg_text(std::slice::from_ref(arg), 0)?,

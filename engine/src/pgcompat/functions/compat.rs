@@ -58,7 +58,7 @@ fn namespace_name(facts: &SessionFacts, args: &[ScalarValue]) -> ScalarValue {
             .iter()
             .map(|r| r.schema.clone())
             .chain(facts.snapshot().schemas.iter().cloned())
-            .find(|s| crate::provider::pg_catalog::namespace_oid(s) == oid),
+            .find(|s| crate::pgcompat::catalog::namespace_oid(s) == oid),
     };
     text(name.unwrap_or_else(|| oid.to_string()))
 }
@@ -72,7 +72,7 @@ fn relation_name(facts: &SessionFacts, args: &[ScalarValue], schema: &str) -> Sc
     let found = snapshot
         .relations
         .iter()
-        .find(|r| crate::provider::pg_catalog::relation_oid(&r.schema, &r.name) == oid);
+        .find(|r| crate::pgcompat::catalog::relation_oid(&r.schema, &r.name) == oid);
     match found {
         Some(r) if r.schema == schema => quote_ident(&[text(&r.name)]),
         Some(r) => {
@@ -82,7 +82,7 @@ fn relation_name(facts: &SessionFacts, args: &[ScalarValue], schema: &str) -> Sc
             };
             text(format!("{}.{}", q(&r.schema), q(&r.name)))
         }
-        None => crate::provider::pg_catalog::catalog_table_name(oid)
+        None => crate::pgcompat::catalog::catalog_table_name(oid)
             .map_or_else(|| text(oid.to_string()), text),
     }
 }
@@ -178,7 +178,7 @@ pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             DataType::UInt32,
             |_, args, _| {
                 Ok(ScalarValue::UInt32(match arg_text(args, 0) {
-                    Some(name) => Some(crate::provider::pg_catalog::namespace_oid(
+                    Some(name) => Some(crate::pgcompat::catalog::namespace_oid(
                         name.trim_matches('"'),
                     )),
                     None => oid_arg(args),
@@ -191,7 +191,7 @@ pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             DataType::UInt32,
             |_, args, _| {
                 Ok(ScalarValue::UInt32(match arg_text(args, 0) {
-                    Some(name) => crate::provider::pg_catalog::proc_oid_by_name(&name),
+                    Some(name) => crate::pgcompat::catalog::proc_oid_by_name(&name),
                     None => oid_arg(args),
                 }))
             },
@@ -204,8 +204,7 @@ pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
                 Ok(match oid_arg(args) {
                     Some(0) => text("-"),
                     Some(oid) => text(
-                        crate::provider::pg_catalog::proc_name(oid)
-                            .unwrap_or_else(|| oid.to_string()),
+                        crate::pgcompat::catalog::proc_name(oid).unwrap_or_else(|| oid.to_string()),
                     ),
                     None => ScalarValue::Utf8(None),
                 })
@@ -216,9 +215,11 @@ pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             Signature::any(1, Volatility::Immutable),
             DataType::Utf8,
             |_, args, _| {
-                let oid = args.first().map_or(crate::pg_types::oid::UNKNOWN, |a| {
-                    crate::pg_types::type_oid(&a.data_type())
-                });
+                let oid = args
+                    .first()
+                    .map_or(crate::pgcompat::types::oid::UNKNOWN, |a| {
+                        crate::pgcompat::types::type_oid(&a.data_type())
+                    });
                 Ok(text(super::type_display_name(oid)))
             },
         ),
@@ -234,7 +235,7 @@ pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             DataType::UInt32,
             |_, args, _| {
                 Ok(ScalarValue::UInt32(match arg_text(args, 0) {
-                    Some(name) => crate::provider::pg_catalog::type_oid_by_name(&name),
+                    Some(name) => crate::pgcompat::catalog::type_oid_by_name(&name),
                     None => oid_arg(args),
                 }))
             },
@@ -301,7 +302,7 @@ fn relation_size(
         .snapshot()
         .relations
         .iter()
-        .find(|r| crate::provider::pg_catalog::relation_oid(&r.schema, &r.name) == oid)
+        .find(|r| crate::pgcompat::catalog::relation_oid(&r.schema, &r.name) == oid)
         .and_then(|r| r.total_size);
     Ok(ScalarValue::Int64(Some(size.unwrap_or(0))))
 }

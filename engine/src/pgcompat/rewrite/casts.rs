@@ -109,7 +109,7 @@ pub(super) fn array_literal_cast(expr: &Expr) -> Option<Expr> {
     };
     let body = text.trim().strip_prefix('{')?.strip_suffix('}')?;
     let element = plain_type(element).unwrap_or_else(|| element.as_ref().clone());
-    let items = crate::pg_functions::array_elements(body)?
+    let items = crate::pgcompat::functions::array_elements(body)?
         .into_iter()
         .map(|item| match item {
             None => Expr::Value(Value::Null.into()),
@@ -264,7 +264,7 @@ pub(super) fn plain_type(
 mod tests {
     #[test]
     fn array_text_forms_split_like_postgres() {
-        let split = |s: &str| crate::pg_functions::array_elements(s);
+        let split = |s: &str| crate::pgcompat::functions::array_elements(s);
         let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
         assert_eq!(split("r, p ,f"), Some(some(&["r", "p", "f"])));
         assert_eq!(

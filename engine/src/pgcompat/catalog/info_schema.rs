@@ -9,7 +9,7 @@ use datafusion::common::ScalarValue;
 
 use super::{I32, Rows, T, no_text, text};
 use crate::introspect::Relation;
-use crate::pg_types;
+use crate::pgcompat::types as pg_types;
 
 /// information_schema views served from pg_catalog, by their PostgreSQL name.
 pub const VIEWS: [&str; 5] = [
@@ -53,7 +53,7 @@ pub(super) fn columns(relations: &[Relation]) -> Rows {
             let data_type = if pg_types::element_of(type_oid).is_some() {
                 "ARRAY".to_string()
             } else {
-                crate::pg_functions::type_display_name(type_oid)
+                crate::pgcompat::functions::type_display_name(type_oid)
             };
             let (precision, scale) = match field.data_type() {
                 datafusion::arrow::datatypes::DataType::Decimal128(p, s)

@@ -114,7 +114,7 @@ fn relation_is_empty(relation: &datafusion::sql::sqlparser::ast::TableFactor) ->
         TableFactor::Table {
             name, args: None, ..
         } => matches!(name.0.last(), Some(ObjectNamePart::Identifier(i))
-                if crate::provider::pg_catalog::always_empty(&i.value.to_ascii_lowercase())),
+                if crate::pgcompat::catalog::always_empty(&i.value.to_ascii_lowercase())),
         TableFactor::Table {
             name,
             args: Some(args),

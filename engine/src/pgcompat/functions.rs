@@ -286,8 +286,8 @@ fn oid_arg(args: &[ScalarValue]) -> Option<u32> {
 
 /// PostgreSQL's display name of a type OID (format_type).
 pub(crate) fn type_display_name(oid: u32) -> String {
-    use crate::pg_types::oid as o;
-    if let Some(element) = crate::pg_types::element_of(oid) {
+    use crate::pgcompat::types::oid as o;
+    if let Some(element) = crate::pgcompat::types::element_of(oid) {
         return format!("{}[]", type_display_name(element));
     }
     match oid {
@@ -314,7 +314,7 @@ pub(crate) fn type_display_name(oid: u32) -> String {
         o::UUID => "uuid",
         o::JSONB => "jsonb",
         other => {
-            return crate::pg_types::RANGES
+            return crate::pgcompat::types::RANGES
                 .iter()
                 .find(|(range, ..)| *range == other)
                 .map_or_else(|| "???".to_string(), |(_, name, ..)| (*name).to_string());

@@ -10,7 +10,7 @@ use super::{
     namespace_oid, no_text, oid_value, procs, relation_oid, role_oid, text, text_array,
 };
 use crate::introspect::{Relation, RelationKind};
-use crate::pg_types::{self, oid};
+use crate::pgcompat::types::{self as pg_types, oid};
 
 pub(super) fn namespaces(
     schemas: &[String],

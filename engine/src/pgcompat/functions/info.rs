@@ -63,7 +63,7 @@ pub(super) fn user_by_id(
         .users
         .iter()
         .map(String::as_str)
-        .find(|n| crate::provider::pg_catalog::role_oid(n) == oid)
+        .find(|n| crate::pgcompat::catalog::role_oid(n) == oid)
         .map(str::to_string)
         .or_else(|| (oid == 10).then(|| facts.identity.session_user().to_string()))
         .unwrap_or_else(|| format!("unknown (OID={oid})"));
@@ -86,9 +86,9 @@ pub(super) fn table_is_visible(
         .relations
         .iter()
         .filter(|r| r.schema == schema)
-        .any(|r| crate::provider::pg_catalog::relation_oid(&r.schema, &r.name) == oid)
+        .any(|r| crate::pgcompat::catalog::relation_oid(&r.schema, &r.name) == oid)
         || (1000..20_000).contains(&oid)
-        || crate::provider::pg_catalog::catalog_table_name(oid).is_some();
+        || crate::pgcompat::catalog::catalog_table_name(oid).is_some();
     Ok(ScalarValue::Boolean(Some(visible)))
 }
 
@@ -109,7 +109,7 @@ pub(super) fn to_regclass(
     };
     let implicit = !name.contains('.');
     if (schema.eq_ignore_ascii_case("pg_catalog") || implicit)
-        && let Some(oid) = crate::provider::pg_catalog::catalog_table_oid(&table.to_lowercase())
+        && let Some(oid) = crate::pgcompat::catalog::catalog_table_oid(&table.to_lowercase())
     {
         return Ok(ScalarValue::UInt32(Some(oid)));
     }
@@ -120,7 +120,7 @@ pub(super) fn to_regclass(
         .iter()
         .find(|r| r.schema == schema && r.name == table);
     Ok(ScalarValue::UInt32(found.map(|r| {
-        crate::provider::pg_catalog::relation_oid(&r.schema, &r.name)
+        crate::pgcompat::catalog::relation_oid(&r.schema, &r.name)
     })))
 }
 
@@ -137,7 +137,7 @@ pub(super) fn description(
     let relation = snapshot
         .relations
         .iter()
-        .find(|r| crate::provider::pg_catalog::relation_oid(&r.schema, &r.name) == oid);
+        .find(|r| crate::pgcompat::catalog::relation_oid(&r.schema, &r.name) == oid);
     let comment = relation.and_then(|r| match subid {
         0 => r.comment.clone(),
         n => r
@@ -308,8 +308,8 @@ pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
             Signature::exact(vec![DataType::Utf8], Volatility::Stable),
             DataType::UInt32,
             |_, args, _| {
-                let oid = arg_text(args, 0)
-                    .and_then(|n| crate::provider::pg_catalog::type_oid_by_name(&n));
+                let oid =
+                    arg_text(args, 0).and_then(|n| crate::pgcompat::catalog::type_oid_by_name(&n));
                 Ok(ScalarValue::UInt32(oid))
             },
         ),

@@ -210,7 +210,7 @@ fn type_name(data_type: &DataType) -> String {
 #[cfg(test)]
 mod tests {
     fn named(sql: &str) -> String {
-        crate::pg_rewrite::rewritten_by(sql, super::name_columns)
+        crate::pgcompat::rewrite::rewritten_by(sql, super::name_columns)
     }
 
     #[test]

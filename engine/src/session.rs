@@ -21,12 +21,12 @@ pub use prepared::{Prepared, PreparedKind};
 pub use state::TransactionState;
 
 use crate::cancel::CancelHandle;
-use crate::ddl;
 use crate::engine::Engine;
 use crate::error::{EngineError, Result};
 use crate::output::{Output, ProgressFn};
 use crate::provider::{CATALOG_NAME, TarnCatalogList};
 use crate::settings::Settings;
+use crate::statements;
 
 /// One client's session. Statements run one at a time, in order.
 pub struct Session {
@@ -287,7 +287,7 @@ impl Session {
     ) -> Result<Output> {
         self.guarded(
             false,
-            ddl::copy_stdio::copy_in(self, name, columns, file, spec),
+            statements::copy_stdio::copy_in(self, name, columns, file, spec),
         )
         .await
     }
@@ -299,7 +299,7 @@ impl Session {
         mode: crate::IngestMode,
         input: datafusion::physical_plan::SendableRecordBatchStream,
     ) -> Result<Output> {
-        self.guarded(false, ddl::ingest::ingest(self, name, mode, input))
+        self.guarded(false, statements::ingest::ingest(self, name, mode, input))
             .await
     }
 
@@ -311,7 +311,7 @@ impl Session {
                     // run as SET, which also moves the current database.
                     state::set_variable(self, &name, Some(value)).await?;
                     let now = self.settings().get(&name)?;
-                    return crate::ddl::string_rows(&["set_config"], vec![vec![Some(now)]]);
+                    return crate::statements::string_rows(&["set_config"], vec![vec![Some(now)]]);
                 }
                 let plan = self.plan_datafusion(&sql, (line, column)).await?;
                 self.execute_plan(plan).await
@@ -331,7 +331,7 @@ impl Session {
             } => self.fetch(&name, count, move_only).await,
             Statement::CloseCursor { name } => self.close_cursor(name.as_deref()),
             Statement::Discard { all } => self.discard(all),
-            other => ddl::execute(self, other).await,
+            other => statements::execute(self, other).await,
         }
     }
 
@@ -426,10 +426,10 @@ impl Session {
         state::check_datafusion_setting(self, &plan)?;
         match plan {
             LogicalPlan::Ddl(DdlStatement::CreateView(view)) => {
-                return ddl::views::create(self, view).await;
+                return statements::views::create(self, view).await;
             }
             LogicalPlan::Ddl(DdlStatement::DropView(view)) => {
-                return ddl::views::drop(self, view).await;
+                return statements::views::drop(self, view).await;
             }
             _ => {}
         }

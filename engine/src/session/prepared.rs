@@ -105,7 +105,7 @@ impl Session {
                         Output::Command { .. } => None,
                     }
                 } else if matches!(statement, Statement::MsckRepair { .. }) {
-                    Some(crate::ddl::msck::result_schema())
+                    Some(crate::statements::msck::result_schema())
                 } else if let Statement::Fetch {
                     name,
                     move_only: false,

@@ -189,7 +189,7 @@ fn set_access_mode(session: &Session, value: Option<&str>) -> Result<bool> {
 /// Turning the VACUUM retention check off lets VACUUM delete files a running query may still
 /// read: superusers only.
 fn check_setting_privilege(session: &Session, canonical: &str) -> Result<()> {
-    if canonical == crate::ddl::VACUUM_RETENTION_CHECK && !session.is_superuser() {
+    if canonical == crate::statements::VACUUM_RETENTION_CHECK && !session.is_superuser() {
         return Err(EngineError::PermissionDenied(format!(
             "only superusers may change {canonical}"
         )));
@@ -203,7 +203,7 @@ pub(crate) async fn set_variable(
     value: Option<String>,
 ) -> Result<Output> {
     if name.eq_ignore_ascii_case("role") {
-        return crate::ddl::roles::set_role(session, value).await;
+        return crate::statements::roles::set_role(session, value).await;
     }
     let canonical = Settings::canonical_name(name)?;
     check_setting_privilege(session, canonical)?;
@@ -270,13 +270,13 @@ pub(crate) fn show_variable(session: &Session, name: Option<&str>) -> Result<Out
             } else {
                 role
             };
-            crate::ddl::string_rows(&["role"], vec![vec![Some(shown)]])
+            crate::statements::string_rows(&["role"], vec![vec![Some(shown)]])
         }
         Some(name) => {
             let value = settings.get(name)?;
             // PostgreSQL names the column after the setting's canonical name (TimeZone).
             let column = Settings::canonical_name(name)?;
-            crate::ddl::string_rows(&[column], vec![vec![Some(value)]])
+            crate::statements::string_rows(&[column], vec![vec![Some(value)]])
         }
         None => {
             let rows = settings
@@ -284,7 +284,7 @@ pub(crate) fn show_variable(session: &Session, name: Option<&str>) -> Result<Out
                 .into_iter()
                 .map(|(n, v, d)| vec![Some(n.to_string()), Some(v), Some(d.to_string())])
                 .collect();
-            crate::ddl::string_rows(&["name", "setting", "description"], rows)
+            crate::statements::string_rows(&["name", "setting", "description"], rows)
         }
     }
 }

@@ -1,4 +1,6 @@
-//! Catalog statements, run against the metastore.
+//! The statements tarn runs itself (not DataFusion): catalog DDL, writes (INSERT, CTAS, COPY),
+//! maintenance (MSCK, VACUUM), roles and grants, SHOW and DESCRIBE — against the metastore and
+//! the write funnel, after the authorizer's checks.
 
 mod alter;
 pub(crate) mod copy_stdio;

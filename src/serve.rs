@@ -105,9 +105,8 @@ pub fn generate_password() -> Result<String> {
 /// Creates the first (superuser) account when the catalog has none. Returns the generated
 /// password when one had to be made up, so the caller can print it once.
 pub async fn bootstrap_admin(tarn: &Tarn, file: &PgFileConfig) -> Result<Option<(String, String)>> {
-    let store = tarn.engine().metastore();
     // PostgreSQL's predefined roles are always there; what counts is a role that can log in.
-    if store.list_users().await?.iter().any(|u| u.can_login) {
+    if tarn.engine().roles().await?.iter().any(|u| u.can_login) {
         return Ok(None);
     }
     let name = file.admin_user.clone().unwrap_or_else(|| "tarn".into());

@@ -149,6 +149,11 @@ impl Engine {
         Session::new(self.clone(), &user.name, false, user.superuser)
     }
 
+    /// Every role with its attributes (the CLI's `tarn user list`, the bootstrap check).
+    pub async fn roles(&self) -> Result<Vec<tarn_catalog::User>> {
+        Ok(self.inner.metastore.list_users().await?)
+    }
+
     /// Opens the session of an authenticated user, as every front end must: the role must have
     /// LOGIN and CONNECT on the database (PostgreSQL grants CONNECT to PUBLIC by default; a
     /// `REVOKE CONNECT ON DATABASE tarn FROM PUBLIC` locks everyone else out).
@@ -186,7 +191,9 @@ impl Engine {
         &self.inner.auth
     }
 
-    pub fn metastore(&self) -> &Arc<dyn Metastore> {
+    /// The metastore, for the engine's own services only: front ends go through sessions and
+    /// the services below, so every rule (privileges, locations, caches) applies to them.
+    pub(crate) fn metastore(&self) -> &Arc<dyn Metastore> {
         &self.inner.metastore
     }
 

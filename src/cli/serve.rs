@@ -268,8 +268,7 @@ pub async fn user(tarn: &Tarn, command: UserCommand) -> ExitCode {
                 }
             }
             UserCommand::List => {
-                let store = tarn.engine().metastore();
-                for u in store.list_users().await.map_err(|e| e.to_string())? {
+                for u in tarn.engine().roles().await.map_err(|e| e.to_string())? {
                     let mut attributes = Vec::new();
                     if u.superuser {
                         attributes.push("superuser");

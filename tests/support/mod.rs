@@ -48,12 +48,20 @@ impl TestLake {
 
     /// Adds a catalog user (for the servers the tests start); an existing one is kept.
     pub async fn add_user(&self, name: &str, password: &str, superuser: bool) {
-        let verifier = tarn::catalog::ScramVerifier::new(password).expect("verifier");
-        let user = tarn::catalog::User::login(name, verifier, superuser);
+        // Through the engine's role statements, as `tarn user add` does.
+        let create = tarn::sql::Statement::CreateUser {
+            name: name.into(),
+            if_not_exists: true,
+            options: vec![
+                tarn::sql::UserOption::Password(Some(password.into())),
+                tarn::sql::UserOption::Superuser(superuser),
+            ],
+            login_by_default: true,
+        };
         self.tarn
             .engine()
-            .metastore()
-            .create_user(user, true)
+            .session("tarn")
+            .execute(create)
             .await
             .expect("create user");
     }

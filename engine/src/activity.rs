@@ -78,6 +78,12 @@ impl Backend {
         }
     }
 
+    /// Whether pg_terminate_backend asked this connection to end (for front ends without a
+    /// connection task to wake, such as Flight SQL's sessions).
+    pub fn is_terminated(&self) -> bool {
+        self.terminate.is_cancelled()
+    }
+
     /// Completes when pg_terminate_backend asked this connection to end.
     pub fn terminated(&self) -> tokio_util::sync::WaitForCancellationFuture<'_> {
         self.terminate.cancelled()

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use tarn_engine::activity::NewBackend;
 use tarn_engine::{CancelHandle, Engine, ErrorKind, Session};
 use tonic::Status;
 
@@ -23,7 +24,12 @@ pub(crate) struct FlightSession {
     pub session: Session,
     pub prepared: PreparedStatements,
     last_used: Mutex<Instant>,
+    /// The session's row in pg_stat_activity (gone when the session is dropped).
+    backend: tarn_engine::activity::Registration,
 }
+
+/// Flight sessions' pids in pg_stat_activity: above the pg front end's, so the two never meet.
+const FLIGHT_PID_BASE: i32 = 1 << 30;
 
 impl FlightSession {
     fn touch(&self) {
@@ -126,11 +132,23 @@ impl Sessions {
             .await
             .map_err(|e| super::status::from_engine(&e))?;
         self.expire_idle();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let pid = FLIGHT_PID_BASE + (id % (FLIGHT_PID_BASE as u64)) as i32;
+        connected.set_backend_pid(pid);
+        let backend = engine.activity().register(NewBackend {
+            pid,
+            user: connected.user(),
+            database: tarn_engine::provider::CATALOG_NAME,
+            client_addr: None,
+            application_name: "Flight SQL",
+            cancel: connected.cancel_handle(),
+        });
         let session = Arc::new(FlightSession {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            id,
             session: connected,
             prepared: PreparedStatements::default(),
             last_used: Mutex::new(Instant::now()),
+            backend,
         });
         let token = new_token()?;
         let mut sessions = self.lock()?;
@@ -171,6 +189,12 @@ impl Sessions {
         let session = self.lock()?.get(token).cloned().ok_or_else(|| {
             unauthenticated("invalid or expired session token; authenticate again")
         })?;
+        if session.backend.is_terminated() {
+            self.close(token);
+            return Err(unauthenticated(
+                "the session was terminated by an administrator (pg_terminate_backend)",
+            ));
+        }
         session.touch();
         Ok(session)
     }

@@ -77,3 +77,45 @@ async fn flight_denies_and_hides_what_is_not_granted() {
         .unwrap();
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
 }
+
+#[tokio::test]
+async fn flight_sessions_are_listed_and_can_be_terminated() {
+    let flight = FlightFixture::start().await;
+    let mut alice = flight.client().await;
+    let mut bob = flight.anonymous().await;
+    bob.handshake("bob", PASSWORD).await.expect("bob logs in");
+    query(&mut bob, "SELECT 1").await.expect("bob queries");
+    let batches = query(
+        &mut alice,
+        "SELECT pid FROM pg_stat_activity WHERE usename = 'bob' AND application_name = 'Flight SQL'",
+    )
+    .await
+    .unwrap();
+    let pids = batches[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::Int32Array>()
+        .expect("pid is int4")
+        .values()
+        .to_vec();
+    assert_eq!(pids.len(), 1, "{pids:?}");
+    // bob may not end alice's session; a superuser may end bob's.
+    let e = query(
+        &mut bob,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'alice'",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status_of(&e).0, tonic::Code::PermissionDenied, "{e}");
+    query(
+        &mut alice,
+        &format!("SELECT pg_terminate_backend({})", pids[0]),
+    )
+    .await
+    .unwrap();
+    let e = query(&mut bob, "SELECT 1").await.unwrap_err();
+    assert_eq!(status_of(&e).0, tonic::Code::Unauthenticated, "{e}");
+    query(&mut alice, "SELECT 1")
+        .await
+        .expect("alice still works");
+}

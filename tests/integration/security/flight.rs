@@ -119,3 +119,31 @@ async fn flight_sessions_are_listed_and_can_be_terminated() {
         .await
         .expect("alice still works");
 }
+
+/// The same rules through a real client: ADBC's Flight SQL driver (Python, test venv).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adbc_meets_the_same_privileges() {
+    let flight = FlightFixture::start().await;
+    let script = format!(
+        "{}/tests/clients/flight_adbc_privileges.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut command = std::process::Command::new(crate::pg::clients::venv_python());
+    command.args([
+        script.as_str(),
+        &flight.uri(),
+        crate::flight::USER,
+        PASSWORD,
+        "bob",
+        PASSWORD,
+    ]);
+    let out = tokio::task::spawn_blocking(move || command.output().expect("run python"))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

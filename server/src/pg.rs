@@ -422,7 +422,11 @@ async fn start_session(
 async fn serve_session(shared: &Shared, wire: Wire, session: Session, peer: SocketAddr) {
     let pid = shared.next_pid.fetch_add(1, Ordering::Relaxed);
     let mut secret = [0u8; 4];
-    let _ = getrandom::fill(&mut secret);
+    if let Err(e) = getrandom::fill(&mut secret) {
+        // A predictable cancel key would let anyone cancel this session's queries.
+        tracing::error!("no randomness for the cancel key ({e}); closing the connection");
+        return;
+    }
     let secret = i32::from_be_bytes(secret);
     if let Ok(mut sessions) = shared.sessions.lock() {
         sessions.insert(pid, (secret, session.cancel_handle()));

@@ -64,6 +64,9 @@ pub(crate) struct WriteJob {
     pub statement: String,
     /// CTAS: create the table in the publishing transaction.
     pub create: bool,
+    /// The data columns the statement names (`INSERT INTO t (a, b)`); empty = all. What
+    /// column-level INSERT grants must cover, with the partition keys (always written).
+    pub columns: Vec<String>,
 }
 
 /// What the writer saw of one partition.
@@ -202,7 +205,13 @@ async fn authorize(session: &Session, job: &WriteJob) -> Result<()> {
     if job.create {
         return session.require_create_in(&job.table.database).await;
     }
-    session.require_table(&job.table, Privilege::Insert).await?;
+    let mut columns = job.columns.clone();
+    if !columns.is_empty() {
+        columns.extend(job.table.partition_keys.iter().map(|k| k.name.clone()));
+    }
+    session
+        .require_columns(&job.table, Privilege::Insert, &columns)
+        .await?;
     if matches!(job.mode, Mode::Overwrite) {
         session.require_table(&job.table, Privilege::Delete).await?;
     }

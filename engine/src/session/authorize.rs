@@ -20,6 +20,23 @@ impl Session {
             .require(&access, table, p, None)
     }
 
+    /// `p` on the given columns of `table` (all when empty): column-level grants may cover them.
+    pub(crate) async fn require_columns(
+        &self,
+        table: &Table,
+        p: Privilege,
+        columns: &[String],
+    ) -> Result<()> {
+        let access = self.access().await?;
+        if access.superuser {
+            return Ok(());
+        }
+        let metastore = self.engine.metastore().as_ref();
+        TableGrants::load(metastore, table)
+            .await?
+            .require(&access, table, p, Some(columns))
+    }
+
     /// Ownership of `table`: every ALTER, DROP, partition change, MSCK, VACUUM and COMMENT.
     pub(crate) async fn require_owner(&self, table: &Table) -> Result<()> {
         authz::require_table_owner(&*self.access().await?, table)

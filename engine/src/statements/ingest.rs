@@ -118,6 +118,7 @@ pub(crate) async fn ingest(
                 static_values: vec![],
                 statement,
                 create: false,
+                columns: vec![],
             };
             let rows = write::run(session, job, frame).await?;
             Ok(Output::Command {

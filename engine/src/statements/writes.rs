@@ -41,6 +41,7 @@ pub(super) async fn insert(session: &Session, i: InsertStatement) -> Result<Outp
         static_values: statics,
         statement,
         create: false,
+        columns: i.columns.iter().map(|c| c.to_lowercase()).collect(),
     };
     let rows = write::run(session, job, input).await?;
     Ok(Output::Command {
@@ -136,6 +137,7 @@ pub(super) async fn append_all(
         static_values,
         statement,
         create,
+        columns: vec![],
     };
     let rows = write::run(session, job, input).await?;
     Ok(Output::Command {

@@ -150,6 +150,27 @@ async fn column_grants_allow_exactly_their_columns() {
     denied(&bob, "SELECT email FROM shop.orders").await;
     denied(&bob, "SELECT id FROM shop.orders WHERE email LIKE 'a%'").await;
     denied(&bob, "SELECT id FROM shop.orders ORDER BY email").await;
+    // Column-level INSERT covers an INSERT that names only granted columns.
+    admin
+        .batch_execute("GRANT INSERT (id, amount) ON shop.orders TO bob")
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome(
+            &bob,
+            "INSERT INTO shop.orders (id, amount) VALUES (3, 30.0)"
+        )
+        .await,
+        "ok"
+    );
+    denied(&bob, "INSERT INTO shop.orders (id, email) VALUES (4, 'x')").await;
+    denied(&bob, "INSERT INTO shop.orders VALUES (5, 1.0, 'y')").await;
+    assert_eq!(
+        value(&admin, "SELECT count(*) FROM shop.orders")
+            .await
+            .as_deref(),
+        Some("3")
+    );
     // A table-level REVOKE takes the column grants too.
     admin
         .batch_execute("REVOKE SELECT ON shop.orders FROM bob")

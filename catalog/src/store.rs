@@ -34,7 +34,9 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     async fn get_table(&self, db: &str, name: &str) -> Result<Option<Table>>;
     async fn list_tables(&self, db: &str, pattern: Option<&str>) -> Result<Vec<Table>>;
     async fn drop_table(&self, db: &str, name: &str, if_exists: bool) -> Result<Option<Table>>;
-    /// Replaces a table's definition (columns, location, parameters); bumps its version.
+    /// Replaces a table's definition (columns, location, parameters, owner); bumps its version.
+    /// Optimistic: fails with [`crate::CatalogError::Conflict`] when the table changed since
+    /// `table.version` was read, so a check made on what was read still holds when it lands.
     async fn alter_table(&self, table: Table) -> Result<()>;
 
     /// Adds partitions in one transaction. With `if_not_exists`, existing ones are skipped;

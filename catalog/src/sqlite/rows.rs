@@ -173,19 +173,28 @@ pub(super) fn update_table(tx: &Transaction, table: &Table) -> Result<()> {
     stored.name = name.clone();
     let changed = tx.execute(
         "UPDATE tbls SET tbl_type = ?3, location = ?4, version = version + 1, spec = ?5
-         WHERE db_id = ?1 AND name = ?2",
+         WHERE db_id = ?1 AND name = ?2 AND version = ?6",
         params![
             db_id,
             name,
             table.table_type.hive_name(),
             table.location,
-            serde_json::to_string(&stored)?
+            serde_json::to_string(&stored)?,
+            table.version
         ],
     )?;
     if changed == 0 {
-        return Err(CatalogError::TableNotFound {
-            db: table.database.clone(),
-            table: name,
+        // Gone, or changed since the caller read it: a check made on the old definition
+        // (ownership, say) must not be applied to the new one.
+        return Err(match get_table(tx, &table.database, &name)? {
+            Some(now) => CatalogError::Conflict(format!(
+                "table {}.{name} changed (version {} -> {}) since it was read; retry",
+                table.database, table.version, now.version
+            )),
+            None => CatalogError::TableNotFound {
+                db: table.database.clone(),
+                table: name,
+            },
         });
     }
     Ok(())

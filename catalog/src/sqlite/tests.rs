@@ -115,6 +115,15 @@ async fn alter_bumps_version() {
     let t2 = s.get_table("default", "t").await.unwrap().unwrap();
     assert_eq!(t2.location, "/w/elsewhere");
     assert!(t2.version > t.version);
+    // A definition read before that change no longer applies: a conflict, nothing written.
+    let mut stale = t.clone();
+    stale.owner = Some("mallory".into());
+    assert!(matches!(
+        s.alter_table(stale).await,
+        Err(CatalogError::Conflict(_))
+    ));
+    let t3 = s.get_table("default", "t").await.unwrap().unwrap();
+    assert_eq!((t3.owner, t3.version), (None, t2.version));
 }
 
 #[tokio::test]

@@ -70,6 +70,7 @@ pub(crate) async fn create(session: &Session, view: CreateView) -> Result<Output
         let replaced = Table {
             owner: existing.owner,
             create_time: existing.create_time,
+            version: existing.version,
             ..table
         };
         store.alter_table(replaced).await?;

@@ -16,6 +16,26 @@ pub(crate) fn venv_python() -> String {
     format!("{venv}/bin/python")
 }
 
+/// `psql -A -t -c command` as the fixture's superuser: unaligned rows, no headers or footers.
+pub(crate) fn psql_command(pg: &PgFixture, command: &str) -> Command {
+    let mut c = Command::new("psql");
+    c.args([
+        "-X",
+        "-A",
+        "-t",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        "127.0.0.1",
+        "-p",
+    ])
+    .arg(pg.addr.port().to_string())
+    .args(["-U", USER, "-d", "tarn", "-c", command])
+    .env("PGPASSWORD", PASSWORD)
+    .env("PGCONNECT_TIMEOUT", "10");
+    c
+}
+
 /// Runs a blocking client process off the async runtime.
 pub(crate) async fn run(mut command: Command) -> std::process::Output {
     tokio::task::spawn_blocking(move || {
@@ -208,24 +228,7 @@ async fn psql_meta_commands_list_the_lakehouse() {
     let pg = PgFixture::start().await;
     let client = pg.client().await;
     create_browsing_fixture(&client).await;
-    let meta = |command: &'static str| {
-        let mut c = Command::new("psql");
-        c.args([
-            "-X",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-            "-p",
-        ])
-        .arg(pg.addr.port().to_string())
-        .args(["-U", USER, "-d", "tarn", "-c", command])
-        .env("PGPASSWORD", PASSWORD)
-        .env("PGCONNECT_TIMEOUT", "10");
-        c
-    };
+    let meta = |command: &'static str| psql_command(&pg, command);
     let cases: [(&str, &[&str]); 16] = [
         ("\\dt", &["public|visits|table|alice"]),
         ("\\dt sales.*", &["sales|orders|table|alice"]),

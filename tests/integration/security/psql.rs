@@ -1,10 +1,7 @@
 //! What psql shows of roles and privileges (`\dp`, `\du`, `\dn+`), as a DBA reads them.
 
-use std::process::Command;
-
 use super::fixture;
-use crate::pg::clients::run;
-use crate::pg::{PASSWORD, USER};
+use crate::pg::clients::{psql_command, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psql_shows_grants_memberships_and_schema_acls() {
@@ -19,24 +16,7 @@ async fn psql_shows_grants_memberships_and_schema_acls() {
         )
         .await
         .unwrap();
-    let meta = |command: &'static str| {
-        let mut c = Command::new("psql");
-        c.args([
-            "-X",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-            "-p",
-        ])
-        .arg(pg.addr.port().to_string())
-        .args(["-U", USER, "-d", "tarn", "-c", command])
-        .env("PGPASSWORD", PASSWORD)
-        .env("PGCONNECT_TIMEOUT", "10");
-        c
-    };
+    let meta = |command: &'static str| psql_command(&pg, command);
     let cases: [(&str, &[&str]); 3] = [
         (
             "\\dp sales.orders",

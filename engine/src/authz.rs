@@ -15,8 +15,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use tarn_catalog::{Metastore, PUBLIC, RoleMembership, User, acl::predefined};
 
 pub(crate) use checks::{
-    TableAccess, TableGrants, catalog_privilege, check_location_role, relation, require_catalog,
-    require_database_owner, require_schema, require_table_owner, schema_name, schema_privilege,
+    SelectVerdicts, TableAccess, TableGrants, catalog_privilege, check_location_role, relation,
+    require_catalog, require_database_owner, require_schema, require_table_owner, schema_name,
+    schema_privilege,
 };
 
 use crate::error::{EngineError, Result};

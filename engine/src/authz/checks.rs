@@ -189,6 +189,46 @@ impl TableGrants {
     }
 }
 
+/// What SELECT allows on tables met by name, decided once per table: listings that hold many
+/// rows per table (batches, column statistics) filter with it.
+pub(crate) struct SelectVerdicts<'a> {
+    metastore: &'a dyn Metastore,
+    access: &'a Access,
+    seen: std::collections::HashMap<(String, String), Option<(TableAccess, bool)>>,
+}
+
+impl<'a> SelectVerdicts<'a> {
+    pub(crate) fn new(metastore: &'a dyn Metastore, access: &'a Access) -> Self {
+        Self {
+            metastore,
+            access,
+            seen: Default::default(),
+        }
+    }
+
+    /// What `access` may SELECT of `database.table` and whether it owns the table; `None`
+    /// when it may read nothing (or the table is gone).
+    pub(crate) async fn of(
+        &mut self,
+        database: &str,
+        table: &str,
+    ) -> Result<Option<&(TableAccess, bool)>> {
+        let key = (database.to_string(), table.to_string());
+        if !self.seen.contains_key(&key) {
+            let verdict = match self.metastore.get_table(database, table).await? {
+                Some(t) => TableGrants::load(self.metastore, &t)
+                    .await?
+                    .select(self.access, &t)
+                    .ok()
+                    .map(|a| (a, self.access.owns(t.owner.as_deref()))),
+                None => None,
+            };
+            self.seen.insert(key.clone(), verdict);
+        }
+        Ok(self.seen.get(&key).and_then(Option::as_ref))
+    }
+}
+
 /// "table t" or "view v", as PostgreSQL names relations in its messages.
 pub(crate) fn relation(table: &Table) -> String {
     let kind = if table.view_text.is_some() {

@@ -111,34 +111,17 @@ impl SystemSchema {
         if access.superuser {
             return Ok(records);
         }
+        let mut verdicts = crate::authz::SelectVerdicts::new(metastore, &access);
         let mut out = Vec::new();
-        let mut tables: std::collections::HashMap<(String, String), Option<bool>> =
-            Default::default();
         for mut record in records {
-            let key = (record.database.clone(), record.table.clone());
-            if !tables.contains_key(&key) {
-                let verdict = match metastore.get_table(&key.0, &key.1).await? {
-                    Some(table) => {
-                        let grants = crate::authz::TableGrants::load(metastore, &table).await?;
-                        match grants.select(&access, &table) {
-                            Ok(crate::authz::TableAccess::Full) => {
-                                Some(access.owns(table.owner.as_deref()))
-                            }
-                            _ => None,
-                        }
-                    }
-                    None => None,
-                };
-                tables.insert(key.clone(), verdict);
-            }
-            match tables.get(&key).copied().flatten() {
-                Some(owner) => {
+            match verdicts.of(&record.database, &record.table).await? {
+                Some((crate::authz::TableAccess::Full, owner)) => {
                     if !owner {
                         record.statement = "<insufficient privilege>".into();
                     }
                     out.push(record);
                 }
-                None => continue,
+                _ => continue,
             }
         }
         Ok(out)

@@ -287,6 +287,12 @@ async fn default_privileges_and_grant_options() {
         Some("1")
     );
     denied(&carol, "GRANT SELECT ON clean.daily TO etl").await;
+    // Default privileges of another role need membership in it.
+    denied(
+        &carol,
+        "ALTER DEFAULT PRIVILEGES FOR ROLE etl GRANT SELECT ON TABLES TO carol",
+    )
+    .await;
     denied(&bob, "GRANT INSERT ON clean.daily TO carol").await;
     // The owner revokes whatever was granted, whoever granted it.
     etl.batch_execute("REVOKE SELECT ON clean.daily FROM carol")
@@ -324,6 +330,7 @@ async fn ownership_rules_ddl_and_moves_with_owner_to() {
     }
     // The owner may give the table to a role it belongs to (superusers to anyone).
     denied(&bob, "ALTER TABLE lab.t OWNER TO carol").await;
+    denied(&bob, "ALTER SCHEMA lab OWNER TO bob").await;
     admin
         .batch_execute("ALTER TABLE lab.t OWNER TO carol")
         .await

@@ -37,26 +37,14 @@ pub(crate) async fn readable(
     if access.superuser {
         return Ok(summaries);
     }
-    let mut verdicts: std::collections::HashMap<(String, String), Option<TableAccess>> =
-        Default::default();
+    let mut verdicts = crate::authz::SelectVerdicts::new(metastore, access);
     let mut out = Vec::new();
     for s in summaries {
-        let key = (s.schema.clone(), s.table.clone());
-        if !verdicts.contains_key(&key) {
-            let database = crate::provider::database_for_schema(&s.schema);
-            let verdict = match metastore.get_table(&database, &s.table).await? {
-                Some(table) => crate::authz::TableGrants::load(metastore, &table)
-                    .await?
-                    .select(access, &table)
-                    .ok(),
-                None => None,
-            };
-            verdicts.insert(key.clone(), verdict);
-        }
-        let keep = match verdicts.get(&key) {
-            Some(Some(TableAccess::Full)) => true,
-            Some(Some(TableAccess::Columns(columns))) => columns.contains(&s.column),
-            _ => false,
+        let database = crate::provider::database_for_schema(&s.schema);
+        let keep = match verdicts.of(&database, &s.table).await? {
+            Some((TableAccess::Full, _)) => true,
+            Some((TableAccess::Columns(columns), _)) => columns.contains(&s.column),
+            None => false,
         };
         if keep {
             out.push(s);

@@ -168,14 +168,18 @@ fn answer(value: Option<bool>) -> datafusion::common::Result<ScalarValue> {
     Ok(ScalarValue::Boolean(value))
 }
 
-fn has_table(
+/// The table forms: `[role,] table, [column,] privileges`, `short` arguments without the
+/// role; `held` decides one privilege given the table's grants and the arguments after it.
+fn on_table(
     facts: &SessionFacts,
     args: &[ScalarValue],
     current: &str,
+    short: usize,
+    held: impl Fn(&TableGrants, &Access, &Table, &[ScalarValue], Privilege) -> bool,
 ) -> datafusion::common::Result<ScalarValue> {
     let snapshot = facts.acl();
-    let (role, rest) = split_role(args, 2);
-    let wanted = privileges(rest.get(1))?;
+    let (role, rest) = split_role(args, short);
+    let wanted = privileges(rest.last())?;
     let (Some(access), Some(table)) = (
         snapshot.access(role),
         rest.first().and_then(|t| snapshot.table(t, current)),
@@ -186,41 +190,49 @@ fn has_table(
     answer(Some(
         wanted
             .iter()
-            .any(|p| grants.require(&access, table, *p, None).is_ok()),
+            .any(|p| held(&grants, &access, table, rest, *p)),
     ))
 }
 
+fn has_table(
+    facts: &SessionFacts,
+    args: &[ScalarValue],
+    current: &str,
+) -> datafusion::common::Result<ScalarValue> {
+    on_table(facts, args, current, 2, |grants, access, table, _, p| {
+        grants.require(access, table, p, None).is_ok()
+    })
+}
+
+/// `has_column_privilege` (`any` false: the named column) and `has_any_column_privilege`.
 fn has_column(
     facts: &SessionFacts,
     args: &[ScalarValue],
     current: &str,
     any: bool,
 ) -> datafusion::common::Result<ScalarValue> {
-    let snapshot = facts.acl();
-    let (role, rest) = split_role(args, if any { 2 } else { 3 });
-    let wanted = privileges(rest.last())?;
-    let (Some(access), Some(table)) = (
-        snapshot.access(role),
-        rest.first().and_then(|t| snapshot.table(t, current)),
-    ) else {
-        return answer(None);
-    };
-    let grants = snapshot.grants_on(table);
-    let held = |p: Privilege| {
-        if grants.require(&access, table, p, None).is_ok() {
-            return true;
-        }
-        let columns = grants.columns(&access, table, p);
-        if any {
-            return !columns.is_empty() && grants.schema_usage(&access, table);
-        }
-        let column = rest
-            .get(1)
-            .and_then(|c| arg_text(std::slice::from_ref(c), 0));
-        column.is_some_and(|c| columns.contains(&c.to_lowercase()))
-            && grants.schema_usage(&access, table)
-    };
-    answer(Some(wanted.iter().any(|p| held(*p))))
+    let short = if any { 2 } else { 3 };
+    on_table(
+        facts,
+        args,
+        current,
+        short,
+        |grants, access, table, rest, p| {
+            if grants.require(access, table, p, None).is_ok() {
+                return true;
+            }
+            let columns = grants.columns(access, table, p);
+            let column = rest
+                .get(1)
+                .and_then(|c| arg_text(std::slice::from_ref(c), 0));
+            let covered = if any {
+                !columns.is_empty()
+            } else {
+                column.is_some_and(|c| columns.contains(&c.to_lowercase()))
+            };
+            covered && grants.schema_usage(access, table)
+        },
+    )
 }
 
 fn has_schema(

@@ -34,6 +34,11 @@ pub struct FileConfig {
     /// MiB all running queries may hold together; sorts, joins and aggregates spill to
     /// `<data_dir>/tmp` beyond it (default: half of physical memory minus the scan cache).
     pub memory_limit_mb: Option<usize>,
+    /// Failed password logins a user name may have in a burst before its logins fail fast
+    /// with 53300, on every front end (default 10).
+    pub login_failure_burst: Option<u32>,
+    /// Failed logins a user name regains per minute (default 30).
+    pub login_failures_per_minute: Option<u32>,
     /// The Postgres wire listener (`tarn serve`).
     #[serde(default)]
     pub pg: PgFileConfig,
@@ -170,6 +175,12 @@ impl FileConfig {
         if let Some(hours) = self.vacuum_min_retention_hours {
             config.vacuum_min_retention_hours = hours;
         }
+        if let Some(burst) = self.login_failure_burst {
+            config.login_failures.burst = burst.max(1);
+        }
+        if let Some(n) = self.login_failures_per_minute {
+            config.login_failures.per_minute = n;
+        }
         config
     }
 }
@@ -193,6 +204,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.allowed_roots.len(), 2);
         assert_eq!(c.listing_cache_ttl_secs, Some(5));
+        let c =
+            FileConfig::parse("login_failure_burst = 3\nlogin_failures_per_minute = 6").unwrap();
+        let limit = c.engine_config(Path::new("/d")).login_failures;
+        assert_eq!((limit.burst, limit.per_minute), (3, 6));
         let c = FileConfig::parse("[pg]\nlisten = '127.0.0.1:6543'\nauth = 'trust'").unwrap();
         assert_eq!(c.pg.listen.as_deref(), Some("127.0.0.1:6543"));
         assert!(FileConfig::parse("[pg]\nport = 1").is_err());

@@ -24,7 +24,8 @@ pub use error::{CatalogError, Result};
 pub use filter::{CmpOp, IndexKind, KeyValue, PartitionFilter, indexed_kind};
 pub use like::{LikePattern, LikeSyntax};
 pub use model::{
-    Column, Database, Partition, PartitionSpec, StorageFormat, Table, TableType, stats_keys,
+    Column, Database, LocationUse, Partition, PartitionSpec, StorageFormat, Table, TableType,
+    stats_keys,
 };
 pub use sqlite::SqliteMetastore;
 pub use store::{DEFAULT_DATABASE, Metastore, like_to_matcher};

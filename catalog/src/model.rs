@@ -236,3 +236,14 @@ impl Partition {
         }
     }
 }
+
+/// A table or partition whose location overlaps a given one (see
+/// [`crate::Metastore::locations_overlapping`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationUse {
+    pub database: String,
+    pub table: String,
+    /// The partition's name (`k=v/…`), or `None` for the table's own location.
+    pub partition: Option<String>,
+    pub location: String,
+}

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use crate::acl::{DefaultPrivilege, Grant, GrantScope, RoleChanges, RoleMembership};
 use crate::error::{CatalogError, Result};
 use crate::filter::PartitionFilter;
-use crate::model::{Database, Partition, PartitionSpec, Table};
+use crate::model::{Database, LocationUse, Partition, PartitionSpec, Table};
 use crate::store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
 use crate::users::User;
 use crate::write::{BatchRecord, CommitOutcome, RetiredLocation, WriteCommit};
@@ -221,9 +221,15 @@ impl Metastore for SqliteMetastore {
         })
     }
 
-    async fn drop_table(&self, db: &str, name: &str, if_exists: bool) -> Result<Option<Table>> {
+    async fn drop_table(
+        &self,
+        db: &str,
+        name: &str,
+        if_exists: bool,
+        expected_version: Option<i64>,
+    ) -> Result<Option<Table>> {
         let (db, name) = (db.to_lowercase(), name.to_lowercase());
-        self.write(move |tx| rows::drop_table(tx, &db, &name, if_exists))
+        self.write(move |tx| rows::drop_table(tx, &db, &name, if_exists, expected_version))
             .await
     }
 
@@ -288,6 +294,12 @@ impl Metastore for SqliteMetastore {
 
     async fn forget_retired(&self, locations: Vec<String>) -> Result<()> {
         self.write(move |tx| commit::forget_retired(tx, &locations))
+            .await
+    }
+
+    async fn locations_overlapping(&self, location: &str) -> Result<Vec<LocationUse>> {
+        let location = location.trim_end_matches('/').to_string();
+        self.read(move |c| rows::locations_overlapping(c, &location))
             .await
     }
 

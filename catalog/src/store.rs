@@ -33,7 +33,16 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     async fn create_table(&self, table: Table, if_not_exists: bool) -> Result<bool>;
     async fn get_table(&self, db: &str, name: &str) -> Result<Option<Table>>;
     async fn list_tables(&self, db: &str, pattern: Option<&str>) -> Result<Vec<Table>>;
-    async fn drop_table(&self, db: &str, name: &str, if_exists: bool) -> Result<Option<Table>>;
+    /// Drops a table and forgets its grants; returns what was dropped. With `expected_version`
+    /// it is optimistic like [`Metastore::alter_table`]: a table changed since that version was
+    /// read (a new owner, say) is not dropped ([`crate::CatalogError::Conflict`]).
+    async fn drop_table(
+        &self,
+        db: &str,
+        name: &str,
+        if_exists: bool,
+        expected_version: Option<i64>,
+    ) -> Result<Option<Table>>;
     /// Replaces a table's definition (columns, location, parameters, owner); bumps its version.
     /// Optimistic: fails with [`crate::CatalogError::Conflict`] when the table changed since
     /// `table.version` was read, so a check made on what was read still holds when it lands.
@@ -76,6 +85,10 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     async fn retired_locations(&self) -> Result<Vec<RetiredLocation>>;
     /// Forgets retired locations once VACUUM has deleted them.
     async fn forget_retired(&self, locations: Vec<String>) -> Result<()>;
+    /// Every table and partition whose location is `location`, lies below it or contains it
+    /// (path components, trailing `/` ignored): no two tables may share data, and a DROP may
+    /// delete a directory only while nothing else points inside it.
+    async fn locations_overlapping(&self, location: &str) -> Result<Vec<crate::LocationUse>>;
     /// Every data file the catalog references for a table (for VACUUM).
     async fn referenced_files(&self, db: &str, table: &str) -> Result<Vec<String>>;
 

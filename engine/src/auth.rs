@@ -23,6 +23,7 @@ use tarn_catalog::{Metastore, SCRAM_ITERATIONS, ScramVerifier, User};
 use crate::error::{EngineError, ErrorKind, Result};
 
 pub use scram::{MECHANISM, ScramServer};
+pub use throttle::LoginFailureLimit;
 
 /// Length of a decoy salt (as [`ScramVerifier::new`] makes real ones).
 const SALT_LEN: usize = 16;
@@ -80,11 +81,15 @@ impl std::fmt::Debug for Authenticator {
 
 impl Authenticator {
     /// Opens the service for a data dir, creating its secret on first use.
-    pub(crate) fn open(data_dir: &Path, metastore: Arc<dyn Metastore>) -> Result<Self> {
+    pub(crate) fn open(
+        data_dir: &Path,
+        metastore: Arc<dyn Metastore>,
+        limit: LoginFailureLimit,
+    ) -> Result<Self> {
         Ok(Self {
             metastore,
             secret: secret::load_or_create(data_dir)?,
-            throttle: throttle::Throttle::new(),
+            throttle: throttle::Throttle::new(limit),
             password_checks: AtomicU64::new(0),
         })
     }

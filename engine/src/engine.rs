@@ -39,6 +39,9 @@ pub struct EngineConfig {
     /// Bytes all running queries may hold together (sorts, joins and aggregates spill beyond
     /// their share); `None` = half of physical memory minus the scan cache.
     pub memory_limit: Option<usize>,
+    /// How many failed password logins a user name may have in a burst, and how many it
+    /// regains per minute (beyond them its logins fail fast with 53300).
+    pub login_failures: crate::auth::LoginFailureLimit,
 }
 
 impl EngineConfig {
@@ -55,6 +58,7 @@ impl EngineConfig {
             scan_cache_bytes: crate::provider::default_scan_cache_budget(),
             vacuum_min_retention_hours: 1,
             memory_limit: None,
+            login_failures: crate::auth::LoginFailureLimit::default(),
         }
     }
 }
@@ -108,7 +112,11 @@ impl Engine {
             config.data_dir.join("metastore.db"),
             &warehouse,
         )?);
-        let auth = crate::auth::Authenticator::open(&config.data_dir, metastore.clone())?;
+        let auth = crate::auth::Authenticator::open(
+            &config.data_dir,
+            metastore.clone(),
+            config.login_failures,
+        )?;
         let memory_limit = config
             .memory_limit
             .unwrap_or_else(|| crate::memory::default_memory_limit(config.scan_cache_bytes));

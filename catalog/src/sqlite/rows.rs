@@ -234,6 +234,7 @@ pub(super) fn drop_table(
     db: &str,
     name: &str,
     if_exists: bool,
+    expected_version: Option<i64>,
 ) -> Result<Option<Table>> {
     let Some(table) = get_table(tx, db, name)? else {
         return if if_exists {
@@ -245,6 +246,14 @@ pub(super) fn drop_table(
             })
         };
     };
+    if let Some(expected) = expected_version
+        && expected != table.version
+    {
+        return Err(CatalogError::Conflict(format!(
+            "table {db}.{name} changed (version {expected} -> {}) since it was read; retry",
+            table.version
+        )));
+    }
     let db_id = database_id(tx, db)?;
     tx.execute(
         "DELETE FROM tbls WHERE db_id = ?1 AND name = ?2",
@@ -252,4 +261,34 @@ pub(super) fn drop_table(
     )?;
     super::acl::forget_table(tx, &db.to_lowercase(), &name.to_lowercase())?;
     Ok(Some(table))
+}
+
+/// Tables and partitions whose location overlaps `location` (already without a trailing `/`).
+/// Compared on whole path components: `/w/ab` does not lie in `/w/a`.
+pub(super) fn locations_overlapping(
+    conn: &Connection,
+    location: &str,
+) -> Result<Vec<crate::model::LocationUse>> {
+    const OVERLAPS: &str = "l <> '' AND (l = ?1 \
+        OR substr(l, 1, length(?1) + 1) = ?1 || '/' \
+        OR substr(?1, 1, length(l) + 1) = l || '/')";
+    let sql = format!(
+        "SELECT db, tbl, part, l FROM ( \
+           SELECT d.name AS db, t.name AS tbl, NULL AS part, rtrim(t.location, '/') AS l \
+             FROM tbls t JOIN dbs d ON d.id = t.db_id \
+           UNION ALL \
+           SELECT d.name, t.name, p.name, rtrim(p.location, '/') \
+             FROM parts p JOIN tbls t ON t.id = p.tbl_id JOIN dbs d ON d.id = t.db_id \
+         ) WHERE {OVERLAPS} ORDER BY db, tbl, part"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([location], |r| {
+        Ok(crate::model::LocationUse {
+            database: r.get(0)?,
+            table: r.get(1)?,
+            partition: r.get(2)?,
+            location: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

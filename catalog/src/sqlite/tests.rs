@@ -421,7 +421,7 @@ async fn grants_are_stored_listed_revoked_and_forgotten_with_their_table() {
         s.drop_user("alice", false).await,
         Err(CatalogError::DependentObjects(_))
     ));
-    s.drop_table("default", "t", false).await.unwrap();
+    s.drop_table("default", "t", false, None).await.unwrap();
     assert!(s.list_grants(scope).await.unwrap().is_empty());
     assert!(s.drop_user("alice", false).await.unwrap());
 }
@@ -496,4 +496,74 @@ async fn role_memberships_need_existing_roles() {
     // Dropping the member drops its memberships.
     assert!(s.drop_user("alice", false).await.unwrap());
     assert!(s.list_role_memberships().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn overlapping_locations_are_found_by_path_component() {
+    let (_d, s) = store();
+    s.create_table(table("default", "a", &[("k", "int")]), false)
+        .await
+        .unwrap();
+    s.create_table(table("default", "ab", &[]), false)
+        .await
+        .unwrap();
+    // a's partition lives outside a's directory.
+    let mut p = part(&[Some("1")]);
+    p.location = "/elsewhere/k=1/".into();
+    s.add_partitions("default", "a", vec![p], false)
+        .await
+        .unwrap();
+    let found = |l: &'static str| {
+        let s = &s;
+        async move {
+            s.locations_overlapping(l)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|u| {
+                    format!(
+                        "{}.{}:{:?}:{}",
+                        u.database, u.table, u.partition, u.location
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("/w/a").await, vec!["default.a:None:/w/a"]);
+    assert_eq!(found("/w/a/sub/").await, vec!["default.a:None:/w/a"]);
+    assert_eq!(
+        found("/w").await,
+        vec!["default.a:None:/w/a", "default.ab:None:/w/ab"]
+    );
+    assert_eq!(
+        found("/elsewhere").await,
+        vec!["default.a:Some(\"k=1\"):/elsewhere/k=1"]
+    );
+    assert!(found("/w/a2").await.is_empty());
+    assert!(found("/else").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_drop_checked_on_a_stale_read_conflicts() {
+    let (_d, s) = store();
+    s.create_table(table("default", "t", &[]), false)
+        .await
+        .unwrap();
+    let read = s.get_table("default", "t").await.unwrap().unwrap();
+    let mut changed = read.clone();
+    changed.owner = Some("mallory".into());
+    s.alter_table(changed).await.unwrap();
+    let e = s
+        .drop_table("default", "t", false, Some(read.version))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CatalogError::Conflict(_)), "{e}");
+    assert!(s.get_table("default", "t").await.unwrap().is_some());
+    let now = s.get_table("default", "t").await.unwrap().unwrap();
+    assert!(
+        s.drop_table("default", "t", false, Some(now.version))
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

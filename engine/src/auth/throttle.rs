@@ -19,10 +19,24 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::error::{EngineError, ErrorKind, Result};
 
-/// Failures a name may have in a burst.
-const BURST: f64 = 10.0;
-/// Failures per second a name regains.
-const REFILL_PER_SEC: f64 = 0.5;
+/// Failed logins a user name may have before its attempts fail fast, and how fast it regains
+/// them. Successes spend nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoginFailureLimit {
+    /// Failures in a burst (at least 1).
+    pub burst: u32,
+    /// Failures regained per minute.
+    pub per_minute: u32,
+}
+
+impl Default for LoginFailureLimit {
+    fn default() -> Self {
+        Self {
+            burst: 10,
+            per_minute: 30,
+        }
+    }
+}
 /// Names tracked at most (full buckets are forgotten first).
 const MAX_TRACKED: usize = 10_000;
 /// Longest wait for a derivation slot.
@@ -34,14 +48,19 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn refill(&mut self, now: Instant) {
-        let gained = now.duration_since(self.at).as_secs_f64() * REFILL_PER_SEC;
-        self.tokens = (self.tokens + gained).min(BURST);
+    fn refill(&mut self, now: Instant, limit: LoginFailureLimit) {
+        let gained = now.duration_since(self.at).as_secs_f64() * f64::from(limit.per_minute) / 60.0;
+        self.tokens = (self.tokens + gained).min(burst(limit));
         self.at = now;
     }
 }
 
+fn burst(limit: LoginFailureLimit) -> f64 {
+    f64::from(limit.burst.max(1))
+}
+
 pub(super) struct Throttle {
+    limit: LoginFailureLimit,
     buckets: Mutex<HashMap<String, Bucket>>,
     derivations: Semaphore,
 }
@@ -68,9 +87,10 @@ fn throttled(name: &str) -> EngineError {
 }
 
 impl Throttle {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(limit: LoginFailureLimit) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
+            limit,
             buckets: Mutex::new(HashMap::new()),
             derivations: Semaphore::new(cores.max(2)),
         }
@@ -101,13 +121,13 @@ impl Throttle {
         };
         let now = Instant::now();
         if buckets.len() >= MAX_TRACKED && !buckets.contains_key(name) {
-            forget_full(&mut buckets, now);
+            forget_full(&mut buckets, now, self.limit);
         }
         let bucket = buckets.entry(name.to_string()).or_insert(Bucket {
-            tokens: BURST,
+            tokens: burst(self.limit),
             at: now,
         });
-        bucket.refill(now);
+        bucket.refill(now, self.limit);
         bucket.tokens >= 1.0
     }
 
@@ -122,10 +142,10 @@ impl Throttle {
 
 /// Drops the buckets that are full again (nothing to remember); if every name is still
 /// throttled, forgets them all rather than growing without bound.
-fn forget_full(buckets: &mut HashMap<String, Bucket>, now: Instant) {
+fn forget_full(buckets: &mut HashMap<String, Bucket>, now: Instant, limit: LoginFailureLimit) {
     buckets.retain(|_, b| {
-        b.refill(now);
-        b.tokens < BURST
+        b.refill(now, limit);
+        b.tokens < burst(limit)
     });
     if buckets.len() >= MAX_TRACKED {
         buckets.clear();
@@ -138,8 +158,12 @@ mod tests {
 
     #[tokio::test]
     async fn one_name_is_throttled_others_are_not() {
-        let throttle = Throttle::new();
-        for _ in 0..BURST as usize {
+        let limit = LoginFailureLimit {
+            burst: 4,
+            per_minute: 1,
+        };
+        let throttle = Throttle::new(limit);
+        for _ in 0..limit.burst {
             throttle
                 .admit("bob")
                 .await
@@ -156,7 +180,7 @@ mod tests {
         let held = futures::future::join_all((0..2).map(|_| throttle.admit("carol"))).await;
         assert!(held.iter().all(|a| a.is_ok()));
         drop(held);
-        for _ in 0..3 * BURST as usize {
+        for _ in 0..3 * limit.burst {
             drop(throttle.admit("carol").await.unwrap());
         }
     }

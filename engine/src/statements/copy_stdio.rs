@@ -117,5 +117,6 @@ pub(crate) async fn copy_in(
     }
     let input = frame.select(exprs)?;
     let statement = format!("COPY {} FROM STDIN", table.qualified_name());
-    writes::append_all(session, table, statement, input, false, "COPY").await
+    let named = if columns.is_empty() { vec![] } else { listed };
+    writes::append_all(session, table, statement, input, (false, named), "COPY").await
 }

@@ -105,8 +105,9 @@ pub(crate) async fn ingest(
         .into()),
         (None, _) => create(session, name, input, statement).await,
         (Some(t), IngestMode::Append | IngestMode::CreateAppend) => {
+            let supplied = supplied_columns(&t, &input.schema());
             let frame = shaped_like(&t, frame_of(session, input)?)?;
-            writes::append_all(session, t, statement, frame, false, "INSERT").await
+            writes::append_all(session, t, statement, frame, (false, supplied), "INSERT").await
         }
         (Some(t), IngestMode::Replace)
             if t.partition_keys.is_empty() && same_columns(&t, &input.schema()) =>
@@ -163,6 +164,23 @@ async fn create(
         statement,
     )
     .await
+}
+
+/// The table's columns the ingested data supplies (the rest become NULL): INSERT is needed on
+/// exactly these, as for `INSERT INTO t (a, b)`.
+fn supplied_columns(table: &Table, schema: &SchemaRef) -> Vec<String> {
+    table
+        .columns
+        .iter()
+        .chain(&table.partition_keys)
+        .filter(|c| {
+            schema
+                .fields()
+                .iter()
+                .any(|f| f.name().eq_ignore_ascii_case(&c.name))
+        })
+        .map(|c| c.name.clone())
+        .collect()
 }
 
 /// Whether the incoming columns are the table's, by name and type.

@@ -90,25 +90,26 @@ fn check_not_reserved(session: &Session, location: &str) -> Result<()> {
     Ok(())
 }
 
-/// No two tables share data: a location may not lie inside, or contain, another table's.
+/// No two tables share data: a location may not lie inside, or contain, another table's or
+/// another table's partition's (partitions may live outside their table's directory).
 async fn check_no_overlap(session: &Session, location: &str, own: Option<&Table>) -> Result<()> {
-    let metastore = session.engine.metastore();
-    for db in metastore.list_databases(None).await? {
-        for other in metastore.list_tables(&db.name, None).await? {
-            let same = own.is_some_and(|t| t.database == other.database && t.name == other.name);
-            if same || other.location.is_empty() {
-                continue;
-            }
-            if within(location, &other.location) || within(&other.location, location) {
-                return Err(EngineError::PermissionDenied(format!(
-                    "location '{location}' overlaps the location of table {} ('{}')",
-                    other.qualified_name(),
-                    other.location
-                )));
-            }
-        }
-    }
-    Ok(())
+    let uses = session
+        .engine
+        .metastore()
+        .locations_overlapping(location)
+        .await?;
+    let other = uses
+        .iter()
+        .find(|u| !own.is_some_and(|t| t.database == u.database && t.name == u.table));
+    let Some(other) = other else { return Ok(()) };
+    let what = match &other.partition {
+        Some(p) => format!("partition {p} of table {}.{}", other.database, other.table),
+        None => format!("table {}.{}", other.database, other.table),
+    };
+    Err(EngineError::PermissionDenied(format!(
+        "location '{location}' overlaps the location of {what} ('{}')",
+        other.location
+    )))
 }
 
 /// Checks that a new managed table's directory is not another table's.
@@ -149,18 +150,24 @@ pub(super) async fn deletable(
         );
         return Ok(None);
     }
-    let metastore = session.engine.metastore();
-    for db in metastore.list_databases(None).await? {
-        for other in metastore.list_tables(&db.name, None).await? {
-            let same = other.database == table.database && other.name == table.name;
-            if !same && !other.location.is_empty() && within(&other.location, location) {
-                tracing::warn!(
-                    "not deleting '{location}': table {} still points inside it",
-                    other.qualified_name()
-                );
-                return Ok(None);
-            }
-        }
+    let uses = session
+        .engine
+        .metastore()
+        .locations_overlapping(location)
+        .await?;
+    // Anything else pointing at, inside or above the directory keeps it; the table's own
+    // partitions inside it go with it.
+    let other = uses
+        .iter()
+        .find(|u| u.database != table.database || u.table != table.name);
+    if let Some(other) = other {
+        tracing::warn!(
+            "not deleting '{location}': {}.{} still uses it ('{}')",
+            other.database,
+            other.table,
+            other.location
+        );
+        return Ok(None);
     }
     Ok(Some(location.to_string()))
 }

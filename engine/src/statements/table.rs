@@ -274,7 +274,7 @@ pub(super) async fn drop(session: &Session, name: &ObjectName, if_exists: bool) 
     let dropped = session
         .engine
         .metastore()
-        .drop_table(&db, &table, if_exists)
+        .drop_table(&db, &table, if_exists, Some(existing.version))
         .await?;
     if let Some(table) = dropped {
         delete_managed_data(session, &table).await?;

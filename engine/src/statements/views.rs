@@ -115,7 +115,9 @@ pub(crate) async fn drop(session: &Session, view: DropView) -> Result<Output> {
         ))),
         Some(existing) => {
             session.require_owner(&existing).await?;
-            store.drop_table(&database, &name, false).await?;
+            store
+                .drop_table(&database, &name, false, Some(existing.version))
+                .await?;
             Ok(Output::command("DROP VIEW"))
         }
         None if view.if_exists => Ok(Output::command("DROP VIEW")),

@@ -121,13 +121,15 @@ async fn managed_table(
 }
 
 /// Appends `input` (shaped like the table, keys dynamic) and reports rows under `tag`;
-/// with `create`, the table itself is created in the same commit.
+/// with `create`, the table itself is created in the same commit. `columns` are the columns
+/// the statement supplies (empty = all): INSERT is checked on exactly those, as PostgreSQL
+/// does for `COPY t (a, b)`, so a column-level grant suffices.
 pub(super) async fn append_all(
     session: &Session,
     table: Table,
     statement: String,
     input: datafusion::prelude::DataFrame,
-    create: bool,
+    (create, columns): (bool, Vec<String>),
     tag: &str,
 ) -> Result<Output> {
     let static_values = vec![None; table.partition_keys.len()];
@@ -137,7 +139,7 @@ pub(super) async fn append_all(
         static_values,
         statement,
         create,
-        columns: vec![],
+        columns,
     };
     let rows = write::run(session, job, input).await?;
     Ok(Output::Command {
@@ -249,7 +251,7 @@ pub(super) async fn create_from_frame(
         })
         .collect::<Result<Vec<_>>>()?;
     let input = frame.select(exprs)?;
-    append_all(session, table, statement, input, true, "SELECT").await
+    append_all(session, table, statement, input, (true, vec![]), "SELECT").await
 }
 
 /// COPY t FROM 'location': loads files (under the allowed roots) through the write path.
@@ -328,7 +330,7 @@ pub(super) async fn copy_from(
     }
     let input = frame.select(exprs)?;
     let statement = format!("COPY {} FROM '{location}'", table.qualified_name());
-    append_all(session, table, statement, input, false, "COPY").await
+    append_all(session, table, statement, input, (false, vec![]), "COPY").await
 }
 
 pub(super) async fn vacuum(

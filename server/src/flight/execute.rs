@@ -144,17 +144,24 @@ pub(crate) async fn run_ticket(
             "canceling statement due to user request",
         ));
     }
+    let prepared = match &ticket.source {
+        Source::Prepared { handle } => Some(session.prepared.get(handle.as_bytes())?),
+        Source::Sql { .. } => None,
+    };
+    let text = match (&ticket.source, &prepared) {
+        (Source::Sql { sql }, _) => sql.as_str(),
+        (_, Some(p)) => p.sql.as_str(),
+        _ => "",
+    };
     let finish = Finish {
         sessions: sessions.clone(),
         query: ticket.query.clone(),
+        _active: session.run_statement(text),
     };
-    let stream = match &ticket.source {
-        Source::Sql { sql } if sql.trim().is_empty() => empty(Arc::new(Schema::empty())),
-        Source::Sql { sql } => run_sql(&fork, sql).await?,
-        Source::Prepared { handle } => {
-            let prepared = session.prepared.get(handle.as_bytes())?;
-            run_prepared(fork, prepared).await?
-        }
+    let stream = match (prepared, &ticket.source) {
+        (Some(prepared), _) => run_prepared(fork, prepared).await?,
+        (None, Source::Sql { sql }) if !sql.trim().is_empty() => run_sql(&fork, sql).await?,
+        (None, _) => empty(Arc::new(Schema::empty())),
     };
     Ok(Box::pin(Finishing {
         schema: stream.schema(),
@@ -321,6 +328,8 @@ fn empty(schema: SchemaRef) -> SendableRecordBatchStream {
 struct Finish {
     sessions: Arc<Sessions>,
     query: String,
+    /// Keeps the session `active` in pg_stat_activity until the results are consumed.
+    _active: super::sessions::ActiveStatement,
 }
 
 impl Drop for Finish {

@@ -18,6 +18,8 @@ const MAX_PER_SESSION: usize = 4096;
 
 /// One prepared statement.
 pub(crate) struct PreparedStatement {
+    /// The statement's text, as pg_stat_activity shows it while it runs.
+    pub sql: String,
     pub prepared: Prepared,
     /// The bound parameter rows (DoPut); empty until bound.
     params: Mutex<Vec<RecordBatch>>,
@@ -121,7 +123,7 @@ pub(crate) struct PreparedStatements {
 }
 
 impl PreparedStatements {
-    pub fn insert(&self, prepared: Prepared) -> Result<String, Status> {
+    pub fn insert(&self, sql: &str, prepared: Prepared) -> Result<String, Status> {
         let mut id = [0u8; 16];
         getrandom::fill(&mut id).map_err(|e| status(ErrorKind::Internal, e.to_string()))?;
         let handle: String = id.iter().map(|b| format!("{b:02x}")).collect();
@@ -135,6 +137,7 @@ impl PreparedStatements {
         map.insert(
             handle.clone(),
             Arc::new(PreparedStatement {
+                sql: sql.to_string(),
                 prepared,
                 params: Mutex::new(vec![]),
             }),

@@ -247,6 +247,7 @@ impl FlightSqlService for TarnFlight {
         if command.transaction_id.is_some() {
             return Err(transactions_unsupported());
         }
+        let _active = session.run_statement(&command.query);
         execute::update(&session, &command.query).await
     }
 
@@ -256,6 +257,7 @@ impl FlightSqlService for TarnFlight {
         request: Request<PeekableFlightDataStream>,
     ) -> Result<i64, Status> {
         let session = self.session(&request)?;
+        let _active = session.run_statement(&format!("INGEST INTO {}", command.table));
         ingest::ingest(&session, command, request.into_inner()).await
     }
 
@@ -273,7 +275,7 @@ impl FlightSqlService for TarnFlight {
             .prepare(&query.query)
             .await
             .map_err(|e| status::from_engine(&e))?;
-        let handle = session.prepared.insert(prepared)?;
+        let handle = session.prepared.insert(&query.query, prepared)?;
         let statement = session.prepared.get(handle.as_bytes())?;
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: handle.into_bytes().into(),
@@ -307,6 +309,7 @@ impl FlightSqlService for TarnFlight {
         if !batches.is_empty() {
             prepared.bind(batches);
         }
+        let _active = session.run_statement(&prepared.sql);
         execute::prepared_update(&session, &prepared).await
     }
 

@@ -3,7 +3,7 @@
 //! every later call presents. Sessions expire after a period of idleness.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,12 +26,38 @@ pub(crate) struct FlightSession {
     last_used: Mutex<Instant>,
     /// The session's row in pg_stat_activity (gone when the session is dropped).
     backend: tarn_engine::activity::Registration,
+    /// Statements running now (a Flight session may run several at once): the row is `active`
+    /// while any runs.
+    running: AtomicUsize,
+}
+
+/// A statement's stay in pg_stat_activity: `active` with its text from creation, `idle` once
+/// the last running statement of the session drops its guard.
+pub(crate) struct ActiveStatement {
+    session: Arc<FlightSession>,
+}
+
+impl Drop for ActiveStatement {
+    fn drop(&mut self) {
+        if self.session.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.session.backend.idle();
+        }
+    }
 }
 
 /// Flight sessions' pids in pg_stat_activity: above the pg front end's, so the two never meet.
 const FLIGHT_PID_BASE: i32 = 1 << 30;
 
 impl FlightSession {
+    /// Shows `query` as this session's running statement until the guard drops.
+    pub fn run_statement(self: &Arc<Self>, query: &str) -> ActiveStatement {
+        self.running.fetch_add(1, Ordering::AcqRel);
+        self.backend.start_query(query);
+        ActiveStatement {
+            session: self.clone(),
+        }
+    }
+
     fn touch(&self) {
         if let Ok(mut t) = self.last_used.lock() {
             *t = Instant::now();
@@ -149,6 +175,7 @@ impl Sessions {
             prepared: PreparedStatements::default(),
             last_used: Mutex::new(Instant::now()),
             backend,
+            running: AtomicUsize::new(0),
         });
         let token = new_token()?;
         let mut sessions = self.lock()?;

@@ -285,7 +285,7 @@ fn people(ids: &[i64], names: &[&str]) -> RecordBatch {
     .unwrap()
 }
 
-fn ingest_command(
+pub(crate) fn ingest_command(
     table: &str,
     if_not_exist: TableNotExistOption,
     if_exists: TableExistsOption,
@@ -304,7 +304,7 @@ fn ingest_command(
     }
 }
 
-async fn ingest(
+pub(crate) async fn ingest(
     client: &mut Client,
     command: CommandStatementIngest,
     batches: Vec<RecordBatch>,

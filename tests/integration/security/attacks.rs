@@ -179,3 +179,55 @@ async fn server_files_need_the_predefined_roles() {
         .unwrap();
     assert_eq!(outcome(&bob, &external).await, "ok");
 }
+
+/// A partition may live outside its table's directory; no other table may then point at it,
+/// nor contain it (the check covers partitions, not only tables).
+#[tokio::test]
+async fn a_partition_location_outside_its_table_is_not_shared() {
+    let (pg, admin) = fixture(&[]).await;
+    let lake = pg._lake.lake();
+    let people = lake.join("people");
+    let kept = files_under(&people);
+    assert!(!kept.is_empty());
+    admin
+        .batch_execute(&format!(
+            "CREATE EXTERNAL TABLE ext (id int, name string, age int) PARTITIONED BY (p int)
+             STORED AS CSV LOCATION '{lake}/ext';
+             ALTER TABLE ext ADD PARTITION (p=1) LOCATION '{people}'",
+            lake = lake.display(),
+            people = people.display()
+        ))
+        .await
+        .unwrap();
+    for location in [people.clone(), people.join("sub")] {
+        let e = admin
+            .batch_execute(&format!(
+                "CREATE EXTERNAL TABLE other (id int) STORED AS CSV LOCATION '{}'",
+                location.display()
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{e}"
+        );
+        let message = e.as_db_error().expect("a server error").message();
+        assert!(message.contains("partition p=1 of table"), "{message}");
+    }
+    admin
+        .batch_execute("CREATE TABLE m (id int)")
+        .await
+        .unwrap();
+    let e = admin
+        .batch_execute(&format!(
+            "ALTER TABLE m SET LOCATION '{}'",
+            people.display()
+        ))
+        .await
+        .unwrap_err();
+    let message = e.as_db_error().expect("a server error").message();
+    assert!(message.contains("overlaps"), "{message}");
+    admin.batch_execute("DROP TABLE m").await.unwrap();
+    assert_eq!(files_under(&people), kept);
+}

@@ -99,6 +99,26 @@ async fn flight_sessions_are_listed_and_can_be_terminated() {
         .values()
         .to_vec();
     assert_eq!(pids.len(), 1, "{pids:?}");
+    // bob's row shows his last statement, now finished; alice's her running one.
+    let batches = query(
+        &mut alice,
+        "SELECT usename, state, query FROM pg_stat_activity \
+         WHERE application_name = 'Flight SQL' ORDER BY usename",
+    )
+    .await
+    .unwrap();
+    let rows: Vec<String> = strings(&batches[0], 0)
+        .into_iter()
+        .zip(strings(&batches[0], 1))
+        .zip(strings(&batches[0], 2))
+        .map(|((u, s), q)| format!("{u}|{s}|{q}"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows[0].starts_with("alice|active|SELECT usename, state"),
+        "{rows:?}"
+    );
+    assert_eq!(rows[1], "bob|idle|SELECT 1", "{rows:?}");
     // bob may not end alice's session; a superuser may end bob's.
     let e = query(
         &mut bob,
@@ -146,4 +166,64 @@ async fn adbc_meets_the_same_privileges() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Bulk ingest is checked on the columns the batches carry: a column-level INSERT grant is
+/// enough for exactly those columns, and nothing is written when a column is not granted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_needs_insert_on_the_columns_it_supplies() {
+    use arrow_flight::sql::{TableExistsOption, TableNotExistOption};
+    use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    use crate::flight::rpc::{ingest, ingest_command};
+    let flight = FlightFixture::start().await;
+    let mut alice = flight.client().await;
+    for sql in [
+        "CREATE SCHEMA shop",
+        "CREATE TABLE shop.notes (id bigint, note string)",
+        "GRANT USAGE ON SCHEMA shop TO bob",
+        "GRANT INSERT (id) ON shop.notes TO bob",
+    ] {
+        alice.execute_update(sql.to_string(), None).await.unwrap();
+    }
+    let mut bob = flight.anonymous().await;
+    bob.handshake("bob", PASSWORD).await.expect("bob logs in");
+    let mut command = ingest_command(
+        "notes",
+        TableNotExistOption::Fail,
+        TableExistsOption::Append,
+    );
+    command.schema = Some("shop".into());
+    let ids = Arc::new(Int64Array::from(vec![1, 2]));
+    let only_ids = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)])),
+        vec![ids.clone()],
+    )
+    .unwrap();
+    assert_eq!(
+        ingest(&mut bob, command.clone(), vec![only_ids])
+            .await
+            .unwrap(),
+        2
+    );
+    let both = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("note", DataType::Utf8, true),
+        ])),
+        vec![ids, Arc::new(StringArray::from(vec!["a", "b"]))],
+    )
+    .unwrap();
+    let e = ingest(&mut bob, command, vec![both]).await.unwrap_err();
+    assert_eq!(
+        status_of(&e),
+        (tonic::Code::PermissionDenied, "42501".into()),
+        "{e}"
+    );
+    let batches = query(&mut alice, "SELECT id FROM shop.notes")
+        .await
+        .unwrap();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
 }

@@ -165,11 +165,38 @@ async fn column_grants_allow_exactly_their_columns() {
     );
     denied(&bob, "INSERT INTO shop.orders (id, email) VALUES (4, 'x')").await;
     denied(&bob, "INSERT INTO shop.orders VALUES (5, 1.0, 'y')").await;
+    // COPY is checked on the columns it names, as in PostgreSQL.
+    let sink = bob
+        .copy_in("COPY shop.orders (id, amount) FROM STDIN")
+        .await
+        .unwrap();
+    futures::pin_mut!(sink);
+    futures::SinkExt::send(&mut sink, bytes::Bytes::from_static(b"6\t60\n"))
+        .await
+        .unwrap();
+    assert_eq!(sink.finish().await.unwrap(), 1);
+    let e = match bob.copy_in("COPY shop.orders FROM STDIN").await {
+        Err(e) => e,
+        Ok(sink) => {
+            futures::pin_mut!(sink);
+            futures::SinkExt::send(&mut sink, bytes::Bytes::from_static(b"7\t70\tz\n"))
+                .await
+                .unwrap();
+            sink.finish()
+                .await
+                .expect_err("COPY of every column needs INSERT on email")
+        }
+    };
+    assert_eq!(
+        e.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{e}"
+    );
     assert_eq!(
         value(&admin, "SELECT count(*) FROM shop.orders")
             .await
             .as_deref(),
-        Some("3")
+        Some("4")
     );
     // A table-level REVOKE takes the column grants too.
     admin

@@ -37,7 +37,7 @@ pub struct FileConfig {
     /// Failed password logins a user name may have in a burst before its logins fail fast
     /// with 53300, on every front end (default 10).
     pub login_failure_burst: Option<u32>,
-    /// Failed logins a user name regains per minute (default 30).
+    /// Failed logins a user name regains per minute (default 30, at least 1).
     pub login_failures_per_minute: Option<u32>,
     /// The Postgres wire listener (`tarn serve`).
     #[serde(default)]
@@ -179,7 +179,8 @@ impl FileConfig {
             config.login_failures.burst = burst.max(1);
         }
         if let Some(n) = self.login_failures_per_minute {
-            config.login_failures.per_minute = n;
+            // 0 would lock a name out for good after one burst: anyone could lock out the admin.
+            config.login_failures.per_minute = n.max(1);
         }
         config
     }

@@ -32,5 +32,5 @@ pub use store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
 pub use users::{SCRAM_ITERATIONS, ScramVerifier, User};
 pub use write::{
     BatchRecord, Change, ColumnStats, CommitOutcome, DataFile, Expected, PartitionWrite,
-    RetiredLocation, WriteCommit,
+    PendingWrite, RetiredLocation, WriteCommit, WriteState, write_sequence_prefix,
 };

@@ -187,3 +187,41 @@ mod tests {
         assert!(spec_from_pairs("t", &keys, &bad).is_err());
     }
 }
+
+/// Data files tarn writes are named `tarn-<write id>-<sequence><extension>`: a name no other
+/// engine produces, so a listing reader can tell tarn's files (readable only once a commit
+/// recorded them) from files other engines put in a directory (always readable).
+pub const TARN_FILE_PREFIX: &str = "tarn-";
+
+/// The name of a data file tarn writes.
+pub fn tarn_file_name(write_id: &str, sequence: usize, extension: &str) -> String {
+    format!("{TARN_FILE_PREFIX}{write_id}-{sequence:05}{extension}")
+}
+
+/// The write id in a file name tarn gave (`tarn-<hex id>-…`), else `None`.
+pub fn tarn_write_id(file_name: &str) -> Option<&str> {
+    let rest = file_name.strip_prefix(TARN_FILE_PREFIX)?;
+    let (id, _) = rest.split_once('-')?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+}
+
+#[cfg(test)]
+mod tarn_names {
+    use super::*;
+
+    #[test]
+    fn tarn_file_names_round_trip_and_others_are_not_tarns() {
+        let name = tarn_file_name("19a2b3c4d5e6f0a1b2", 7, ".parquet");
+        assert_eq!(name, "tarn-19a2b3c4d5e6f0a1b2-00007.parquet");
+        assert_eq!(tarn_write_id(&name), Some("19a2b3c4d5e6f0a1b2"));
+        for other in [
+            "part-00000-5f0c-c000.snappy.parquet",
+            "part-00000.parquet",
+            "tarn-.parquet",
+            "tarn-xyz-00001.parquet",
+            "data.csv",
+        ] {
+            assert_eq!(tarn_write_id(other), None, "{other}");
+        }
+    }
+}

@@ -6,6 +6,7 @@
 
 mod acl;
 mod commit;
+mod intents;
 mod partitions;
 mod rows;
 mod schema;
@@ -23,7 +24,7 @@ use crate::filter::PartitionFilter;
 use crate::model::{Database, LocationUse, Partition, PartitionSpec, Table};
 use crate::store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
 use crate::users::User;
-use crate::write::{BatchRecord, CommitOutcome, RetiredLocation, WriteCommit};
+use crate::write::{BatchRecord, CommitOutcome, PendingWrite, RetiredLocation, WriteCommit};
 
 /// How many idle reader connections are kept.
 const MAX_IDLE_READERS: usize = 8;
@@ -278,8 +279,27 @@ impl Metastore for SqliteMetastore {
             .await
     }
 
+    async fn begin_write(&self, write: PendingWrite) -> Result<String> {
+        self.write(move |tx| intents::begin(tx, write)).await
+    }
+
+    async fn abandon_write(&self, write_id: &str, files_deleted: bool) -> Result<bool> {
+        let write_id = write_id.to_string();
+        self.write(move |tx| intents::abandon(tx, &write_id, files_deleted))
+            .await
+    }
+
+    async fn write_state(&self, db: &str, table: &str) -> Result<crate::WriteState> {
+        let (db, table) = (db.to_string(), table.to_string());
+        self.read(move |c| intents::state(c, &db, &table)).await
+    }
+
     async fn commit_write(&self, commit: WriteCommit) -> Result<CommitOutcome> {
-        self.write(move |tx| commit::commit(tx, &commit)).await
+        self.write(move |tx| {
+            intents::finish(tx, &commit.write_id)?;
+            commit::commit(tx, &commit)
+        })
+        .await
     }
 
     async fn list_batches(&self, db: Option<&str>) -> Result<Vec<BatchRecord>> {

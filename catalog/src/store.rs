@@ -76,8 +76,22 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     /// Replaces the location and parameters of an existing partition (matched by its values).
     async fn alter_partition(&self, db: &str, table: &str, partition: Partition) -> Result<()>;
 
+    /// Registers a write before its first file is written (see [`crate::PendingWrite`]) and
+    /// returns its id: the write's number in the catalog, then `write.write_id` (the writer's
+    /// random suffix). A reader that saw [`crate::WriteState::last_sequence`] knows that writes
+    /// numbered above it began later.
+    async fn begin_write(&self, write: crate::PendingWrite) -> Result<String>;
+    /// A write that will not commit. With `files_deleted` its intent ends (VACUUM also ends
+    /// intents *before* deleting their files, so a commit racing it fails); without, the
+    /// intent stays, marked failed, so readers keep skipping whatever the write left until
+    /// VACUUM reclaims it. Returns whether the write was pending.
+    async fn abandon_write(&self, write_id: &str, files_deleted: bool) -> Result<bool>;
+    /// Writes of a table that began and have neither committed nor been abandoned, with the
+    /// last write number, read together.
+    async fn write_state(&self, db: &str, table: &str) -> Result<crate::WriteState>;
     /// Publishes a write in one transaction after checking what the writer saw; a check that
-    /// fails is [`crate::CatalogError::Conflict`] and publishes nothing.
+    /// fails is [`crate::CatalogError::Conflict`] and publishes nothing. The write's intent
+    /// ends in the same transaction.
     async fn commit_write(&self, commit: WriteCommit) -> Result<CommitOutcome>;
     /// Committed writes, newest first (all tables, or one database's).
     async fn list_batches(&self, db: Option<&str>) -> Result<Vec<BatchRecord>>;

@@ -62,9 +62,44 @@ pub struct PartitionWrite {
     pub files: Vec<DataFile>,
 }
 
+/// A write that has started and not yet committed or been abandoned: its files (named
+/// `tarn-<write_id>-…`) must not be read, even where a directory is listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingWrite {
+    /// `<sequence, 14 hex digits><writer's random suffix>`: the catalog numbers writes as they
+    /// begin (see [`crate::Metastore::begin_write`]).
+    pub write_id: String,
+    pub database: String,
+    pub table: String,
+    /// Seconds since the epoch.
+    pub started_at: i64,
+    pub user: String,
+    pub statement: String,
+    /// The writer gave up without removing everything it wrote: nothing will commit it, so
+    /// VACUUM may reclaim it regardless of age.
+    pub failed: bool,
+}
+
+/// A table's writes in progress, read in one catalog transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteState {
+    pub pending: Vec<PendingWrite>,
+    /// The number of the last write that began (any table): writes numbered above it began
+    /// after this was read.
+    pub last_sequence: u64,
+}
+
+/// The sequence prefix of write ids ([`PendingWrite::write_id`]).
+pub fn write_sequence_prefix(sequence: u64) -> String {
+    format!("{sequence:014x}")
+}
+
 /// A whole write, committed in one transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteCommit {
+    /// The write's id, registered by [`crate::Metastore::begin_write`]; the commit ends that
+    /// intent, and fails if it was abandoned meanwhile (VACUUM may have deleted its files).
+    pub write_id: String,
     pub database: String,
     pub table: String,
     pub batch_id: String,

@@ -6,6 +6,7 @@
 //! dropping the DataFusion stream aborts its spawned tasks.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -22,25 +23,44 @@ use crate::error::{EngineError, Result};
 /// Cancels whatever statement the session is running (nothing, if it is idle).
 #[derive(Debug, Clone, Default)]
 pub struct CancelHandle {
-    current: Arc<Mutex<CancellationToken>>,
+    current: Arc<Mutex<Current>>,
+}
+
+/// The running statement's token, and whether it passed its point of no return.
+#[derive(Debug, Clone, Default)]
+struct Current {
+    token: CancellationToken,
+    committing: Arc<AtomicBool>,
 }
 
 impl CancelHandle {
     pub fn cancel(&self) {
-        if let Ok(token) = self.current.lock() {
-            token.cancel();
+        if let Ok(current) = self.current.lock() {
+            current.token.cancel();
         }
     }
 
     /// A fresh token for the next statement; an earlier cancel does not carry over.
     pub(crate) fn next_statement(&self, timeout: Option<Duration>) -> StatementGuard {
-        let token = CancellationToken::new();
-        if let Ok(mut current) = self.current.lock() {
-            *current = token.clone();
+        let current = Current::default();
+        let token = current.token.clone();
+        let committing = current.committing.clone();
+        if let Ok(mut slot) = self.current.lock() {
+            *slot = current;
         }
         StatementGuard {
             cancelled: Box::pin(token.cancelled_owned()),
             deadline: timeout.map(|d| Box::pin(tokio::time::sleep(d))),
+            committing,
+        }
+    }
+
+    /// The running statement starts its commit: from now on a cancel or timeout no longer
+    /// stops it, so the client learns the commit's real outcome (a commit that lands is never
+    /// reported as 57014, and a 57014 always means nothing landed).
+    pub(crate) fn point_of_no_return(&self) {
+        if let Ok(current) = self.current.lock() {
+            current.committing.store(true, Ordering::SeqCst);
         }
     }
 }
@@ -49,11 +69,16 @@ impl CancelHandle {
 pub(crate) struct StatementGuard {
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Set at the statement's commit: cancel and timeout stop being honoured.
+    committing: Arc<AtomicBool>,
 }
 
 impl StatementGuard {
     /// `Some(error)` once the statement must stop.
     fn poll_stop(&mut self, cx: &mut Context<'_>) -> Option<EngineError> {
+        if self.committing.load(Ordering::SeqCst) {
+            return None;
+        }
         if self.cancelled.as_mut().poll(cx).is_ready() {
             return Some(EngineError::Canceled);
         }
@@ -123,5 +148,36 @@ impl Stream for GuardedStream {
 impl RecordBatchStream for GuardedStream {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
+    }
+}
+
+#[cfg(test)]
+mod point_of_no_return {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_cancel_stops_a_statement_only_before_its_commit() {
+        let handle = CancelHandle::default();
+        let mut guard = handle.next_statement(None);
+        let h = handle.clone();
+        let work = async move {
+            h.cancel();
+            tokio::task::yield_now().await;
+            Ok(7)
+        };
+        assert!(matches!(guard.run(work).await, Err(EngineError::Canceled)));
+        let mut guard = handle.next_statement(Some(Duration::from_millis(1)));
+        let h = handle.clone();
+        let work = async move {
+            h.point_of_no_return();
+            h.cancel();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(7)
+        };
+        assert_eq!(
+            guard.run(work).await.unwrap(),
+            7,
+            "the commit's outcome is reported"
+        );
     }
 }

@@ -277,6 +277,17 @@ impl Session {
         }
     }
 
+    /// Whether `COPY name (columns) FROM STDIN` may start: the table exists and the role may
+    /// INSERT into those columns. Checked before the client sends any data, so a role without
+    /// the privilege cannot make the server spool an upload (the load checks again).
+    pub async fn check_copy_in(
+        &self,
+        name: &tarn_sql::ObjectName,
+        columns: &[String],
+    ) -> Result<()> {
+        statements::copy_stdio::check_copy_in(self, name, columns).await
+    }
+
     /// Loads a CSV file spooled from a client's `COPY … FROM STDIN` into a table, atomically.
     pub async fn copy_in(
         &self,

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use object_store::{ObjectStore, ObjectStoreExt};
 use tarn_catalog::{
     Change, CommitOutcome, Expected, Partition, PartitionFilter, PartitionSpec, PartitionWrite,
-    Table, WriteCommit, paths,
+    PendingWrite, Table, WriteCommit, paths,
 };
 
 use crate::error::{EngineError, Result};
@@ -76,14 +76,20 @@ pub(crate) struct Seen {
     pub version: i64,
 }
 
-/// A unique id for this write's directories and file names.
-pub(crate) fn new_write_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let salt = std::process::id() as u128 ^ (nanos.rotate_left(17));
-    format!("{:x}{:06x}", nanos % (1u128 << 48), salt % (1 << 24))
+/// The writer's part of a write id: 32 random bits after the catalog's write number (see
+/// [`tarn_catalog::Metastore::begin_write`]), so ids are unique across servers sharing a
+/// catalog even if numbers were ever reused.
+pub(crate) fn write_id_suffix() -> String {
+    let mut random = [0u8; 4];
+    if getrandom::fill(&mut random).is_err() {
+        // Without the OS's randomness, the pid and clock still separate writers.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        random = (std::process::id() ^ nanos.rotate_left(13)).to_le_bytes();
+    }
+    format!("{:08x}", u32::from_le_bytes(random))
 }
 
 pub(crate) fn partition_name(table: &Table, values: &PartitionSpec) -> String {
@@ -105,7 +111,7 @@ pub(crate) fn target(
     values: &PartitionSpec,
     seen: Option<&Seen>,
     write_id: &str,
-) -> (String, Change, Expected, bool) {
+) -> (String, Change, Expected) {
     let name = partition_name(table, values);
     let default = if name.is_empty() {
         table.location.clone()
@@ -113,31 +119,29 @@ pub(crate) fn target(
         paths::join(&table.location, &name)
     };
     match (mode, seen) {
-        // Appends go into the live directory under hidden names, renamed just before commit.
+        // Appends go into the live directory under their final names: readers of the catalog's
+        // file index do not know them yet, readers that list skip them while the write is
+        // pending (see `begin_write`).
         (Mode::Append, Some(s)) => (
             s.location.clone(),
             Change::Append,
             Expected::AtLocation(s.location.clone()),
-            true,
         ),
         (Mode::Append, None) => (
             default.clone(),
             Change::Append,
             Expected::AtLocation(default),
-            false,
         ),
         // Overwrites never touch the live directory: a new one replaces it in the commit.
         (Mode::Overwrite, Some(s)) => (
             paths::join(&default, &format!("_tarn_{write_id}")),
             Change::Replace,
             Expected::AtVersion(s.version),
-            false,
         ),
         (Mode::Overwrite, None) => (
             paths::join(&default, &format!("_tarn_{write_id}")),
             Change::Replace,
             Expected::Absent,
-            false,
         ),
     }
 }
@@ -242,19 +246,40 @@ pub(crate) async fn run(
     }
     authorize(session, &job).await?;
     let seen = snapshot(session, &job).await?;
-    let write_id = new_write_id();
     let (store_url, _) = parse_location(&job.table.location)?;
     let store = session.ctx.state().runtime_env().object_store(&store_url)?;
     let options = FileOptions::from_table(&job.table.format, &job.table.parameters)?;
     let streams = input.execute_stream_partitioned().await?;
-    let mut written =
-        demux::write_all(&job, &seen, &write_id, store.clone(), &options, streams).await?;
+    let metastore = session.engine.metastore();
+    let write_id = metastore
+        .begin_write(PendingWrite {
+            write_id: write_id_suffix(),
+            database: job.table.database.clone(),
+            table: job.table.name.clone(),
+            started_at: chrono::Utc::now().timestamp(),
+            user: session.user().to_string(),
+            statement: job.statement.clone(),
+            failed: false,
+        })
+        .await?;
+    let written = demux::write_all(&job, &seen, &write_id, store.clone(), &options, streams).await;
+    let mut written = match written {
+        Ok(w) => w,
+        Err(e) => {
+            // Files may be half-written: the intent stays (marked failed) so readers keep
+            // skipping them until VACUUM reclaims them.
+            let _ = metastore.abandon_write(&write_id, false).await;
+            return Err(e);
+        }
+    };
     add_empty_static_overwrite(&job, &seen, &write_id, &mut written);
     let staged: Vec<String> = written
         .iter()
         .flat_map(|w| w.files.iter().map(|f| f.path.clone()))
         .collect();
+    files::make_durable(&staged).await?;
     let commit = WriteCommit {
+        write_id: write_id.clone(),
         database: job.table.database.clone(),
         table: job.table.name.clone(),
         batch_id: session.batch_id(&write_id),
@@ -263,10 +288,15 @@ pub(crate) async fn run(
         writes: written,
         create_table: job.create.then(|| job.table.clone()),
     };
-    match session.engine.metastore().commit_write(commit).await {
+    // From here the client learns the commit's real outcome: a cancel no longer interrupts.
+    session.cancel_handle().point_of_no_return();
+    match metastore.commit_write(commit).await {
         Ok(CommitOutcome { rows, .. }) => Ok(rows),
         Err(e) => {
-            delete_quietly(&store, &staged).await;
+            // The catalog refused the commit (SQLite answers definitely): nothing references
+            // the files, so they go, and the intent with them once they are all gone.
+            let cleaned = delete_all(&store, &staged).await;
+            let _ = metastore.abandon_write(&write_id, cleaned).await;
             Err(e.into())
         }
     }
@@ -289,7 +319,7 @@ fn add_empty_static_overwrite(
         .map(|v| v.clone().flatten())
         .collect();
     let name = partition_name(&job.table, &values);
-    let (location, change, expected, _) =
+    let (location, change, expected) =
         target(&job.table, job.mode, &values, seen.get(&name), write_id);
     written.push(PartitionWrite {
         values,
@@ -298,6 +328,22 @@ fn add_empty_static_overwrite(
         expected,
         files: vec![],
     });
+}
+
+/// Deletes files; whether every one is gone (a missing file counts as gone).
+pub(crate) async fn delete_all(store: &Arc<dyn ObjectStore>, locations: &[String]) -> bool {
+    let mut all = true;
+    for location in locations {
+        let gone = match parse_location(location) {
+            Ok((_, path)) => matches!(
+                store.delete(&path).await,
+                Ok(()) | Err(object_store::Error::NotFound { .. })
+            ),
+            Err(_) => false,
+        };
+        all &= gone;
+    }
+    all
 }
 
 /// Best-effort removal of files a failed write left (VACUUM catches anything missed).

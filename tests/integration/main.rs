@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod commit;
 mod deps;
 mod embed;
 mod flight;

@@ -148,15 +148,19 @@ pub(super) fn insert_table(tx: &Transaction, table: &Table, if_not_exists: bool)
     let mut stored = table.clone();
     stored.name = name.clone();
     stored.database = table.database.to_lowercase();
-    stored.version = 0;
+    // A table's versions start at its creation time in microseconds, not 0: a table dropped
+    // and created again under the same name must not match a version read of its predecessor
+    // (an optimistic DROP or ALTER checked against the old one would hit the new one).
+    stored.version = chrono::Utc::now().timestamp_micros();
     tx.execute(
         "INSERT INTO tbls (db_id, name, tbl_type, location, version, spec)
-         VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             db_id,
             name,
             table.table_type.hive_name(),
             table.location,
+            stored.version,
             serde_json::to_string(&stored)?
         ],
     )?;

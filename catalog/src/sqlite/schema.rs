@@ -134,6 +134,25 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO grants VALUES ('default', '', '', 'database', 'PUBLIC', 'USAGE', 'pg_database_owner', 0);
     UPDATE dbs SET owner = 'pg_database_owner' WHERE name = 'default' AND owner IS NULL;
     "#,
+    // v5: write intents. A writer records its write id before it writes a file; readers that
+    // list directories skip the files of writes still pending, the commit removes the intent
+    // in its transaction, and VACUUM reclaims the files of intents that outlive the retention.
+    r#"
+    CREATE TABLE pending_writes (
+        write_id TEXT PRIMARY KEY,
+        db TEXT NOT NULL,
+        tbl TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        user_name TEXT NOT NULL,
+        statement TEXT NOT NULL,
+        -- The writer gave up (its files may be partial); VACUUM may reclaim it at once.
+        failed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX pending_writes_by_table ON pending_writes (db, tbl);
+    -- Writes are numbered as they begin; a write id starts with its number.
+    CREATE TABLE write_sequence (id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL);
+    INSERT INTO write_sequence VALUES (0, 0);
+    "#,
 ];
 
 /// Brings the database to the newest schema version.
@@ -159,6 +178,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
 pub(super) fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // FULL: a commit that returned survives a power loss, not only a crash of tarn.
+    conn.pragma_update(None, "synchronous", "FULL")?;
     Ok(())
 }

@@ -559,11 +559,82 @@ async fn a_drop_checked_on_a_stale_read_conflicts() {
         .unwrap_err();
     assert!(matches!(e, CatalogError::Conflict(_)), "{e}");
     assert!(s.get_table("default", "t").await.unwrap().is_some());
+    // Dropped and created again: a version read of the old table does not match the new one.
+    let old = s.get_table("default", "t").await.unwrap().unwrap();
+    s.drop_table("default", "t", false, Some(old.version))
+        .await
+        .unwrap();
+    s.create_table(table("default", "t", &[]), false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.drop_table("default", "t", false, Some(old.version)).await,
+        Err(CatalogError::Conflict(_))
+    ));
     let now = s.get_table("default", "t").await.unwrap().unwrap();
     assert!(
         s.drop_table("default", "t", false, Some(now.version))
             .await
             .unwrap()
             .is_some()
+    );
+}
+
+#[tokio::test]
+async fn write_intents_are_numbered_listed_and_ended_by_the_commit() {
+    let (_d, s) = store();
+    s.create_table(table("default", "t", &[]), false)
+        .await
+        .unwrap();
+    let intent = |suffix: &str| crate::PendingWrite {
+        write_id: suffix.into(),
+        database: "default".into(),
+        table: "t".into(),
+        started_at: 1,
+        user: "u".into(),
+        statement: "INSERT".into(),
+        failed: false,
+    };
+    let before = s.write_state("default", "t").await.unwrap().last_sequence;
+    let a = s.begin_write(intent("aaaa0000")).await.unwrap();
+    let b = s.begin_write(intent("bbbb0000")).await.unwrap();
+    assert!(a.ends_with("aaaa0000") && a < b, "{a} {b}");
+    assert!(a.as_str() >= crate::write_sequence_prefix(before + 1).as_str());
+    let state = s.write_state("default", "t").await.unwrap();
+    assert_eq!(state.pending.len(), 2);
+    assert_eq!(state.last_sequence, before + 2);
+    let commit = |id: &str| crate::WriteCommit {
+        write_id: id.into(),
+        database: "default".into(),
+        table: "t".into(),
+        batch_id: "batch".into(),
+        statement: "INSERT".into(),
+        user: "u".into(),
+        writes: vec![],
+        create_table: None,
+    };
+    s.commit_write(commit(&a)).await.unwrap();
+    // A write marked failed (VACUUM reclaiming it) can no longer commit.
+    assert!(s.abandon_write(&b, false).await.unwrap());
+    assert!(matches!(
+        s.commit_write(commit(&b)).await,
+        Err(CatalogError::Conflict(_))
+    ));
+    let state = s.write_state("default", "t").await.unwrap();
+    assert_eq!(
+        state
+            .pending
+            .iter()
+            .map(|p| (&p.write_id[..], p.failed))
+            .collect::<Vec<_>>(),
+        vec![(&b[..], true)]
+    );
+    assert!(s.abandon_write(&b, true).await.unwrap());
+    assert!(
+        s.write_state("default", "t")
+            .await
+            .unwrap()
+            .pending
+            .is_empty()
     );
 }

@@ -423,7 +423,15 @@ impl SchemaProvider for PgCatalogSchema {
                 .map_err(|e| listed(e.into()))?;
         }
         if name == "pg_stat_activity" {
+            // As in PostgreSQL: another role's statement text (which may hold a password or
+            // another table's data) only for superusers and members of that role.
             inputs.activity = self.engine.activity.rows();
+            for row in &mut inputs.activity {
+                if !access.holds(&row.user) {
+                    row.query = "<insufficient privilege>".into();
+                    row.query_start = None;
+                }
+            }
         }
         if matches!(name, "pg_roles" | "pg_user") {
             inputs.users = metastore.list_users().await.map_err(|e| listed(e.into()))?;

@@ -25,7 +25,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectMeta;
-use tarn_catalog::{DataFile, Metastore, PartitionFilter, Table};
+use tarn_catalog::{DataFile, Metastore, PartitionFilter, Table, paths};
 
 use super::cached_scan::{ScanRequest, with_scan_cache};
 use super::format::{file_format, parse_location};
@@ -190,6 +190,11 @@ impl HiveTable {
         let file_schema = &self.file_schema;
         let store_key = store_url.as_str().to_string();
         let parquet = matches!(self.table.format, tarn_catalog::StorageFormat::Parquet);
+        let lists = directories.iter().any(|d| d.files.is_none());
+        let uncommitted = match lists {
+            true => Some(Uncommitted::before(self.metastore.as_ref(), &self.table).await?),
+            false => None,
+        };
         let per_dir = futures::stream::iter(directories)
             .map(|unit| {
                 let store = store.clone();
@@ -205,7 +210,8 @@ impl HiveTable {
                     }
                     if let Some(indexed) = &unit.files {
                         // Written by tarn: the catalog is the file index, no LIST needed.
-                        return indexed_files(indexed, &unit.values, &expected, file_schema);
+                        let files = indexed_files(indexed, &unit.values, &expected, file_schema)?;
+                        return Ok((false, files));
                     }
                     let files = listing.list(&store, &store_key, &dir, version).await?;
                     let footers = if parquet {
@@ -222,18 +228,27 @@ impl HiveTable {
                     } else {
                         Arc::new(vec![None; files.len()])
                     };
-                    Ok::<_, EngineError>(to_partitioned_files(
-                        &files,
-                        &footers,
-                        &unit.values,
-                        file_schema,
-                    ))
+                    let files = to_partitioned_files(&files, &footers, &unit.values, file_schema);
+                    Ok::<_, EngineError>((true, files))
                 }
             })
             .buffered(LIST_CONCURRENCY)
             .try_collect::<Vec<_>>()
             .await?;
-        Ok(Some((store_url, per_dir.into_iter().flatten().collect())))
+        let uncommitted = match uncommitted {
+            Some(before) => Some(before.after(self.metastore.as_ref(), &self.table).await?),
+            None => None,
+        };
+        let files = per_dir
+            .into_iter()
+            .flat_map(|(listed, files)| {
+                let keep = |f: &PartitionedFile| {
+                    !listed || uncommitted.as_ref().is_none_or(|u| u.keeps(f))
+                };
+                files.into_iter().filter(keep).collect::<Vec<_>>()
+            })
+            .collect();
+        Ok(Some((store_url, files)))
     }
 }
 
@@ -242,6 +257,51 @@ struct ScanUnit {
     location: String,
     values: Vec<ScalarValue>,
     files: Option<Vec<DataFile>>,
+}
+
+/// What a listing reader must not read of tarn's own files (named `tarn-<write id>-…`): those
+/// of writes pending (running, failed, killed) when the scan began or when its listing ended,
+/// and those of writes that began after the scan did (numbered above the last number it saw).
+/// Every other file in a listed directory is read: other engines' files, and tarn's committed
+/// ones, which were complete before their commit. Without the second and third rule a write
+/// that began and committed while the directories were being listed could be seen in part.
+struct Uncommitted {
+    write_ids: std::collections::HashSet<String>,
+    /// Write ids from this prefix up began after the scan did.
+    began_after: String,
+}
+
+impl Uncommitted {
+    /// Before listing: the pending writes and the last write number.
+    async fn before(metastore: &dyn Metastore, table: &Table) -> Result<Self> {
+        let state = metastore.write_state(&table.database, &table.name).await?;
+        Ok(Self {
+            write_ids: state.pending.into_iter().map(|p| p.write_id).collect(),
+            began_after: tarn_catalog::write_sequence_prefix(state.last_sequence + 1),
+        })
+    }
+
+    /// After listing: adds the writes pending now.
+    async fn after(mut self, metastore: &dyn Metastore, table: &Table) -> Result<Self> {
+        let state = metastore.write_state(&table.database, &table.name).await?;
+        self.write_ids
+            .extend(state.pending.into_iter().map(|p| p.write_id));
+        Ok(self)
+    }
+
+    fn excludes(&self, file_name: &str) -> bool {
+        paths::tarn_write_id(file_name).is_some_and(|id| {
+            let number = id.get(..self.began_after.len()).unwrap_or(id);
+            self.write_ids.contains(id) || number >= self.began_after.as_str()
+        })
+    }
+
+    fn keeps(&self, file: &PartitionedFile) -> bool {
+        file.object_meta
+            .location
+            .filename()
+            .is_none_or(|name| !self.excludes(name))
+    }
 }
 
 fn indexed_files(

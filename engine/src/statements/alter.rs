@@ -26,7 +26,10 @@ pub(super) async fn run(
             for (pairs, location) in partitions {
                 let values = typed_spec(&table, &pairs)?;
                 let location = match location {
-                    Some(l) => super::locations::table_location(session, &l, Some(&table)).await?,
+                    Some(l) => {
+                        let own = partition_of(&table, &values);
+                        super::locations::table_location(session, &l, Some(&own)).await?
+                    }
                     None => default_location(&table, &values),
                 };
                 new.push(Partition::external(values, location, now()));
@@ -48,8 +51,10 @@ pub(super) async fn run(
                 .await?;
             // A managed table's partition data goes with it, after the metadata commit.
             for partition in dropped {
+                let name = partition_of(&table, &partition.values).name;
                 if let Some(location) =
-                    super::locations::deletable(session, &table, &partition.location).await?
+                    super::locations::deletable(session, &table, &partition.location, Some(&name))
+                        .await?
                 {
                     super::table::delete_location(session, &location).await?;
                 }
@@ -86,8 +91,8 @@ pub(super) async fn run(
             location,
         } => {
             let values = typed_spec(&table, &pairs)?;
-            let location =
-                super::locations::table_location(session, &location, Some(&table)).await?;
+            let own = partition_of(&table, &values);
+            let location = super::locations::table_location(session, &location, Some(&own)).await?;
             let partition = Partition::external(values, location, now());
             metastore
                 .alter_partition(&table.database, &table.name, partition)
@@ -95,6 +100,16 @@ pub(super) async fn run(
         }
     }
     Ok(Output::command("ALTER TABLE"))
+}
+
+fn partition_of<'a>(
+    table: &'a Table,
+    values: &tarn_catalog::PartitionSpec,
+) -> super::locations::PartitionOf<'a> {
+    super::locations::PartitionOf {
+        table,
+        name: crate::write::partition_name(table, values),
+    }
 }
 
 async fn touch_and_save(session: &Session, mut table: Table) -> Result<()> {

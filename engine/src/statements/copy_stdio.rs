@@ -57,6 +57,22 @@ pub(crate) async fn copy_out(session: &Session, source: CopySource) -> Result<Ou
     }
 }
 
+/// See [`Session::check_copy_in`].
+pub(crate) async fn check_copy_in(
+    session: &Session,
+    name: &ObjectName,
+    columns: &[String],
+) -> Result<()> {
+    let table = load_table(session, name).await?;
+    let mut named: Vec<String> = columns.iter().map(|c| c.to_lowercase()).collect();
+    if !named.is_empty() {
+        named.extend(table.partition_keys.iter().map(|k| k.name.clone()));
+    }
+    session
+        .require_columns(&table, tarn_catalog::Privilege::Insert, &named)
+        .await
+}
+
 /// Appends the rows of a CSV file to a table: `columns` in file order (empty = all columns,
 /// partition keys last); other columns are NULL.
 pub(crate) async fn copy_in(

@@ -29,13 +29,28 @@ pub(super) fn check_properties<'a>(keys: impl IntoIterator<Item = &'a String>) -
     Ok(())
 }
 
-/// A location for a table or partition, checked and normalised. `own` is the table itself
-/// (SET LOCATION, ADD PARTITION): its own location does not count as an overlap, and a
-/// partition may lie inside it.
+/// For a partition's location: its table (whose location it may lie in) and the partition's
+/// name (`k=v/…`; SET LOCATION replaces that partition's own location). The table's other
+/// partitions count as overlaps like any other table's.
+pub(super) struct PartitionOf<'a> {
+    pub table: &'a Table,
+    pub name: String,
+}
+
+impl PartitionOf<'_> {
+    /// Whether a use of a location is this partition's own, or its table's.
+    fn owns(&self, u: &tarn_catalog::LocationUse) -> bool {
+        u.database == self.table.database
+            && u.table == self.table.name
+            && u.partition.as_ref().is_none_or(|p| *p == self.name)
+    }
+}
+
+/// A location for a table (`partition` None) or partition, checked and normalised.
 pub(super) async fn table_location(
     session: &Session,
     location: &str,
-    own: Option<&Table>,
+    own: Option<&PartitionOf<'_>>,
 ) -> Result<String> {
     session
         .require_location_role(
@@ -92,15 +107,17 @@ fn check_not_reserved(session: &Session, location: &str) -> Result<()> {
 
 /// No two tables share data: a location may not lie inside, or contain, another table's or
 /// another table's partition's (partitions may live outside their table's directory).
-async fn check_no_overlap(session: &Session, location: &str, own: Option<&Table>) -> Result<()> {
+async fn check_no_overlap(
+    session: &Session,
+    location: &str,
+    own: Option<&PartitionOf<'_>>,
+) -> Result<()> {
     let uses = session
         .engine
         .metastore()
         .locations_overlapping(location)
         .await?;
-    let other = uses
-        .iter()
-        .find(|u| !own.is_some_and(|t| t.database == u.database && t.name == u.table));
+    let other = uses.iter().find(|u| !own.is_some_and(|p| p.owns(u)));
     let Some(other) = other else { return Ok(()) };
     let what = match &other.partition {
         Some(p) => format!("partition {p} of table {}.{}", other.database, other.table),
@@ -132,18 +149,21 @@ fn own_directory(session: &Session, table: &Table) -> Option<String> {
         .then(|| table.location.clone())
 }
 
-/// What a DROP of `table` (or of its partition at `location`) may delete: `location` itself
-/// when it lies in the table's own directory and no other table points inside it; else
-/// nothing (the data stays, and a warning is logged).
+/// What a DROP of `table` (or of its `partition`, by name, at `location`) may delete:
+/// `location` itself when it lies in the table's own directory (strictly inside it, for a
+/// partition) and nothing else — another table, or another partition of this one — uses a
+/// location at, inside or above it; else nothing (the data stays, and a warning is logged).
 pub(super) async fn deletable(
     session: &Session,
     table: &Table,
     location: &str,
+    partition: Option<&str>,
 ) -> Result<Option<String>> {
     let Some(own) = own_directory(session, table) else {
         return Ok(None);
     };
-    if !within(location, &own) {
+    let at_table_root = location.trim_end_matches('/') == own.trim_end_matches('/');
+    if !within(location, &own) || (partition.is_some() && at_table_root) {
         tracing::warn!(
             "not deleting '{location}': outside the directory tarn created for {}",
             table.qualified_name()
@@ -155,11 +175,16 @@ pub(super) async fn deletable(
         .metastore()
         .locations_overlapping(location)
         .await?;
-    // Anything else pointing at, inside or above the directory keeps it; the table's own
-    // partitions inside it go with it.
-    let other = uses
-        .iter()
-        .find(|u| u.database != table.database || u.table != table.name);
+    // Anything else pointing at, inside or above the directory keeps it. A dropped table's own
+    // partitions go with it; a dropped partition's siblings do not.
+    let other = uses.iter().find(|u| {
+        let same_table = u.database == table.database && u.table == table.name;
+        let ours = match partition {
+            None => same_table,
+            Some(name) => same_table && u.partition.as_deref().is_none_or(|p| p == name),
+        };
+        !ours
+    });
     if let Some(other) = other {
         tracing::warn!(
             "not deleting '{location}': {}.{} still uses it ('{}')",

@@ -68,6 +68,7 @@ pub(super) async fn repair(
                 Partition::external(values.clone(), location.clone(), now())
             })
             .collect();
+        let new = without_uncommitted(session, &table, &store, new).await?;
         added = metastore
             .add_partitions(&table.database, &table.name, new, true)
             .await?;
@@ -90,6 +91,46 @@ pub(super) async fn repair(
 }
 
 /// The columns MSCK REPAIR reports (known before it runs, for prepared statements).
+/// Drops the directories holding nothing but files of tarn writes that have not committed (a
+/// killed write's new partition): registering them would show those rows to engines that list.
+/// Only looked at while the table has such writes, so a plain MSCK lists no data files.
+async fn without_uncommitted(
+    session: &Session,
+    table: &Table,
+    store: &Arc<dyn ObjectStore>,
+    new: Vec<Partition>,
+) -> Result<Vec<Partition>> {
+    let state = session
+        .engine
+        .metastore()
+        .write_state(&table.database, &table.name)
+        .await?;
+    if state.pending.is_empty() {
+        return Ok(new);
+    }
+    let pending: HashSet<String> = state.pending.into_iter().map(|p| p.write_id).collect();
+    let checked = futures::stream::iter(new)
+        .map(|p| {
+            let pending = &pending;
+            async move {
+                let (_, dir) = parse_location(&p.location)?;
+                let files = crate::provider::list_recursive(store, &dir, false).await?;
+                let only_uncommitted = !files.is_empty()
+                    && files.iter().all(|f| {
+                        f.location
+                            .filename()
+                            .and_then(paths::tarn_write_id)
+                            .is_some_and(|id| pending.contains(id))
+                    });
+                Ok::<_, EngineError>((!only_uncommitted).then_some(p))
+            }
+        })
+        .buffered(LIST_CONCURRENCY)
+        .try_collect::<Vec<_>>()
+        .await?;
+    Ok(checked.into_iter().flatten().collect())
+}
+
 pub(crate) fn result_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("partitions_added", DataType::Int64, false),

@@ -286,7 +286,9 @@ pub(super) async fn drop(session: &Session, name: &ObjectName, if_exists: bool) 
 /// the directory tarn created for the table is deleted, and only while no other table's
 /// metadata points inside it.
 pub(super) async fn delete_managed_data(session: &Session, table: &Table) -> Result<()> {
-    if let Some(location) = super::locations::deletable(session, table, &table.location).await? {
+    if let Some(location) =
+        super::locations::deletable(session, table, &table.location, None).await?
+    {
         delete_location(session, &location).await?;
     }
     Ok(())

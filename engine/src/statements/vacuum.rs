@@ -1,8 +1,11 @@
 //! VACUUM: deletes data files the catalog no longer references, once older than the retention.
 //!
-//! Two sources of garbage: locations retired by overwrites (their files, not sub-directories,
-//! which may hold a newer partition version), and files in tarn-written partition directories
-//! that the file index does not list (staging files of writes that never committed).
+//! Three sources of garbage: locations retired by overwrites (their files, not sub-directories,
+//! which may hold a newer partition version); files in tarn-written partition directories that
+//! the file index does not list; and the files of writes that will never commit — failed ones,
+//! and ones pending for longer than the retention (their writer was killed). Such a write's
+//! intent is first marked failed (so a late commit of it fails), then its files go, then the
+//! intent.
 
 use std::collections::HashSet;
 
@@ -71,9 +74,71 @@ pub(super) async fn run(session: &Session, table: &Table, retain_hours: u64) -> 
         forgotten.push(retired.location);
     }
     metastore.forget_retired(forgotten).await?;
+    deleted += reclaim_abandoned_writes(session, table, &partitions, &store, cutoff).await?;
     // Unreferenced files in indexed partitions.
     for p in partitions.iter().filter(|p| p.files.is_some()) {
         deleted += delete_files_in(&store, &p.location, &referenced, Some(cutoff)).await?;
+    }
+    Ok(deleted)
+}
+
+/// Deletes the files of writes that will never commit: failed, or pending since before the
+/// cutoff. Their files may be anywhere in the table's tree or in partitions outside it.
+async fn reclaim_abandoned_writes(
+    session: &Session,
+    table: &Table,
+    partitions: &[tarn_catalog::Partition],
+    store: &std::sync::Arc<dyn object_store::ObjectStore>,
+    cutoff: chrono::DateTime<chrono::Utc>,
+) -> Result<u64> {
+    let metastore = session.engine.metastore();
+    let state = metastore.write_state(&table.database, &table.name).await?;
+    let stale: Vec<String> = state
+        .pending
+        .into_iter()
+        .filter(|p| p.failed || p.started_at < cutoff.timestamp())
+        .map(|p| p.write_id)
+        .collect();
+    if stale.is_empty() {
+        return Ok(0);
+    }
+    for id in &stale {
+        metastore.abandon_write(id, false).await?;
+    }
+    let mut roots = vec![table.location.clone()];
+    roots.extend(
+        partitions
+            .iter()
+            .filter(|p| !super::locations::within(&p.location, &table.location))
+            .map(|p| p.location.clone()),
+    );
+    let mut deleted = 0;
+    for root in roots {
+        let (_, dir) = parse_location(&root)?;
+        for object in crate::provider::list_recursive(store, &dir, true).await? {
+            let ours = object
+                .location
+                .filename()
+                .and_then(tarn_catalog::paths::tarn_write_id)
+                .is_some_and(|id| stale.iter().any(|s| s == id));
+            if !ours {
+                continue;
+            }
+            match store.delete(&object.location).await {
+                Ok(()) => deleted += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => {
+                    return Err(EngineError::Storage {
+                        location: object.location.to_string(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    // Every file is gone: the intents can go too (until then readers keep skipping them).
+    for id in &stale {
+        metastore.abandon_write(id, true).await?;
     }
     Ok(deleted)
 }

@@ -10,7 +10,7 @@ use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::ObjectStore;
 use tarn_catalog::{DataFile, PartitionSpec, PartitionWrite, paths};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -29,7 +29,6 @@ const MIN_ROWS_PER_SEND: usize = 8192;
 
 struct Group {
     write: PartitionWrite,
-    hidden: bool,
     sender: Option<mpsc::Sender<RecordBatch>>,
     handle: JoinHandle<Result<Vec<DataFile>>>,
 }
@@ -191,8 +190,9 @@ async fn demux(shared: Arc<Shared>, mut stream: SendableRecordBatchStream) -> Re
     Ok(())
 }
 
-/// Closes every writer, renames hidden files into place, and reports the files; on any failure
-/// deletes everything written and returns the first error.
+/// Closes every writer and reports the files; on any failure deletes everything written and
+/// returns the first error. Files keep the names they were written under: nothing is renamed
+/// (object stores have no rename), the commit alone publishes them.
 async fn finish(
     mut groups: Vec<Group>,
     store: &Arc<dyn ObjectStore>,
@@ -209,7 +209,7 @@ async fn finish(
                 written.extend(files.iter().map(|f| f.path.clone()));
                 let mut write = g.write;
                 write.files = files;
-                writes.push((write, g.hidden));
+                writes.push(write);
             }
             Ok(Err(e)) => failure = failure.or(Some(e)),
             Err(e) => {
@@ -221,32 +221,7 @@ async fn finish(
         delete_quietly(store, &written).await;
         return Err(e);
     }
-    let mut out = Vec::with_capacity(writes.len());
-    for (mut write, hidden) in writes {
-        if hidden {
-            for file in &mut write.files {
-                file.path = reveal(store, &file.path).await?;
-            }
-        }
-        out.push(write);
-    }
-    Ok(out)
-}
-
-/// Renames `.part-…` to `part-…` in the same directory.
-async fn reveal(store: &Arc<dyn ObjectStore>, location: &str) -> Result<String> {
-    let (dir, name) = location.rsplit_once('/').unwrap_or(("", location));
-    let visible = format!("{dir}/{}", name.trim_start_matches('.'));
-    let (_, from) = parse_location(location)?;
-    let (_, to) = parse_location(&visible)?;
-    store
-        .rename(&from, &to)
-        .await
-        .map_err(|e| EngineError::Storage {
-            location: location.to_string(),
-            message: e.to_string(),
-        })?;
-    Ok(visible)
+    Ok(writes)
 }
 
 fn open_group(
@@ -259,13 +234,12 @@ fn open_group(
     values: PartitionSpec,
 ) -> Group {
     let name = partition_name(&job.table, &values);
-    let (location, change, expected, hidden) =
+    let (location, change, expected) =
         target(&job.table, job.mode, &values, seen.get(&name), write_id);
     let (sender, receiver) = mpsc::channel(CHANNEL_DEPTH);
     let task = PartitionTask {
         store: store.clone(),
         directory: location.clone(),
-        hidden,
         write_id: write_id.to_string(),
         schema: schema.clone(),
         options: options.clone(),
@@ -279,7 +253,6 @@ fn open_group(
             expected,
             files: vec![],
         },
-        hidden,
         sender: Some(sender),
         handle,
     }
@@ -289,7 +262,6 @@ fn open_group(
 struct PartitionTask {
     store: Arc<dyn ObjectStore>,
     directory: String,
-    hidden: bool,
     write_id: String,
     schema: SchemaRef,
     options: FileOptions,
@@ -298,10 +270,9 @@ struct PartitionTask {
 impl PartitionTask {
     fn file_location(&self, seq: usize) -> String {
         let ext = self.options.format.extension();
-        let dot = if self.hidden { "." } else { "" };
         paths::join(
             &self.directory,
-            &format!("{dot}part-{}-{seq:05}{ext}", self.write_id),
+            &paths::tarn_file_name(&self.write_id, seq, ext),
         )
     }
 

@@ -289,3 +289,42 @@ fn extreme(values: &dyn Array, smallest: bool) -> Option<String> {
     }
     best.map(|v| v.to_string())
 }
+
+/// Flushes written files (and the directories holding them) to stable storage before the
+/// commit publishes them: a commit that survives a power loss must not point at files that did
+/// not. Object stores acknowledge a PUT only once it is durable; local files need an fsync.
+pub(crate) async fn make_durable(locations: &[String]) -> Result<()> {
+    let local: Vec<std::path::PathBuf> = locations
+        .iter()
+        .filter(|l| l.starts_with('/'))
+        .map(std::path::PathBuf::from)
+        .collect();
+    if local.is_empty() {
+        return Ok(());
+    }
+    tokio::task::spawn_blocking(move || {
+        let mut dirs = std::collections::BTreeSet::new();
+        for file in &local {
+            sync_path(file)?;
+            // The file's directory, and its parent for a partition directory made by this write.
+            let dir = file.parent();
+            dirs.extend(dir.map(std::path::Path::to_path_buf));
+            dirs.extend(
+                dir.and_then(std::path::Path::parent)
+                    .map(std::path::Path::to_path_buf),
+            );
+        }
+        dirs.iter().try_for_each(|d| sync_path(d))
+    })
+    .await
+    .map_err(|e| EngineError::Internal(format!("fsync task: {e}")))?
+}
+
+fn sync_path(path: &std::path::Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| EngineError::Storage {
+            location: path.display().to_string(),
+            message: format!("fsync: {e}"),
+        })
+}

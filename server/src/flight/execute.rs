@@ -138,12 +138,6 @@ pub(crate) async fn run_ticket(
             .fork(&ticket.snapshot())
             .map_err(engine_status)?,
     );
-    if !sessions.start_query(&ticket.query, fork.cancel_handle()) {
-        return Err(status(
-            ErrorKind::Canceled,
-            "canceling statement due to user request",
-        ));
-    }
     let prepared = match &ticket.source {
         Source::Prepared { handle } => Some(session.prepared.get(handle.as_bytes())?),
         Source::Sql { .. } => None,
@@ -153,10 +147,18 @@ pub(crate) async fn run_ticket(
         (_, Some(p)) => p.sql.as_str(),
         _ => "",
     };
+    // Registered for cancel only once nothing can fail before `Finish` exists to unregister it.
+    if !sessions.start_query(&ticket.query, fork.cancel_handle()) {
+        return Err(status(
+            ErrorKind::Canceled,
+            "canceling statement due to user request",
+        ));
+    }
     let finish = Finish {
         sessions: sessions.clone(),
         query: ticket.query.clone(),
-        _active: session.run_statement(text),
+        // The DoGet of a command that already ran (empty text) keeps the statement shown.
+        _active: (!text.trim().is_empty()).then(|| session.run_statement(text)),
     };
     let stream = match (prepared, &ticket.source) {
         (Some(prepared), _) => run_prepared(fork, prepared).await?,
@@ -329,7 +331,7 @@ struct Finish {
     sessions: Arc<Sessions>,
     query: String,
     /// Keeps the session `active` in pg_stat_activity until the results are consumed.
-    _active: super::sessions::ActiveStatement,
+    _active: Option<super::sessions::ActiveStatement>,
 }
 
 impl Drop for Finish {

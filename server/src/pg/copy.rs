@@ -352,6 +352,10 @@ async fn copy_in(
     conn.session
         .check_writable("COPY FROM")
         .map_err(SendError::Query)?;
+    conn.session
+        .check_copy_in(name, columns)
+        .await
+        .map_err(SendError::Query)?;
     if options.format == CopyFormat::Binary {
         return Err(SendError::Query(EngineError::NotSupported(
             "COPY FROM STDIN in binary format (use text or CSV)".into(),

@@ -215,6 +215,16 @@ async fn a_partition_location_outside_its_table_is_not_shared() {
         let message = e.as_db_error().expect("a server error").message();
         assert!(message.contains("partition p=1 of table"), "{message}");
     }
+    // Nor may a sibling partition point into it: DROP PARTITION would delete it.
+    let e = admin
+        .batch_execute(&format!(
+            "ALTER TABLE ext ADD PARTITION (p=2) LOCATION '{}'",
+            people.join("sub").display()
+        ))
+        .await
+        .unwrap_err();
+    let message = e.as_db_error().expect("a server error").message();
+    assert!(message.contains("partition p=1 of table"), "{message}");
     admin
         .batch_execute("CREATE TABLE m (id int)")
         .await
@@ -228,6 +238,9 @@ async fn a_partition_location_outside_its_table_is_not_shared() {
         .unwrap_err();
     let message = e.as_db_error().expect("a server error").message();
     assert!(message.contains("overlaps"), "{message}");
-    admin.batch_execute("DROP TABLE m").await.unwrap();
+    admin
+        .batch_execute("ALTER TABLE ext DROP PARTITION (p=1); DROP TABLE m; DROP TABLE ext")
+        .await
+        .unwrap();
     assert_eq!(files_under(&people), kept);
 }

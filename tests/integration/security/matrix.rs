@@ -165,7 +165,21 @@ async fn column_grants_allow_exactly_their_columns() {
     );
     denied(&bob, "INSERT INTO shop.orders (id, email) VALUES (4, 'x')").await;
     denied(&bob, "INSERT INTO shop.orders VALUES (5, 1.0, 'y')").await;
-    // COPY is checked on the columns it names, as in PostgreSQL.
+    // COPY is checked on the columns it names, as in PostgreSQL, before any data is sent.
+    // tokio-postgres sends Sync with the Execute and again with the CopyFail of the abandoned
+    // sink, so after a COPY refused before CopyInResponse (as PostgreSQL refuses it too) its
+    // connection is one ReadyForQuery ahead: each refused COPY gets a connection of its own.
+    let e = login(&pg, "bob")
+        .await
+        .copy_in::<_, bytes::Bytes>("COPY shop.orders (id, email) FROM STDIN")
+        .await
+        .err()
+        .expect("COPY naming an ungranted column is refused at once");
+    assert_eq!(
+        e.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{e}"
+    );
     let sink = bob
         .copy_in("COPY shop.orders (id, amount) FROM STDIN")
         .await
@@ -175,7 +189,11 @@ async fn column_grants_allow_exactly_their_columns() {
         .await
         .unwrap();
     assert_eq!(sink.finish().await.unwrap(), 1);
-    let e = match bob.copy_in("COPY shop.orders FROM STDIN").await {
+    let e = match login(&pg, "bob")
+        .await
+        .copy_in("COPY shop.orders FROM STDIN")
+        .await
+    {
         Err(e) => e,
         Ok(sink) => {
             futures::pin_mut!(sink);

@@ -1,0 +1,87 @@
+//! Write intents: the writes that began and have not committed. A listing reader must skip
+//! their files; the commit ends the intent in its own transaction.
+
+use rusqlite::{Connection, Transaction, params};
+
+use crate::error::{CatalogError, Result};
+use crate::write::PendingWrite;
+
+pub(super) fn begin(tx: &Transaction, mut w: PendingWrite) -> Result<String> {
+    let sequence: i64 = tx.query_row(
+        "UPDATE write_sequence SET last = last + 1 WHERE id = 0 RETURNING last",
+        [],
+        |r| r.get(0),
+    )?;
+    w.write_id = format!(
+        "{}{}",
+        crate::write::write_sequence_prefix(sequence as u64),
+        w.write_id
+    );
+    tx.execute(
+        "INSERT INTO pending_writes (write_id, db, tbl, started_at, user_name, statement, failed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+        params![
+            w.write_id,
+            w.database.to_lowercase(),
+            w.table.to_lowercase(),
+            w.started_at,
+            w.user,
+            w.statement
+        ],
+    )?;
+    Ok(w.write_id)
+}
+
+pub(super) fn abandon(tx: &Transaction, write_id: &str, files_deleted: bool) -> Result<bool> {
+    let sql = if files_deleted {
+        "DELETE FROM pending_writes WHERE write_id = ?1"
+    } else {
+        "UPDATE pending_writes SET failed = 1 WHERE write_id = ?1"
+    };
+    Ok(tx.execute(sql, [write_id])? > 0)
+}
+
+/// Ends the intent of a committing write; a write whose intent is gone was abandoned (VACUUM
+/// deleted, or is deleting, its files) and must not publish them.
+pub(super) fn finish(tx: &Transaction, write_id: &str) -> Result<()> {
+    let removed = tx.execute(
+        "DELETE FROM pending_writes WHERE write_id = ?1 AND failed = 0",
+        [write_id],
+    )?;
+    if removed > 0 {
+        return Ok(());
+    }
+    Err(CatalogError::Conflict(format!(
+        "write {write_id} was abandoned before it committed (VACUUM reclaimed it); retry"
+    )))
+}
+
+/// A table's pending writes and the last write number, in the caller's (one) transaction.
+pub(super) fn state(conn: &Connection, db: &str, table: &str) -> Result<crate::write::WriteState> {
+    let last: i64 = conn.query_row("SELECT last FROM write_sequence WHERE id = 0", [], |r| {
+        r.get(0)
+    })?;
+    Ok(crate::write::WriteState {
+        pending: list(conn, db, table)?,
+        last_sequence: last as u64,
+    })
+}
+
+fn list(conn: &Connection, db: &str, table: &str) -> Result<Vec<PendingWrite>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT write_id, db, tbl, started_at, user_name, statement, failed FROM pending_writes
+         WHERE db = ?1 AND tbl = ?2 ORDER BY started_at, write_id",
+    )?;
+    let rows = stmt.query_map(params![db.to_lowercase(), table.to_lowercase()], |r| {
+        Ok(PendingWrite {
+            write_id: r.get(0)?,
+            database: r.get(1)?,
+            table: r.get(2)?,
+            started_at: r.get(3)?,
+            user: r.get(4)?,
+            statement: r.get(5)?,
+            failed: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

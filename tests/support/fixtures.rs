@@ -56,6 +56,11 @@ pub fn write_all(lake: &Path) -> Res {
         &lake.join("sales/year=2024/month=__HIVE_DEFAULT_PARTITION__/part-0.parquet"),
         &sales_batch(100, 2),
     )?;
+    // A re-delivered month kept outside the table, for SET LOCATION.
+    write_parquet(
+        &lake.join("archive/sales-2023-01/part-0.parquet"),
+        &sales_batch(200, 3),
+    )?;
     fs::write(lake.join("sales/year=2023/month=1/_SUCCESS"), b"")?;
     fs::write(
         lake.join("sales/year=2023/month=1/.part-0.parquet.crc"),

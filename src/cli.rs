@@ -20,13 +20,20 @@ pub struct RunOptions {
     pub quiet: bool,
 }
 
-pub fn open(data_dir: &Path, config: Option<&Path>) -> Result<(Tarn, FileConfig), Error> {
+pub fn open(
+    data_dir: &Path,
+    config: Option<&Path>,
+    warehouse: Option<&str>,
+) -> Result<(Tarn, FileConfig), Error> {
     let (path, required) = match config {
         Some(p) => (p.to_path_buf(), true),
         None => (data_dir.join("tarn.toml"), false),
     };
     let mut file = FileConfig::load(&path, required)?;
     file.apply_env(|k| std::env::var(k).ok())?;
+    if let Some(w) = warehouse {
+        file.warehouse = Some(w.to_string());
+    }
     Ok((Tarn::open(file.engine_config(data_dir))?, file))
 }
 
@@ -142,7 +149,12 @@ impl DemoProgress for DemoBar {
 
 pub async fn demo(tarn: &Tarn, data_dir: &Path, scale: f64) -> ExitCode {
     let session = tarn.session("tarn");
-    let warehouse = tarn.engine().config().warehouse_dir.clone();
+    let warehouse = tarn.engine().config().warehouse.clone();
+    if tarn::storage::is_object_store_url(&warehouse) {
+        eprintln!("ERROR: the demo lakehouse needs a local warehouse, not {warehouse}");
+        return ExitCode::FAILURE;
+    }
+    let warehouse = std::path::PathBuf::from(warehouse);
     let options = DemoOptions {
         tpch_scale: scale,
         ..Default::default()

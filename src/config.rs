@@ -15,6 +15,13 @@ use tarn_engine::{EngineConfig, EngineError, Result};
 pub struct FileConfig {
     /// Root of managed tables and of the `default` database (default `<data_dir>/warehouse`).
     pub warehouse_dir: Option<PathBuf>,
+    /// The same as a directory or an object-store URL (`s3://bucket/lake`); wins over
+    /// `warehouse_dir`.
+    pub warehouse: Option<String>,
+    /// Object stores, one entry per bucket: `[[storage]] url = "s3://bucket/prefix"`, endpoint,
+    /// region, path_style, allow_http, conditional_put, credentials, options.
+    #[serde(default)]
+    pub storage: Vec<tarn_engine::storage::StorageConfig>,
     /// Further directories or object-store prefixes table locations may use.
     #[serde(default)]
     pub allowed_roots: Vec<String>,
@@ -116,6 +123,9 @@ impl FileConfig {
         if let Some(v) = env("TARN_WAREHOUSE_DIR") {
             self.warehouse_dir = Some(v.into());
         }
+        if let Some(v) = env("TARN_WAREHOUSE") {
+            self.warehouse = Some(v);
+        }
         if let Some(v) = env("TARN_ALLOWED_ROOTS") {
             self.allowed_roots = v
                 .split(',')
@@ -158,8 +168,12 @@ impl FileConfig {
     pub fn engine_config(&self, data_dir: &Path) -> EngineConfig {
         let mut config = EngineConfig::new(data_dir);
         if let Some(w) = &self.warehouse_dir {
-            config.warehouse_dir = w.clone();
+            config.warehouse = w.display().to_string();
         }
+        if let Some(w) = &self.warehouse {
+            config.warehouse = w.clone();
+        }
+        config.storage = self.storage.clone();
         config.allowed_roots = self.allowed_roots.clone();
         if let Some(ttl) = self.listing_cache_ttl_secs {
             config.listing_cache_ttl = Duration::from_secs(ttl);
@@ -238,6 +252,15 @@ mod tests {
                 .is_err()
         );
         let engine = c.engine_config(Path::new("/tmp/d"));
-        assert_eq!(engine.warehouse_dir, Path::new("/tmp/d/warehouse"));
+        assert_eq!(engine.warehouse, "/tmp/d/warehouse");
+        let c = FileConfig::parse(
+            "warehouse = 's3://lake/wh'\n[[storage]]\nurl = 's3://lake'\nendpoint = 'http://127.0.0.1:9'\n\
+             allow_http = true\npath_style = true\n[storage.options]\naws_sse_kms_key_id = 'k'",
+        )
+        .unwrap();
+        let engine = c.engine_config(Path::new("/tmp/d"));
+        assert_eq!(engine.warehouse, "s3://lake/wh");
+        assert_eq!(engine.storage.len(), 1);
+        assert!(FileConfig::parse("[[storage]]\nurl = 's3://x'\npassword = 'p'").is_err());
     }
 }

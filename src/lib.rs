@@ -26,7 +26,7 @@ pub use tarn_engine::{
     Engine, EngineConfig, EngineError as Error, ErrorKind, Output, Progress, ProgressFn, Result,
     Session,
 };
-pub use tarn_engine::{catalog, sql};
+pub use tarn_engine::{catalog, sql, storage};
 
 pub use datafusion;
 pub use datafusion::physical_plan::SendableRecordBatchStream;

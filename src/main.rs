@@ -34,6 +34,10 @@ struct Args {
     /// Config file (default: <data-dir>/tarn.toml if present).
     #[arg(long, global = true, env = "TARN_CONFIG")]
     config: Option<PathBuf>,
+    /// Where managed tables live: a directory or an object-store URL (s3://bucket/lake);
+    /// default <data-dir>/warehouse.
+    #[arg(long, global = true, env = "TARN_WAREHOUSE")]
+    warehouse: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -94,7 +98,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> ExitCode {
-    let (tarn, file) = match cli::open(&args.data_dir, args.config.as_deref()) {
+    let (tarn, file) = match cli::open(
+        &args.data_dir,
+        args.config.as_deref(),
+        args.warehouse.as_deref(),
+    ) {
         Ok(t) => t,
         Err(e) => {
             cli::print_error(&e);

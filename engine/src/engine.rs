@@ -20,8 +20,12 @@ use crate::session::Session;
 pub struct EngineConfig {
     /// Where the metastore file lives.
     pub data_dir: PathBuf,
-    /// Root of managed tables and of the `default` database.
-    pub warehouse_dir: PathBuf,
+    /// Root of managed tables and of the `default` database: a local directory or an
+    /// object-store URL (`s3://bucket/lake`).
+    pub warehouse: String,
+    /// Object stores by bucket (`[[storage]]`); URLs without an entry use the store's
+    /// credential chain.
+    pub storage: Vec<crate::storage::StorageConfig>,
     /// Extra roots (local directories or object-store URL prefixes) locations may use; the
     /// warehouse is always allowed.
     pub allowed_roots: Vec<String>,
@@ -49,7 +53,8 @@ impl EngineConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         let data_dir = data_dir.into();
         Self {
-            warehouse_dir: data_dir.join("warehouse"),
+            warehouse: data_dir.join("warehouse").display().to_string(),
+            storage: vec![],
             data_dir,
             allowed_roots: vec![],
             listing_cache_ttl: Duration::from_secs(30),
@@ -100,14 +105,17 @@ impl Engine {
         // The metastore and the CPU runtime's hand-off need a tokio runtime to exist.
         tokio::runtime::Handle::try_current()
             .map_err(|_| EngineError::Internal("Engine::open needs a tokio runtime".into()))?;
-        std::fs::create_dir_all(&config.warehouse_dir).map_err(|e| EngineError::Storage {
-            location: config.warehouse_dir.display().to_string(),
-            message: e.to_string(),
-        })?;
-        let mut roots = vec![config.warehouse_dir.display().to_string()];
+        if !crate::storage::is_object_store_url(&config.warehouse) {
+            std::fs::create_dir_all(&config.warehouse).map_err(|e| EngineError::Storage {
+                location: config.warehouse.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        let mut roots = vec![config.warehouse.clone()];
         roots.extend(config.allowed_roots.iter().cloned());
+        let stores = crate::storage::stores(&config.storage, &roots)?;
         let roots = AllowedRoots::new(&roots)?;
-        let warehouse = roots.check(&config.warehouse_dir.display().to_string())?;
+        let warehouse = roots.check(&config.warehouse)?;
         let metastore: Arc<dyn Metastore> = Arc::new(SqliteMetastore::open(
             config.data_dir.join("metastore.db"),
             &warehouse,
@@ -121,6 +129,9 @@ impl Engine {
             .memory_limit
             .unwrap_or_else(|| crate::memory::default_memory_limit(config.scan_cache_bytes));
         let runtime = crate::memory::runtime_env(&config.data_dir, memory_limit)?;
+        for (url, store) in stores {
+            runtime.register_object_store(&url, store);
+        }
         config.memory_limit = Some(memory_limit);
         let listing = Arc::new(ListingCache::new(config.listing_cache_ttl));
         let scan_cache = Arc::new(ScanCache::new(config.scan_cache_bytes));

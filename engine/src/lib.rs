@@ -22,6 +22,7 @@ pub mod provider;
 mod session;
 pub mod settings;
 mod statements;
+pub mod storage;
 mod write;
 
 pub use cancel::CancelHandle;

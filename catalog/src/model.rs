@@ -221,6 +221,12 @@ pub struct Partition {
     /// for partitions registered from outside (ADD PARTITION, MSCK), whose directory is listed.
     #[serde(default)]
     pub files: Option<Vec<crate::write::DataFile>>,
+    /// For a listed partition (`files` is `None`): the files tarn's own commits put there. A
+    /// listing reader takes tarn-named files ([`crate::paths::tarn_write_id`]) only from this
+    /// record, so a write that is running, failed or was killed is never read, while files
+    /// other engines put in the directory are.
+    #[serde(default)]
+    pub written_files: Vec<String>,
 }
 
 impl Partition {
@@ -233,6 +239,7 @@ impl Partition {
             create_time,
             version: 0,
             files: None,
+            written_files: vec![],
         }
     }
 }

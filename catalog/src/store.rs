@@ -86,7 +86,8 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     /// intent stays, marked failed, so readers keep skipping whatever the write left until
     /// VACUUM reclaims it. Returns whether the write was pending.
     async fn abandon_write(&self, write_id: &str, files_deleted: bool) -> Result<bool>;
-    /// Writes of a table that began and have neither committed nor been abandoned, with the
+    /// Writes of a table that began and have neither committed nor been abandoned (failed ones
+    /// included, as tombstones until VACUUM removes them), with the
     /// last write number, read together.
     async fn write_state(&self, db: &str, table: &str) -> Result<crate::WriteState>;
     /// Publishes a write in one transaction after checking what the writer saw; a check that

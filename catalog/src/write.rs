@@ -66,8 +66,8 @@ pub struct PartitionWrite {
 /// `tarn-<write_id>-…`) must not be read, even where a directory is listed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingWrite {
-    /// `<sequence, 14 hex digits><writer's random suffix>`: the catalog numbers writes as they
-    /// begin (see [`crate::Metastore::begin_write`]).
+    /// `<sequence, 14 hex digits><catalog id, 8 hex digits><writer's random suffix>`: the
+    /// catalog numbers writes as they begin (see [`crate::Metastore::begin_write`]).
     pub write_id: String,
     pub database: String,
     pub table: String,
@@ -87,6 +87,8 @@ pub struct WriteState {
     /// The number of the last write that began (any table): writes numbered above it began
     /// after this was read.
     pub last_sequence: u64,
+    /// This catalog's id, the second part of its write ids.
+    pub catalog_id: String,
 }
 
 /// The sequence prefix of write ids ([`PendingWrite::write_id`]).

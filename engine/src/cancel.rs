@@ -23,46 +23,42 @@ use crate::error::{EngineError, Result};
 /// Cancels whatever statement the session is running (nothing, if it is idle).
 #[derive(Debug, Clone, Default)]
 pub struct CancelHandle {
-    current: Arc<Mutex<Current>>,
-}
-
-/// The running statement's token, and whether it passed its point of no return.
-#[derive(Debug, Clone, Default)]
-struct Current {
-    token: CancellationToken,
-    committing: Arc<AtomicBool>,
+    current: Arc<Mutex<CancellationToken>>,
 }
 
 impl CancelHandle {
     pub fn cancel(&self) {
-        if let Ok(current) = self.current.lock() {
-            current.token.cancel();
+        if let Ok(token) = self.current.lock() {
+            token.cancel();
         }
     }
 
     /// A fresh token for the next statement; an earlier cancel does not carry over.
     pub(crate) fn next_statement(&self, timeout: Option<Duration>) -> StatementGuard {
-        let current = Current::default();
-        let token = current.token.clone();
-        let committing = current.committing.clone();
-        if let Ok(mut slot) = self.current.lock() {
-            *slot = current;
+        let token = CancellationToken::new();
+        if let Ok(mut current) = self.current.lock() {
+            *current = token.clone();
         }
         StatementGuard {
             cancelled: Box::pin(token.cancelled_owned()),
             deadline: timeout.map(|d| Box::pin(tokio::time::sleep(d))),
-            committing,
+            committing: Arc::new(AtomicBool::new(false)),
         }
     }
+}
 
-    /// The running statement starts its commit: from now on a cancel or timeout no longer
-    /// stops it, so the client learns the commit's real outcome (a commit that lands is never
-    /// reported as 57014, and a 57014 always means nothing landed).
-    pub(crate) fn point_of_no_return(&self) {
-        if let Ok(current) = self.current.lock() {
-            current.committing.store(true, Ordering::SeqCst);
-        }
-    }
+tokio::task_local! {
+    /// The running statement's point-of-no-return flag, for the task that runs it: a session
+    /// may run several statements at once (Flight), so the flag travels with the statement's
+    /// future, not through the session's shared handle.
+    static COMMITTING: Arc<AtomicBool>;
+}
+
+/// The statement running in this task starts its commit: from now on a cancel or timeout no
+/// longer stops it, so the client learns the commit's real outcome (a commit that lands is
+/// never reported as 57014, and a 57014 always means nothing landed).
+pub(crate) fn point_of_no_return() {
+    let _ = COMMITTING.try_with(|flag| flag.store(true, Ordering::SeqCst));
 }
 
 /// The cancel and timeout watch of one statement.
@@ -95,7 +91,7 @@ impl StatementGuard {
         &mut self,
         work: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
-        let mut work = std::pin::pin!(work);
+        let mut work = std::pin::pin!(COMMITTING.scope(self.committing.clone(), work));
         std::future::poll_fn(|cx| {
             if let Some(e) = self.poll_stop(cx) {
                 return Poll::Ready(Err(e));
@@ -169,7 +165,7 @@ mod point_of_no_return {
         let mut guard = handle.next_statement(Some(Duration::from_millis(1)));
         let h = handle.clone();
         let work = async move {
-            h.point_of_no_return();
+            point_of_no_return();
             h.cancel();
             tokio::time::sleep(Duration::from_millis(20)).await;
             Ok(7)

@@ -298,7 +298,7 @@ mod tests {
         unknown
             .options
             .insert("aws_no_such_thing".into(), "1".into());
-        let e = unknown.build().err().expect("unknown option").to_string();
+        let e = unknown.build().expect_err("unknown option").to_string();
         assert!(
             e.contains("aws_no_such_thing") && !e.contains("very-secret"),
             "{e}"
@@ -310,9 +310,7 @@ mod tests {
             ..StorageConfig::from_url("gs://bucket")
         };
         assert!(keys.build().is_err());
-        let twice = stores(&[s3(), s3()], &[])
-            .err()
-            .expect("one entry per bucket");
+        let twice = stores(&[s3(), s3()], &[]).expect_err("one entry per bucket");
         assert!(twice.to_string().contains("one per bucket"), "{twice}");
         let both = stores(&[s3()], &["s3://lake/other".into(), "s3://else/x".into()]).unwrap();
         let urls: Vec<String> = both.iter().map(|(u, _)| u.to_string()).collect();

@@ -250,7 +250,7 @@ pub(crate) async fn run(
     let store = session.ctx.state().runtime_env().object_store(&store_url)?;
     let options = FileOptions::from_table(&job.table.format, &job.table.parameters)?;
     let streams = input.execute_stream_partitioned().await?;
-    let metastore = session.engine.metastore();
+    let metastore = session.engine.metastore().clone();
     let write_id = metastore
         .begin_write(PendingWrite {
             write_id: write_id_suffix(),
@@ -262,16 +262,15 @@ pub(crate) async fn run(
             failed: false,
         })
         .await?;
-    let written = demux::write_all(&job, &seen, &write_id, store.clone(), &options, streams).await;
-    let mut written = match written {
-        Ok(w) => w,
-        Err(e) => {
-            // Files may be half-written: the intent stays (marked failed) so readers keep
-            // skipping them until VACUUM reclaims them.
-            let _ = metastore.abandon_write(&write_id, false).await;
-            return Err(e);
-        }
+    // Any way out but a commit (an error, a cancel dropping this future) marks the intent
+    // failed: its files may be half-written, and VACUUM reclaims them.
+    let mut intent = Intent {
+        metastore: metastore.clone(),
+        write_id: write_id.clone(),
+        settled: false,
     };
+    let mut written =
+        demux::write_all(&job, &seen, &write_id, store.clone(), &options, streams).await?;
     add_empty_static_overwrite(&job, &seen, &write_id, &mut written);
     let staged: Vec<String> = written
         .iter()
@@ -289,8 +288,10 @@ pub(crate) async fn run(
         create_table: job.create.then(|| job.table.clone()),
     };
     // From here the client learns the commit's real outcome: a cancel no longer interrupts.
-    session.cancel_handle().point_of_no_return();
-    match metastore.commit_write(commit).await {
+    crate::cancel::point_of_no_return();
+    let outcome = metastore.commit_write(commit).await;
+    intent.settled = true;
+    match outcome {
         Ok(CommitOutcome { rows, .. }) => Ok(rows),
         Err(e) => {
             // The catalog refused the commit (SQLite answers definitely): nothing references
@@ -298,6 +299,29 @@ pub(crate) async fn run(
             let cleaned = delete_all(&store, &staged).await;
             let _ = metastore.abandon_write(&write_id, cleaned).await;
             Err(e.into())
+        }
+    }
+}
+
+/// A begun write until it commits or is abandoned; dropped unsettled, it marks the intent
+/// failed (in the background: a drop cannot wait).
+struct Intent {
+    metastore: Arc<dyn tarn_catalog::Metastore>,
+    write_id: String,
+    settled: bool,
+}
+
+impl Drop for Intent {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let metastore = self.metastore.clone();
+        let write_id = std::mem::take(&mut self.write_id);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = metastore.abandon_write(&write_id, false).await;
+            });
         }
     }
 }

@@ -180,7 +180,8 @@ fn is_indexed(tx: &Transaction, part_id: i64) -> Result<bool> {
 }
 
 /// Records the write's files: the whole file index of an indexed partition; for a listed one,
-/// the files tarn added (VACUUM keeps what is referenced).
+/// the files tarn added, which is what makes them readable there (a listing reader skips
+/// tarn-named files no commit recorded).
 fn insert_files(tx: &Transaction, part_id: i64, w: &PartitionWrite, batch_id: &str) -> Result<()> {
     let mut insert = tx.prepare_cached(
         "INSERT OR REPLACE INTO part_files (part_id, path, size, rows, stats, batch_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -7,13 +7,13 @@ use crate::error::{CatalogError, Result};
 use crate::write::PendingWrite;
 
 pub(super) fn begin(tx: &Transaction, mut w: PendingWrite) -> Result<String> {
-    let sequence: i64 = tx.query_row(
-        "UPDATE write_sequence SET last = last + 1 WHERE id = 0 RETURNING last",
+    let (sequence, catalog_id): (i64, String) = tx.query_row(
+        "UPDATE write_sequence SET last = last + 1 WHERE id = 0 RETURNING last, catalog_id",
         [],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     w.write_id = format!(
-        "{}{}",
+        "{}{catalog_id}{}",
         crate::write::write_sequence_prefix(sequence as u64),
         w.write_id
     );
@@ -58,12 +58,15 @@ pub(super) fn finish(tx: &Transaction, write_id: &str) -> Result<()> {
 
 /// A table's pending writes and the last write number, in the caller's (one) transaction.
 pub(super) fn state(conn: &Connection, db: &str, table: &str) -> Result<crate::write::WriteState> {
-    let last: i64 = conn.query_row("SELECT last FROM write_sequence WHERE id = 0", [], |r| {
-        r.get(0)
-    })?;
+    let (last, catalog_id): (i64, String) = conn.query_row(
+        "SELECT last, catalog_id FROM write_sequence WHERE id = 0",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     Ok(crate::write::WriteState {
         pending: list(conn, db, table)?,
         last_sequence: last as u64,
+        catalog_id,
     })
 }
 

@@ -224,12 +224,14 @@ fn finish_partition(row: PartRow) -> Result<Partition> {
         create_time: row.create_time,
         version: row.version,
         files: row.indexed.then(Vec::new),
+        written_files: vec![],
     })
 }
 
-/// Fills in the file lists of indexed partitions, a chunk of partitions per query.
+/// Fills in the file lists (of indexed partitions; of tarn's commits into listed ones), a
+/// chunk of partitions per query.
 fn load_files(conn: &Connection, rows: Vec<PartRow>) -> Result<Vec<Partition>> {
-    let ids: Vec<i64> = rows.iter().filter(|r| r.indexed).map(|r| r.id).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut files: std::collections::HashMap<i64, Vec<DataFile>> = Default::default();
     for chunk in ids.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(",");
@@ -251,8 +253,10 @@ fn load_files(conn: &Connection, rows: Vec<PartRow>) -> Result<Vec<Partition>> {
         .map(|row| {
             let id = row.id;
             let mut p = finish_partition(row)?;
-            if let Some(list) = p.files.as_mut() {
-                *list = files.remove(&id).unwrap_or_default();
+            let found = files.remove(&id).unwrap_or_default();
+            match p.files.as_mut() {
+                Some(list) => *list = found,
+                None => p.written_files = found.into_iter().map(|f| f.path).collect(),
             }
             Ok(p)
         })

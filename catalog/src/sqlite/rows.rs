@@ -106,6 +106,10 @@ pub(super) fn drop_database(
     // Partitions and keys go by ON DELETE CASCADE.
     tx.execute("DELETE FROM dbs WHERE id = ?1", [id])?;
     super::acl::forget_database(tx, &name.to_lowercase())?;
+    tx.execute(
+        "DELETE FROM pending_writes WHERE db = ?1",
+        [name.to_lowercase()],
+    )?;
     Ok(tables)
 }
 
@@ -264,6 +268,12 @@ pub(super) fn drop_table(
         params![db_id, name],
     )?;
     super::acl::forget_table(tx, &db.to_lowercase(), &name.to_lowercase())?;
+    // Writes still running into the dropped table can no longer commit (into it, or into a
+    // table created later under the same name).
+    tx.execute(
+        "DELETE FROM pending_writes WHERE db = ?1 AND tbl = ?2",
+        params![db.to_lowercase(), name.to_lowercase()],
+    )?;
     Ok(Some(table))
 }
 

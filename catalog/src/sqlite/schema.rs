@@ -149,9 +149,14 @@ const MIGRATIONS: &[&str] = &[
         failed INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX pending_writes_by_table ON pending_writes (db, tbl);
-    -- Writes are numbered as they begin; a write id starts with its number.
-    CREATE TABLE write_sequence (id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL);
-    INSERT INTO write_sequence VALUES (0, 0);
+    -- Writes are numbered as they begin; a write id starts with its number, then this
+    -- catalog's id (so numbers of other catalogs writing the same lake are told apart).
+    CREATE TABLE write_sequence (
+        id INTEGER PRIMARY KEY CHECK (id = 0),
+        last INTEGER NOT NULL,
+        catalog_id TEXT NOT NULL
+    );
+    INSERT INTO write_sequence VALUES (0, 0, lower(hex(randomblob(4))));
     "#,
 ];
 

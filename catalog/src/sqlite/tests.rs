@@ -559,7 +559,12 @@ async fn a_drop_checked_on_a_stale_read_conflicts() {
         .unwrap_err();
     assert!(matches!(e, CatalogError::Conflict(_)), "{e}");
     assert!(s.get_table("default", "t").await.unwrap().is_some());
-    // Dropped and created again: a version read of the old table does not match the new one.
+    // Dropped and created again: a version read of the old (unaltered) table does not match
+    // the new one.
+    s.drop_table("default", "t", false, None).await.unwrap();
+    s.create_table(table("default", "t", &[]), false)
+        .await
+        .unwrap();
     let old = s.get_table("default", "t").await.unwrap().unwrap();
     s.drop_table("default", "t", false, Some(old.version))
         .await

@@ -150,11 +150,15 @@ impl HiveTable {
                     location: p.location,
                     values: vec![],
                     files: p.files,
+                    written: p.written_files,
+                    version: p.version,
                 },
                 None => ScanUnit {
                     location: self.table.location.clone(),
                     values: vec![],
                     files: None,
+                    written: vec![],
+                    version: self.table.version,
                 },
             };
             return Ok(vec![unit]);
@@ -171,6 +175,8 @@ impl HiveTable {
                 location: p.location,
                 values,
                 files: p.files,
+                written: p.written_files,
+                version: p.version,
             })
             .collect())
     }
@@ -179,6 +185,7 @@ impl HiveTable {
         &self,
         state: &dyn Session,
         directories: Vec<ScanUnit>,
+        tarn_files: &TarnFiles,
     ) -> Result<Option<(ObjectStoreUrl, Vec<PartitionedFile>)>> {
         let Some(first) = directories.first() else {
             return Ok(None);
@@ -190,11 +197,6 @@ impl HiveTable {
         let file_schema = &self.file_schema;
         let store_key = store_url.as_str().to_string();
         let parquet = matches!(self.table.format, tarn_catalog::StorageFormat::Parquet);
-        let lists = directories.iter().any(|d| d.files.is_none());
-        let uncommitted = match lists {
-            true => Some(Uncommitted::before(self.metastore.as_ref(), &self.table).await?),
-            false => None,
-        };
         let per_dir = futures::stream::iter(directories)
             .map(|unit| {
                 let store = store.clone();
@@ -210,10 +212,16 @@ impl HiveTable {
                     }
                     if let Some(indexed) = &unit.files {
                         // Written by tarn: the catalog is the file index, no LIST needed.
-                        let files = indexed_files(indexed, &unit.values, &expected, file_schema)?;
-                        return Ok((false, files));
+                        return indexed_files(indexed, &unit.values, &expected, file_schema);
                     }
-                    let files = listing.list(&store, &store_key, &dir, version).await?;
+                    // Cached per table version (planning) and partition version (every commit
+                    // to the partition bumps it, so a cached listing never predates a commit
+                    // whose files `written` lists).
+                    let version = version.wrapping_mul(1_000_003) ^ unit.version;
+                    let files = tarn_files.filter(
+                        listing.list(&store, &store_key, &dir, version).await?,
+                        &unit.written,
+                    );
                     let footers = if parquet {
                         listing
                             .parquet_statistics(
@@ -228,26 +236,18 @@ impl HiveTable {
                     } else {
                         Arc::new(vec![None; files.len()])
                     };
-                    let files = to_partitioned_files(&files, &footers, &unit.values, file_schema);
-                    Ok::<_, EngineError>((true, files))
+                    Ok::<_, EngineError>(to_partitioned_files(
+                        &files,
+                        &footers,
+                        &unit.values,
+                        file_schema,
+                    ))
                 }
             })
             .buffered(LIST_CONCURRENCY)
             .try_collect::<Vec<_>>()
             .await?;
-        let uncommitted = match uncommitted {
-            Some(before) => Some(before.after(self.metastore.as_ref(), &self.table).await?),
-            None => None,
-        };
-        let files = per_dir
-            .into_iter()
-            .flat_map(|(listed, files)| {
-                let keep = |f: &PartitionedFile| {
-                    !listed || uncommitted.as_ref().is_none_or(|u| u.keeps(f))
-                };
-                files.into_iter().filter(keep).collect::<Vec<_>>()
-            })
-            .collect();
+        let files = per_dir.into_iter().flatten().collect();
         Ok(Some((store_url, files)))
     }
 }
@@ -257,50 +257,61 @@ struct ScanUnit {
     location: String,
     values: Vec<ScalarValue>,
     files: Option<Vec<DataFile>>,
+    /// Listed partitions: the files tarn's commits put there.
+    written: Vec<String>,
+    /// The partition's version (its listing is cached per version).
+    version: i64,
 }
 
-/// What a listing reader must not read of tarn's own files (named `tarn-<write id>-…`): those
-/// of writes pending (running, failed, killed) when the scan began or when its listing ended,
-/// and those of writes that began after the scan did (numbered above the last number it saw).
-/// Every other file in a listed directory is read: other engines' files, and tarn's committed
-/// ones, which were complete before their commit. Without the second and third rule a write
-/// that began and committed while the directories were being listed could be seen in part.
-struct Uncommitted {
-    write_ids: std::collections::HashSet<String>,
-    /// Write ids from this prefix up began after the scan did.
-    began_after: String,
+/// Which of tarn's files (named `tarn-<write id>-…`) a listing reader may read: those a commit
+/// recorded in the partition (read with the partition itself), and those of writes that were
+/// finished when the scan started — neither pending nor failed then, nor begun later in this
+/// catalog — which covers a table created again over a location tarn wrote into before.
+/// Files of writes running, failed, killed or reclaimed are never read; other engines' files
+/// always are. The state is read before the partitions and the listing (cached per partition
+/// version, which every commit bumps), so a write that commits while the scan lists is either
+/// wholly in or wholly out.
+struct TarnFiles {
+    unfinished: std::collections::HashSet<String>,
+    catalog_id: String,
+    /// Write numbers above this began after the scan started.
+    last: String,
 }
 
-impl Uncommitted {
-    /// Before listing: the pending writes and the last write number.
-    async fn before(metastore: &dyn Metastore, table: &Table) -> Result<Self> {
-        let state = metastore.write_state(&table.database, &table.name).await?;
-        Ok(Self {
-            write_ids: state.pending.into_iter().map(|p| p.write_id).collect(),
-            began_after: tarn_catalog::write_sequence_prefix(state.last_sequence + 1),
-        })
+impl TarnFiles {
+    fn new(state: tarn_catalog::WriteState) -> Self {
+        Self {
+            unfinished: state.pending.into_iter().map(|p| p.write_id).collect(),
+            last: tarn_catalog::write_sequence_prefix(state.last_sequence),
+            catalog_id: state.catalog_id,
+        }
     }
 
-    /// After listing: adds the writes pending now.
-    async fn after(mut self, metastore: &dyn Metastore, table: &Table) -> Result<Self> {
-        let state = metastore.write_state(&table.database, &table.name).await?;
-        self.write_ids
-            .extend(state.pending.into_iter().map(|p| p.write_id));
-        Ok(self)
+    fn readable(&self, write_id: &str, recorded: bool) -> bool {
+        if recorded {
+            return true;
+        }
+        let ours = write_id.get(14..22) == Some(self.catalog_id.as_str());
+        let later = ours && write_id.get(..14).is_some_and(|n| n > self.last.as_str());
+        !later && !self.unfinished.contains(write_id)
     }
 
-    fn excludes(&self, file_name: &str) -> bool {
-        paths::tarn_write_id(file_name).is_some_and(|id| {
-            let number = id.get(..self.began_after.len()).unwrap_or(id);
-            self.write_ids.contains(id) || number >= self.began_after.as_str()
-        })
-    }
-
-    fn keeps(&self, file: &PartitionedFile) -> bool {
-        file.object_meta
-            .location
-            .filename()
-            .is_none_or(|name| !self.excludes(name))
+    /// A listed directory's files without the tarn files the scan may not read.
+    fn filter(&self, listed: Arc<Vec<ObjectMeta>>, written: &[String]) -> Arc<Vec<ObjectMeta>> {
+        let recorded: std::collections::HashSet<&str> = written
+            .iter()
+            .filter_map(|w| w.rsplit('/').next())
+            .collect();
+        let hidden = |meta: &ObjectMeta| {
+            meta.location.filename().is_some_and(|name| {
+                paths::tarn_write_id(name)
+                    .is_some_and(|id| !self.readable(id, recorded.contains(name)))
+            })
+        };
+        if !listed.iter().any(hidden) {
+            return listed;
+        }
+        Arc::new(listed.iter().filter(|m| !hidden(m)).cloned().collect())
     }
 }
 
@@ -486,12 +497,19 @@ impl TableProvider for HiveTable {
             .filter(|f| !names.is_empty() && expr_applicable_for_cols(&names, f))
             .cloned()
             .collect();
+        // Before the partitions: see `TarnFiles`.
+        let write_state = self
+            .metastore
+            .write_state(&self.table.database, &self.table.name)
+            .await
+            .map_err(|e| EngineError::from(e).into_datafusion())?;
+        let tarn_files = TarnFiles::new(write_state);
         let directories = self
             .directories(state, &partition_filters)
             .await
             .map_err(EngineError::into_datafusion)?;
         let found = self
-            .files(state, directories)
+            .files(state, directories, &tarn_files)
             .await
             .map_err(EngineError::into_datafusion)?;
         let Some((store_url, files)) = found.filter(|(_, files)| !files.is_empty()) else {

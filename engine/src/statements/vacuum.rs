@@ -74,7 +74,8 @@ pub(super) async fn run(session: &Session, table: &Table, retain_hours: u64) -> 
         forgotten.push(retired.location);
     }
     metastore.forget_retired(forgotten).await?;
-    deleted += reclaim_abandoned_writes(session, table, &partitions, &store, cutoff).await?;
+    deleted += reclaim_abandoned_writes(session, table, (&partitions, &referenced), &store, cutoff)
+        .await?;
     // Unreferenced files in indexed partitions.
     for p in partitions.iter().filter(|p| p.files.is_some()) {
         deleted += delete_files_in(&store, &p.location, &referenced, Some(cutoff)).await?;
@@ -87,24 +88,43 @@ pub(super) async fn run(session: &Session, table: &Table, retain_hours: u64) -> 
 async fn reclaim_abandoned_writes(
     session: &Session,
     table: &Table,
-    partitions: &[tarn_catalog::Partition],
+    (partitions, referenced): (&[tarn_catalog::Partition], &HashSet<String>),
     store: &std::sync::Arc<dyn object_store::ObjectStore>,
     cutoff: chrono::DateTime<chrono::Utc>,
 ) -> Result<u64> {
     let metastore = session.engine.metastore();
     let state = metastore.write_state(&table.database, &table.name).await?;
-    let stale: Vec<String> = state
+    let candidates: Vec<tarn_catalog::PendingWrite> = state
         .pending
         .into_iter()
         .filter(|p| p.failed || p.started_at < cutoff.timestamp())
-        .map(|p| p.write_id)
         .collect();
+    // An intent goes only once it failed before this VACUUM and is older than the retention:
+    // nothing of that write is still running. Others stay as failed tombstones, so a writer
+    // VACUUM judged dead but still running (or a writer task finishing a file after a cancel)
+    // cannot make a file readable after its intent is gone.
+    let removable: Vec<String> = candidates
+        .iter()
+        .filter(|p| p.failed && p.started_at < cutoff.timestamp())
+        .map(|p| p.write_id.clone())
+        .collect();
+    let candidates: Vec<String> = candidates.into_iter().map(|p| p.write_id).collect();
+    // Marking an intent failed is what makes its files ours to delete: a write that committed
+    // since the read above has no intent left (and is skipped), one that had not can no longer
+    // commit.
+    let mut stale = Vec::new();
+    for id in candidates {
+        if metastore.abandon_write(&id, false).await? {
+            stale.push(id);
+        }
+    }
     if stale.is_empty() {
         return Ok(0);
     }
-    for id in &stale {
-        metastore.abandon_write(id, false).await?;
-    }
+    let referenced_names: HashSet<&str> = referenced
+        .iter()
+        .filter_map(|r| r.rsplit('/').next())
+        .collect();
     let mut roots = vec![table.location.clone()];
     roots.extend(
         partitions
@@ -116,12 +136,10 @@ async fn reclaim_abandoned_writes(
     for root in roots {
         let (_, dir) = parse_location(&root)?;
         for object in crate::provider::list_recursive(store, &dir, true).await? {
-            let ours = object
-                .location
-                .filename()
-                .and_then(tarn_catalog::paths::tarn_write_id)
+            let name = object.location.filename().unwrap_or_default();
+            let ours = tarn_catalog::paths::tarn_write_id(name)
                 .is_some_and(|id| stale.iter().any(|s| s == id));
-            if !ours {
+            if !ours || referenced_names.contains(name) {
                 continue;
             }
             match store.delete(&object.location).await {
@@ -136,8 +154,8 @@ async fn reclaim_abandoned_writes(
             }
         }
     }
-    // Every file is gone: the intents can go too (until then readers keep skipping them).
-    for id in &stale {
+    // Every file is gone: the settled intents can go too (until then readers skip them).
+    for id in stale.iter().filter(|id| removable.contains(id)) {
         metastore.abandon_write(id, true).await?;
     }
     Ok(deleted)

@@ -3,8 +3,9 @@
 # postgresql-client), pgjdbc with a JDK (Debian libpostgresql-jdbc-java, default-jdk-headless),
 # openssl (test certificates)
 # and a Python virtualenv with the real drivers the tests run (psycopg 3, SQLAlchemy 2; for Flight SQL
-# adbc-driver-flightsql, pyarrow and polars). Prints nothing when
-# everything is already there.
+# adbc-driver-flightsql, pyarrow and polars; moto's S3 server and boto3 for the object-store
+# tests). Versions are pinned so a new release cannot break CI. Prints nothing when everything
+# is already there.
 set -euo pipefail
 VENV="${TARN_TEST_VENV:-$HOME/.cache/tarn/venv}"
 
@@ -20,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
 fi
 
-PY_IMPORTS="import psycopg, sqlalchemy, pandas, adbc_driver_flightsql.dbapi, adbc_driver_manager, pyarrow.flight, polars"
+PY_IMPORTS="import psycopg, sqlalchemy, pandas, adbc_driver_flightsql.dbapi, adbc_driver_manager, pyarrow.flight, polars, moto.server, boto3"
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "$PY_IMPORTS" >/dev/null 2>&1; then
   echo "preparing the test virtualenv in $VENV..." >&2
   if [ ! -x "$VENV/bin/python" ] && ! python3 -m venv "$VENV" >&2; then
@@ -30,6 +31,7 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "$PY_IMPORTS" >/dev/nu
     python3 -m venv "$VENV" >&2
   fi
   "$VENV/bin/pip" install -q --upgrade pip >&2
-  "$VENV/bin/pip" install -q "psycopg[binary]>=3.2" "sqlalchemy>=2" "adbc-driver-flightsql>=1.5" \
-    "adbc-driver-manager>=1.5" "pyarrow>=18" "polars>=1.20" "pandas>=2.2" >&2
+  "$VENV/bin/pip" install -q "psycopg[binary]==3.3.9" "sqlalchemy==2.1.9" \
+    "adbc-driver-flightsql==1.13.0" "adbc-driver-manager==1.13.0" "pyarrow==26.0.1" \
+    "polars==2.1.0" "pandas==3.1.1" "moto[server]==5.2.6" "boto3==1.44.5" >&2
 fi

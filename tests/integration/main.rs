@@ -11,6 +11,7 @@ mod flight;
 mod hardening;
 mod pg;
 mod pruning;
+mod s3;
 mod scan_cache;
 mod security;
 mod writes;

@@ -308,6 +308,8 @@ enum Mode {
     InProcess,
     PgWire,
     FlightSql,
+    /// In process, with the warehouse (managed tables) on S3 (a moto server).
+    S3Warehouse,
 }
 
 fn slt_files(filter: &[String]) -> Vec<PathBuf> {
@@ -359,18 +361,45 @@ where
         let db = db.clone();
         async move { Ok(db.lock().await.take().expect("one connection per file")) }
     });
-    runner.set_var("LAKE".into(), lake.lake().display().to_string());
-    runner.set_var("DATA".into(), lake.data_dir().display().to_string());
+    set_vars(&mut runner, lake);
     runner
         .run_file_async(path)
         .await
         .map_err(|e| e.display(true).to_string())
 }
 
-async fn run_file(path: &PathBuf, complete: bool, mode: Mode) -> Result<(), String> {
-    let lake = support::TestLake::new();
+/// The variables files use for the scratch lake, data dir and warehouse.
+fn set_vars<D, M>(runner: &mut Runner<D, M>, lake: &support::TestLake)
+where
+    D: AsyncDB,
+    M: sqllogictest::MakeConnection<Conn = D>,
+{
+    runner.set_var("LAKE".into(), lake.lake().display().to_string());
+    runner.set_var("DATA".into(), lake.data_dir().display().to_string());
+    runner.set_var("WAREHOUSE".into(), lake.warehouse());
+}
+
+async fn run_file(
+    path: &PathBuf,
+    complete: bool,
+    mode: Mode,
+    moto: Option<&support::moto::Moto>,
+) -> Result<(), String> {
+    let lake = match (mode, moto) {
+        (Mode::S3Warehouse, Some(moto)) => {
+            let bucket = format!("slt{}", std::process::id() ^ rand_suffix());
+            moto.create_bucket(&bucket);
+            support::TestLake::configured(|config| {
+                config.warehouse = format!("s3://{bucket}/warehouse");
+                config.storage = vec![moto.storage(&bucket)];
+            })
+        }
+        _ => support::TestLake::new(),
+    };
     let tarn = lake.tarn.clone();
+    // Longest first: the local warehouse lies in the data dir.
     let paths = vec![
+        (lake.warehouse(), "${WAREHOUSE}"),
         (lake.lake().display().to_string(), "${LAKE}"),
         (lake.data_dir().display().to_string(), "${DATA}"),
     ];
@@ -383,7 +412,7 @@ async fn run_file(path: &PathBuf, complete: bool, mode: Mode) -> Result<(), Stri
             let client = pg_client(&lake).await;
             return run_remote(path, &lake, PgDb { client, paths }).await;
         }
-        Mode::InProcess => {}
+        Mode::InProcess | Mode::S3Warehouse => {}
     }
     let mut runner = Runner::new(move || {
         let (tarn, paths) = (tarn.clone(), paths.clone());
@@ -394,8 +423,7 @@ async fn run_file(path: &PathBuf, complete: bool, mode: Mode) -> Result<(), Stri
             })
         }
     });
-    runner.set_var("LAKE".into(), lake.lake().display().to_string());
-    runner.set_var("DATA".into(), lake.data_dir().display().to_string());
+    set_vars(&mut runner, &lake);
     if complete {
         runner
             .update_test_file(
@@ -428,8 +456,16 @@ fn main() {
     let modes: &[Mode] = if complete {
         &[Mode::InProcess]
     } else {
-        &[Mode::InProcess, Mode::PgWire, Mode::FlightSql]
+        &[
+            Mode::InProcess,
+            Mode::PgWire,
+            Mode::FlightSql,
+            Mode::S3Warehouse,
+        ]
     };
+    let moto = modes
+        .contains(&Mode::S3Warehouse)
+        .then(support::moto::Moto::start);
     for (file, &mode) in files.iter().flat_map(|f| modes.iter().map(move |m| (f, m))) {
         let name = file
             .file_name()
@@ -440,8 +476,9 @@ fn main() {
             Mode::InProcess => name,
             Mode::PgWire => format!("{name} (pg wire)"),
             Mode::FlightSql => format!("{name} (Flight SQL)"),
+            Mode::S3Warehouse => format!("{name} (warehouse on S3)"),
         };
-        match runtime.block_on(run_file(file, complete, mode)) {
+        match runtime.block_on(run_file(file, complete, mode, moto.as_ref())) {
             Ok(()) => {
                 passed += 1;
                 println!("slt {name} ... ok");
@@ -456,4 +493,10 @@ fn main() {
     if failed > 0 || files.is_empty() {
         std::process::exit(1);
     }
+}
+
+/// A per-file bucket name suffix.
+fn rand_suffix() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }

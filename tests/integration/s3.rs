@@ -14,9 +14,11 @@ use crate::support::moto::Moto;
 
 fn parquet(ids: std::ops::Range<i64>) -> bytes::Bytes {
     let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
-    let batch =
-        RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from_iter_values(ids))])
-            .unwrap();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int64Array::from_iter_values(ids))],
+    )
+    .unwrap();
     let mut out = Vec::new();
     let mut writer = ArrowWriter::try_new(&mut out, schema, None).unwrap();
     writer.write(&batch).unwrap();
@@ -65,18 +67,28 @@ async fn the_warehouse_and_external_tables_live_on_s3() {
         .await
         .unwrap();
     assert_eq!(count(&tarn, "SELECT count(*) FROM t").await, 1000);
-    assert_eq!(count(&tarn, "SELECT count(*) FROM t WHERE k = 1").await, 334);
-    s.query("INSERT OVERWRITE TABLE t PARTITION (k=1) SELECT value, 'y' FROM generate_series(1, 10)")
-        .await
-        .unwrap();
-    assert_eq!(count(&tarn, "SELECT count(*) FROM t").await, 1000 - 334 + 10);
+    assert_eq!(
+        count(&tarn, "SELECT count(*) FROM t WHERE k = 1").await,
+        334
+    );
+    s.query(
+        "INSERT OVERWRITE TABLE t PARTITION (k=1) SELECT value, 'y' FROM generate_series(1, 10)",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        count(&tarn, "SELECT count(*) FROM t").await,
+        1000 - 334 + 10
+    );
     s.query("CREATE TABLE c AS SELECT k, count(*) AS n FROM t GROUP BY k")
         .await
         .unwrap();
     assert_eq!(count(&tarn, "SELECT sum(n) FROM c").await, 676);
     let written = objects(&store, "warehouse/t").await;
     assert!(
-        written.iter().any(|o| o.contains("k=0/tarn-") && o.ends_with(".parquet")),
+        written
+            .iter()
+            .any(|o| o.contains("k=0/tarn-") && o.ends_with(".parquet")),
         "{written:?}"
     );
 
@@ -85,7 +97,10 @@ async fn the_warehouse_and_external_tables_live_on_s3() {
     for (key, ids) in [
         ("raw/events/day=2024-01-01/a.parquet", 0..5),
         ("raw/events/day=2024-01-02/b.parquet", 5..12),
-        ("raw/events/day=__HIVE_DEFAULT_PARTITION__/c.parquet", 12..15),
+        (
+            "raw/events/day=__HIVE_DEFAULT_PARTITION__/c.parquet",
+            12..15,
+        ),
     ] {
         store
             .put(&object_store::path::Path::from(key), parquet(ids).into())
@@ -107,9 +122,16 @@ async fn the_warehouse_and_external_tables_live_on_s3() {
     .unwrap();
     s.query("MSCK REPAIR TABLE ev").await.unwrap();
     assert_eq!(count(&tarn, "SELECT count(*) FROM ev").await, 15);
-    assert_eq!(count(&tarn, "SELECT count(*) FROM ev WHERE day IS NULL").await, 3);
     assert_eq!(
-        count(&tarn, "SELECT count(*) FROM ev WHERE day = DATE '2024-01-02'").await,
+        count(&tarn, "SELECT count(*) FROM ev WHERE day IS NULL").await,
+        3
+    );
+    assert_eq!(
+        count(
+            &tarn,
+            "SELECT count(*) FROM ev WHERE day = DATE '2024-01-02'"
+        )
+        .await,
         7
     );
     // Appending into a listed partition on S3, then reading it back.
@@ -117,7 +139,11 @@ async fn the_warehouse_and_external_tables_live_on_s3() {
         .await
         .unwrap();
     assert_eq!(
-        count(&tarn, "SELECT count(*) FROM ev WHERE day = DATE '2024-01-02'").await,
+        count(
+            &tarn,
+            "SELECT count(*) FROM ev WHERE day = DATE '2024-01-02'"
+        )
+        .await,
         12
     );
     s.query("ALTER TABLE ev DROP PARTITION (day='2024-01-01')")
@@ -125,7 +151,11 @@ async fn the_warehouse_and_external_tables_live_on_s3() {
         .unwrap();
     assert_eq!(count(&tarn, "SELECT count(*) FROM ev").await, 15);
     // External data stays in the bucket; a managed table's goes with it.
-    assert!(!objects(&store, "raw/events/day=2024-01-01").await.is_empty());
+    assert!(
+        !objects(&store, "raw/events/day=2024-01-01")
+            .await
+            .is_empty()
+    );
     s.query("DROP TABLE t").await.unwrap();
     assert_eq!(objects(&store, "warehouse/t").await, Vec::<String>::new());
     assert_eq!(count(&tarn, "SELECT sum(n) FROM c").await, 676);

@@ -18,14 +18,25 @@ pub struct TestLake {
 
 impl TestLake {
     pub fn new() -> Self {
+        Self::configured(|_| {})
+    }
+
+    /// The same, with the engine's configuration adjusted first (e.g. the warehouse on S3).
+    pub fn configured(adjust: impl FnOnce(&mut EngineConfig)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let lake = dir.path().join("lake");
         fixtures::write_all(&lake).expect("fixtures");
         let mut config = EngineConfig::new(dir.path().join("data"));
         config.allowed_roots = vec![lake.display().to_string()];
         config.target_partitions = Some(2);
+        adjust(&mut config);
         let tarn = Tarn::open(config).expect("open tarn");
         Self { dir, tarn }
+    }
+
+    /// Where managed tables live (a directory, or an `s3://` URL).
+    pub fn warehouse(&self) -> String {
+        self.tarn.engine().config().warehouse.clone()
     }
 
     pub fn lake(&self) -> PathBuf {

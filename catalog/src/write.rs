@@ -105,6 +105,9 @@ pub struct WriteCommit {
     pub database: String,
     pub table: String,
     pub batch_id: String,
+    /// The batch id is the writer's idempotency key (`SET tarn.batch_id`): this run replaces
+    /// the rows of earlier runs of the same batch on the table, in the same transaction.
+    pub replaces_batch: bool,
     pub statement: String,
     pub user: String,
     pub writes: Vec<PartitionWrite>,
@@ -132,6 +135,14 @@ pub struct BatchRecord {
     /// Partition names written.
     pub partitions: Vec<String>,
     pub rows: u64,
+    /// Whether this run's rows are in the table (a later run of the same batch id supersedes
+    /// it).
+    #[serde(default = "live_by_default")]
+    pub live: bool,
+}
+
+fn live_by_default() -> bool {
+    true
 }
 
 /// A location retired by a commit, for VACUUM.

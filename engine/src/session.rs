@@ -221,10 +221,17 @@ impl Session {
 
     /// The batch id for a write: `SET tarn.batch_id`, or the write's own id.
     pub(crate) fn batch_id(&self, write_id: &str) -> String {
-        match self.settings().get("tarn.batch_id") {
-            Ok(id) if !id.is_empty() => id,
-            _ => write_id.to_string(),
-        }
+        self.explicit_batch_id()
+            .unwrap_or_else(|| write_id.to_string())
+    }
+
+    /// The batch id the client set (`SET tarn.batch_id`): an idempotency key, so a re-run of
+    /// the batch replaces its earlier rows instead of adding to them.
+    pub(crate) fn explicit_batch_id(&self) -> Option<String> {
+        self.settings()
+            .get("tarn.batch_id")
+            .ok()
+            .filter(|id| !id.is_empty())
     }
 
     /// Receives progress of long catalog operations (MSCK REPAIR).

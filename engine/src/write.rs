@@ -282,6 +282,7 @@ pub(crate) async fn run(
         database: job.table.database.clone(),
         table: job.table.name.clone(),
         batch_id: session.batch_id(&write_id),
+        replaces_batch: session.explicit_batch_id().is_some(),
         statement: job.statement.clone(),
         user: session.user().to_string(),
         writes: written,

@@ -65,6 +65,9 @@ pub(super) fn commit(tx: &Transaction, c: &WriteCommit) -> Result<CommitOutcome>
     let (tbl_id, mut table) = load_table(tx, &c.database, &c.table)?;
     let keys = key_names(&table);
     let now = super::now();
+    if c.replaces_batch {
+        supersede_batch(tx, tbl_id, (&c.database, &c.table), &c.batch_id, now)?;
+    }
     let mut outcome = CommitOutcome::default();
     let mut names = Vec::new();
     for w in &c.writes {
@@ -170,6 +173,66 @@ fn apply(
     }
 }
 
+/// Takes the rows of earlier runs of `batch_id` out of the table: their files leave the index
+/// (and the record of listed partitions), their writes become pending tombstones so no listing
+/// reader takes their files either, and VACUUM reclaims them after the retention (a query
+/// already running may still read them). Their batch log entries stay, no longer live.
+fn supersede_batch(
+    tx: &Transaction,
+    tbl_id: i64,
+    (db, table): (&str, &str),
+    batch_id: &str,
+    now: i64,
+) -> Result<()> {
+    let files: Vec<(i64, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT f.part_id, f.path FROM part_files f JOIN parts p ON p.id = f.part_id
+             WHERE p.tbl_id = ?1 AND f.batch_id = ?2",
+        )?;
+        let rows = stmt.query_map(params![tbl_id, batch_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut parts: Vec<i64> = files.iter().map(|(p, _)| *p).collect();
+    parts.sort_unstable();
+    parts.dedup();
+    let mut write_ids: Vec<&str> = files
+        .iter()
+        .filter_map(|(_, path)| crate::paths::tarn_write_id(path.rsplit('/').next()?))
+        .collect();
+    write_ids.sort_unstable();
+    write_ids.dedup();
+    for id in write_ids {
+        tx.execute(
+            "INSERT OR IGNORE INTO pending_writes
+               (write_id, db, tbl, started_at, user_name, statement, failed)
+             VALUES (?1, ?2, ?3, ?4, '', ?5, 0)",
+            params![
+                id,
+                db.to_lowercase(),
+                table.to_lowercase(),
+                now,
+                format!("superseded by a re-run of batch {batch_id}")
+            ],
+        )?;
+    }
+    for part_id in parts {
+        tx.execute(
+            "DELETE FROM part_files WHERE part_id = ?1 AND batch_id = ?2",
+            params![part_id, batch_id],
+        )?;
+        tx.execute(
+            "UPDATE parts SET version = version + 1 WHERE id = ?1",
+            [part_id],
+        )?;
+        refresh_partition_stats(tx, part_id)?;
+    }
+    tx.execute(
+        "UPDATE batches SET live = 0 WHERE tbl_id = ?1 AND batch_id = ?2",
+        params![tbl_id, batch_id],
+    )?;
+    Ok(())
+}
+
 /// Whether the partition's files are in the index (written by tarn) rather than listed.
 fn is_indexed(tx: &Transaction, part_id: i64) -> Result<bool> {
     Ok(
@@ -267,34 +330,29 @@ pub(super) fn list_batches(conn: &Connection, db: Option<&str>) -> Result<Vec<Ba
         None => String::new(),
     };
     let mut stmt = conn.prepare(&format!(
-        "SELECT d.name, t.name, b.batch_id, b.statement, b.user_name, b.time, b.partitions, b.rows
+        "SELECT d.name, t.name, b.batch_id, b.statement, b.user_name, b.time, b.partitions, b.rows,
+                b.live
          FROM batches b JOIN tbls t ON t.id = b.tbl_id JOIN dbs d ON d.id = t.db_id {db_filter}
          ORDER BY b.id DESC"
     ))?;
     let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get::<_, String>(6)?,
-            r.get::<_, i64>(7)?,
-        ))
+        let record = BatchRecord {
+            database: r.get(0)?,
+            table: r.get(1)?,
+            batch_id: r.get(2)?,
+            statement: r.get(3)?,
+            user: r.get(4)?,
+            time: r.get(5)?,
+            partitions: vec![],
+            rows: r.get::<_, i64>(7)? as u64,
+            live: r.get(8)?,
+        };
+        Ok((record, r.get::<_, String>(6)?))
     })?;
     rows.map(|r| {
-        let (database, table, batch_id, statement, user, time, partitions, rows) = r?;
-        Ok(BatchRecord {
-            database,
-            table,
-            batch_id,
-            statement,
-            user,
-            time,
-            partitions: serde_json::from_str(&partitions)?,
-            rows: rows as u64,
-        })
+        let (mut record, partitions) = r?;
+        record.partitions = serde_json::from_str(&partitions)?;
+        Ok(record)
     })
     .collect()
 }

@@ -157,6 +157,9 @@ const MIGRATIONS: &[&str] = &[
         catalog_id TEXT NOT NULL
     );
     INSERT INTO write_sequence VALUES (0, 0, lower(hex(randomblob(4))));
+    -- A batch id is an idempotency key: a re-run supersedes the earlier runs' rows.
+    ALTER TABLE batches ADD COLUMN live INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX batches_by_id ON batches (tbl_id, batch_id);
     "#,
 ];
 

@@ -613,6 +613,7 @@ async fn write_intents_are_numbered_listed_and_ended_by_the_commit() {
         database: "default".into(),
         table: "t".into(),
         batch_id: "batch".into(),
+        replaces_batch: false,
         statement: "INSERT".into(),
         user: "u".into(),
         writes: vec![],

@@ -50,6 +50,8 @@ pub(crate) fn batches_schema() -> SchemaRef {
             false,
         ),
         Field::new("rows_written", DataType::Int64, false),
+        // false once a re-run of the same batch id replaced this run's rows.
+        Field::new("live", DataType::Boolean, false),
     ]))
 }
 
@@ -77,6 +79,9 @@ fn batches_batch(records: &[BatchRecord]) -> datafusion::common::Result<RecordBa
         Arc::new(partitions.finish()),
         Arc::new(Int64Array::from(
             records.iter().map(|r| r.rows as i64).collect::<Vec<_>>(),
+        )),
+        Arc::new(datafusion::arrow::array::BooleanArray::from(
+            records.iter().map(|r| r.live).collect::<Vec<_>>(),
         )),
     ];
     Ok(RecordBatch::try_new(batches_schema(), columns)?)

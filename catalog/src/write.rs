@@ -113,6 +113,9 @@ pub struct WriteCommit {
     pub writes: Vec<PartitionWrite>,
     /// CTAS: the table is created in the same transaction as its first write.
     pub create_table: Option<crate::model::Table>,
+    /// With `create_table`: the table of that name is dropped first, in the same transaction,
+    /// if it is still at this version (else [`crate::CatalogError::Conflict`]).
+    pub replace_table: Option<i64>,
 }
 
 /// What a commit did.

@@ -64,6 +64,9 @@ pub(crate) struct WriteJob {
     pub statement: String,
     /// CTAS: create the table in the publishing transaction.
     pub create: bool,
+    /// With `create`: the existing table of that name (at this version) is dropped in the same
+    /// transaction (Flight ingest's replace): readers see the old table or the new one.
+    pub replaces: Option<i64>,
     /// The data columns the statement names (`INSERT INTO t (a, b)`); empty = all. What
     /// column-level INSERT grants must cover, with the partition keys (always written).
     pub columns: Vec<String>,
@@ -287,6 +290,7 @@ pub(crate) async fn run(
         user: session.user().to_string(),
         writes: written,
         create_table: job.create.then(|| job.table.clone()),
+        replace_table: job.replaces,
     };
     // From here the client learns the commit's real outcome: a cancel no longer interrupts.
     crate::cancel::point_of_no_return();

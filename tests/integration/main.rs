@@ -7,6 +7,7 @@ mod cli;
 mod commit;
 mod deps;
 mod embed;
+mod faults;
 mod flight;
 mod hardening;
 mod pg;

@@ -60,6 +60,9 @@ fn check(expected: &Expected, found: Option<&Current>, what: &str) -> Result<()>
 
 pub(super) fn commit(tx: &Transaction, c: &WriteCommit) -> Result<CommitOutcome> {
     if let Some(table) = &c.create_table {
+        if let Some(version) = c.replace_table {
+            super::rows::drop_table(tx, &c.database, &c.table, false, Some(version))?;
+        }
         super::rows::insert_table(tx, table, false)?;
     }
     let (tbl_id, mut table) = load_table(tx, &c.database, &c.table)?;

@@ -618,6 +618,7 @@ async fn write_intents_are_numbered_listed_and_ended_by_the_commit() {
         user: "u".into(),
         writes: vec![],
         create_table: None,
+        replace_table: None,
     };
     s.commit_write(commit(&a)).await.unwrap();
     // A write marked failed (VACUUM reclaiming it) can no longer commit.

@@ -14,7 +14,7 @@ use datafusion::physical_plan::streaming::PartitionStream;
 use tarn_catalog::{CatalogError, Table};
 use tarn_sql::{ObjectName, TableDefinition};
 
-use super::{resolve, table, writes};
+use super::{resolve, writes};
 use crate::error::{EngineError, Result};
 use crate::output::Output;
 use crate::session::Session;
@@ -52,16 +52,55 @@ impl PartitionStream for OneShot {
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let taken = self.stream.lock().ok().and_then(|mut s| s.take());
-        taken.unwrap_or_else(|| {
-            let error = EngineError::Internal("an ingest stream can be read only once".into());
-            Box::pin(
-                datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
-                    self.schema.clone(),
-                    futures::stream::once(async move { Err(error.into_datafusion()) }),
-                ),
-            )
-        })
+        taken
+            .map(|s| same_schema(self.schema.clone(), s))
+            .unwrap_or_else(|| {
+                let error = EngineError::Internal("an ingest stream can be read only once".into());
+                Box::pin(
+                    datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
+                        self.schema.clone(),
+                        futures::stream::once(async move { Err(error.into_datafusion()) }),
+                    ),
+                )
+            })
     }
+}
+
+/// The stream, failing at the first batch whose columns differ from the declared schema's (a
+/// client may change the schema mid-stream): such a batch must not be written as if it matched.
+fn same_schema(schema: SchemaRef, stream: SendableRecordBatchStream) -> SendableRecordBatchStream {
+    use futures::StreamExt;
+    let expected = schema.clone();
+    let checked = stream.map(move |batch| {
+        let batch = batch?;
+        let same = batch.schema().fields().len() == expected.fields().len()
+            && batch
+                .schema()
+                .fields()
+                .iter()
+                .zip(expected.fields())
+                .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
+        if same {
+            Ok(batch)
+        } else {
+            Err(EngineError::InvalidParameter(format!(
+                "an ingested batch has columns ({}) unlike the stream's first ({})",
+                describe(&batch.schema()),
+                describe(&expected)
+            ))
+            .into_datafusion())
+        }
+    });
+    Box::pin(datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, checked))
+}
+
+fn describe(schema: &SchemaRef) -> String {
+    let fields: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| format!("{} {}", f.name(), f.data_type()))
+        .collect();
+    fields.join(", ")
 }
 
 fn frame_of(
@@ -119,6 +158,7 @@ pub(crate) async fn ingest(
                 static_values: vec![],
                 statement,
                 create: false,
+                replaces: None,
                 columns: vec![],
             };
             let rows = write::run(session, job, frame).await?;
@@ -127,10 +167,11 @@ pub(crate) async fn ingest(
                 rows: Some(rows),
             })
         }
-        (Some(_), IngestMode::Replace) => {
-            // Different columns or partitioning: the old table goes, a new one is created.
-            table::drop(session, name, false).await?;
-            create(session, name, input, statement).await
+        (Some(old), IngestMode::Replace) => {
+            // Different columns or partitioning: the old table is dropped and the new one
+            // created with its data in one commit; until then readers see the old table.
+            session.require_owner(&old).await?;
+            create_or_replace(session, name, input, (statement, Some(&old))).await
         }
     }
 }
@@ -140,6 +181,15 @@ async fn create(
     name: &ObjectName,
     input: SendableRecordBatchStream,
     statement: String,
+) -> Result<Output> {
+    create_or_replace(session, name, input, (statement, None)).await
+}
+
+async fn create_or_replace(
+    session: &Session,
+    name: &ObjectName,
+    input: SendableRecordBatchStream,
+    (statement, replacing): (String, Option<&Table>),
 ) -> Result<Output> {
     let definition = TableDefinition {
         external: false,
@@ -161,7 +211,7 @@ async fn create(
         &definition,
         resolve(session, name),
         frame,
-        statement,
+        (statement, replacing),
     )
     .await
 }

@@ -129,10 +129,31 @@ async fn check_no_overlap(
     )))
 }
 
-/// Checks that a new managed table's directory is not another table's.
-pub(super) async fn check_managed(session: &Session, location: &str) -> Result<()> {
+/// Checks that a new managed table's directory is not another table's (`replacing`: the table
+/// it replaces in the same commit).
+pub(super) async fn check_managed(
+    session: &Session,
+    location: &str,
+    replacing: Option<&Table>,
+) -> Result<()> {
     check_not_reserved(session, location)?;
-    check_no_overlap(session, location, None).await
+    match replacing {
+        None => check_no_overlap(session, location, None).await,
+        Some(table) => {
+            let uses = session
+                .engine
+                .metastore()
+                .locations_overlapping(location)
+                .await?;
+            match uses
+                .iter()
+                .find(|u| u.database != table.database || u.table != table.name)
+            {
+                None => Ok(()),
+                Some(_) => check_no_overlap(session, location, None).await,
+            }
+        }
+    }
 }
 
 /// The directory tarn created for a managed table: recorded at CREATE; tables from before the

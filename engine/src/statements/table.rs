@@ -294,6 +294,21 @@ pub(super) async fn delete_managed_data(session: &Session, table: &Table) -> Res
     Ok(())
 }
 
+/// After a table was replaced in one commit (Flight ingest): the old table's own files go —
+/// only those its index listed and only for a managed table (best effort; VACUUM of the new
+/// table catches what is left in a shared directory).
+pub(super) async fn delete_replaced_data(session: &Session, old: &Table, files: &[String]) {
+    if old.table_type != tarn_catalog::TableType::Managed || files.is_empty() {
+        return;
+    }
+    let Ok((store_url, _)) = crate::provider::parse_location(&old.location) else {
+        return;
+    };
+    if let Ok(store) = session.ctx.state().runtime_env().object_store(&store_url) {
+        crate::write::delete_quietly(&store, files).await;
+    }
+}
+
 /// Deletes everything under a location, through its object store (local or remote).
 pub(super) async fn delete_location(session: &Session, location: &str) -> Result<()> {
     let state = session.ctx.state();

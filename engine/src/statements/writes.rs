@@ -41,6 +41,7 @@ pub(super) async fn insert(session: &Session, i: InsertStatement) -> Result<Outp
         static_values: statics,
         statement,
         create: false,
+        replaces: None,
         columns: i.columns.iter().map(|c| c.to_lowercase()).collect(),
     };
     let rows = write::run(session, job, input).await?;
@@ -97,15 +98,17 @@ async fn managed_location(session: &Session, db: &str, table: &str) -> Result<St
     Ok(paths::join(&database.location, table))
 }
 
-/// A managed table at Hive's default location.
+/// A managed table at Hive's default location (`replacing`: the table it replaces, whose
+/// location does not count as taken).
 async fn managed_table(
     session: &Session,
     t: &TableDefinition,
     (db, name): (String, String),
     columns: (Vec<Column>, Vec<Column>),
+    replacing: Option<&Table>,
 ) -> Result<Table> {
     let location = managed_location(session, &db, &name).await?;
-    super::locations::check_managed(session, &location).await?;
+    super::locations::check_managed(session, &location, replacing).await?;
     let mut table = new_table(
         session,
         t,
@@ -139,6 +142,7 @@ pub(super) async fn append_all(
         static_values,
         statement,
         create,
+        replaces: None,
         columns,
     };
     let rows = write::run(session, job, input).await?;
@@ -160,7 +164,7 @@ pub(super) async fn create_managed(session: &Session, t: TableDefinition) -> Res
         )));
     }
     let columns = split_columns(&t)?;
-    let table = managed_table(session, &t, (db, table_name), columns).await?;
+    let table = managed_table(session, &t, (db, table_name), columns, None).await?;
     write::FileOptions::from_table(&table.format, &table.parameters)?;
     register(session, table, t.if_not_exists).await
 }
@@ -191,16 +195,17 @@ pub(super) async fn create_as(session: &Session, t: TableDefinition) -> Result<O
     let frame = plan_query(session, &query).await?;
     let (db, table_name) = (db, table_name);
     let statement = format!("CREATE TABLE {db}.{table_name} AS {}", query.sql);
-    create_from_frame(session, &t, (db, table_name), frame, statement).await
+    create_from_frame(session, &t, (db, table_name), frame, (statement, None)).await
 }
 
-/// Creates a managed table shaped like `frame` and fills it, in one commit (CTAS, ingest).
+/// Creates a managed table shaped like `frame` and fills it, in one commit (CTAS, ingest);
+/// with `replacing`, that table is dropped in the same commit.
 pub(super) async fn create_from_frame(
     session: &Session,
     t: &TableDefinition,
     (db, table_name): (String, String),
     frame: datafusion::prelude::DataFrame,
-    statement: String,
+    (statement, replacing): (String, Option<&Table>),
 ) -> Result<Output> {
     let key_names: Vec<String> = t
         .partition_keys
@@ -242,7 +247,7 @@ pub(super) async fn create_from_frame(
         data.iter().map(|(c, _)| c.clone()).collect(),
         keys.iter().map(|(c, _)| c.clone()).collect(),
     );
-    let table = managed_table(session, t, (db, table_name), columns).await?;
+    let table = managed_table(session, t, (db, table_name), columns, replacing).await?;
     let exprs = data
         .into_iter()
         .chain(keys)
@@ -251,7 +256,31 @@ pub(super) async fn create_from_frame(
         })
         .collect::<Result<Vec<_>>>()?;
     let input = frame.select(exprs)?;
-    append_all(session, table, statement, input, (true, vec![]), "SELECT").await
+    let Some(old) = replacing else {
+        return append_all(session, table, statement, input, (true, vec![]), "SELECT").await;
+    };
+    let job = WriteJob {
+        static_values: vec![None; table.partition_keys.len()],
+        table,
+        mode: Mode::Append,
+        statement,
+        create: true,
+        replaces: Some(old.version),
+        columns: vec![],
+    };
+    // The old table's files, read before the commit drops it: deleted after (the new table may
+    // share its directory, and reads only its own files).
+    let old_files = session
+        .engine
+        .metastore()
+        .referenced_files(&old.database, &old.name)
+        .await?;
+    let rows = write::run(session, job, input).await?;
+    super::table::delete_replaced_data(session, old, &old_files).await;
+    Ok(Output::Command {
+        tag: "INSERT".into(),
+        rows: Some(rows),
+    })
 }
 
 /// COPY t FROM 'location': loads files (under the allowed roots) through the write path.

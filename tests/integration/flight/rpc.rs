@@ -689,3 +689,57 @@ async fn prepared_commands_run_when_executed() {
     let batches = query(&mut client, "SELECT a FROM rv").await.unwrap();
     assert_eq!(rows(&batches), 1);
 }
+
+/// A replace that fails while the new data streams in leaves the old table as it was: the drop
+/// and the create are one commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_replace_keeps_the_old_table() {
+    use TableExistsOption as E;
+    use TableNotExistOption as N;
+    let f = FlightFixture::start().await;
+    let mut client = f.client().await;
+    let create = ingest_command("people", N::Create, E::Fail);
+    ingest(
+        &mut client,
+        create,
+        vec![people(&[1, 2, 3], &["a", "b", "c"])],
+    )
+    .await
+    .unwrap();
+    // New columns (a replace, not an overwrite) that cannot make a table: `id` twice.
+    let ids = |values: Vec<i64>| {
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
+        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(values))]).unwrap()
+    };
+    let twice = {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("ID", DataType::Int64, true),
+        ]));
+        let column = Arc::new(Int64Array::from(vec![7]));
+        RecordBatch::try_new(schema, vec![column.clone(), column]).unwrap()
+    };
+    let replace = ingest_command("people", N::Create, E::Replace);
+    let e = ingest(&mut client, replace.clone(), vec![twice])
+        .await
+        .expect_err("a column twice fails the replace");
+    let batches = query(&mut client, "SELECT count(*), min(name) FROM people")
+        .await
+        .unwrap_or_else(|q| panic!("the old table is gone after {e}: {q}"));
+    assert_eq!(strings(&batches[0], 1), vec!["a"]);
+    assert_eq!(
+        rows(&query(&mut client, "SELECT id FROM people").await.unwrap()),
+        3
+    );
+    // A replace that succeeds swaps the table whole.
+    assert_eq!(
+        ingest(&mut client, replace, vec![ids(vec![7, 8])])
+            .await
+            .unwrap(),
+        2
+    );
+    let e = query(&mut client, "SELECT name FROM people")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("name"), "{e}");
+}

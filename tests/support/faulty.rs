@@ -1,0 +1,142 @@
+//! An object store that injects faults for tests: latency on every request, and writes that
+//! start failing after a budget. Wraps an in-process store.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
+use object_store::path::Path;
+use object_store::{
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult, Result,
+};
+
+#[derive(Debug)]
+pub struct FaultyStore {
+    inner: Arc<dyn ObjectStore>,
+    latency: Duration,
+    /// Writes (puts, multipart uploads) still allowed; negative = unlimited.
+    write_budget: AtomicI64,
+    pub writes: AtomicU64,
+    pub failed_writes: AtomicU64,
+}
+
+impl std::fmt::Display for FaultyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FaultyStore({})", self.inner)
+    }
+}
+
+impl FaultyStore {
+    pub fn new(latency: Duration) -> Self {
+        Self {
+            inner: Arc::new(object_store::memory::InMemory::new()),
+            latency,
+            write_budget: AtomicI64::new(-1),
+            writes: AtomicU64::new(0),
+            failed_writes: AtomicU64::new(0),
+        }
+    }
+
+    /// From now on, `n` more writes succeed and the rest (and deletes) fail (`None`: all
+    /// succeed).
+    pub fn fail_writes_after(&self, n: Option<i64>) {
+        self.write_budget.store(n.unwrap_or(-1), Ordering::SeqCst);
+    }
+
+    async fn delay(&self) {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+    }
+
+    fn admit_write(&self, location: &Path) -> Result<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        let left = self
+            .write_budget
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| {
+                (b > 0).then(|| b - 1).or((b < 0).then_some(b))
+            });
+        match left {
+            Ok(_) => Ok(()),
+            Err(_) => {
+                self.failed_writes.fetch_add(1, Ordering::SeqCst);
+                Err(object_store::Error::Generic {
+                    store: "faulty",
+                    source: format!("injected write failure at {location}").into(),
+                })
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ObjectStore for FaultyStore {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        self.delay().await;
+        self.admit_write(location)?;
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> Result<Box<dyn MultipartUpload>> {
+        self.delay().await;
+        self.admit_write(location)?;
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
+        self.delay().await;
+        self.inner.get_opts(location, options).await
+    }
+
+    /// Deletes fail too while writes do (an outage, not a quota): what a failed write wrote
+    /// stays behind.
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, Result<Path>>,
+    ) -> BoxStream<'static, Result<Path>> {
+        if self.write_budget.load(Ordering::SeqCst) == 0 {
+            return locations
+                .map(|l| {
+                    Err(object_store::Error::Generic {
+                        store: "faulty",
+                        source: format!("injected delete failure at {}", l?).into(),
+                    })
+                })
+                .boxed();
+        }
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
+        let latency = self.latency;
+        let inner = self.inner.list(prefix);
+        tokio::time::sleep(latency)
+            .into_stream()
+            .flat_map(move |_| futures::stream::empty::<Result<ObjectMeta>>())
+            .chain(inner)
+            .boxed()
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
+        self.delay().await;
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> Result<()> {
+        self.delay().await;
+        self.admit_write(to)?;
+        self.inner.copy_opts(from, to, options).await
+    }
+}

@@ -4,7 +4,8 @@
 # openssl (test certificates)
 # and a Python virtualenv with the real drivers the tests run (psycopg 3, SQLAlchemy 2; for Flight SQL
 # adbc-driver-flightsql, pyarrow and polars; moto's S3 server and boto3 for the object-store
-# tests). Versions are pinned so a new release cannot break CI. Prints nothing when everything
+# tests, azure-storage-blob to create Azurite containers) and Azurite (npm). Versions are pinned
+# so a new release cannot break CI. Prints nothing when everything
 # is already there.
 set -euo pipefail
 VENV="${TARN_TEST_VENV:-$HOME/.cache/tarn/venv}"
@@ -21,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
 fi
 
-PY_IMPORTS="import psycopg, sqlalchemy, pandas, adbc_driver_flightsql.dbapi, adbc_driver_manager, pyarrow.flight, polars, moto.server, boto3"
+PY_IMPORTS="import psycopg, sqlalchemy, pandas, adbc_driver_flightsql.dbapi, adbc_driver_manager, pyarrow.flight, polars, moto.server, boto3, azure.storage.blob"
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "$PY_IMPORTS" >/dev/null 2>&1; then
   echo "preparing the test virtualenv in $VENV..." >&2
   if [ ! -x "$VENV/bin/python" ] && ! python3 -m venv "$VENV" >&2; then
@@ -33,5 +34,18 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "$PY_IMPORTS" >/dev/nu
   "$VENV/bin/pip" install -q --upgrade pip >&2
   "$VENV/bin/pip" install -q "psycopg[binary]==3.3.9" "sqlalchemy==2.1.9" \
     "adbc-driver-flightsql==1.13.0" "adbc-driver-manager==1.13.0" "pyarrow==26.0.1" \
-    "polars==2.1.0" "pandas==3.1.1" "moto[server]==5.2.6" "boto3==1.44.5" >&2
+    "polars==2.1.0" "pandas==3.1.1" "moto[server]==5.2.6" "boto3==1.44.5" \
+    "azure-storage-blob==12.31.1" >&2
+fi
+
+# Azurite (Azure Blob Storage emulator, npm) for the Azure tests.
+AZURITE="${TARN_TEST_AZURITE:-$HOME/.cache/tarn/azurite}"
+if [ ! -x "$AZURITE/node_modules/.bin/azurite-blob" ]; then
+  echo "installing azurite into $AZURITE..." >&2
+  command -v npm >/dev/null 2>&1 || {
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >&2
+  }
+  mkdir -p "$AZURITE"
+  (cd "$AZURITE" && npm install --no-audit --no-fund --loglevel=error azurite@3.37.0 >&2)
 fi

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod azurite;
 pub mod faulty;
 pub mod fixtures;
 pub mod moto;
@@ -85,4 +86,15 @@ pub const SALES_COLUMNS: &str = "id bigint, amount double, note string";
 
 pub fn path_str(p: &Path) -> String {
     p.display().to_string()
+}
+
+/// The test virtualenv's python (scripts/test-deps.sh).
+pub fn venv_python() -> String {
+    let venv = std::env::var("TARN_TEST_VENV").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/tarn/venv",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    format!("{venv}/bin/python")
 }

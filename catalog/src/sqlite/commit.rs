@@ -68,11 +68,8 @@ pub(super) fn commit(tx: &Transaction, c: &WriteCommit) -> Result<CommitOutcome>
     let (tbl_id, mut table) = load_table(tx, &c.database, &c.table)?;
     let keys = key_names(&table);
     let now = super::now();
-    if c.replaces_batch {
-        supersede_batch(tx, tbl_id, (&c.database, &c.table), &c.batch_id, now)?;
-    }
-    let mut outcome = CommitOutcome::default();
-    let mut names = Vec::new();
+    // Every check first, against what the writer saw; only then does anything change.
+    let mut checked = Vec::with_capacity(c.writes.len());
     for w in &c.writes {
         let name = if keys.is_empty() {
             String::new()
@@ -86,6 +83,14 @@ pub(super) fn commit(tx: &Transaction, c: &WriteCommit) -> Result<CommitOutcome>
         };
         let found = current(tx, tbl_id, &name)?;
         check(&w.expected, found.as_ref(), &what)?;
+        checked.push((w, name, found));
+    }
+    if c.replaces_batch {
+        supersede_batch(tx, tbl_id, (&c.database, &c.table), &c.batch_id, now)?;
+    }
+    let mut outcome = CommitOutcome::default();
+    let mut names = Vec::new();
+    for (w, name, found) in checked {
         let part_id = apply(
             tx,
             tbl_id,

@@ -6,15 +6,7 @@ use std::process::Command;
 use super::{PASSWORD, PgFixture, USER};
 
 /// The test virtualenv's python (scripts/test-deps.sh creates it).
-pub(crate) fn venv_python() -> String {
-    let venv = std::env::var("TARN_TEST_VENV").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/tarn/venv",
-            std::env::var("HOME").unwrap_or_default()
-        )
-    });
-    format!("{venv}/bin/python")
-}
+pub(crate) use crate::support::venv_python;
 
 /// `psql -A -t -c command` as the fixture's superuser: unaligned rows, no headers or footers.
 pub(crate) fn psql_command(pg: &PgFixture, command: &str) -> Command {

@@ -1,5 +1,6 @@
-//! An object store that injects faults for tests: latency on every request, and writes that
-//! start failing after a budget. Wraps an in-process store.
+//! An object store that injects faults for tests and benchmarks: latency on every request,
+//! writes that start failing after a budget, and counts of requests and bytes read. Wraps any
+//! store (an in-process one by default).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -21,6 +22,9 @@ pub struct FaultyStore {
     write_budget: AtomicI64,
     pub writes: AtomicU64,
     pub failed_writes: AtomicU64,
+    pub gets: AtomicU64,
+    pub get_bytes: AtomicU64,
+    pub lists: AtomicU64,
 }
 
 impl std::fmt::Display for FaultyStore {
@@ -31,13 +35,29 @@ impl std::fmt::Display for FaultyStore {
 
 impl FaultyStore {
     pub fn new(latency: Duration) -> Self {
+        Self::wrapping(Arc::new(object_store::memory::InMemory::new()), latency)
+    }
+
+    pub fn wrapping(inner: Arc<dyn ObjectStore>, latency: Duration) -> Self {
         Self {
-            inner: Arc::new(object_store::memory::InMemory::new()),
+            inner,
             latency,
             write_budget: AtomicI64::new(-1),
             writes: AtomicU64::new(0),
             failed_writes: AtomicU64::new(0),
+            gets: AtomicU64::new(0),
+            get_bytes: AtomicU64::new(0),
+            lists: AtomicU64::new(0),
         }
+    }
+
+    /// (GETs, bytes read, LISTs) since the last call.
+    pub fn take_counts(&self) -> (u64, u64, u64) {
+        (
+            self.gets.swap(0, Ordering::SeqCst),
+            self.get_bytes.swap(0, Ordering::SeqCst),
+            self.lists.swap(0, Ordering::SeqCst),
+        )
     }
 
     /// From now on, `n` more writes succeed and the rest (and deletes) fail (`None`: all
@@ -97,7 +117,11 @@ impl ObjectStore for FaultyStore {
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
         self.delay().await;
-        self.inner.get_opts(location, options).await
+        let result = self.inner.get_opts(location, options).await?;
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        self.get_bytes
+            .fetch_add(result.range.end - result.range.start, Ordering::SeqCst);
+        Ok(result)
     }
 
     /// Deletes fail too while writes do (an outage, not a quota): what a failed write wrote
@@ -120,6 +144,7 @@ impl ObjectStore for FaultyStore {
     }
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
+        self.lists.fetch_add(1, Ordering::SeqCst);
         let latency = self.latency;
         let inner = self.inner.list(prefix);
         tokio::time::sleep(latency)
@@ -130,6 +155,7 @@ impl ObjectStore for FaultyStore {
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
+        self.lists.fetch_add(1, Ordering::SeqCst);
         self.delay().await;
         self.inner.list_with_delimiter(prefix).await
     }

@@ -1,6 +1,7 @@
 //! The commit protocol where directories are listed (external tables, registered partitions):
-//! writers killed at random points, checked against a client-side log of acknowledged
-//! statements and, after VACUUM, against a plain Parquet reader listing the same directories.
+//! writers killed at random points while they append, overwrite and re-run batches, checked
+//! against a model fed only by the client-side log of acknowledged statements and, after
+//! VACUUM, against a plain Parquet reader listing the same directories.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -11,14 +12,14 @@ use tarn::datafusion::arrow::array::AsArray;
 use tarn::datafusion::arrow::datatypes::{Int32Type, Int64Type};
 use tarn::datafusion::prelude::{ParquetReadOptions, SessionContext};
 
-/// Rows per batch number `b`, from a query returning (b int, count bigint).
+/// Rows per batch tag `b`, from a query returning (b int, count bigint).
 fn counts(batches: &[tarn::datafusion::arrow::array::RecordBatch]) -> BTreeMap<i32, i64> {
     let mut out = BTreeMap::new();
     for batch in batches {
         let b = batch.column(0).as_primitive::<Int32Type>();
         let n = batch.column(1).as_primitive::<Int64Type>();
         for i in 0..batch.num_rows() {
-            out.insert(b.value(i), n.value(i));
+            *out.entry(b.value(i)).or_insert(0) += n.value(i);
         }
     }
     out
@@ -28,14 +29,48 @@ fn rows_of(i: usize) -> i64 {
     2000 + 37 * i as i64
 }
 
-/// Statement `i` of a round: even ones append to the unpartitioned external table, odd ones to
-/// the registered (listed) partitions of the partitioned one; `b` tags the batch.
-fn statement(i: usize, b: i32) -> String {
+/// One statement of a round: its SQL, and the scope whose earlier rows it replaces (an
+/// overwritten partition, a re-run batch id), if any.
+fn statement(i: usize, b: i32) -> (String, Option<String>) {
     let n = rows_of(i);
-    if i.is_multiple_of(2) {
-        format!("INSERT INTO plain SELECT value, {b} FROM generate_series(1, {n});\n")
-    } else {
-        format!("INSERT INTO parts SELECT value, {b}, value % 2 FROM generate_series(1, {n});\n")
+    let rows = format!("SELECT value, {b} FROM generate_series(1, {n})");
+    match i % 4 {
+        // Appends to the unpartitioned external table.
+        0 => (format!("INSERT INTO plain {rows};\n"), None),
+        // A re-run of one of three batch ids.
+        1 => {
+            let id = format!("r{}", (i / 4) % 3);
+            let sql = format!(
+                "SET tarn.batch_id = '{id}';\nINSERT INTO plain {rows};\nSET tarn.batch_id = '';\n"
+            );
+            (sql, Some(id))
+        }
+        // Overwrites of a registered (listed) partition.
+        2 => (
+            format!("INSERT OVERWRITE TABLE parts PARTITION (k=0) {rows};\n"),
+            Some("k=0".into()),
+        ),
+        // Appends to another registered partition.
+        _ => (format!("INSERT INTO parts PARTITION (k=1) {rows};\n"), None),
+    }
+}
+
+/// What the tables must hold: rows per batch tag, and the tags of each replaceable scope.
+#[derive(Clone, Default, PartialEq, Debug)]
+struct Model {
+    rows: BTreeMap<i32, i64>,
+    scopes: BTreeMap<String, Vec<i32>>,
+}
+
+impl Model {
+    fn commit(&mut self, b: i32, rows: i64, scope: Option<&str>) {
+        if let Some(scope) = scope {
+            for old in self.scopes.remove(scope).unwrap_or_default() {
+                self.rows.remove(&old);
+            }
+            self.scopes.insert(scope.to_string(), vec![b]);
+        }
+        self.rows.insert(b, rows);
     }
 }
 
@@ -72,17 +107,20 @@ fn killed_writes_into_listed_directories_are_never_read() {
     );
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    // b -> rows: what must be there (acknowledged) and what may be (in flight at the kill).
-    let mut must: BTreeMap<i32, i64> = BTreeMap::new();
-    let mut may: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut model = Model::default();
     let mut seed = 0x7a11_u64;
     let mut interrupted = 0;
     for round in 0..20 {
-        let script = data.join("round.sql");
         let b = |i: usize| (round * 100 + i) as i32;
+        let statements: Vec<(String, Option<String>)> =
+            (0..40).map(|i| statement(i, b(i))).collect();
+        let script = data.join("round.sql");
         std::fs::write(
             &script,
-            (0..40).map(|i| statement(i, b(i))).collect::<String>(),
+            statements
+                .iter()
+                .map(|(s, _)| s.as_str())
+                .collect::<String>(),
         )
         .unwrap();
         let log = data.join("round.log");
@@ -97,17 +135,14 @@ fn killed_writes_into_listed_directories_are_never_read() {
         std::thread::sleep(Duration::from_millis(50 + (seed >> 33) % 600));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
+        // Every acknowledged INSERT committed; the next one may or may not have.
         let acked = std::fs::read_to_string(&log)
             .unwrap()
             .lines()
             .filter(|l| l.starts_with("INSERT "))
             .count();
-        for i in 0..acked {
-            must.insert(b(i), rows_of(i));
-        }
-        if acked < 40 {
-            may.insert(b(acked), rows_of(acked));
-            interrupted += 1;
+        for (i, (_, scope)) in statements.iter().enumerate().take(acked) {
+            model.commit(b(i), rows_of(i), scope.as_deref());
         }
         let engine = runtime.block_on(async { Tarn::open_dir(&data) }).unwrap();
         let seen = runtime.block_on(async {
@@ -117,35 +152,32 @@ fn killed_writes_into_listed_directories_are_never_read() {
                     .await
                     .unwrap(),
             );
-            seen.extend(counts(
+            for (b, n) in counts(
                 &s.query("SELECT b, count(*) FROM parts GROUP BY b")
                     .await
                     .unwrap(),
-            ));
+            ) {
+                *seen.entry(b).or_insert(0) += n;
+            }
             seen
         });
-        for (b, n) in &seen {
-            let expected = must.get(b).or(may.get(b));
-            assert_eq!(expected, Some(n), "round {round}: batch {b} has {n} rows");
+        if acked < 40 {
+            interrupted += 1;
+            let mut landed = model.clone();
+            landed.commit(b(acked), rows_of(acked), statements[acked].1.as_deref());
+            if seen == landed.rows {
+                model = landed;
+            }
         }
-        for (b, n) in &must {
-            assert_eq!(
-                seen.get(b),
-                Some(n),
-                "round {round}: acknowledged batch {b} lost"
-            );
-        }
-        // What was in flight is now decided: keep it only if it landed.
-        may.retain(|b, _| seen.contains_key(b));
-        must.extend(std::mem::take(&mut may));
+        assert_eq!(seen, model.rows, "round {round}: {acked} acknowledged");
     }
-
     assert!(
         interrupted >= 5,
         "only {interrupted} rounds were killed mid-script"
     );
-    // VACUUM reclaims the killed writes' files: a plain Parquet reader listing the directories
-    // then sees exactly what tarn sees.
+
+    // VACUUM reclaims killed, failed and superseded writes' files: a plain Parquet reader
+    // listing the directories of the appended table and partition then sees what tarn sees.
     std::thread::sleep(Duration::from_millis(1100));
     let vacuum = "SET tarn.vacuum_retention_check = off;
                   VACUUM plain RETAIN 0 HOURS; VACUUM parts RETAIN 0 HOURS";
@@ -155,10 +187,10 @@ fn killed_writes_into_listed_directories_are_never_read() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let plain_reader = runtime.block_on(async {
+    let (plain_reader, tarn_view) = runtime.block_on(async {
         let ctx = SessionContext::new();
         let mut seen = BTreeMap::new();
-        for table in ["plain", "parts/k=0", "parts/k=1"] {
+        for table in ["plain", "parts/k=1"] {
             let path = format!("{}/{table}/", lake.display());
             let frame = ctx
                 .read_parquet(path, ParquetReadOptions::default())
@@ -179,7 +211,19 @@ fn killed_writes_into_listed_directories_are_never_read() {
                 *seen.entry(b).or_insert(0) += n;
             }
         }
-        seen
+        let engine = Tarn::open_dir(&data).unwrap();
+        let s = engine.session("check");
+        let mut view = counts(
+            &s.query("SELECT b, count(*) FROM plain GROUP BY b")
+                .await
+                .unwrap(),
+        );
+        view.extend(counts(
+            &s.query("SELECT b, count(*) FROM parts WHERE k = 1 GROUP BY b")
+                .await
+                .unwrap(),
+        ));
+        (seen, view)
     });
-    assert_eq!(plain_reader, must);
+    assert_eq!(plain_reader, tarn_view);
 }

@@ -105,6 +105,9 @@ impl Engine {
         // The metastore and the CPU runtime's hand-off need a tokio runtime to exist.
         tokio::runtime::Handle::try_current()
             .map_err(|_| EngineError::Internal("Engine::open needs a tokio runtime".into()))?;
+        if let Some(file) = config.warehouse.strip_prefix("file://") {
+            config.warehouse = file.to_string();
+        }
         if !crate::storage::is_object_store_url(&config.warehouse) {
             std::fs::create_dir_all(&config.warehouse).map_err(|e| EngineError::Storage {
                 location: config.warehouse.clone(),

@@ -21,8 +21,8 @@ use crate::error::{EngineError, Result};
 #[derive(Clone, Default, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
-    /// `s3://bucket[/prefix]`, `gs://bucket`, `az://container` or
-    /// `abfss://container@account.dfs.core.windows.net`.
+    /// `s3://bucket[/prefix]`, `gs://bucket`, `az://container` (account in `access_key_id` or
+    /// the environment) or `abfss://container@account.dfs.core.windows.net`.
     pub url: String,
     /// A custom endpoint (S3-compatible servers, emulators).
     pub endpoint: Option<String>,
@@ -96,12 +96,13 @@ impl StorageConfig {
         }
     }
 
-    /// The URL the store is registered under: scheme and bucket (DataFusion looks stores up
-    /// by `scheme://host`).
+    /// The URL the store is registered under: scheme and host, as DataFusion looks stores up
+    /// (`s3://bucket`; for `abfss://container@account.dfs.core.windows.net` the account: one
+    /// container per account).
     pub fn store_url(&self) -> Result<Url> {
         let url = parse(&self.url)?;
-        let base = &url[..url::Position::BeforePath];
-        Url::parse(base).map_err(|e| bad(&self.url, e))
+        let host = url.host_str().unwrap_or_default();
+        Url::parse(&format!("{}://{host}", url.scheme())).map_err(|e| bad(&self.url, e))
     }
 
     /// The options as object_store names them.
@@ -172,7 +173,13 @@ impl StorageConfig {
         };
         let store: Arc<dyn ObjectStore> = match kind {
             Kind::S3 => {
-                let mut b = object_store::aws::AmazonS3Builder::from_env().with_url(url.as_str());
+                // Explicit keys are used alone: no session token or endpoint from the
+                // environment mixed into them.
+                let base = match self.access_key_id {
+                    Some(_) => object_store::aws::AmazonS3Builder::new(),
+                    None => object_store::aws::AmazonS3Builder::from_env(),
+                };
+                let mut b = base.with_url(url.as_str());
                 for (k, v) in options {
                     b = b.with_config(k.parse().map_err(|_| unknown(&k))?, v);
                 }
@@ -187,8 +194,11 @@ impl StorageConfig {
                 Arc::new(b.with_retry(retry).build().map_err(built)?)
             }
             Kind::Azure => {
-                let mut b =
-                    object_store::azure::MicrosoftAzureBuilder::from_env().with_url(url.as_str());
+                let base = match self.access_key_id {
+                    Some(_) => object_store::azure::MicrosoftAzureBuilder::new(),
+                    None => object_store::azure::MicrosoftAzureBuilder::from_env(),
+                };
+                let mut b = base.with_url(url.as_str());
                 for (k, v) in options {
                     b = b.with_config(k.parse().map_err(|_| unknown(&k))?, v);
                 }
@@ -243,14 +253,16 @@ fn bad(url: &str, e: impl std::fmt::Display) -> EngineError {
     EngineError::InvalidParameter(format!("invalid storage url '{url}': {e}"))
 }
 
-/// Removes configured secrets from a message (object_store errors may echo options).
+/// Removes configured secrets from a message (object_store errors may echo options): the
+/// keys, the token and every value under `options` (service account keys, client secrets, …).
 fn redact(message: &str, config: &StorageConfig) -> String {
     let mut out = message.to_string();
-    for secret in [&config.secret_access_key, &config.session_token]
+    let secrets = [&config.secret_access_key, &config.session_token]
         .into_iter()
         .flatten()
-        .filter(|s| !s.is_empty())
-    {
+        .chain(config.options.values())
+        .filter(|s| s.len() >= 4);
+    for secret in secrets {
         out = out.replace(secret.as_str(), "<redacted>");
     }
     out

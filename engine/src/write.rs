@@ -272,14 +272,19 @@ pub(crate) async fn run(
         write_id: write_id.clone(),
         settled: false,
     };
-    let mut written =
-        demux::write_all(&job, &seen, &write_id, store.clone(), &options, streams).await?;
+    let written = demux::write_all(&job, &seen, &write_id, store.clone(), &options, streams).await;
+    let mut written = match written {
+        Ok(w) => w,
+        Err(e) => return Err(intent.fail(e).await),
+    };
     add_empty_static_overwrite(&job, &seen, &write_id, &mut written);
     let staged: Vec<String> = written
         .iter()
         .flat_map(|w| w.files.iter().map(|f| f.path.clone()))
         .collect();
-    files::make_durable(&staged).await?;
+    if let Err(e) = files::make_durable(&staged).await {
+        return Err(intent.fail(e).await);
+    }
     let commit = WriteCommit {
         write_id: write_id.clone(),
         database: job.table.database.clone(),
@@ -314,6 +319,15 @@ struct Intent {
     metastore: Arc<dyn tarn_catalog::Metastore>,
     write_id: String,
     settled: bool,
+}
+
+impl Intent {
+    /// The write failed: its intent is marked failed before the error reaches the client.
+    async fn fail(&mut self, error: EngineError) -> EngineError {
+        self.settled = true;
+        let _ = self.metastore.abandon_write(&self.write_id, false).await;
+        error
+    }
 }
 
 impl Drop for Intent {

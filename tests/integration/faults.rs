@@ -78,6 +78,16 @@ async fn failed_writes_leave_nothing_visible_and_vacuum_removes_them() {
         leftovers.iter().any(|o| o.starts_with("raw/x/")),
         "{leftovers:?}"
     );
+    // Also by a table created again over the same directories.
+    s.query(
+        "DROP TABLE x;
+         CREATE EXTERNAL TABLE x (id bigint) PARTITIONED BY (k int) STORED AS PARQUET
+           LOCATION 's3://faulty/raw/x';
+         MSCK REPAIR TABLE x",
+    )
+    .await
+    .unwrap();
+    assert_eq!(count(&tarn, "SELECT count(*) FROM x").await, 400);
     s.query(
         "SET tarn.vacuum_retention_check = off; VACUUM m RETAIN 0 HOURS; VACUUM x RETAIN 0 HOURS",
     )

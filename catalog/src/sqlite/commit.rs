@@ -114,8 +114,9 @@ pub(super) fn commit(tx: &Transaction, c: &WriteCommit) -> Result<CommitOutcome>
         )?;
     }
     tx.execute(
-        "INSERT INTO batches (tbl_id, batch_id, statement, user_name, time, partitions, rows)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO batches (tbl_id, batch_id, statement, user_name, time, partitions, rows,
+                              write_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             tbl_id,
             c.batch_id,
@@ -123,7 +124,8 @@ pub(super) fn commit(tx: &Transaction, c: &WriteCommit) -> Result<CommitOutcome>
             c.user,
             now,
             serde_json::to_string(&names)?,
-            outcome.rows as i64
+            outcome.rows as i64,
+            c.write_id
         ],
     )?;
     refresh_table_stats(tx, tbl_id, &mut table)?;
@@ -203,10 +205,19 @@ fn supersede_batch(
     let mut parts: Vec<i64> = files.iter().map(|(p, _)| *p).collect();
     parts.sort_unstable();
     parts.dedup();
-    let mut write_ids: Vec<&str> = files
-        .iter()
-        .filter_map(|(_, path)| crate::paths::tarn_write_id(path.rsplit('/').next()?))
-        .collect();
+    // The earlier runs' writes, from the batch log (their recorded files may be gone from
+    // the index after DDL, their files not from the directories) and from their files.
+    let mut write_ids: Vec<String> = {
+        let mut stmt = tx.prepare(
+            "SELECT write_id FROM batches
+             WHERE tbl_id = ?1 AND batch_id = ?2 AND live = 1 AND write_id IS NOT NULL",
+        )?;
+        let rows = stmt.query_map(params![tbl_id, batch_id], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    write_ids.extend(files.iter().filter_map(|(_, path)| {
+        crate::paths::tarn_write_id(path.rsplit('/').next()?).map(String::from)
+    }));
     write_ids.sort_unstable();
     write_ids.dedup();
     for id in write_ids {

@@ -106,8 +106,9 @@ pub(super) fn drop_database(
     // Partitions and keys go by ON DELETE CASCADE.
     tx.execute("DELETE FROM dbs WHERE id = ?1", [id])?;
     super::acl::forget_database(tx, &name.to_lowercase())?;
+    // Writes into the dropped tables stay as failed tombstones (see drop_table).
     tx.execute(
-        "DELETE FROM pending_writes WHERE db = ?1",
+        "UPDATE pending_writes SET failed = 1 WHERE db = ?1",
         [name.to_lowercase()],
     )?;
     Ok(tables)
@@ -269,9 +270,10 @@ pub(super) fn drop_table(
     )?;
     super::acl::forget_table(tx, &db.to_lowercase(), &name.to_lowercase())?;
     // Writes still running into the dropped table can no longer commit (into it, or into a
-    // table created later under the same name).
+    // table created later under the same name), and their intents — and tombstones — stay,
+    // failed: a table created again over the same location must not read what they left.
     tx.execute(
-        "DELETE FROM pending_writes WHERE db = ?1 AND tbl = ?2",
+        "UPDATE pending_writes SET failed = 1 WHERE db = ?1 AND tbl = ?2",
         params![db.to_lowercase(), name.to_lowercase()],
     )?;
     Ok(Some(table))

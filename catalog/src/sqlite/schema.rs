@@ -159,6 +159,7 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO write_sequence VALUES (0, 0, lower(hex(randomblob(4))));
     -- A batch id is an idempotency key: a re-run supersedes the earlier runs' rows.
     ALTER TABLE batches ADD COLUMN live INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE batches ADD COLUMN write_id TEXT;
     CREATE INDEX batches_by_id ON batches (tbl_id, batch_id);
     "#,
 ];

@@ -27,7 +27,9 @@ type Key = (String, i64);
 type Entry = (Instant, Arc<Vec<ObjectMeta>>);
 /// A listed Parquet file (location, size, last modified in ms) under a table version (which
 /// fixes its file schema): a file rewritten in place is read again.
-type StatsKey = (String, u64, i64, i64);
+/// Path, size, modification time, table version and entity tag: an object rewritten in place
+/// on a store whose clock or sizes would not tell (same size, same second) differs by ETag.
+type StatsKey = (String, u64, i64, i64, String);
 /// The footers of one listing (the `Arc` it was computed for), so a repeated scan of a listed
 /// directory costs one lookup rather than one per file.
 type Described = (Arc<Vec<ObjectMeta>>, Arc<Vec<Option<Arc<Statistics>>>>);
@@ -103,6 +105,7 @@ impl ListingCache {
                 meta.size,
                 meta.last_modified.timestamp_millis(),
                 version,
+                meta.e_tag.clone().unwrap_or_default(),
             );
             let store = store.clone();
             async move {

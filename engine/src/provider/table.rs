@@ -153,6 +153,11 @@ impl HiveTable {
                     written: p.written_files,
                     version: p.version,
                 },
+                // A managed table no write has committed to holds nothing, whatever its
+                // directory holds (a predecessor's leftovers, say).
+                None if self.table.table_type == tarn_catalog::TableType::Managed => {
+                    return Ok(vec![]);
+                }
                 None => ScanUnit {
                     location: self.table.location.clone(),
                     values: vec![],
@@ -217,7 +222,8 @@ impl HiveTable {
                     // Cached per table version (planning) and partition version (every commit
                     // to the partition bumps it, so a cached listing never predates a commit
                     // whose files `written` lists).
-                    let version = version.wrapping_mul(1_000_003) ^ unit.version;
+                    let store_key = format!("{store_key}@{version}");
+                    let version = unit.version;
                     let files = tarn_files.filter(
                         listing.list(&store, &store_key, &dir, version).await?,
                         &unit.written,

@@ -61,7 +61,23 @@ pub(super) async fn table_location(
     let normalized = session.engine.inner.roots.check(location)?;
     check_not_reserved(session, &normalized)?;
     check_no_overlap(session, &normalized, own).await?;
+    if let Some(partition) = own {
+        same_store(&normalized, &partition.table.location)?;
+    }
     Ok(normalized)
+}
+
+/// A table's partitions live on the table's store: scans, writes, VACUUM and DROP use one
+/// store per table.
+fn same_store(location: &str, table_location: &str) -> Result<()> {
+    let (store, _) = crate::provider::parse_location(location)?;
+    let (table_store, _) = crate::provider::parse_location(table_location)?;
+    if store == table_store {
+        return Ok(());
+    }
+    Err(EngineError::NotSupported(format!(
+        "a partition at '{location}' on another store than its table's ('{table_location}')"
+    )))
 }
 
 /// A location for a database (its managed tables are written there).

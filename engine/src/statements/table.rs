@@ -301,11 +301,21 @@ pub(super) async fn delete_replaced_data(session: &Session, old: &Table, files: 
     if old.table_type != tarn_catalog::TableType::Managed || files.is_empty() {
         return;
     }
+    // As DROP: only inside the directory tarn made for the table, and only while nothing else
+    // uses it.
+    let Ok(Some(own)) = super::locations::deletable(session, old, &old.location, None).await else {
+        return;
+    };
+    let files: Vec<String> = files
+        .iter()
+        .filter(|f| super::locations::within(f, &own))
+        .cloned()
+        .collect();
     let Ok((store_url, _)) = crate::provider::parse_location(&old.location) else {
         return;
     };
     if let Ok(store) = session.ctx.state().runtime_env().object_store(&store_url) {
-        crate::write::delete_quietly(&store, files).await;
+        crate::write::delete_quietly(&store, &files).await;
     }
 }
 

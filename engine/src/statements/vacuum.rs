@@ -70,16 +70,28 @@ pub(super) async fn run(session: &Session, table: &Table, retain_hours: u64) -> 
         {
             continue;
         }
-        deleted += delete_files_in(&store, &retired.location, &referenced, None).await?;
+        deleted += delete_files_in(&store, &retired.location, (&referenced, None), None).await?;
         forgotten.push(retired.location);
     }
     metastore.forget_retired(forgotten).await?;
     deleted += reclaim_abandoned_writes(session, table, (&partitions, &referenced), &store, cutoff)
         .await?;
-    // Unreferenced files in indexed partitions.
+    // Unreferenced files in indexed partitions; files of writes with an intent (running, or
+    // superseded batches, whose retention starts when they were superseded) wait for the step
+    // above.
+    let pending: HashSet<String> = metastore
+        .write_state(&table.database, &table.name)
+        .await?
+        .pending
+        .into_iter()
+        .map(|p| p.write_id)
+        .collect();
     for p in partitions.iter().filter(|p| p.files.is_some()) {
-        deleted += delete_files_in(&store, &p.location, &referenced, Some(cutoff)).await?;
+        let keep = (&referenced, Some(&pending));
+        deleted += delete_files_in(&store, &p.location, keep, Some(cutoff)).await?;
     }
+    // Listings cached before these deletions must not name the files any more.
+    session.engine.inner.listing.clear();
     Ok(deleted)
 }
 
@@ -161,11 +173,12 @@ async fn reclaim_abandoned_writes(
     Ok(deleted)
 }
 
-/// Deletes the files directly in `location` that are not referenced (and older than `cutoff`).
+/// Deletes the files directly in `location` that are not referenced, not of a pending write
+/// (when `pending` is given) and older than `cutoff`.
 async fn delete_files_in(
     store: &std::sync::Arc<dyn object_store::ObjectStore>,
     location: &str,
-    referenced: &HashSet<String>,
+    (referenced, pending): (&HashSet<String>, Option<&HashSet<String>>),
     cutoff: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<u64> {
     let (_, dir) = parse_location(location)?;
@@ -184,7 +197,14 @@ async fn delete_files_in(
     for object in listed {
         let full = full_location(base, &object);
         let old_enough = cutoff.is_none_or(|c| object.last_modified < c);
-        if referenced.contains(&full) || !old_enough {
+        let of_pending = pending.is_some_and(|ids| {
+            object
+                .location
+                .filename()
+                .and_then(tarn_catalog::paths::tarn_write_id)
+                .is_some_and(|id| ids.contains(id))
+        });
+        if referenced.contains(&full) || !old_enough || of_pending {
             continue;
         }
         store

@@ -219,7 +219,9 @@ async fn authorize(session: &Session, job: &WriteJob) -> Result<()> {
     session
         .require_columns(&job.table, Privilege::Insert, &columns)
         .await?;
-    if matches!(job.mode, Mode::Overwrite) {
+    // An overwrite removes rows; so does a write under a batch id, which replaces the rows
+    // earlier runs of that batch wrote (anyone's).
+    if matches!(job.mode, Mode::Overwrite) || session.explicit_batch_id().is_some() {
         session.require_table(&job.table, Privilege::Delete).await?;
     }
     // An external table's location was chosen by whoever pointed it there: writing into it is

@@ -6,27 +6,15 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use object_store::ObjectStore;
-use tarn::datafusion::arrow::array::AsArray;
-use tarn::datafusion::arrow::datatypes::Int64Type;
 use tarn::{EngineConfig, ErrorKind, Tarn};
 
+use crate::s3::{count, objects};
 use crate::support::faulty::FaultyStore;
 
-async fn count(tarn: &Tarn, sql: &str) -> i64 {
-    let rows = tarn.session("check").query(sql).await.unwrap();
-    rows[0].column(0).as_primitive::<Int64Type>().value(0)
-}
-
-async fn objects(store: &Arc<FaultyStore>) -> Vec<String> {
-    use futures::TryStreamExt;
-    let mut names: Vec<String> = store
-        .list(None)
-        .map_ok(|m| m.location.to_string())
-        .try_collect()
-        .await
-        .unwrap();
-    names.sort();
-    names
+/// Every object in the store, read from the store itself.
+async fn all_objects(store: &Arc<FaultyStore>) -> Vec<String> {
+    let store: Arc<dyn ObjectStore> = store.clone();
+    objects(&store, "").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,7 +38,7 @@ async fn failed_writes_leave_nothing_visible_and_vacuum_removes_them() {
     )
     .await
     .unwrap();
-    let before = objects(&store).await;
+    let before = all_objects(&store).await;
     // Each of the next writes gets one file through, then the store fails.
     for table in ["m", "x"] {
         store.fail_writes_after(Some(1));
@@ -67,7 +55,7 @@ async fn failed_writes_leave_nothing_visible_and_vacuum_removes_them() {
             400
         );
     }
-    let after = objects(&store).await;
+    let after = all_objects(&store).await;
     let leftovers: Vec<&String> = after.iter().filter(|o| !before.contains(o)).collect();
     assert!(
         !leftovers.is_empty(),
@@ -93,7 +81,7 @@ async fn failed_writes_leave_nothing_visible_and_vacuum_removes_them() {
     )
     .await
     .unwrap();
-    assert_eq!(objects(&store).await, before);
+    assert_eq!(all_objects(&store).await, before);
     assert_eq!(count(&tarn, "SELECT count(*) FROM m").await, 400);
     assert_eq!(count(&tarn, "SELECT count(*) FROM x").await, 400);
     assert!(store.failed_writes.load(Ordering::SeqCst) >= 2);

@@ -26,13 +26,13 @@ fn parquet(ids: std::ops::Range<i64>) -> bytes::Bytes {
     out.into()
 }
 
-async fn count(tarn: &Tarn, sql: &str) -> i64 {
+pub(crate) async fn count(tarn: &Tarn, sql: &str) -> i64 {
     let rows = tarn.session("check").query(sql).await.unwrap();
     rows[0].column(0).as_primitive::<Int64Type>().value(0)
 }
 
 /// Object names under `prefix` in the bucket, read from the store itself.
-async fn objects(store: &Arc<dyn ObjectStore>, prefix: &str) -> Vec<String> {
+pub(crate) async fn objects(store: &Arc<dyn ObjectStore>, prefix: &str) -> Vec<String> {
     use futures::TryStreamExt;
     let prefix = object_store::path::Path::from(prefix);
     let mut names: Vec<String> = store

@@ -129,19 +129,24 @@ pub(crate) fn default_location(table: &Table, values: &PartitionSpec) -> String 
     paths::join(&table.location, &paths::partition_name(&keys, values))
 }
 
-/// A partition spec ordered by the table's keys, with every value checked against its key type.
-pub(crate) fn typed_spec(table: &Table, pairs: &PartitionSpecPairs) -> Result<PartitionSpec> {
+/// The names of a table's partition keys; an error naming the table if it has none.
+pub(crate) fn partition_key_names(table: &Table) -> Result<Vec<String>> {
     if table.partition_keys.is_empty() {
         return Err(EngineError::InvalidParameter(format!(
             "table '{}' is not partitioned",
             table.qualified_name()
         )));
     }
-    let keys: Vec<String> = table
+    Ok(table
         .partition_keys
         .iter()
         .map(|k| k.name.clone())
-        .collect();
+        .collect())
+}
+
+/// A partition spec ordered by the table's keys, with every value checked against its key type.
+pub(crate) fn typed_spec(table: &Table, pairs: &PartitionSpecPairs) -> Result<PartitionSpec> {
+    let keys = partition_key_names(table)?;
     let spec = paths::spec_from_pairs(&table.qualified_name(), &keys, pairs)?;
     for (value, key) in spec.iter().zip(&table.partition_keys) {
         if let Some(v) = value {

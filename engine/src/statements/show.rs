@@ -43,17 +43,7 @@ pub(super) async fn partitions(
     session
         .require_table(&table, tarn_catalog::Privilege::Select)
         .await?;
-    if table.partition_keys.is_empty() {
-        return Err(crate::error::EngineError::InvalidParameter(format!(
-            "table '{}' is not partitioned",
-            table.qualified_name()
-        )));
-    }
-    let keys: Vec<String> = table
-        .partition_keys
-        .iter()
-        .map(|k| k.name.clone())
-        .collect();
+    let keys = super::alter::partition_key_names(&table)?;
     let wanted: Vec<(usize, Option<String>)> = partial
         .iter()
         .map(|(k, v)| {

@@ -93,6 +93,30 @@ async fn each_table_privilege_is_granted_and_revoked() {
         outcome(&bob, "INSERT INTO shop.orders VALUES (3, 1.0, 'c')").await,
         "ok"
     );
+    // A write under a batch id replaces that batch's earlier rows (anyone's): DELETE too.
+    admin
+        .batch_execute(
+            "SET tarn.batch_id = 'nightly'; INSERT INTO shop.orders VALUES (9, 9.0, 'n');
+             SET tarn.batch_id = ''",
+        )
+        .await
+        .unwrap();
+    let rows_before = value(&admin, "SELECT count(*) FROM shop.orders").await;
+    bob.batch_execute("SET tarn.batch_id = 'nightly'")
+        .await
+        .unwrap();
+    denied(&bob, "INSERT INTO shop.orders VALUES (4, 1.0, 'd')").await;
+    bob.batch_execute("SET tarn.batch_id = ''").await.unwrap();
+    assert_eq!(
+        value(&admin, "SELECT count(*) FROM shop.orders WHERE id = 9")
+            .await
+            .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        value(&admin, "SELECT count(*) FROM shop.orders").await,
+        rows_before
+    );
     // An overwrite deletes rows: it needs DELETE too.
     denied(
         &bob,

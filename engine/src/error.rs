@@ -372,11 +372,8 @@ fn datafusion_kind(e: &DataFusionError) -> ErrorKind {
     use DataFusionError as D;
     match e {
         D::ArrowError(a, _) => arrow_kind(a),
-        D::ParquetError(_) => ErrorKind::DataCorrupted,
-        D::ObjectStore(os) => match os.as_ref() {
-            object_store::Error::NotFound { .. } => ErrorKind::MissingFile,
-            _ => ErrorKind::StorageIo,
-        },
+        D::ParquetError(p) => parquet_kind(p),
+        D::ObjectStore(os) => store_kind(os),
         D::IoError(_) => ErrorKind::StorageIo,
         D::SQL(p, _) => match p.as_ref() {
             ParserError::TokenizerError(_) | ParserError::ParserError(_) => ErrorKind::Syntax,
@@ -405,6 +402,25 @@ fn datafusion_kind(e: &DataFusionError) -> ErrorKind {
     }
 }
 
+fn store_kind(e: &object_store::Error) -> ErrorKind {
+    match e {
+        object_store::Error::NotFound { .. } => ErrorKind::MissingFile,
+        _ => ErrorKind::StorageIo,
+    }
+}
+
+/// The Parquet reader wraps the store's errors: a read that failed is I/O, not a bad file.
+fn parquet_kind(e: &datafusion::parquet::errors::ParquetError) -> ErrorKind {
+    use datafusion::parquet::errors::ParquetError as P;
+    match e {
+        P::External(inner) => match external_kind(inner.as_ref()) {
+            ErrorKind::Internal => ErrorKind::DataCorrupted,
+            kind => kind,
+        },
+        _ => ErrorKind::DataCorrupted,
+    }
+}
+
 fn external_kind(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> ErrorKind {
     if let Some(e) = inner.downcast_ref::<EngineError>() {
         e.kind()
@@ -414,6 +430,10 @@ fn external_kind(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> Err
         datafusion_kind(e)
     } else if let Some(e) = inner.downcast_ref::<ArrowError>() {
         arrow_kind(e)
+    } else if let Some(e) = inner.downcast_ref::<object_store::Error>() {
+        store_kind(e)
+    } else if let Some(e) = inner.downcast_ref::<datafusion::parquet::errors::ParquetError>() {
+        parquet_kind(e)
     } else if inner.downcast_ref::<std::io::Error>().is_some() {
         ErrorKind::StorageIo
     } else {

@@ -9,6 +9,7 @@ pub(crate) use guarded::ColumnGuard;
 mod listing;
 mod named_errors;
 mod pruning;
+mod read_ahead;
 mod scan_cache;
 pub(crate) mod system;
 mod table;

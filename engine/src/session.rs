@@ -69,6 +69,8 @@ fn session_config(engine: &Engine) -> SessionConfig {
         // TPC-H it costs ~25% (Q6: 100 vs 80 ms in datafusion-python); statistics and page-index
         // pruning still skip row groups and pages.
         .set_bool("datafusion.execution.parquet.enable_page_index", true)
+        // Planning a scan waits on the store (listing, footers): plan a join's tables at once.
+        .set_usize("datafusion.execution.planning_concurrency", 16)
         .set_str("datafusion.execution.time_zone", "UTC");
     if let Some(n) = engine.inner.config.target_partitions {
         config = config.with_target_partitions(n);

@@ -1,16 +1,19 @@
-//! The commit protocol where directories are listed (external tables, registered partitions):
-//! writers killed at random points while they append, overwrite and re-run batches, checked
-//! against a model fed only by the client-side log of acknowledged statements and, after
-//! VACUUM, against a plain Parquet reader listing the same directories.
+//! The commit protocol where directories are listed (external tables, registered partitions)
+//! and in the warehouse, on local disk and on S3 (moto): writers killed at random points while
+//! they append, overwrite and re-run batches, checked against a model fed only by the
+//! client-side log of acknowledged statements and, after VACUUM, against a plain Parquet
+//! reader listing the same directories.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use tarn::Tarn;
 use tarn::datafusion::arrow::array::AsArray;
 use tarn::datafusion::arrow::datatypes::{Int32Type, Int64Type};
 use tarn::datafusion::prelude::{ParquetReadOptions, SessionContext};
+use tarn::{EngineConfig, Tarn};
+
+use crate::support::moto::Moto;
 
 /// Rows per batch tag `b`, from a query returning (b int, count bigint).
 fn counts(batches: &[tarn::datafusion::arrow::array::RecordBatch]) -> BTreeMap<i32, i64> {
@@ -34,12 +37,12 @@ fn rows_of(i: usize) -> i64 {
 fn statement(i: usize, b: i32) -> (String, Option<String>) {
     let n = rows_of(i);
     let rows = format!("SELECT value, {b} FROM generate_series(1, {n})");
-    match i % 4 {
+    match i % 5 {
         // Appends to the unpartitioned external table.
         0 => (format!("INSERT INTO plain {rows};\n"), None),
         // A re-run of one of three batch ids.
         1 => {
-            let id = format!("r{}", (i / 4) % 3);
+            let id = format!("r{}", (i / 5) % 3);
             let sql = format!(
                 "SET tarn.batch_id = '{id}';\nINSERT INTO plain {rows};\nSET tarn.batch_id = '';\n"
             );
@@ -51,7 +54,14 @@ fn statement(i: usize, b: i32) -> (String, Option<String>) {
             Some("k=0".into()),
         ),
         // Appends to another registered partition.
-        _ => (format!("INSERT INTO parts PARTITION (k=1) {rows};\n"), None),
+        3 => (format!("INSERT INTO parts PARTITION (k=1) {rows};\n"), None),
+        // Appends to a managed table in the warehouse, partitions chosen by the rows.
+        _ => (
+            format!(
+                "INSERT INTO managed SELECT value, {b}, value % 3 FROM generate_series(1, {n});\n"
+            ),
+            None,
+        ),
     }
 }
 
@@ -74,30 +84,117 @@ impl Model {
     }
 }
 
+/// Where the lake and the warehouse live: a local directory, or a bucket on moto.
+struct Lake {
+    /// Root of the external tables' directories (a path or an `s3://` URL).
+    root: String,
+    /// The warehouse, when not the data directory's default.
+    warehouse: Option<String>,
+    storage: Vec<tarn::storage::StorageConfig>,
+}
+
+impl Lake {
+    /// `tarn.toml` for the child processes.
+    fn toml(&self) -> String {
+        let mut out = String::new();
+        if let Some(w) = &self.warehouse {
+            out.push_str(&format!("warehouse = \"{w}\"\n"));
+        }
+        for s in &self.storage {
+            out.push_str(&format!(
+                "[[storage]]\nurl = \"{}\"\nendpoint = \"{}\"\nregion = \"us-east-1\"\n\
+                 allow_http = true\npath_style = true\nconditional_put = \"etag\"\n\
+                 access_key_id = \"testing\"\nsecret_access_key = \"testing\"\n\
+                 request_timeout_secs = 10\nmax_retries = 1\n",
+                s.url,
+                s.endpoint.as_deref().unwrap_or_default()
+            ));
+        }
+        out
+    }
+
+    /// An in-process engine over the same catalog and stores.
+    fn open(&self, data: &std::path::Path) -> Tarn {
+        let mut config = EngineConfig::new(data);
+        if let Some(w) = &self.warehouse {
+            config.warehouse = w.clone();
+        }
+        config.storage = self.storage.clone();
+        Tarn::open(config).unwrap()
+    }
+
+    /// A plain DataFusion context that reads the lake's store.
+    fn plain_reader(&self) -> SessionContext {
+        let ctx = SessionContext::new();
+        for s in &self.storage {
+            let url = url::Url::parse(&s.url).unwrap();
+            ctx.register_object_store(&url, s.build().unwrap());
+        }
+        ctx
+    }
+}
+
 #[test]
-fn killed_writes_into_listed_directories_are_never_read() {
+fn killed_writes_are_never_read_on_local_disk() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
     let lake = dir.path().join("lake");
     for d in ["plain", "parts/k=0", "parts/k=1"] {
         std::fs::create_dir_all(lake.join(d)).unwrap();
     }
+    let lake = Lake {
+        root: lake.display().to_string(),
+        warehouse: None,
+        storage: vec![],
+    };
+    killed_writes_are_never_read(&dir.path().join("data"), &lake);
+}
+
+#[test]
+fn killed_writes_are_never_read_on_s3() {
+    let moto = Moto::start();
+    moto.create_bucket("lake");
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake {
+        root: "s3://lake/ext".into(),
+        warehouse: Some("s3://lake/wh".into()),
+        storage: vec![moto.storage("lake")],
+    };
+    killed_writes_are_never_read(&dir.path().join("data"), &lake);
+}
+
+/// Rows per batch tag of every table, as tarn reads them.
+async fn tarn_counts(engine: &Tarn) -> BTreeMap<i32, i64> {
+    let s = engine.session("check");
+    let mut seen = BTreeMap::new();
+    for table in ["plain", "parts", "managed"] {
+        let sql = format!("SELECT b, count(*) FROM {table} GROUP BY b");
+        for (b, n) in counts(&s.query(&sql).await.unwrap()) {
+            *seen.entry(b).or_insert(0) += n;
+        }
+    }
+    seen
+}
+
+fn killed_writes_are_never_read(data: &std::path::Path, lake: &Lake) {
+    std::fs::create_dir_all(data).unwrap();
+    std::fs::write(data.join("tarn.toml"), lake.toml()).unwrap();
     let tarn_bin = env!("CARGO_BIN_EXE_tarn");
     let tarn = |args: &[&str]| {
         let mut c = Command::new(tarn_bin);
-        c.env("TARN_ALLOWED_ROOTS", &lake)
+        c.env("TARN_ALLOWED_ROOTS", &lake.root)
             .arg("--data-dir")
-            .arg(&data)
+            .arg(data)
             .arg("sql")
             .args(args);
         c
     };
     let setup = format!(
-        "CREATE EXTERNAL TABLE plain (v bigint, b int) STORED AS PARQUET LOCATION '{lake}/plain';
+        "CREATE EXTERNAL TABLE plain (v bigint, b int) STORED AS PARQUET LOCATION '{root}/plain';
          CREATE EXTERNAL TABLE parts (v bigint, b int) PARTITIONED BY (k int)
-           STORED AS PARQUET LOCATION '{lake}/parts';
-         ALTER TABLE parts ADD PARTITION (k=0); ALTER TABLE parts ADD PARTITION (k=1)",
-        lake = lake.display()
+           STORED AS PARQUET LOCATION '{root}/parts';
+         ALTER TABLE parts ADD PARTITION (k=0); ALTER TABLE parts ADD PARTITION (k=1);
+         CREATE TABLE managed (v bigint, b int) PARTITIONED BY (k bigint)",
+        root = lake.root
     );
     let out = tarn(&["-q", "-e", &setup]).output().unwrap();
     assert!(
@@ -133,7 +230,9 @@ fn killed_writes_into_listed_directories_are_never_read() {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        std::thread::sleep(Duration::from_millis(50 + (seed >> 33) % 600));
+        // Kill points spread over the first statements (a remote store is slower).
+        let window = if lake.storage.is_empty() { 600 } else { 1500 };
+        std::thread::sleep(Duration::from_millis(50 + (seed >> 33) % window));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         // Every acknowledged INSERT committed; the next one may or may not have.
@@ -145,23 +244,7 @@ fn killed_writes_into_listed_directories_are_never_read() {
         for (i, (_, scope)) in statements.iter().enumerate().take(acked) {
             model.commit(b(i), rows_of(i), scope.as_deref());
         }
-        let engine = runtime.block_on(async { Tarn::open_dir(&data) }).unwrap();
-        let seen = runtime.block_on(async {
-            let s = engine.session("check");
-            let mut seen = counts(
-                &s.query("SELECT b, count(*) FROM plain GROUP BY b")
-                    .await
-                    .unwrap(),
-            );
-            for (b, n) in counts(
-                &s.query("SELECT b, count(*) FROM parts GROUP BY b")
-                    .await
-                    .unwrap(),
-            ) {
-                *seen.entry(b).or_insert(0) += n;
-            }
-            seen
-        });
+        let seen = runtime.block_on(async { tarn_counts(&lake.open(data)).await });
         if acked > 0 && acked < 40 {
             mid_script += 1;
         }
@@ -184,7 +267,8 @@ fn killed_writes_into_listed_directories_are_never_read() {
     // listing the directories of the appended table and partition then sees what tarn sees.
     std::thread::sleep(Duration::from_millis(1100));
     let vacuum = "SET tarn.vacuum_retention_check = off;
-                  VACUUM plain RETAIN 0 HOURS; VACUUM parts RETAIN 0 HOURS";
+                  VACUUM plain RETAIN 0 HOURS; VACUUM parts RETAIN 0 HOURS;
+                  VACUUM managed RETAIN 0 HOURS";
     let out = tarn(&["-q", "-e", vacuum]).output().unwrap();
     assert!(
         out.status.success(),
@@ -192,10 +276,10 @@ fn killed_writes_into_listed_directories_are_never_read() {
         String::from_utf8_lossy(&out.stderr)
     );
     let (plain_reader, tarn_view) = runtime.block_on(async {
-        let ctx = SessionContext::new();
+        let ctx = lake.plain_reader();
         let mut seen = BTreeMap::new();
         for table in ["plain", "parts/k=1"] {
-            let path = format!("{}/{table}/", lake.display());
+            let path = format!("{}/{table}/", lake.root);
             let frame = ctx
                 .read_parquet(path, ParquetReadOptions::default())
                 .await
@@ -215,7 +299,7 @@ fn killed_writes_into_listed_directories_are_never_read() {
                 *seen.entry(b).or_insert(0) += n;
             }
         }
-        let engine = Tarn::open_dir(&data).unwrap();
+        let engine = lake.open(data);
         let s = engine.session("check");
         let mut view = counts(
             &s.query("SELECT b, count(*) FROM plain GROUP BY b")

@@ -86,3 +86,187 @@ async fn failed_writes_leave_nothing_visible_and_vacuum_removes_them() {
     assert_eq!(count(&tarn, "SELECT count(*) FROM x").await, 400);
     assert!(store.failed_writes.load(Ordering::SeqCst) >= 2);
 }
+
+/// Runs `sql` again when a cancel meant for the statement before reaches the server only now
+/// (as in PostgreSQL, a CancelRequest races the next statement); its rows as text.
+async fn unless_cancelled(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<Option<String>>> {
+    use tokio_postgres::SimpleQueryMessage;
+    for _ in 0..5 {
+        match client.simple_query(sql).await {
+            Ok(messages) => {
+                return messages
+                    .into_iter()
+                    .filter_map(|m| match m {
+                        SimpleQueryMessage::Row(r) => {
+                            Some((0..r.len()).map(|i| r.get(i).map(String::from)).collect())
+                        }
+                        _ => None,
+                    })
+                    .collect();
+            }
+            Err(e) if crate::pg::sqlstate(&e) == "57014" => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(e) => panic!("{sql}: {e}"),
+        }
+    }
+    panic!("{sql}: cancelled five times")
+}
+
+/// What a client learns when a cancel or statement timeout races an overwrite's commit is the
+/// truth: success means the new rows are the table, 57014 means the old rows still are. The
+/// warehouse is on a slow store so that cancels land before, during and after the commit; the
+/// oracle is the client's own record of acknowledged overwrites.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_racing_a_commit_gets_the_true_answer() {
+    use crate::pg::{PASSWORD, USER, sqlstate};
+    use std::time::Instant;
+    use tarn::server::{PgConfig, PgServer};
+
+    let store = Arc::new(FaultyStore::new(Duration::from_millis(3)));
+    let lake = crate::support::TestLake::configured(|c| c.warehouse = "s3://slow/wh".into());
+    lake.tarn
+        .register_object_store(&url::Url::parse("s3://slow").unwrap(), store.clone());
+    lake.add_user(USER, PASSWORD, true).await;
+    let config = PgConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    let server = PgServer::bind(lake.tarn.engine().clone(), config)
+        .await
+        .unwrap();
+    let port = server.local_addr().port();
+    tokio::spawn(server.serve(std::future::pending::<()>()));
+    let conn = format!("host=127.0.0.1 port={port} user={USER} password={PASSWORD} dbname=tarn");
+    let (client, connection) = tokio_postgres::connect(&conn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+
+    let overwrite = |tag: u32| {
+        format!(
+            "INSERT OVERWRITE TABLE t SELECT value, {tag}, value % 4 FROM generate_series(1, 2000)"
+        )
+    };
+    client
+        .batch_execute("CREATE TABLE t (v bigint, b int) PARTITIONED BY (k int)")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    client.batch_execute(&overwrite(0)).await.unwrap();
+    let took = started.elapsed();
+    let (mut live, mut acked, mut cancelled) = (0, 0, 0);
+    for tag in 1..=60u32 {
+        // Delays from 0 to 1.5 times the statement's duration, by cancel and by timeout.
+        let delay = took.mul_f64(f64::from(tag % 20) / 13.0);
+        let result = if tag % 2 == 0 {
+            let token = client.cancel_token();
+            let canceller = tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                let _ = token.cancel_query(tokio_postgres::NoTls).await;
+            });
+            let result = client.batch_execute(&overwrite(tag)).await;
+            canceller.await.unwrap();
+            result
+        } else {
+            let ms = delay.as_millis().max(1);
+            unless_cancelled(&client, &format!("SET statement_timeout = {ms}")).await;
+            let result = client.batch_execute(&overwrite(tag)).await;
+            unless_cancelled(&client, "RESET statement_timeout").await;
+            result
+        };
+        match result {
+            Ok(()) => {
+                live = tag;
+                acked += 1;
+            }
+            Err(e) => {
+                assert_eq!(sqlstate(&e), "57014", "{e}");
+                cancelled += 1;
+            }
+        }
+        let seen = unless_cancelled(&client, "SELECT b, count(*) FROM t GROUP BY b").await;
+        assert_eq!(
+            seen,
+            vec![vec![Some(live.to_string()), Some("2000".into())]],
+            "after overwrite {tag} (the last acknowledged is {live})"
+        );
+    }
+    assert!(
+        acked >= 5 && cancelled >= 5,
+        "{acked} acknowledged, {cancelled} cancelled: the race was not exercised"
+    );
+}
+
+/// A Parquet file of `groups` row groups of 1000 ids each, from 0.
+fn row_groups(groups: i64) -> bytes::Bytes {
+    use tarn::datafusion::arrow::array::{Int64Array, RecordBatch};
+    use tarn::datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use tarn::datafusion::parquet::arrow::ArrowWriter;
+    use tarn::datafusion::parquet::file::properties::WriterProperties;
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(1000))
+        .build();
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, schema.clone(), Some(props)).unwrap();
+    let ids = Int64Array::from_iter_values(0..groups * 1000);
+    writer
+        .write(&RecordBatch::try_new(schema, vec![Arc::new(ids)]).unwrap())
+        .unwrap();
+    writer.close().unwrap();
+    out.into()
+}
+
+/// On a slow store a scan fetches the next row groups while it decodes one (more than one GET
+/// in flight for a single-partition scan, which reads row groups one after another), returns
+/// exactly the file's rows, stops fetching when a LIMIT is met, and a store failing reads
+/// fails the query cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scans_read_ahead_on_a_slow_store() {
+    use object_store::ObjectStoreExt;
+    let store = Arc::new(FaultyStore::new(Duration::from_millis(10)));
+    store
+        .put(&"t/data.parquet".into(), row_groups(24).into())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new(dir.path().join("data"));
+    config.allowed_roots = vec!["s3://slow".into()];
+    config.target_partitions = Some(1);
+    let tarn = Tarn::open(config).unwrap();
+    tarn.register_object_store(&url::Url::parse("s3://slow").unwrap(), store.clone());
+    tarn.session("t")
+        .query("CREATE EXTERNAL TABLE t (id bigint) STORED AS PARQUET LOCATION 's3://slow/t'")
+        .await
+        .unwrap();
+    store.take_counts();
+    store.max_in_flight.store(0, Ordering::SeqCst);
+    let n = 24_000i64;
+    assert_eq!(
+        count(&tarn, "SELECT sum(id) FROM t").await,
+        n * (n - 1) / 2,
+        "every row once"
+    );
+    let (gets, _, _) = store.take_counts();
+    assert!(gets >= 24, "one GET per row group at least: {gets}");
+    assert!(
+        store.max_in_flight.load(Ordering::SeqCst) >= 4,
+        "row groups fetched ahead: at most {} GETs at once",
+        store.max_in_flight.load(Ordering::SeqCst)
+    );
+    assert_eq!(
+        count(&tarn, "SELECT count(*) FROM (SELECT id FROM t LIMIT 10)").await,
+        10
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(store.in_flight(), 0, "prefetches of a finished scan stop");
+    // Reads failing: the error is the store's, not a hang or a wrong answer.
+    store.fail_reads(true);
+    let e = tarn
+        .session("t")
+        .query("SELECT sum(id) FROM t WHERE id > 5")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::StorageIo, "{e}");
+}

@@ -25,6 +25,10 @@ pub struct FaultyStore {
     pub gets: AtomicU64,
     pub get_bytes: AtomicU64,
     pub lists: AtomicU64,
+    /// GETs running now, and the most that ever ran at once.
+    in_flight: AtomicU64,
+    pub max_in_flight: AtomicU64,
+    fail_reads: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Display for FaultyStore {
@@ -48,6 +52,9 @@ impl FaultyStore {
             gets: AtomicU64::new(0),
             get_bytes: AtomicU64::new(0),
             lists: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
+            fail_reads: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -64,6 +71,16 @@ impl FaultyStore {
     /// succeed).
     pub fn fail_writes_after(&self, n: Option<i64>) {
         self.write_budget.store(n.unwrap_or(-1), Ordering::SeqCst);
+    }
+
+    /// GETs running now.
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// From now on every GET fails (or, with `false`, none).
+    pub fn fail_reads(&self, fail: bool) {
+        self.fail_reads.store(fail, Ordering::SeqCst);
     }
 
     async fn delay(&self) {
@@ -92,6 +109,23 @@ impl FaultyStore {
     }
 }
 
+/// Counts a GET as running until it ends or is dropped (an aborted prefetch).
+struct InFlight<'a>(&'a AtomicU64);
+
+impl<'a> InFlight<'a> {
+    fn enter(store: &'a FaultyStore) -> Self {
+        let now = store.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        store.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        Self(&store.in_flight)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 #[async_trait::async_trait]
 impl ObjectStore for FaultyStore {
     async fn put_opts(
@@ -116,7 +150,14 @@ impl ObjectStore for FaultyStore {
     }
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
+        let _running = InFlight::enter(self);
         self.delay().await;
+        if self.fail_reads.load(Ordering::SeqCst) {
+            return Err(object_store::Error::Generic {
+                store: "faulty",
+                source: format!("injected read failure at {location}").into(),
+            });
+        }
         let result = self.inner.get_opts(location, options).await?;
         self.gets.fetch_add(1, Ordering::SeqCst);
         self.get_bytes

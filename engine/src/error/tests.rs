@@ -20,6 +20,8 @@ fn wrapped(e: EngineError) -> EngineError {
     ))
 }
 
+use datafusion::parquet::errors::ParquetError;
+
 #[test]
 fn every_source_classifies() {
     let arrow = |e| df(DataFusionError::ArrowError(Box::new(e), None));
@@ -175,6 +177,31 @@ fn every_source_classifies() {
         (
             wrapped(CatalogError::DatabaseNotFound("d".into()).into()),
             ErrorKind::UndefinedSchema,
+        ),
+        // A store failing under the Parquet reader is I/O; a bad footer is a bad file.
+        (
+            df(DataFusionError::ParquetError(Box::new(
+                ParquetError::External(Box::new(object_store::Error::Generic {
+                    store: "S3",
+                    source: "connection reset".into(),
+                })),
+            ))),
+            ErrorKind::StorageIo,
+        ),
+        (
+            df(DataFusionError::ParquetError(Box::new(
+                ParquetError::External(Box::new(object_store::Error::NotFound {
+                    path: "x".into(),
+                    source: "gone".into(),
+                })),
+            ))),
+            ErrorKind::MissingFile,
+        ),
+        (
+            df(DataFusionError::ParquetError(Box::new(
+                ParquetError::General("Invalid Parquet file. Corrupt footer".into()),
+            ))),
+            ErrorKind::DataCorrupted,
         ),
     ];
     for (error, kind) in cases {

@@ -30,6 +30,17 @@ type Entry = (Instant, Arc<Vec<ObjectMeta>>);
 /// Path, size, modification time, table version and entity tag: an object rewritten in place
 /// on a store whose clock or sizes would not tell (same size, same second) differs by ETag.
 type StatsKey = (String, u64, i64, i64, String);
+/// Bytes read from a file's end for its footer: one request for all but very wide files
+/// (DataFusion's scan default too).
+const FOOTER_HINT: usize = 512 * 1024;
+
+/// Where footers are read from: the table's store, and DataFusion's footer cache, which the
+/// scan's reader then finds them in (one footer request per file, not two).
+pub struct FooterReader {
+    pub store: Arc<dyn ObjectStore>,
+    pub metadata_cache: Arc<datafusion::execution::cache::cache_manager::FileMetadataCache>,
+}
+
 /// The footers of one listing (the `Arc` it was computed for), so a repeated scan of a listed
 /// directory costs one lookup rather than one per file.
 type Described = (Arc<Vec<ObjectMeta>>, Arc<Vec<Option<Arc<Statistics>>>>);
@@ -60,7 +71,7 @@ impl ListingCache {
     /// DataFusion's join selection needs row counts to build hash tables from small tables.
     pub async fn parquet_statistics(
         &self,
-        store: &Arc<dyn ObjectStore>,
+        footers: &FooterReader,
         store_key: &str,
         dir: &Path,
         files: &Arc<Vec<ObjectMeta>>,
@@ -77,7 +88,7 @@ impl ListingCache {
             return stats;
         }
         let stats = Arc::new(
-            self.read_footers(store, store_key, files, version, file_schema)
+            self.read_footers(footers, store_key, files, version, file_schema)
                 .await,
         );
         if let Ok(mut described) = self.described.lock() {
@@ -92,7 +103,7 @@ impl ListingCache {
     /// One statistics per file, from the per-file cache or the footer.
     async fn read_footers(
         &self,
-        store: &Arc<dyn ObjectStore>,
+        reader: &FooterReader,
         store_key: &str,
         files: &[ObjectMeta],
         version: i64,
@@ -107,12 +118,13 @@ impl ListingCache {
                 version,
                 meta.e_tag.clone().unwrap_or_default(),
             );
-            let store = store.clone();
             async move {
                 if let Some(hit) = self.footers.lock().ok()?.get(&key) {
                     return Some(hit.clone());
                 }
-                let stats = DFParquetMetadata::new(store.as_ref(), &meta)
+                let stats = DFParquetMetadata::new(reader.store.as_ref(), &meta)
+                    .with_metadata_size_hint(Some(FOOTER_HINT))
+                    .with_file_metadata_cache(Some(reader.metadata_cache.clone()))
                     .fetch_statistics(file_schema)
                     .await
                     .ok()?;

@@ -29,8 +29,9 @@ use tarn_catalog::{DataFile, Metastore, PartitionFilter, Table, paths};
 
 use super::cached_scan::{ScanRequest, with_scan_cache};
 use super::format::{file_format, parse_location};
-use super::listing::ListingCache;
+use super::listing::{FooterReader, ListingCache};
 use super::pruning::{PartitionKey, evaluate_partitions, to_partition_filter};
+use super::read_ahead::with_read_ahead;
 use super::scan_cache::ScanCache;
 use crate::error::{EngineError, Result};
 
@@ -202,6 +203,11 @@ impl HiveTable {
         let file_schema = &self.file_schema;
         let store_key = store_url.as_str().to_string();
         let parquet = matches!(self.table.format, tarn_catalog::StorageFormat::Parquet);
+        let footer_reader = FooterReader {
+            store: store.clone(),
+            metadata_cache: state.runtime_env().cache_manager.get_file_metadata_cache(),
+        };
+        let footer_reader = &footer_reader;
         let per_dir = futures::stream::iter(directories)
             .map(|unit| {
                 let store = store.clone();
@@ -231,7 +237,7 @@ impl HiveTable {
                     let footers = if parquet {
                         listing
                             .parquet_statistics(
-                                &store,
+                                footer_reader,
                                 &store_key,
                                 &dir,
                                 &files,
@@ -547,6 +553,7 @@ impl TableProvider for HiveTable {
         let plan = format.create_physical_plan(state, config).await?;
         match self.table.format {
             tarn_catalog::StorageFormat::Parquet => {
+                let plan = with_read_ahead(plan, state, &store_url)?;
                 let request = ScanRequest {
                     store_key: store_url.as_str(),
                     projection,

@@ -289,9 +289,26 @@ impl Metastore for SqliteMetastore {
             .await
     }
 
-    async fn write_state(&self, db: &str, table: &str) -> Result<crate::WriteState> {
-        let (db, table) = (db.to_string(), table.to_string());
-        self.read(move |c| intents::state(c, &db, &table)).await
+    async fn forget_failed_writes(&self, location: &str) -> Result<u64> {
+        let location = location.trim_end_matches('/').to_string();
+        self.write(move |tx| {
+            Ok(tx.execute(
+                "DELETE FROM pending_writes WHERE location = ?1 AND failed = 1",
+                [location],
+            )? as u64)
+        })
+        .await
+    }
+
+    async fn write_state(
+        &self,
+        db: &str,
+        table: &str,
+        location: &str,
+    ) -> Result<crate::WriteState> {
+        let (db, table, location) = (db.to_string(), table.to_string(), location.to_string());
+        self.read(move |c| intents::state(c, &db, &table, &location))
+            .await
     }
 
     async fn commit_write(&self, commit: WriteCommit) -> Result<CommitOutcome> {

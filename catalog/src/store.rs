@@ -86,10 +86,15 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     /// intent stays, marked failed, so readers keep skipping whatever the write left until
     /// VACUUM reclaims it. Returns whether the write was pending.
     async fn abandon_write(&self, write_id: &str, files_deleted: bool) -> Result<bool>;
-    /// Writes of a table that began and have neither committed nor been abandoned (failed ones
-    /// included, as tombstones until VACUUM removes them), with the
-    /// last write number, read together.
-    async fn write_state(&self, db: &str, table: &str) -> Result<crate::WriteState>;
+    /// Ends the failed intents recorded at exactly `location` once its directory was deleted
+    /// (a dropped managed table's): nothing is left for them to hide.
+    async fn forget_failed_writes(&self, location: &str) -> Result<u64>;
+    /// Writes of a table — and of any table whose location overlapped `location`, the
+    /// table's — that began and have neither committed nor been abandoned (failed ones
+    /// included, as tombstones until VACUUM removes them; a dropped managed table's writes
+    /// among them), with the last write number, read together.
+    async fn write_state(&self, db: &str, table: &str, location: &str)
+    -> Result<crate::WriteState>;
     /// Publishes a write in one transaction after checking what the writer saw; a check that
     /// fails is [`crate::CatalogError::Conflict`] and publishes nothing. The write's intent
     /// ends in the same transaction.

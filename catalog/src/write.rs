@@ -78,6 +78,9 @@ pub struct PendingWrite {
     /// The writer gave up without removing everything it wrote: nothing will commit it, so
     /// VACUUM may reclaim it regardless of age.
     pub failed: bool,
+    /// The table's location when the write began: a table declared later over the same
+    /// directories (under any name) skips the write's files too.
+    pub location: String,
 }
 
 /// A table's writes in progress, read in one catalog transaction.

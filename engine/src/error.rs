@@ -417,6 +417,17 @@ fn parquet_kind(e: &datafusion::parquet::errors::ParquetError) -> ErrorKind {
             ErrorKind::Internal => ErrorKind::DataCorrupted,
             kind => kind,
         },
+        // DataFusion's reader flattens a failed footer fetch into text
+        // ("Failed to fetch metadata for file …: Object Store error: …").
+        P::General(msg) if msg.starts_with("Failed to fetch metadata") => {
+            if msg.contains("Object at location") && msg.contains("not found") {
+                ErrorKind::MissingFile
+            } else if msg.contains("Object Store error") || msg.contains("IO error") {
+                ErrorKind::StorageIo
+            } else {
+                ErrorKind::DataCorrupted
+            }
+        }
         _ => ErrorKind::DataCorrupted,
     }
 }

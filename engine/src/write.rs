@@ -265,6 +265,7 @@ pub(crate) async fn run(
             user: session.user().to_string(),
             statement: job.statement.clone(),
             failed: false,
+            location: job.table.location.clone(),
         })
         .await?;
     // Any way out but a commit (an error, a cancel dropping this future) marks the intent

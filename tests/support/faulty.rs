@@ -17,7 +17,8 @@ use object_store::{
 #[derive(Debug)]
 pub struct FaultyStore {
     inner: Arc<dyn ObjectStore>,
-    latency: Duration,
+    /// Per request, in microseconds (changeable while in use).
+    latency_us: AtomicU64,
     /// Writes (puts, multipart uploads) still allowed; negative = unlimited.
     write_budget: AtomicI64,
     pub writes: AtomicU64,
@@ -45,7 +46,7 @@ impl FaultyStore {
     pub fn wrapping(inner: Arc<dyn ObjectStore>, latency: Duration) -> Self {
         Self {
             inner,
-            latency,
+            latency_us: AtomicU64::new(latency.as_micros() as u64),
             write_budget: AtomicI64::new(-1),
             writes: AtomicU64::new(0),
             failed_writes: AtomicU64::new(0),
@@ -83,9 +84,20 @@ impl FaultyStore {
         self.fail_reads.store(fail, Ordering::SeqCst);
     }
 
+    /// Every request from now on waits `latency`.
+    pub fn set_latency(&self, latency: Duration) {
+        self.latency_us
+            .store(latency.as_micros() as u64, Ordering::SeqCst);
+    }
+
+    fn latency(&self) -> Duration {
+        Duration::from_micros(self.latency_us.load(Ordering::SeqCst))
+    }
+
     async fn delay(&self) {
-        if !self.latency.is_zero() {
-            tokio::time::sleep(self.latency).await;
+        let latency = self.latency();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
         }
     }
 
@@ -186,7 +198,7 @@ impl ObjectStore for FaultyStore {
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
         self.lists.fetch_add(1, Ordering::SeqCst);
-        let latency = self.latency;
+        let latency = self.latency();
         let inner = self.inner.list(prefix);
         tokio::time::sleep(latency)
             .into_stream()

@@ -103,6 +103,9 @@ pub(super) fn drop_database(
     if !tables.is_empty() && !cascade {
         return Err(CatalogError::DatabaseNotEmpty(name.to_string()));
     }
+    for table in &tables {
+        bury_if_managed(tx, table, id)?;
+    }
     // Partitions and keys go by ON DELETE CASCADE.
     tx.execute("DELETE FROM dbs WHERE id = ?1", [id])?;
     super::acl::forget_database(tx, &name.to_lowercase())?;
@@ -238,6 +241,19 @@ pub(super) fn list_tables(conn: &Connection, db: &str) -> Result<Vec<Table>> {
     rows.map(|r| finish_table(r?)).collect()
 }
 
+/// See [`super::intents::bury_table`].
+fn bury_if_managed(tx: &Transaction, table: &Table, db_id: i64) -> Result<()> {
+    if table.table_type != crate::TableType::Managed {
+        return Ok(());
+    }
+    let tbl_id: i64 = tx.query_row(
+        "SELECT id FROM tbls WHERE db_id = ?1 AND name = ?2",
+        params![db_id, table.name],
+        |r| r.get(0),
+    )?;
+    super::intents::bury_table(tx, table, tbl_id)
+}
+
 pub(super) fn drop_table(
     tx: &Transaction,
     db: &str,
@@ -264,6 +280,7 @@ pub(super) fn drop_table(
         )));
     }
     let db_id = database_id(tx, db)?;
+    bury_if_managed(tx, &table, db_id)?;
     tx.execute(
         "DELETE FROM tbls WHERE db_id = ?1 AND name = ?2",
         params![db_id, name],

@@ -162,6 +162,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE batches ADD COLUMN write_id TEXT;
     CREATE INDEX batches_by_id ON batches (tbl_id, batch_id);
     "#,
+    // v6: intents carry the table's location, so a table declared later over the same
+    // directories under another name skips their files; a dropped managed table's committed
+    // writes become failed intents (its files are deleted after the metadata commit).
+    r#"
+    ALTER TABLE pending_writes ADD COLUMN location TEXT NOT NULL DEFAULT '';
+    "#,
 ];
 
 /// Brings the database to the newest schema version.

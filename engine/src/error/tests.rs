@@ -22,6 +22,15 @@ fn wrapped(e: EngineError) -> EngineError {
 
 use datafusion::parquet::errors::ParquetError;
 
+/// DataFusion's reader's wording for a footer it could not fetch.
+fn fetch_failed(cause: DataFusionError) -> EngineError {
+    df(DataFusionError::ParquetError(Box::new(
+        ParquetError::General(format!(
+            "Failed to fetch metadata for file t/x.parquet: {cause}"
+        )),
+    )))
+}
+
 #[test]
 fn every_source_classifies() {
     let arrow = |e| df(DataFusionError::ArrowError(Box::new(e), None));
@@ -201,6 +210,30 @@ fn every_source_classifies() {
             df(DataFusionError::ParquetError(Box::new(
                 ParquetError::General("Invalid Parquet file. Corrupt footer".into()),
             ))),
+            ErrorKind::DataCorrupted,
+        ),
+        (
+            fetch_failed(DataFusionError::ObjectStore(Box::new(
+                object_store::Error::Generic {
+                    store: "S3",
+                    source: "timed out".into(),
+                },
+            ))),
+            ErrorKind::StorageIo,
+        ),
+        (
+            fetch_failed(DataFusionError::ObjectStore(Box::new(
+                object_store::Error::NotFound {
+                    path: "t/x.parquet".into(),
+                    source: "gone".into(),
+                },
+            ))),
+            ErrorKind::MissingFile,
+        ),
+        (
+            fetch_failed(DataFusionError::ParquetError(Box::new(ParquetError::EOF(
+                "short".into(),
+            )))),
             ErrorKind::DataCorrupted,
         ),
     ];

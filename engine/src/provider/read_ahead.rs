@@ -10,6 +10,12 @@
 //! simply not used: the request goes to the store as it would have, with its retries, so
 //! read-ahead can cost bytes (a row group the scan then prunes) but never a wrong or failed
 //! read. Pending prefetches are aborted when the reader is dropped (LIMIT, cancel).
+//!
+//! To spend few bytes on selective scans (row groups pruned by statistics, bloom filters or a
+//! LIMIT), a reader fetches only the next row group ahead until it has read two consecutive
+//! ones of its range, and the full depth only while it keeps reading them in order; a reader
+//! that goes back (row groups read in another order, e.g. a sort pushed into the scan) stops
+//! reading ahead.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::ops::Range;
@@ -22,6 +28,8 @@ use datafusion::datasource::physical_plan::ParquetSource;
 use datafusion::datasource::physical_plan::parquet::{
     CachedParquetFileReaderFactory, ParquetFileReaderFactory,
 };
+// (The footer cache holds this one; `parquet::reader` has a namesake.)
+use datafusion::datasource::physical_plan::parquet::metadata::CachedParquetMetaData;
 use datafusion::datasource::physical_plan::{FileScanConfig, FileScanConfigBuilder};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::cache::cache_manager::FileMetadataCache;
@@ -33,8 +41,8 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
-use object_store::ObjectStore;
 use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStore};
 
 /// Row groups fetched ahead of the one being decoded, per reader, at most…
 pub(crate) const DEPTH: usize = 8;
@@ -52,6 +60,7 @@ type Fetch = Shared<BoxFuture<'static, Option<Arc<Vec<Bytes>>>>>;
 pub(crate) struct ReadAheadFactory {
     inner: CachedParquetFileReaderFactory,
     store: Arc<dyn ObjectStore>,
+    metadata_cache: Arc<FileMetadataCache>,
     io: tokio::runtime::Handle,
 }
 
@@ -62,8 +71,9 @@ impl ReadAheadFactory {
         io: tokio::runtime::Handle,
     ) -> Self {
         Self {
-            inner: CachedParquetFileReaderFactory::new(store.clone(), metadata_cache),
+            inner: CachedParquetFileReaderFactory::new(store.clone(), metadata_cache.clone()),
             store,
+            metadata_cache,
             io,
         }
     }
@@ -78,6 +88,7 @@ impl ParquetFileReaderFactory for ReadAheadFactory {
         metrics: &ExecutionPlanMetricsSet,
     ) -> datafusion::common::Result<Box<dyn AsyncFileReader + Send>> {
         let location = file.object_meta.location.clone();
+        let object = file.object_meta.clone();
         let range = file
             .range
             .as_ref()
@@ -91,11 +102,33 @@ impl ParquetFileReaderFactory for ReadAheadFactory {
             location,
             range,
             io: self.io.clone(),
+            cache: self.metadata_cache.clone(),
+            object,
             layout: None,
+            disabled: false,
             columns: BTreeSet::new(),
             ahead: VecDeque::new(),
+            pattern: Pattern::default(),
         }))
     }
+}
+
+/// The file's layout from DataFusion's footer cache (the scan's opener reads the footer through
+/// it before any data): a lookup, never I/O. Without it, no read-ahead.
+fn cached_layout(
+    cache: &Arc<FileMetadataCache>,
+    object: &ObjectMeta,
+    range: Option<&Range<u64>>,
+) -> Option<Arc<Layout>> {
+    let entry = cache.get(&object.location)?;
+    if !entry.is_valid_for(object) {
+        return None;
+    }
+    let metadata = entry
+        .file_metadata
+        .as_any()
+        .downcast_ref::<CachedParquetMetaData>()?;
+    Some(Arc::new(Layout::of(metadata.parquet_metadata(), range)))
 }
 
 /// Where each row group's column chunks are, and which row groups this reader scans.
@@ -169,6 +202,15 @@ async fn serve(chunks: Vec<Range<u64>>, fetch: Fetch, ranges: &[Range<u64>]) -> 
         return None;
     }
     let data = fetch.await?;
+    // A short answer (the file changed under the scan) is not used: the demand read reports it.
+    let complete = data.len() == chunks.len()
+        && data
+            .iter()
+            .zip(&chunks)
+            .all(|(d, c)| d.len() as u64 == c.end - c.start);
+    if !complete {
+        return None;
+    }
     ranges
         .iter()
         .map(|r| {
@@ -187,35 +229,87 @@ struct ReadAhead {
     location: Path,
     range: Option<Range<u64>>,
     io: tokio::runtime::Handle,
+    cache: Arc<FileMetadataCache>,
+    object: ObjectMeta,
+    /// From the footer cache at the first data read.
     layout: Option<Arc<Layout>>,
+    /// Reads went out of order, or the footer was not cached: no read-ahead.
+    disabled: bool,
     /// Every column the scan asked for so far (prefetches cover all of them).
     columns: BTreeSet<usize>,
     ahead: VecDeque<Ahead>,
+    pattern: Pattern,
+}
+
+/// How a reader walks its row groups: the one asked for last, and how many of its row groups
+/// in a row (none skipped) were asked for up to it.
+#[derive(Default)]
+struct Pattern {
+    last: Option<usize>,
+    streak: usize,
+}
+
+impl Pattern {
+    /// Notes that `group` is asked for, of the reader's row groups `mine`: how many row groups
+    /// to fetch ahead of it (one until two in a row were read, then [`DEPTH`]), or `None` once
+    /// reads went backwards.
+    fn follow(&mut self, mine: &[usize], group: usize) -> Option<usize> {
+        match self.last {
+            Some(last) if group < last => return None,
+            Some(last) if group == last => {}
+            Some(last) => {
+                let next = mine.iter().copied().find(|g| *g > last);
+                self.streak = if next == Some(group) {
+                    self.streak + 1
+                } else {
+                    1
+                };
+            }
+            None => self.streak = 1,
+        }
+        self.last = Some(group);
+        Some(if self.streak >= 2 { DEPTH } else { 1 })
+    }
 }
 
 impl ReadAhead {
+    /// Stops reading ahead for good (reads went out of order): prefetches are aborted.
+    fn stop(&mut self) {
+        for ahead in self.ahead.drain(..) {
+            ahead.abort.abort();
+        }
+        self.disabled = true;
+    }
+
     /// Drops prefetches of row groups before `group` and starts those of the next row groups
-    /// of this reader after it, up to [`DEPTH`] and [`AHEAD_BYTES`].
-    fn schedule(&mut self, layout: &Layout, group: usize) {
+    /// of this reader after it: one while the reads are not yet known to be sequential, then
+    /// up to [`DEPTH`], with at most [`AHEAD_BYTES`] fetched ahead in all.
+    fn schedule(&mut self, layout: &Layout, group: usize, depth: usize) {
         while self.ahead.front().is_some_and(|a| a.group < group) {
             if let Some(stale) = self.ahead.pop_front() {
                 stale.abort.abort();
             }
         }
+        let size = |chunks: &[Range<u64>]| chunks.iter().map(|c| c.end - c.start).sum::<u64>();
+        let mut bytes: u64 = self
+            .ahead
+            .iter()
+            .filter(|a| a.group > group)
+            .map(|a| size(&a.chunks))
+            .sum();
         let next = layout.mine.iter().copied().filter(|g| *g > group);
-        let mut bytes = 0;
-        for (n, g) in next.take(DEPTH).enumerate() {
+        for (n, g) in next.take(depth).enumerate() {
+            if self.ahead.iter().any(|a| a.group == g) {
+                continue;
+            }
             let chunks: Vec<Range<u64>> = self
                 .columns
                 .iter()
                 .filter_map(|c| layout.chunks[g].get(*c).cloned())
                 .collect();
-            bytes += chunks.iter().map(|c| c.end - c.start).sum::<u64>();
-            if bytes > AHEAD_BYTES && n > 0 {
+            bytes += size(&chunks);
+            if bytes > AHEAD_BYTES && (n > 0 || !self.ahead.is_empty()) {
                 break;
-            }
-            if self.ahead.iter().any(|a| a.group == g) {
-                continue;
             }
             let (store, location, wanted) =
                 (self.store.clone(), self.location.clone(), chunks.clone());
@@ -255,14 +349,12 @@ impl AsyncFileReader for ReadAhead {
         ranges: Vec<Range<u64>>,
     ) -> BoxFuture<'_, datafusion::parquet::errors::Result<Vec<Bytes>>> {
         async move {
-            if self.layout.is_none() {
-                // DataFusion's opener reads the footer through the metadata cache, not through
-                // this reader: it is in the cache by now. Without it, no read-ahead.
-                let layout = match self.inner.get_metadata(None).await {
-                    Ok(metadata) => Layout::of(&metadata, self.range.as_ref()),
-                    Err(_) => Layout::default(),
-                };
-                self.layout = Some(Arc::new(layout));
+            if self.layout.is_none() && !self.disabled {
+                self.layout = cached_layout(&self.cache, &self.object, self.range.as_ref());
+                self.disabled = self.layout.is_none();
+            }
+            if self.disabled {
+                return self.inner.get_byte_ranges(ranges).await;
             }
             let located = self.layout.clone().and_then(|l| {
                 let (group, columns) = l.locate(&ranges)?;
@@ -271,8 +363,12 @@ impl AsyncFileReader for ReadAhead {
             let Some((layout, group, columns)) = located else {
                 return self.inner.get_byte_ranges(ranges).await;
             };
+            let Some(depth) = self.pattern.follow(&layout.mine, group) else {
+                self.stop();
+                return self.inner.get_byte_ranges(ranges).await;
+            };
             self.columns.extend(columns);
-            self.schedule(&layout, group);
+            self.schedule(&layout, group, depth);
             if let Some((chunks, fetch)) = self.prefetch_of(group)
                 && let Some(data) = serve(chunks, fetch, &ranges).await
             {
@@ -287,14 +383,7 @@ impl AsyncFileReader for ReadAhead {
         &'a mut self,
         options: Option<&'a ArrowReaderOptions>,
     ) -> BoxFuture<'a, datafusion::parquet::errors::Result<Arc<ParquetMetaData>>> {
-        async move {
-            let metadata = self.inner.get_metadata(options).await?;
-            if self.layout.is_none() {
-                self.layout = Some(Arc::new(Layout::of(&metadata, self.range.as_ref())));
-            }
-            Ok(metadata)
-        }
-        .boxed()
+        self.inner.get_metadata(options)
     }
 }
 
@@ -394,6 +483,23 @@ mod tests {
             vec![0, 1, 2, 3],
             "each row group read by exactly one reader"
         );
+    }
+
+    #[test]
+    fn read_ahead_deepens_on_sequential_reads_and_stops_on_backward_ones() {
+        let mine = [0, 2, 3, 4, 5, 7];
+        let mut p = Pattern::default();
+        assert_eq!(p.follow(&mine, 0), Some(1), "first read: one ahead");
+        assert_eq!(p.follow(&mine, 0), Some(1), "the same row group again");
+        assert_eq!(
+            p.follow(&mine, 2),
+            Some(DEPTH),
+            "the next of its row groups"
+        );
+        assert_eq!(p.follow(&mine, 3), Some(DEPTH));
+        assert_eq!(p.follow(&mine, 5), Some(1), "one pruned: back to one ahead");
+        assert_eq!(p.follow(&mine, 7), Some(DEPTH));
+        assert_eq!(p.follow(&mine, 4), None, "backwards: no more read-ahead");
     }
 
     #[test]

@@ -512,7 +512,7 @@ impl TableProvider for HiveTable {
         // Before the partitions: see `TarnFiles`.
         let write_state = self
             .metastore
-            .write_state(&self.table.database, &self.table.name)
+            .write_state(&self.table.database, &self.table.name, &self.table.location)
             .await
             .map_err(|e| EngineError::from(e).into_datafusion())?;
         let tarn_files = TarnFiles::new(write_state);

@@ -103,7 +103,7 @@ async fn without_uncommitted(
     let state = session
         .engine
         .metastore()
-        .write_state(&table.database, &table.name)
+        .write_state(&table.database, &table.name, &table.location)
         .await?;
     if state.pending.is_empty() {
         return Ok(new);

@@ -290,6 +290,14 @@ pub(super) async fn delete_managed_data(session: &Session, table: &Table) -> Res
         super::locations::deletable(session, table, &table.location, None).await?
     {
         delete_location(session, &location).await?;
+        // The DROP's tombstones (see `Metastore::drop_table`) hid files now gone.
+        if location.trim_end_matches('/') == table.location.trim_end_matches('/') {
+            session
+                .engine
+                .metastore()
+                .forget_failed_writes(&table.location)
+                .await?;
+        }
     }
     Ok(())
 }

@@ -80,7 +80,7 @@ pub(super) async fn run(session: &Session, table: &Table, retain_hours: u64) -> 
     // superseded batches, whose retention starts when they were superseded) wait for the step
     // above.
     let pending: HashSet<String> = metastore
-        .write_state(&table.database, &table.name)
+        .write_state(&table.database, &table.name, &table.location)
         .await?
         .pending
         .into_iter()
@@ -105,7 +105,9 @@ async fn reclaim_abandoned_writes(
     cutoff: chrono::DateTime<chrono::Utc>,
 ) -> Result<u64> {
     let metastore = session.engine.metastore();
-    let state = metastore.write_state(&table.database, &table.name).await?;
+    let state = metastore
+        .write_state(&table.database, &table.name, &table.location)
+        .await?;
     let candidates: Vec<tarn_catalog::PendingWrite> = state
         .pending
         .into_iter()

@@ -10,6 +10,7 @@ mod listing;
 mod named_errors;
 mod pruning;
 mod read_ahead;
+pub(crate) use read_ahead::arm as arm_read_ahead;
 mod scan_cache;
 pub(crate) mod system;
 mod table;

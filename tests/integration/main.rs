@@ -12,6 +12,7 @@ mod flight;
 mod hardening;
 mod pg;
 mod pruning;
+mod read_ahead;
 mod s3;
 mod scan_cache;
 mod security;

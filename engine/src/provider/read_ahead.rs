@@ -11,11 +11,11 @@
 //! read-ahead can cost bytes (a row group the scan then prunes) but never a wrong or failed
 //! read. Pending prefetches are aborted when the reader is dropped (LIMIT, cancel).
 //!
-//! To spend few bytes on selective scans (row groups pruned by statistics, bloom filters or a
-//! LIMIT), a reader fetches only the next row group ahead until it has read two consecutive
-//! ones of its range, and the full depth only while it keeps reading them in order; a reader
-//! that goes back (row groups read in another order, e.g. a sort pushed into the scan) stops
-//! reading ahead.
+//! To spend few bytes on selective scans (row groups pruned by statistics, bloom filters,
+//! dynamic join filters or a LIMIT), a reader that skips one of its row groups fetches only the
+//! next one ahead until it has read two consecutive ones again (so a selective scan wastes at
+//! most one prefetch per skip, after the first); a reader that goes back (row groups read in
+//! another order, e.g. a sort pushed into the scan) stops reading ahead.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::ops::Range;
@@ -44,6 +44,11 @@ use futures::future::{BoxFuture, Shared};
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore};
 
+mod opening;
+
+pub(crate) use opening::arm;
+use opening::{Opening, key_of};
+
 /// Row groups fetched ahead of the one being decoded, per reader, at most…
 pub(crate) const DEPTH: usize = 8;
 /// …and bytes ahead per reader (at least one row group): the buffers are outside the memory
@@ -62,6 +67,8 @@ pub(crate) struct ReadAheadFactory {
     store: Arc<dyn ObjectStore>,
     metadata_cache: Arc<FileMetadataCache>,
     io: tokio::runtime::Handle,
+    /// First row groups fetched since execution started ([`arm`]).
+    opening: Option<Arc<Opening>>,
 }
 
 impl ReadAheadFactory {
@@ -75,7 +82,13 @@ impl ReadAheadFactory {
             store,
             metadata_cache,
             io,
+            opening: None,
         }
+    }
+
+    fn with_opening(mut self, opening: Arc<Opening>) -> Self {
+        self.opening = Some(opening);
+        self
     }
 }
 
@@ -87,6 +100,7 @@ impl ParquetFileReaderFactory for ReadAheadFactory {
         metadata_size_hint: Option<usize>,
         metrics: &ExecutionPlanMetricsSet,
     ) -> datafusion::common::Result<Box<dyn AsyncFileReader + Send>> {
+        let opening = self.opening.clone().map(|o| (o, key_of(&file)));
         let location = file.object_meta.location.clone();
         let object = file.object_meta.clone();
         let range = file
@@ -108,18 +122,18 @@ impl ParquetFileReaderFactory for ReadAheadFactory {
             disabled: false,
             columns: BTreeSet::new(),
             ahead: VecDeque::new(),
+            opening,
             pattern: Pattern::default(),
         }))
     }
 }
 
-/// The file's layout from DataFusion's footer cache (the scan's opener reads the footer through
-/// it before any data): a lookup, never I/O. Without it, no read-ahead.
-fn cached_layout(
+/// The file's footer from DataFusion's cache (planning and the scan's opener read it through the
+/// cache before any data): a lookup, never I/O. Without it, no read-ahead.
+fn cached_metadata(
     cache: &Arc<FileMetadataCache>,
     object: &ObjectMeta,
-    range: Option<&Range<u64>>,
-) -> Option<Arc<Layout>> {
+) -> Option<Arc<ParquetMetaData>> {
     let entry = cache.get(&object.location)?;
     if !entry.is_valid_for(object) {
         return None;
@@ -128,7 +142,39 @@ fn cached_layout(
         .file_metadata
         .as_any()
         .downcast_ref::<CachedParquetMetaData>()?;
-    Some(Arc::new(Layout::of(metadata.parquet_metadata(), range)))
+    Some(metadata.parquet_metadata().clone())
+}
+
+/// The file's layout, as seen by a reader of `range`, from the cached footer.
+fn cached_layout(
+    cache: &Arc<FileMetadataCache>,
+    object: &ObjectMeta,
+    range: Option<&Range<u64>>,
+) -> Option<Arc<Layout>> {
+    let metadata = cached_metadata(cache, object)?;
+    Some(Arc::new(Layout::of(&metadata, range)))
+}
+
+/// Starts fetching row group `group`'s `chunks` of `location` on the I/O runtime.
+fn fetch_ahead(
+    io: &tokio::runtime::Handle,
+    store: &Arc<dyn ObjectStore>,
+    location: &Path,
+    group: usize,
+    chunks: Vec<Range<u64>>,
+) -> Ahead {
+    let (store, location, wanted) = (store.clone(), location.clone(), chunks.clone());
+    let task = io.spawn(async move { store.get_ranges(&location, &wanted).await });
+    let abort = task.abort_handle();
+    let fetch = async move { task.await.ok()?.ok().map(Arc::new) }
+        .boxed()
+        .shared();
+    Ahead {
+        group,
+        chunks,
+        fetch,
+        abort,
+    }
 }
 
 /// Where each row group's column chunks are, and which row groups this reader scans.
@@ -238,6 +284,10 @@ struct ReadAhead {
     /// Every column the scan asked for so far (prefetches cover all of them).
     columns: BTreeSet<usize>,
     ahead: VecDeque<Ahead>,
+    /// Where the file's first row group may already be being fetched: taken at the first read
+    /// of row group data (DataFusion reads bloom filters through one reader and then decodes
+    /// through another).
+    opening: Option<(Arc<Opening>, opening::Key)>,
     pattern: Pattern,
 }
 
@@ -251,8 +301,8 @@ struct Pattern {
 
 impl Pattern {
     /// Notes that `group` is asked for, of the reader's row groups `mine`: how many row groups
-    /// to fetch ahead of it (one until two in a row were read, then [`DEPTH`]), or `None` once
-    /// reads went backwards.
+    /// to fetch ahead of it ([`DEPTH`]; one after a row group was skipped, until two in a row
+    /// were read again), or `None` once reads went backwards.
     fn follow(&mut self, mine: &[usize], group: usize) -> Option<usize> {
         match self.last {
             Some(last) if group < last => return None,
@@ -265,7 +315,8 @@ impl Pattern {
                     1
                 };
             }
-            None => self.streak = 1,
+            // Optimistic at first: most scans read every row group of their range.
+            None => self.streak = 2,
         }
         self.last = Some(group);
         Some(if self.streak >= 2 { DEPTH } else { 1 })
@@ -311,21 +362,8 @@ impl ReadAhead {
             if bytes > AHEAD_BYTES && (n > 0 || !self.ahead.is_empty()) {
                 break;
             }
-            let (store, location, wanted) =
-                (self.store.clone(), self.location.clone(), chunks.clone());
-            let task = self
-                .io
-                .spawn(async move { store.get_ranges(&location, &wanted).await });
-            let abort = task.abort_handle();
-            let fetch = async move { task.await.ok()?.ok().map(Arc::new) }
-                .boxed()
-                .shared();
-            self.ahead.push_back(Ahead {
-                group: g,
-                chunks,
-                fetch,
-                abort,
-            });
+            let ahead = fetch_ahead(&self.io, &self.store, &self.location, g, chunks);
+            self.ahead.push_back(ahead);
         }
     }
 
@@ -368,6 +406,11 @@ impl AsyncFileReader for ReadAhead {
                 return self.inner.get_byte_ranges(ranges).await;
             };
             self.columns.extend(columns);
+            if let Some((opening, file)) = self.opening.take()
+                && let Some(early) = opening.take(&file)
+            {
+                self.ahead.push_front(early);
+            }
             self.schedule(&layout, group, depth);
             if let Some((chunks, fetch)) = self.prefetch_of(group)
                 && let Some(data) = serve(chunks, fetch, &ranges).await
@@ -489,8 +532,12 @@ mod tests {
     fn read_ahead_deepens_on_sequential_reads_and_stops_on_backward_ones() {
         let mine = [0, 2, 3, 4, 5, 7];
         let mut p = Pattern::default();
-        assert_eq!(p.follow(&mine, 0), Some(1), "first read: one ahead");
-        assert_eq!(p.follow(&mine, 0), Some(1), "the same row group again");
+        assert_eq!(
+            p.follow(&mine, 0),
+            Some(DEPTH),
+            "first read: most scans read on"
+        );
+        assert_eq!(p.follow(&mine, 0), Some(DEPTH), "the same row group again");
         assert_eq!(
             p.follow(&mine, 2),
             Some(DEPTH),

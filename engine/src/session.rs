@@ -486,7 +486,11 @@ impl Session {
             self.plans.keep_physical(plan, &physical);
         }
         // Scans of object stores start fetching their first row groups now, all at once.
-        let physical = crate::provider::arm_read_ahead(physical, &context.runtime_env())?;
+        let physical = crate::provider::arm_read_ahead(
+            physical,
+            &context.runtime_env(),
+            context.session_config().options(),
+        )?;
         let stream = match &self.engine.inner.cpu {
             Some(cpu) if crate::cpu::reads_files(&physical) => cpu.execute(physical, context)?,
             _ => datafusion::physical_plan::execute_stream(physical, context)?,

@@ -138,11 +138,16 @@ async fn every_scan_of_a_statement_starts_at_once() {
     assert_eq!(count(&tarn, join).await, expected);
     store.set_latency(Duration::from_millis(200));
     store.take_counts();
+    store.get_starts.store(0, Ordering::SeqCst);
     tarn.session("t")
         .query(&format!("EXPLAIN {join}"))
         .await
         .unwrap();
-    assert_eq!(store.take_counts().0, 0, "planning fetched data");
+    assert_eq!(
+        store.get_starts.load(Ordering::SeqCst),
+        0,
+        "planning fetched data"
+    );
     store.max_in_flight.store(0, Ordering::SeqCst);
     assert_eq!(count(&tarn, join).await, expected);
     assert!(
@@ -151,13 +156,19 @@ async fn every_scan_of_a_statement_starts_at_once() {
         store.max_in_flight.load(Ordering::SeqCst)
     );
     assert_eq!(store.take_counts().0, 3, "one GET per table");
-    // The build side is empty (its row group pruned by statistics), so the probe side is never
-    // read: its first row group, fetched when execution started, is aborted with the plan.
-    store.set_latency(Duration::from_millis(300));
+    // The build side is empty (its row group pruned by statistics), so neither scan reads data:
+    // the first row groups fetched when execution started are aborted, long before the store
+    // would answer.
+    store.set_latency(Duration::from_millis(1000));
+    store.get_starts.store(0, Ordering::SeqCst);
     let empty = "SELECT count(*) FROM a JOIN b ON a.id = b.id WHERE a.id < 0";
     assert_eq!(count(&tarn, empty).await, 0);
-    store.take_counts();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        store.get_starts.load(Ordering::SeqCst),
+        2,
+        "both scans started"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
         store.take_counts().0,
         0,
@@ -169,4 +180,42 @@ async fn every_scan_of_a_statement_starts_at_once() {
     store.fail_reads(true);
     let e = tarn.session("t").query(join).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::StorageIo, "{e}");
+}
+
+/// A partition's next files are fetched while it reads one (DataFusion opens them one after
+/// another, and its partitions take files from one shared queue): more GETs in flight than
+/// partitions, and every file's first row group fetched exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitions_next_files_are_fetched_ahead() {
+    let store = Arc::new(FaultyStore::new(Duration::from_millis(10)));
+    for i in 0..12 {
+        store
+            .put(&format!("m/f{i:02}.parquet").into(), row_groups(1).into())
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new(dir.path().join("data"));
+    config.allowed_roots = vec!["s3://slow".into()];
+    config.target_partitions = Some(2);
+    config.scan_cache_bytes = 0;
+    let tarn = Tarn::open(config).unwrap();
+    tarn.register_object_store(&url::Url::parse("s3://slow").unwrap(), store.clone());
+    tarn.session("t")
+        .query("CREATE EXTERNAL TABLE m (id bigint) STORED AS PARQUET LOCATION 's3://slow/m'")
+        .await
+        .unwrap();
+    let sum = "SELECT sum(id) FROM m";
+    assert_eq!(count(&tarn, sum).await, 12 * 999 * 1000 / 2);
+    store.set_latency(Duration::from_millis(100));
+    store.take_counts();
+    store.max_in_flight.store(0, Ordering::SeqCst);
+    assert_eq!(count(&tarn, sum).await, 12 * 999 * 1000 / 2);
+    assert_eq!(store.take_counts().0, 12, "one GET per file");
+    assert!(
+        store.max_in_flight.load(Ordering::SeqCst) >= 4,
+        "files read one after another per partition: at most {} GETs at once",
+        store.max_in_flight.load(Ordering::SeqCst)
+    );
+    assert_eq!(store.in_flight(), 0);
 }

@@ -23,7 +23,9 @@ pub struct FaultyStore {
     write_budget: AtomicI64,
     pub writes: AtomicU64,
     pub failed_writes: AtomicU64,
+    /// GETs that completed; GETs started (completed, failed or dropped).
     pub gets: AtomicU64,
+    pub get_starts: AtomicU64,
     pub get_bytes: AtomicU64,
     pub lists: AtomicU64,
     /// GETs running now, and the most that ever ran at once.
@@ -51,6 +53,7 @@ impl FaultyStore {
             writes: AtomicU64::new(0),
             failed_writes: AtomicU64::new(0),
             gets: AtomicU64::new(0),
+            get_starts: AtomicU64::new(0),
             get_bytes: AtomicU64::new(0),
             lists: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
@@ -163,6 +166,7 @@ impl ObjectStore for FaultyStore {
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
         let _running = InFlight::enter(self);
+        self.get_starts.fetch_add(1, Ordering::SeqCst);
         self.delay().await;
         if self.fail_reads.load(Ordering::SeqCst) {
             return Err(object_store::Error::Generic {

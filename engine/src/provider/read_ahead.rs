@@ -51,8 +51,9 @@ use opening::{Opening, key_of};
 
 /// Row groups fetched ahead of the one being decoded, per reader, at most…
 pub(crate) const DEPTH: usize = 8;
-/// …and bytes ahead per reader (at least one row group): the buffers are outside the memory
-/// pool, so they are kept small against it (two partitions: 64 MiB).
+/// …and bytes ahead per reader (at least one row group), and bytes fetched early per partition
+/// ([`arm`]): the buffers are outside the memory pool, so they are kept small against it (with
+/// two partitions a scan holds at most 64 MiB ahead, and 64 MiB early until taken).
 pub(crate) const AHEAD_BYTES: u64 = 32 << 20;
 
 /// A finished or running prefetch, awaitable by several requests (filter pushdown asks for a
@@ -100,7 +101,11 @@ impl ParquetFileReaderFactory for ReadAheadFactory {
         metadata_size_hint: Option<usize>,
         metrics: &ExecutionPlanMetricsSet,
     ) -> datafusion::common::Result<Box<dyn AsyncFileReader + Send>> {
-        let opening = self.opening.clone().map(|o| (o, key_of(&file)));
+        let opening = self.opening.clone().map(|o| {
+            let file = key_of(&file);
+            o.acquire(&file);
+            (o, file)
+        });
         let location = file.object_meta.location.clone();
         let object = file.object_meta.clone();
         let range = file
@@ -123,6 +128,7 @@ impl ParquetFileReaderFactory for ReadAheadFactory {
             columns: BTreeSet::new(),
             ahead: VecDeque::new(),
             opening,
+            took_early: false,
             pattern: Pattern::default(),
         }))
     }
@@ -191,16 +197,7 @@ impl Layout {
         let mut chunks = Vec::new();
         let mut mine = Vec::new();
         for (i, group) in metadata.row_groups().iter().enumerate() {
-            chunks.push(
-                group
-                    .columns()
-                    .iter()
-                    .map(|c| {
-                        let (start, len) = c.byte_range();
-                        start..start + len
-                    })
-                    .collect(),
-            );
+            chunks.push(group.columns().iter().map(chunk_range).collect());
             // As DataFusion assigns row groups to file ranges: by the first page's offset.
             let first = group.columns().first().map(|c| {
                 c.dictionary_page_offset()
@@ -226,6 +223,18 @@ impl Layout {
             columns.push(column);
         }
         Some((group, columns))
+    }
+}
+
+/// A column chunk's bytes (empty when the footer has negative offsets or sizes: corrupt, and
+/// then read, and reported, by DataFusion, not here).
+fn chunk_range(c: &datafusion::parquet::file::metadata::ColumnChunkMetaData) -> Range<u64> {
+    let start = c
+        .dictionary_page_offset()
+        .unwrap_or_else(|| c.data_page_offset());
+    match (u64::try_from(start), u64::try_from(c.compressed_size())) {
+        (Ok(start), Ok(len)) => start..start.saturating_add(len),
+        _ => 0..0,
     }
 }
 
@@ -288,6 +297,7 @@ struct ReadAhead {
     /// of row group data (DataFusion reads bloom filters through one reader and then decodes
     /// through another).
     opening: Option<(Arc<Opening>, opening::Key)>,
+    took_early: bool,
     pattern: Pattern,
 }
 
@@ -315,8 +325,8 @@ impl Pattern {
                     1
                 };
             }
-            // Optimistic at first: most scans read every row group of their range.
-            None => self.streak = 2,
+            // Optimistic when the scan starts at its first row group: most read them all.
+            None => self.streak = if mine.first() == Some(&group) { 2 } else { 1 },
         }
         self.last = Some(group);
         Some(if self.streak >= 2 { DEPTH } else { 1 })
@@ -406,10 +416,13 @@ impl AsyncFileReader for ReadAhead {
                 return self.inner.get_byte_ranges(ranges).await;
             };
             self.columns.extend(columns);
-            if let Some((opening, file)) = self.opening.take()
-                && let Some(early) = opening.take(&file)
-            {
-                self.ahead.push_front(early);
+            if !self.took_early {
+                self.took_early = true;
+                if let Some((opening, file)) = &self.opening
+                    && let Some(early) = opening.take(file)
+                {
+                    self.ahead.push_front(early);
+                }
             }
             self.schedule(&layout, group, depth);
             if let Some((chunks, fetch)) = self.prefetch_of(group)
@@ -434,6 +447,9 @@ impl Drop for ReadAhead {
     fn drop(&mut self) {
         for ahead in &self.ahead {
             ahead.abort.abort();
+        }
+        if let Some((opening, file)) = &self.opening {
+            opening.release(file);
         }
     }
 }
@@ -485,7 +501,7 @@ mod tests {
     use datafusion::parquet::file::properties::WriterProperties;
 
     /// Four row groups of 100 rows, two columns.
-    fn file() -> (Bytes, ParquetMetaData) {
+    pub(super) fn file() -> (Bytes, ParquetMetaData) {
         let schema = Arc::new(Schema::new(vec![
             Field::new("id", DataType::Int64, false),
             Field::new("s", DataType::Utf8, false),
@@ -531,6 +547,8 @@ mod tests {
     #[test]
     fn read_ahead_deepens_on_sequential_reads_and_stops_on_backward_ones() {
         let mine = [0, 2, 3, 4, 5, 7];
+        let mut late = Pattern::default();
+        assert_eq!(late.follow(&mine, 2), Some(1), "first row group skipped");
         let mut p = Pattern::default();
         assert_eq!(
             p.follow(&mine, 0),

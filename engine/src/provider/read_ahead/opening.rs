@@ -17,6 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileScanConfig, FileScanConfigBuilder, ParquetSource};
@@ -41,39 +42,49 @@ pub(super) fn key_of(file: &PartitionedFile) -> Key {
     (file.object_meta.location.clone(), range)
 }
 
-/// A file's first row group, to fetch when its partition has room.
-struct Planned {
-    key: Key,
-    group: usize,
-    chunks: Vec<Range<u64>>,
+/// Files in the order the scan's partitions will open them, and how far ahead to fetch.
+struct Queue {
+    pending: VecDeque<PartitionedFile>,
+    files_ahead: usize,
+    bytes_ahead: u64,
+    started: usize,
+    bytes: u64,
 }
 
-impl Planned {
-    fn bytes(&self) -> u64 {
-        self.chunks.iter().map(|c| c.end - c.start).sum()
+impl Queue {
+    fn new(pending: VecDeque<PartitionedFile>, partitions: usize, files_ahead: usize) -> Self {
+        Self {
+            pending,
+            files_ahead: files_ahead * partitions,
+            bytes_ahead: AHEAD_BYTES * partitions as u64,
+            started: 0,
+            bytes: 0,
+        }
     }
 }
 
-/// One partition's files: those still to fetch, and what is fetched but not yet taken.
-#[derive(Default)]
-struct Queue {
-    pending: VecDeque<Planned>,
-    started: usize,
+/// A started fetch: its queue, its bytes.
+struct Started {
+    queue: usize,
     bytes: u64,
+    ahead: Ahead,
 }
 
 #[derive(Default)]
 struct State {
     queues: Vec<Queue>,
-    /// Started fetches by file: the partition's queue, their bytes, the fetch.
-    started: HashMap<Key, (usize, u64, Ahead)>,
+    started: HashMap<Key, Started>,
+    /// Live readers per file: a fetch no reader of its file took is dropped with the last one.
+    readers: HashMap<Key, usize>,
 }
 
 /// The early fetches of one scan.
 pub(crate) struct Opening {
     store: Arc<dyn ObjectStore>,
+    cache: Arc<FileMetadataCache>,
     io: tokio::runtime::Handle,
-    files_ahead: usize,
+    /// The projected file columns (`None`: all).
+    names: Option<Vec<String>>,
     state: Mutex<State>,
 }
 
@@ -86,23 +97,19 @@ impl std::fmt::Debug for Opening {
 impl Opening {
     fn start(
         store: Arc<dyn ObjectStore>,
+        cache: Arc<FileMetadataCache>,
         io: tokio::runtime::Handle,
-        files_ahead: usize,
-        partitions: Vec<VecDeque<Planned>>,
+        names: Option<Vec<String>>,
+        queues: Vec<Queue>,
     ) -> Arc<Self> {
         let opening = Self {
             store,
+            cache,
             io,
-            files_ahead,
+            names,
             state: Mutex::new(State {
-                queues: partitions
-                    .into_iter()
-                    .map(|pending| Queue {
-                        pending,
-                        ..Queue::default()
-                    })
-                    .collect(),
-                started: HashMap::new(),
+                queues,
+                ..State::default()
             }),
         };
         {
@@ -118,54 +125,100 @@ impl Opening {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Starts the next files of partition `q` while it has room (always at least one).
+    /// The first row group of `file` in its range, projected columns, if its footer is cached.
+    fn first_chunks(&self, file: &PartitionedFile, key: &Key) -> Option<(usize, Vec<Range<u64>>)> {
+        let metadata = cached_metadata(&self.cache, &file.object_meta)?;
+        let range = key.1.map(|(s, e)| s..e);
+        let layout = Layout::of(&metadata, range.as_ref());
+        let group = *layout.mine.first()?;
+        let chunks = leaf_columns(&metadata, self.names.as_deref())
+            .iter()
+            .filter_map(|c| layout.chunks.get(group)?.get(*c).cloned())
+            .collect();
+        Some((group, chunks))
+    }
+
+    /// Starts the next files of queue `q` while it has room (always at least one).
     fn fill(&self, state: &mut State, q: usize) {
-        let State { queues, started } = state;
+        let State {
+            queues, started, ..
+        } = state;
         let Some(queue) = queues.get_mut(q) else {
             return;
         };
-        while queue.started < self.files_ahead {
-            let Some(next) = queue.pending.front() else {
+        while queue.started < queue.files_ahead {
+            let Some(file) = queue.pending.pop_front() else {
                 break;
             };
-            let bytes = next.bytes();
-            if queue.started > 0 && queue.bytes + bytes > AHEAD_BYTES {
+            let key = key_of(&file);
+            if started.contains_key(&key) {
+                continue;
+            }
+            let Some((group, chunks)) = self.first_chunks(&file, &key) else {
+                continue;
+            };
+            let bytes: u64 = chunks.iter().map(|c| c.end - c.start).sum();
+            if queue.started > 0 && queue.bytes + bytes > queue.bytes_ahead {
+                queue.pending.push_front(file);
                 break;
             }
-            let Some(planned) = queue.pending.pop_front() else {
-                break;
-            };
             queue.started += 1;
             queue.bytes += bytes;
-            let ahead = fetch_ahead(
-                &self.io,
-                &self.store,
-                &planned.key.0,
-                planned.group,
-                planned.chunks,
+            let ahead = fetch_ahead(&self.io, &self.store, &key.0, group, chunks);
+            started.insert(
+                key,
+                Started {
+                    queue: q,
+                    bytes,
+                    ahead,
+                },
             );
-            started.insert(planned.key, (q, bytes, ahead));
         }
     }
 
-    /// The early fetch of `file`, if one was started; makes room for the next file of its
-    /// partition.
+    /// Forgets the started fetch of `file` (taken or dropped) and makes room in its queue.
+    fn remove(&self, state: &mut State, file: &Key) -> Option<Ahead> {
+        let started = state.started.remove(file)?;
+        if let Some(queue) = state.queues.get_mut(started.queue) {
+            queue.started = queue.started.saturating_sub(1);
+            queue.bytes = queue.bytes.saturating_sub(started.bytes);
+        }
+        self.fill(state, started.queue);
+        Some(started.ahead)
+    }
+
+    /// The early fetch of `file`, if one was started.
     pub(super) fn take(&self, file: &Key) -> Option<Ahead> {
         let mut state = self.lock();
-        let (q, bytes, ahead) = state.started.remove(file)?;
-        if let Some(queue) = state.queues.get_mut(q) {
-            queue.started -= 1;
-            queue.bytes -= bytes;
+        self.remove(&mut state, file)
+    }
+
+    /// A reader of `file` was created.
+    pub(super) fn acquire(&self, file: &Key) {
+        *self.lock().readers.entry(file.clone()).or_default() += 1;
+    }
+
+    /// A reader of `file` was dropped: with the last one, an early fetch none of them took
+    /// (the file's row groups were all pruned, or it only read bloom filters) is aborted.
+    pub(super) fn release(&self, file: &Key) {
+        let mut state = self.lock();
+        let Some(count) = state.readers.get_mut(file) else {
+            return;
+        };
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            state.readers.remove(file);
+            if let Some(ahead) = self.remove(&mut state, file) {
+                ahead.abort.abort();
+            }
         }
-        self.fill(&mut state, q);
-        Some(ahead)
     }
 }
 
 impl Drop for Opening {
     fn drop(&mut self) {
-        for (_, _, ahead) in self.lock().started.values() {
-            ahead.abort.abort();
+        for started in self.lock().started.values() {
+            started.ahead.abort.abort();
         }
     }
 }
@@ -178,51 +231,40 @@ fn leaf_columns(metadata: &ParquetMetaData, names: Option<&[String]>) -> Vec<usi
         .collect()
 }
 
-/// Per partition, the first row group of each file whose footer is cached.
-fn plan_partitions(
-    config: &FileScanConfig,
-    cache: &Arc<FileMetadataCache>,
-) -> Vec<VecDeque<Planned>> {
-    let file_schema = config.file_schema();
-    let names: Option<Vec<String>> = config.file_source().projection().map(|p| {
-        p.column_indices()
-            .into_iter()
-            .filter_map(|i| file_schema.fields().get(i).map(|f| f.name().clone()))
-            .collect()
-    });
+/// The scan's files in the order its partitions open them: one shared queue when DataFusion's
+/// partitions steal files from each other (they then all take from the front of the file
+/// groups laid end to end), else one queue per file group.
+fn queues(config: &FileScanConfig, stealing: bool, files_ahead: usize) -> Vec<Queue> {
+    let partitions = config.file_groups.len().max(1);
+    if stealing && !config.preserve_order && config.output_partitioning.is_none() {
+        let files = config
+            .file_groups
+            .iter()
+            .flat_map(|g| g.iter())
+            .cloned()
+            .collect();
+        let files = config.file_source().reorder_files(files);
+        return vec![Queue::new(files.into(), partitions, files_ahead)];
+    }
     config
         .file_groups
         .iter()
-        .map(|group| {
-            group
-                .iter()
-                .filter_map(|file| {
-                    let metadata = cached_metadata(cache, &file.object_meta)?;
-                    let key = key_of(file);
-                    let range = key.1.map(|(s, e)| s..e);
-                    let layout = Layout::of(&metadata, range.as_ref());
-                    let group = *layout.mine.first()?;
-                    let chunks = leaf_columns(&metadata, names.as_deref())
-                        .iter()
-                        .filter_map(|c| layout.chunks[group].get(*c).cloned())
-                        .collect();
-                    Some(Planned { key, group, chunks })
-                })
-                .collect()
-        })
+        .map(|g| Queue::new(g.iter().cloned().collect(), 1, files_ahead))
         .collect()
 }
 
 /// `plan` with its Parquet scans of object stores reading through a [`ReadAheadFactory`] whose
 /// first row groups are already being fetched. Called when execution starts, on the runtime
-/// that does I/O.
+/// that does I/O; a scan it cannot arm is left as it was.
 pub(crate) fn arm(
     plan: Arc<dyn ExecutionPlan>,
     runtime: &RuntimeEnv,
+    options: &ConfigOptions,
 ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
     let Ok(io) = tokio::runtime::Handle::try_current() else {
         return Ok(plan);
     };
+    let stealing = options.execution.enable_file_stream_work_stealing;
     let armed = plan.transform_up(|node| {
         let Some(config) = node
             .downcast_ref::<DataSourceExec>()
@@ -237,8 +279,17 @@ pub(crate) fn arm(
         if url.as_str().starts_with("file://") {
             return Ok(Transformed::no(node));
         }
-        let store = runtime.object_store(url)?;
+        let Ok(store) = runtime.object_store(url) else {
+            return Ok(Transformed::no(node));
+        };
         let cache = runtime.cache_manager.get_file_metadata_cache();
+        let file_schema = config.file_schema();
+        let names = config.file_source().projection().map(|p| {
+            p.column_indices()
+                .into_iter()
+                .filter_map(|i| file_schema.fields().get(i).map(|f| f.name().clone()))
+                .collect()
+        });
         let files_ahead = if config.limit.is_some() {
             1
         } else {
@@ -246,9 +297,10 @@ pub(crate) fn arm(
         };
         let opening = Opening::start(
             store.clone(),
+            cache.clone(),
             io.clone(),
-            files_ahead,
-            plan_partitions(config, &cache),
+            names,
+            queues(config, stealing, files_ahead),
         );
         let factory = ReadAheadFactory::new(store, cache, io.clone()).with_opening(opening);
         let source = source
@@ -265,14 +317,49 @@ pub(crate) fn arm(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::datasource::physical_plan::parquet::metadata::CachedParquetMetaData;
+    use datafusion::execution::cache::cache_manager::CachedFileMetadataEntry;
+    use datafusion::execution::cache::default_cache::DefaultCache;
     use object_store::memory::InMemory;
+    use object_store::{ObjectMeta, PutPayload};
 
-    fn planned(name: &str, bytes: u64) -> Planned {
-        Planned {
-            key: (Path::from(name), None),
-            group: 0,
-            chunks: vec![4..4 + bytes],
+    /// Files `names`, each the test file of four row groups, with their footers cached.
+    async fn files(
+        names: &[&str],
+    ) -> (
+        Arc<dyn ObjectStore>,
+        Arc<FileMetadataCache>,
+        Vec<PartitionedFile>,
+    ) {
+        let (bytes, metadata) = super::super::tests::file();
+        let metadata = Arc::new(CachedParquetMetaData::new(Arc::new(metadata)));
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let cache: Arc<FileMetadataCache> = Arc::new(DefaultCache::new(1 << 20));
+        let mut out = Vec::new();
+        for name in names {
+            let location = Path::from(*name);
+            let put = store
+                .put_opts(
+                    &location,
+                    PutPayload::from(bytes.clone()),
+                    Default::default(),
+                )
+                .await
+                .unwrap();
+            let meta = ObjectMeta {
+                location: location.clone(),
+                last_modified: chrono::Utc::now(),
+                size: bytes.len() as u64,
+                e_tag: put.e_tag,
+                version: None,
+            };
+            cache.put(
+                &location,
+                CachedFileMetadataEntry::new(meta.clone(), metadata.clone()),
+            );
+            out.push(PartitionedFile::from(meta));
         }
+        (store, cache, out)
     }
 
     fn started(opening: &Opening) -> Vec<String> {
@@ -286,34 +373,64 @@ mod tests {
         names
     }
 
+    fn key(name: &str) -> Key {
+        (Path::from(name), None)
+    }
+
     #[tokio::test]
-    async fn each_partition_starts_its_first_files_and_tops_up_as_they_are_taken() {
-        let small: VecDeque<Planned> = (0..6).map(|i| planned(&format!("s{i}"), 10)).collect();
-        let big: VecDeque<Planned> = [planned("b0", AHEAD_BYTES), planned("b1", 10)].into();
-        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    async fn each_queue_starts_its_first_files_and_tops_up_as_they_are_taken_or_dropped() {
+        let (store, cache, all) = files(&["a0", "a1", "a2", "a3", "a4", "a5", "b0"]).await;
         let opening = Opening::start(
             store,
+            cache,
             tokio::runtime::Handle::current(),
-            FILES_AHEAD,
-            vec![small, big],
+            Some(vec!["id".into()]),
+            vec![
+                Queue::new(all[..6].iter().cloned().collect(), 1, FILES_AHEAD),
+                Queue::new(all[6..].iter().cloned().collect(), 1, FILES_AHEAD),
+            ],
         );
-        assert_eq!(
-            started(&opening),
-            ["b0", "s0", "s1", "s2", "s3"],
-            "files ahead per partition; bytes ahead capped, but one file always"
-        );
-        assert!(opening.take(&(Path::from("s1"), None)).is_some());
+        assert_eq!(started(&opening), ["a0", "a1", "a2", "a3", "b0"]);
+        {
+            let state = opening.lock();
+            let early = &state.started[&key("a0")].ahead;
+            assert_eq!(early.group, 0, "the first row group");
+            assert_eq!(early.chunks.len(), 1, "the projected column only");
+        }
+        assert!(opening.take(&key("a1")).is_some());
+        assert!(opening.take(&key("a1")).is_none(), "taken once");
+        assert!(opening.take(&key("zz")).is_none());
         assert!(
-            opening.take(&(Path::from("s1"), None)).is_none(),
-            "taken once"
-        );
-        assert!(opening.take(&(Path::from("s9"), None)).is_none());
-        assert!(
-            opening.take(&(Path::from("s0"), Some((0, 5)))).is_none(),
+            opening.take(&(Path::from("a0"), Some((0, 5)))).is_none(),
             "another reader's range"
         );
-        assert_eq!(started(&opening), ["b0", "s0", "s2", "s3", "s4"]);
-        assert!(opening.take(&(Path::from("b0"), None)).is_some());
-        assert_eq!(started(&opening), ["b1", "s0", "s2", "s3", "s4"]);
+        assert_eq!(started(&opening), ["a0", "a2", "a3", "a4", "b0"]);
+        // Two readers of a0 (DataFusion swaps readers after bloom filters); neither takes its
+        // fetch: it goes with the last one, and the queue moves on.
+        opening.acquire(&key("a0"));
+        opening.acquire(&key("a0"));
+        opening.release(&key("a0"));
+        assert!(started(&opening).contains(&"a0".to_string()));
+        opening.release(&key("a0"));
+        assert_eq!(started(&opening), ["a2", "a3", "a4", "a5", "b0"]);
+    }
+
+    #[tokio::test]
+    async fn a_shared_queue_caps_bytes_but_always_starts_one_file() {
+        let (store, cache, all) = files(&["a0", "a1", "a2"]).await;
+        let mut queue = Queue::new(all.into_iter().collect(), 2, FILES_AHEAD);
+        assert_eq!(queue.files_ahead, 2 * FILES_AHEAD);
+        queue.bytes_ahead = 1;
+        let opening = Opening::start(
+            store,
+            cache,
+            tokio::runtime::Handle::current(),
+            None,
+            vec![queue],
+        );
+        assert_eq!(started(&opening), ["a0"]);
+        let early = opening.take(&key("a0")).unwrap();
+        assert_eq!(early.chunks.len(), 2, "all columns");
+        assert_eq!(started(&opening), ["a1"]);
     }
 }

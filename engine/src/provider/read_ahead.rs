@@ -482,13 +482,22 @@ pub(crate) fn with_read_ahead(
         runtime.cache_manager.get_file_metadata_cache(),
         io,
     );
+    Ok(reading_through(config, source, factory))
+}
+
+/// The scan of `config` with its Parquet reads going through `factory`.
+fn reading_through(
+    config: &FileScanConfig,
+    source: &ParquetSource,
+    factory: ReadAheadFactory,
+) -> Arc<dyn ExecutionPlan> {
     let source = source
         .clone()
         .with_parquet_file_reader_factory(Arc::new(factory));
     let config = FileScanConfigBuilder::from(config.clone())
         .with_source(Arc::new(source))
         .build();
-    Ok(DataSourceExec::from_data_source(config))
+    DataSourceExec::from_data_source(config)
 }
 
 #[cfg(test)]

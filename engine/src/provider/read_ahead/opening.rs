@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::datasource::listing::PartitionedFile;
-use datafusion::datasource::physical_plan::{FileScanConfig, FileScanConfigBuilder, ParquetSource};
+use datafusion::datasource::physical_plan::{FileScanConfig, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::cache::cache_manager::FileMetadataCache;
 use datafusion::execution::runtime_env::RuntimeEnv;
@@ -29,7 +29,9 @@ use datafusion::physical_plan::ExecutionPlan;
 use object_store::ObjectStore;
 use object_store::path::Path;
 
-use super::{AHEAD_BYTES, Ahead, Layout, ReadAheadFactory, cached_metadata, fetch_ahead};
+use super::{
+    AHEAD_BYTES, Ahead, Layout, ReadAheadFactory, cached_metadata, fetch_ahead, reading_through,
+};
 
 /// Files per partition whose first row group is fetched before their reader exists.
 pub(crate) const FILES_AHEAD: usize = 4;
@@ -303,13 +305,7 @@ pub(crate) fn arm(
             queues(config, stealing, files_ahead),
         );
         let factory = ReadAheadFactory::new(store, cache, io.clone()).with_opening(opening);
-        let source = source
-            .clone()
-            .with_parquet_file_reader_factory(Arc::new(factory));
-        let config = FileScanConfigBuilder::from(config.clone())
-            .with_source(Arc::new(source))
-            .build();
-        Ok(Transformed::yes(DataSourceExec::from_data_source(config)))
+        Ok(Transformed::yes(reading_through(config, source, factory)))
     })?;
     Ok(armed.data)
 }

@@ -20,10 +20,11 @@ pub struct RunOptions {
     pub quiet: bool,
 }
 
-pub fn open(
+pub async fn open(
     data_dir: &Path,
     config: Option<&Path>,
     warehouse: Option<&str>,
+    catalog: Option<&str>,
 ) -> Result<(Tarn, FileConfig), Error> {
     let (path, required) = match config {
         Some(p) => (p.to_path_buf(), true),
@@ -34,7 +35,10 @@ pub fn open(
     if let Some(w) = warehouse {
         file.warehouse = Some(w.to_string());
     }
-    Ok((Tarn::open(file.engine_config(data_dir))?, file))
+    if let Some(c) = catalog {
+        file.catalog.url = Some(c.to_string());
+    }
+    Ok((Tarn::connect(file.engine_config(data_dir)?).await?, file))
 }
 
 pub fn print_error(e: &Error) {

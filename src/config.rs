@@ -46,12 +46,84 @@ pub struct FileConfig {
     pub login_failure_burst: Option<u32>,
     /// Failed logins a user name regains per minute (default 30, at least 1).
     pub login_failures_per_minute: Option<u32>,
+    /// The catalog: embedded SQLite in the data dir (default), or a shared PostgreSQL one.
+    #[serde(default)]
+    pub catalog: CatalogFileConfig,
     /// The Postgres wire listener (`tarn serve`).
     #[serde(default)]
     pub pg: PgFileConfig,
     /// The Arrow Flight SQL listener (`tarn serve`).
     #[serde(default)]
     pub flight: FlightFileConfig,
+}
+
+/// `[catalog]` in tarn.toml: where the metastore lives. Several servers with the same
+/// PostgreSQL catalog and warehouse serve one lake.
+#[derive(Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFileConfig {
+    /// `postgresql://user@host:port/db` (env `TARN_CATALOG`, flag `--catalog`); absent: the
+    /// embedded SQLite catalog in the data dir.
+    pub url: Option<String>,
+    /// The PostgreSQL schema of tarn's tables (default `tarn`; env `TARN_CATALOG_SCHEMA`).
+    pub schema: Option<String>,
+    /// A file holding the password (its first line), when the URL has none.
+    pub password_file: Option<PathBuf>,
+    /// The password itself: only from the environment (`TARN_CATALOG_PASSWORD`), never the file.
+    #[serde(skip)]
+    pub password: Option<String>,
+    /// Connections each server keeps at most (default 16).
+    pub max_connections: Option<usize>,
+}
+
+impl std::fmt::Debug for CatalogFileConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogFileConfig")
+            .field(
+                "url",
+                &self.url.as_deref().map(tarn_catalog::redact_catalog_url),
+            )
+            .field("schema", &self.schema)
+            .field("password_file", &self.password_file)
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CatalogFileConfig {
+    /// The PostgreSQL catalog's options, reading the password file; `None` for the embedded one.
+    pub fn options(&self) -> Result<Option<tarn_catalog::PostgresOptions>> {
+        let Some(url) = self.url.as_deref().filter(|u| !u.is_empty()) else {
+            return Ok(None);
+        };
+        if !(url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+            return Err(EngineError::InvalidParameter(format!(
+                "catalog URL {} is not a postgresql:// URL (leave it out for the embedded catalog)",
+                tarn_catalog::redact_catalog_url(url)
+            )));
+        }
+        let mut options = tarn_catalog::PostgresOptions::new(url);
+        if let Some(schema) = &self.schema {
+            options.schema = schema.clone();
+        }
+        if let Some(n) = self.max_connections {
+            options.max_connections = n.max(1);
+        }
+        options.password = match (&self.password, &self.password_file) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Some(file)) => {
+                let text = std::fs::read_to_string(file).map_err(|e| {
+                    EngineError::InvalidParameter(format!(
+                        "cannot read the catalog password file {}: {e}",
+                        file.display()
+                    ))
+                })?;
+                Some(text.lines().next().unwrap_or_default().to_string())
+            }
+            (None, None) => None,
+        };
+        Ok(Some(options))
+    }
 }
 
 /// `[flight]` in tarn.toml. TLS uses the `[pg]` certificate and key.
@@ -137,6 +209,15 @@ impl FileConfig {
         if let Some(v) = env("TARN_LISTING_CACHE_TTL_SECS") {
             self.listing_cache_ttl_secs = Some(parse_env("TARN_LISTING_CACHE_TTL_SECS", &v)?);
         }
+        if let Some(v) = env("TARN_CATALOG") {
+            self.catalog.url = Some(v);
+        }
+        if let Some(v) = env("TARN_CATALOG_SCHEMA") {
+            self.catalog.schema = Some(v);
+        }
+        if let Some(v) = env("TARN_CATALOG_PASSWORD") {
+            self.catalog.password = Some(v);
+        }
         if let Some(v) = env("TARN_PG_LISTEN") {
             self.pg.listen = Some(v);
         }
@@ -164,9 +245,10 @@ impl FileConfig {
         Ok(())
     }
 
-    /// The engine settings for `data_dir`.
-    pub fn engine_config(&self, data_dir: &Path) -> EngineConfig {
+    /// The engine settings for `data_dir` (the catalog password file is read here).
+    pub fn engine_config(&self, data_dir: &Path) -> Result<EngineConfig> {
         let mut config = EngineConfig::new(data_dir);
+        config.catalog = self.catalog.options()?;
         if let Some(w) = &self.warehouse_dir {
             config.warehouse = w.display().to_string();
         }
@@ -196,7 +278,7 @@ impl FileConfig {
             // 0 would lock a name out for good after one burst: anyone could lock out the admin.
             config.login_failures.per_minute = n.max(1);
         }
-        config
+        Ok(config)
     }
 }
 
@@ -221,7 +303,7 @@ mod tests {
         assert_eq!(c.listing_cache_ttl_secs, Some(5));
         let c =
             FileConfig::parse("login_failure_burst = 3\nlogin_failures_per_minute = 6").unwrap();
-        let limit = c.engine_config(Path::new("/d")).login_failures;
+        let limit = c.engine_config(Path::new("/d")).unwrap().login_failures;
         assert_eq!((limit.burst, limit.per_minute), (3, 6));
         let c = FileConfig::parse("[pg]\nlisten = '127.0.0.1:6543'\nauth = 'trust'").unwrap();
         assert_eq!(c.pg.listen.as_deref(), Some("127.0.0.1:6543"));
@@ -244,21 +326,21 @@ mod tests {
         c.apply_env(|k| (k == "TARN_MEMORY_LIMIT_MB").then(|| "64".into()))
             .unwrap();
         assert_eq!(
-            c.engine_config(Path::new("/tmp/d")).memory_limit,
+            c.engine_config(Path::new("/tmp/d")).unwrap().memory_limit,
             Some(64 << 20)
         );
         assert!(
             c.apply_env(|k| (k == "TARN_TARGET_PARTITIONS").then(|| "x".into()))
                 .is_err()
         );
-        let engine = c.engine_config(Path::new("/tmp/d"));
+        let engine = c.engine_config(Path::new("/tmp/d")).unwrap();
         assert_eq!(engine.warehouse, "/tmp/d/warehouse");
         let c = FileConfig::parse(
             "warehouse = 's3://lake/wh'\n[[storage]]\nurl = 's3://lake'\nendpoint = 'http://127.0.0.1:9'\n\
              allow_http = true\npath_style = true\n[storage.options]\naws_sse_kms_key_id = 'k'",
         )
         .unwrap();
-        let engine = c.engine_config(Path::new("/tmp/d"));
+        let engine = c.engine_config(Path::new("/tmp/d")).unwrap();
         assert_eq!(engine.warehouse, "s3://lake/wh");
         assert_eq!(engine.storage.len(), 1);
         assert!(FileConfig::parse("[[storage]]\nurl = 's3://x'\npassword = 'p'").is_err());

@@ -46,10 +46,17 @@ impl Tarn {
         Self::open(EngineConfig::new(data_dir.as_ref()))
     }
 
-    /// Opens with explicit settings.
+    /// Opens with explicit settings and the embedded catalog.
     pub fn open(config: EngineConfig) -> Result<Self> {
         Ok(Self {
             engine: Engine::open(config)?,
+        })
+    }
+
+    /// Opens with explicit settings on the catalog they name (embedded or PostgreSQL).
+    pub async fn connect(config: EngineConfig) -> Result<Self> {
+        Ok(Self {
+            engine: Engine::open_catalog(config).await?,
         })
     }
 

@@ -38,6 +38,11 @@ struct Args {
     /// default <data-dir>/warehouse.
     #[arg(long, global = true, env = "TARN_WAREHOUSE")]
     warehouse: Option<String>,
+    /// A shared catalog: postgresql://user@host:port/db (env TARN_CATALOG; password from
+    /// TARN_CATALOG_PASSWORD or `[catalog] password_file`); default: the embedded SQLite
+    /// catalog in the data dir.
+    #[arg(long, global = true)]
+    catalog: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -102,7 +107,10 @@ async fn run(args: Args) -> ExitCode {
         &args.data_dir,
         args.config.as_deref(),
         args.warehouse.as_deref(),
-    ) {
+        args.catalog.as_deref(),
+    )
+    .await
+    {
         Ok(t) => t,
         Err(e) => {
             cli::print_error(&e);

@@ -34,8 +34,14 @@ pub enum CatalogError {
     InvalidArgument(String),
     #[error("the default database cannot be dropped")]
     DropDefaultDatabase,
+    /// The store refused or failed a statement (no driver types: the crate is store-neutral).
     #[error("metastore storage error: {0}")]
-    Storage(#[from] rusqlite::Error),
+    Storage(String),
+    /// The store cannot be reached (connection refused or lost); the call may be retried, and
+    /// the pool reconnects by itself. A write whose commit was in flight may or may not have
+    /// landed.
+    #[error("metastore unavailable: {0}")]
+    Unavailable(String),
     #[error("metastore record is corrupt: {0}")]
     Corrupt(String),
     #[error("metastore I/O error at {path}: {source}")]

@@ -11,8 +11,11 @@ pub mod hive_types;
 mod like;
 mod model;
 pub mod paths;
+mod postgres;
+mod rdbms;
 mod sqlite;
 mod store;
+pub mod testing;
 pub mod users;
 mod write;
 
@@ -27,7 +30,11 @@ pub use model::{
     Column, Database, LocationUse, Partition, PartitionSpec, StorageFormat, Table, TableType,
     stats_keys,
 };
-pub use sqlite::SqliteMetastore;
+pub use postgres::{
+    PostgresMetastore, PostgresOptions, PostgresStore, redact as redact_catalog_url,
+};
+pub use rdbms::{Backend, SqlMetastore};
+pub use sqlite::{SqliteMetastore, SqliteStore};
 pub use store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
 pub use users::{SCRAM_ITERATIONS, ScramVerifier, User};
 pub use write::{

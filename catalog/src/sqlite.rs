@@ -1,55 +1,67 @@
-//! The embedded SQLite metastore: one file in the data dir, WAL mode (readers never block the
+//! The embedded SQLite store: one file in the data dir, WAL mode (readers never block the
 //! writer), versioned migrations, every write in one IMMEDIATE transaction.
 //!
 //! rusqlite is synchronous, so every call runs on tokio's blocking pool; a small pool of reader
 //! connections lets catalog lookups proceed while a write holds the writer connection.
 
-mod acl;
-mod commit;
-mod intents;
-mod partitions;
-mod rows;
 mod schema;
-mod users;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::Connection;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 
-use crate::acl::{DefaultPrivilege, Grant, GrantScope, RoleChanges, RoleMembership};
 use crate::error::{CatalogError, Result};
-use crate::filter::PartitionFilter;
-use crate::model::{Database, LocationUse, Partition, PartitionSpec, Table};
-use crate::store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
-use crate::users::User;
-use crate::write::{BatchRecord, CommitOutcome, PendingWrite, RetiredLocation, WriteCommit};
+use crate::rdbms::conn::{Conn, Dialect, Row, Value};
+use crate::rdbms::{Backend, SqlMetastore};
 
 /// How many idle reader connections are kept.
 const MAX_IDLE_READERS: usize = 8;
 
-/// A metastore stored in one SQLite file.
+/// The metastore in one SQLite file.
+pub type SqliteMetastore = SqlMetastore<SqliteStore>;
+
+/// One SQLite file's connections.
 #[derive(Clone)]
-pub struct SqliteMetastore {
+pub struct SqliteStore {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Mutex<Vec<Connection>>>,
 }
 
-impl std::fmt::Debug for SqliteMetastore {
+impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteMetastore")
+        f.debug_struct("SqliteStore")
             .field("path", &self.path)
             .finish()
     }
 }
 
-impl SqliteMetastore {
+impl From<rusqlite::Error> for CatalogError {
+    fn from(e: rusqlite::Error) -> Self {
+        CatalogError::Storage(e.to_string())
+    }
+}
+
+impl SqlMetastore<SqliteStore> {
     /// Opens (creating and migrating if needed) the metastore at `path`, and makes sure the
-    /// `default` database exists with `default_location`.
+    /// `default` database exists with `default_location`. Blocks on file I/O: call it where
+    /// blocking is fine (startup), not on a runtime worker in the middle of serving.
     pub fn open(path: impl AsRef<Path>, default_location: &str) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
+        let store = SqliteStore::open(path.as_ref().to_path_buf())?;
+        let db = crate::rdbms::default_database(default_location);
+        store.write_sync(|tx| crate::rdbms::insert_default_database(tx, &db))?;
+        Ok(SqlMetastore::from_backend(store))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.backend().path
+    }
+}
+
+impl SqliteStore {
+    fn open(path: PathBuf) -> Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|source| CatalogError::Io {
                 path: dir.display().to_string(),
@@ -60,40 +72,25 @@ impl SqliteMetastore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         schema::configure(&conn)?;
         schema::migrate(&mut conn)?;
-        let store = Self {
+        Ok(Self {
             path,
             writer: Arc::new(Mutex::new(conn)),
             readers: Arc::new(Mutex::new(Vec::new())),
-        };
-        store.write_sync(|tx| {
-            let db = Database {
-                name: DEFAULT_DATABASE.into(),
-                description: Some("Default Hive database".into()),
-                location: default_location.to_string(),
-                parameters: Default::default(),
-                owner: Some(crate::acl::predefined::DATABASE_OWNER.into()),
-                create_time: now(),
-            };
-            rows::insert_database(tx, &db, true).map(|_| ())
-        })?;
-        Ok(store)
+        })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn write_sync<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    fn write_sync<T>(&self, f: impl FnOnce(&dyn Conn) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().map_err(|_| poisoned())?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
+        let out = f(&*tx)?;
         tx.commit()?;
         Ok(out)
     }
 
-    fn read_sync<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    /// Reads run in one transaction so a call's statements see one state of the file.
+    fn read_sync<T>(&self, f: impl FnOnce(&dyn Conn) -> Result<T>) -> Result<T> {
         let pooled = self.readers.lock().map_err(|_| poisoned())?.pop();
-        let conn = match pooled {
+        let mut conn = match pooled {
             Some(c) => c,
             None => {
                 let c = Connection::open(&self.path)?;
@@ -101,30 +98,37 @@ impl SqliteMetastore {
                 c
             }
         };
-        let out = f(&conn);
+        let out = {
+            let tx = conn.transaction()?;
+            let out = f(&*tx);
+            tx.finish()?;
+            out
+        };
         let mut idle = self.readers.lock().map_err(|_| poisoned())?;
         if idle.len() < MAX_IDLE_READERS {
             idle.push(conn);
         }
         out
     }
+}
+
+impl Backend for SqliteStore {
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Conn) -> Result<T> + Send + 'static,
+    {
+        let this = self.clone();
+        run_blocking(move || this.read_sync(f)).await
+    }
 
     async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
+        F: FnOnce(&dyn Conn) -> Result<T> + Send + 'static,
     {
         let this = self.clone();
         run_blocking(move || this.write_sync(f)).await
-    }
-
-    async fn read<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
-    {
-        let this = self.clone();
-        run_blocking(move || this.read_sync(f)).await
     }
 }
 
@@ -140,297 +144,51 @@ fn poisoned() -> CatalogError {
     CatalogError::TaskFailed("a metastore connection lock was poisoned".into())
 }
 
-/// Seconds since the Unix epoch.
-pub(crate) fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Null => ToSqlOutput::Owned(rusqlite::types::Value::Null),
+            Value::Int(i) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*i)),
+            Value::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+        })
+    }
 }
 
-fn table_id(conn: &Connection, db: &str, name: &str) -> Result<i64> {
-    let db_id = rows::database_id(conn, db)?;
-    conn.query_row(
-        "SELECT id FROM tbls WHERE db_id = ?1 AND name = ?2",
-        params![db_id, name.to_lowercase()],
-        |r| r.get(0),
-    )
-    .optional()?
-    .ok_or_else(|| CatalogError::TableNotFound {
-        db: db.into(),
-        table: name.into(),
+fn column(v: ValueRef<'_>) -> Result<Value> {
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Text(t) => Value::Text(
+            String::from_utf8(t.to_vec()).map_err(|e| CatalogError::Corrupt(e.to_string()))?,
+        ),
+        ValueRef::Real(f) => {
+            return Err(CatalogError::Corrupt(format!("unexpected REAL value {f}")));
+        }
+        ValueRef::Blob(_) => return Err(CatalogError::Corrupt("unexpected BLOB value".into())),
     })
 }
 
-#[async_trait]
-impl Metastore for SqliteMetastore {
-    async fn create_database(&self, db: Database, if_not_exists: bool) -> Result<bool> {
-        self.write(move |tx| rows::insert_database(tx, &db, if_not_exists))
-            .await
+impl Conn for Connection {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
     }
 
-    async fn alter_database(&self, db: Database) -> Result<()> {
-        self.write(move |tx| rows::update_database(tx, &db)).await
+    fn execute(&self, sql: &str, args: &[Value]) -> Result<u64> {
+        let mut stmt = self.prepare_cached(sql)?;
+        Ok(stmt.execute(rusqlite::params_from_iter(args))? as u64)
     }
 
-    async fn get_database(&self, name: &str) -> Result<Option<Database>> {
-        let name = name.to_lowercase();
-        self.read(move |c| rows::get_database(c, &name)).await
-    }
-
-    async fn list_databases(&self, pattern: Option<&str>) -> Result<Vec<Database>> {
-        let all = self.read(rows::list_databases).await?;
-        Ok(match pattern {
-            None => all,
-            Some(p) => {
-                let matches = like_to_matcher(p);
-                all.into_iter().filter(|d| matches(&d.name)).collect()
-            }
-        })
-    }
-
-    async fn drop_database(
-        &self,
-        name: &str,
-        if_exists: bool,
-        cascade: bool,
-    ) -> Result<Vec<Table>> {
-        let name = name.to_lowercase();
-        if name == DEFAULT_DATABASE {
-            return Err(CatalogError::DropDefaultDatabase);
+    fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>> {
+        let mut stmt = self.prepare_cached(sql)?;
+        let width = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let values = (0..width)
+                .map(|i| column(r.get_ref(i)?))
+                .collect::<Result<Vec<_>>>()?;
+            out.push(Row(values));
         }
-        self.write(move |tx| rows::drop_database(tx, &name, if_exists, cascade))
-            .await
-    }
-
-    async fn create_table(&self, table: Table, if_not_exists: bool) -> Result<bool> {
-        self.write(move |tx| rows::insert_table(tx, &table, if_not_exists))
-            .await
-    }
-
-    async fn get_table(&self, db: &str, name: &str) -> Result<Option<Table>> {
-        let (db, name) = (db.to_lowercase(), name.to_lowercase());
-        self.read(move |c| rows::get_table(c, &db, &name)).await
-    }
-
-    async fn list_tables(&self, db: &str, pattern: Option<&str>) -> Result<Vec<Table>> {
-        let db = db.to_lowercase();
-        let all = self.read(move |c| rows::list_tables(c, &db)).await?;
-        Ok(match pattern {
-            None => all,
-            Some(p) => {
-                let matches = like_to_matcher(p);
-                all.into_iter().filter(|t| matches(&t.name)).collect()
-            }
-        })
-    }
-
-    async fn drop_table(
-        &self,
-        db: &str,
-        name: &str,
-        if_exists: bool,
-        expected_version: Option<i64>,
-    ) -> Result<Option<Table>> {
-        let (db, name) = (db.to_lowercase(), name.to_lowercase());
-        self.write(move |tx| rows::drop_table(tx, &db, &name, if_exists, expected_version))
-            .await
-    }
-
-    async fn alter_table(&self, table: Table) -> Result<()> {
-        self.write(move |tx| rows::update_table(tx, &table)).await
-    }
-
-    async fn add_partitions(
-        &self,
-        db: &str,
-        table: &str,
-        partitions: Vec<Partition>,
-        if_not_exists: bool,
-    ) -> Result<usize> {
-        let (db, table) = (db.to_lowercase(), table.to_lowercase());
-        self.write(move |tx| partitions::add(tx, &db, &table, &partitions, if_not_exists))
-            .await
-    }
-
-    async fn drop_partitions(
-        &self,
-        db: &str,
-        table: &str,
-        specs: Vec<PartitionSpec>,
-        if_exists: bool,
-    ) -> Result<Vec<Partition>> {
-        let (db, table) = (db.to_lowercase(), table.to_lowercase());
-        self.write(move |tx| partitions::drop(tx, &db, &table, &specs, if_exists))
-            .await
-    }
-
-    async fn list_partitions(
-        &self,
-        db: &str,
-        table: &str,
-        filter: &PartitionFilter,
-    ) -> Result<Vec<Partition>> {
-        let (db, table, filter) = (db.to_lowercase(), table.to_lowercase(), filter.clone());
-        self.read(move |c| partitions::list(c, &db, &table, &filter))
-            .await
-    }
-
-    async fn alter_partition(&self, db: &str, table: &str, partition: Partition) -> Result<()> {
-        let (db, table) = (db.to_lowercase(), table.to_lowercase());
-        self.write(move |tx| partitions::alter(tx, &db, &table, &partition))
-            .await
-    }
-
-    async fn begin_write(&self, write: PendingWrite) -> Result<String> {
-        self.write(move |tx| intents::begin(tx, write)).await
-    }
-
-    async fn abandon_write(&self, write_id: &str, files_deleted: bool) -> Result<bool> {
-        let write_id = write_id.to_string();
-        self.write(move |tx| intents::abandon(tx, &write_id, files_deleted))
-            .await
-    }
-
-    async fn forget_failed_writes(&self, location: &str) -> Result<u64> {
-        let location = location.trim_end_matches('/').to_string();
-        self.write(move |tx| {
-            Ok(tx.execute(
-                "DELETE FROM pending_writes WHERE location = ?1 AND failed = 1",
-                [location],
-            )? as u64)
-        })
-        .await
-    }
-
-    async fn write_state(
-        &self,
-        db: &str,
-        table: &str,
-        location: &str,
-    ) -> Result<crate::WriteState> {
-        let (db, table, location) = (db.to_string(), table.to_string(), location.to_string());
-        self.read(move |c| intents::state(c, &db, &table, &location))
-            .await
-    }
-
-    async fn commit_write(&self, commit: WriteCommit) -> Result<CommitOutcome> {
-        self.write(move |tx| {
-            intents::finish(tx, &commit.write_id)?;
-            commit::commit(tx, &commit)
-        })
-        .await
-    }
-
-    async fn list_batches(&self, db: Option<&str>) -> Result<Vec<BatchRecord>> {
-        let db = db.map(str::to_lowercase);
-        self.read(move |c| commit::list_batches(c, db.as_deref()))
-            .await
-    }
-
-    async fn retired_locations(&self) -> Result<Vec<RetiredLocation>> {
-        self.read(commit::retired).await
-    }
-
-    async fn forget_retired(&self, locations: Vec<String>) -> Result<()> {
-        self.write(move |tx| commit::forget_retired(tx, &locations))
-            .await
-    }
-
-    async fn locations_overlapping(&self, location: &str) -> Result<Vec<LocationUse>> {
-        let location = location.trim_end_matches('/').to_string();
-        self.read(move |c| rows::locations_overlapping(c, &location))
-            .await
-    }
-
-    async fn referenced_files(&self, db: &str, table: &str) -> Result<Vec<String>> {
-        let (db, table) = (db.to_lowercase(), table.to_lowercase());
-        self.read(move |c| commit::referenced_files(c, table_id(c, &db, &table)?))
-            .await
-    }
-
-    async fn create_user(&self, user: User, if_not_exists: bool) -> Result<bool> {
-        crate::users::validate_user_name(&user.name)?;
-        self.write(move |tx| users::insert(tx, &user, if_not_exists))
-            .await
-    }
-
-    async fn get_user(&self, name: &str) -> Result<Option<User>> {
-        let name = name.to_string();
-        self.read(move |c| users::get(c, &name)).await
-    }
-
-    async fn list_users(&self) -> Result<Vec<User>> {
-        self.read(users::list).await
-    }
-
-    async fn alter_user(&self, name: &str, changes: RoleChanges) -> Result<()> {
-        let name = name.to_string();
-        self.write(move |tx| users::alter(tx, &name, &changes))
-            .await
-    }
-
-    async fn drop_user(&self, name: &str, if_exists: bool) -> Result<bool> {
-        let name = name.to_string();
-        self.write(move |tx| users::drop(tx, &name, if_exists))
-            .await
-    }
-
-    async fn grant_role(&self, membership: RoleMembership) -> Result<()> {
-        self.write(move |tx| users::grant_role(tx, &membership))
-            .await
-    }
-
-    async fn revoke_role(&self, role: &str, member: &str, admin_option_only: bool) -> Result<bool> {
-        let (role, member) = (role.to_string(), member.to_string());
-        self.write(move |tx| users::revoke_role(tx, &role, &member, admin_option_only))
-            .await
-    }
-
-    async fn list_role_memberships(&self) -> Result<Vec<RoleMembership>> {
-        self.read(users::memberships).await
-    }
-
-    async fn grant_privileges(&self, grants: Vec<Grant>) -> Result<()> {
-        self.write(move |tx| acl::grant(tx, &grants)).await
-    }
-
-    async fn revoke_privileges(
-        &self,
-        grants: Vec<Grant>,
-        grant_option_only: bool,
-    ) -> Result<usize> {
-        self.write(move |tx| acl::revoke(tx, &grants, grant_option_only))
-            .await
-    }
-
-    async fn list_grants(&self, scope: GrantScope) -> Result<Vec<Grant>> {
-        self.read(move |c| acl::list(c, &scope)).await
-    }
-
-    async fn set_default_privileges(
-        &self,
-        defaults: Vec<DefaultPrivilege>,
-        revoke: bool,
-    ) -> Result<()> {
-        self.write(move |tx| acl::set_defaults(tx, &defaults, revoke))
-            .await
-    }
-
-    async fn list_default_privileges(&self) -> Result<Vec<DefaultPrivilege>> {
-        self.read(acl::list_defaults).await
-    }
-
-    async fn count_partitions(&self, db: &str, table: &str) -> Result<u64> {
-        let (db, table) = (db.to_lowercase(), table.to_lowercase());
-        self.read(move |c| {
-            let id = table_id(c, &db, &table)?;
-            let n: i64 =
-                c.query_row("SELECT count(*) FROM parts WHERE tbl_id = ?1", [id], |r| {
-                    r.get(0)
-                })?;
-            Ok(n as u64)
-        })
-        .await
+        Ok(out)
     }
 }
-
-#[cfg(test)]
-mod tests;

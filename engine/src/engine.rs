@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use datafusion::execution::runtime_env::RuntimeEnv;
 use object_store::ObjectStore;
-use tarn_catalog::{Metastore, SqliteMetastore};
+use tarn_catalog::{Metastore, PostgresMetastore, SqliteMetastore};
 use url::Url;
 
 use crate::cpu::CpuRuntime;
@@ -18,8 +18,10 @@ use crate::session::Session;
 /// Engine settings (the CLI fills them from the TOML config and environment).
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// Where the metastore file lives.
+    /// Where the metastore file (of the embedded catalog), spill files and server state live.
     pub data_dir: PathBuf,
+    /// A shared PostgreSQL catalog instead of the embedded SQLite one.
+    pub catalog: Option<tarn_catalog::PostgresOptions>,
     /// Root of managed tables and of the `default` database: a local directory or an
     /// object-store URL (`s3://bucket/lake`).
     pub warehouse: String,
@@ -55,6 +57,7 @@ impl EngineConfig {
         Self {
             warehouse: data_dir.join("warehouse").display().to_string(),
             storage: vec![],
+            catalog: None,
             data_dir,
             allowed_roots: vec![],
             listing_cache_ttl: Duration::from_secs(30),
@@ -99,9 +102,37 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Opens the engine on its data dir, creating the metastore and warehouse on first use.
-    /// Must be called inside a tokio runtime.
+    /// Opens the engine on its data dir with the embedded SQLite catalog, creating the
+    /// metastore and warehouse on first use. Must be called inside a tokio runtime; a
+    /// PostgreSQL catalog needs [`Engine::open_catalog`].
     pub fn open(mut config: EngineConfig) -> Result<Self> {
+        if config.catalog.is_some() {
+            return Err(EngineError::Internal(
+                "a PostgreSQL catalog is opened with Engine::open_catalog".into(),
+            ));
+        }
+        let warehouse = Self::prepare(&mut config)?;
+        let metastore: Arc<dyn Metastore> = Arc::new(SqliteMetastore::open(
+            config.data_dir.join("metastore.db"),
+            &warehouse,
+        )?);
+        Self::assemble(config, warehouse, metastore)
+    }
+
+    /// Opens the engine on the catalog the config names: SQLite in the data dir, or a shared
+    /// PostgreSQL catalog.
+    pub async fn open_catalog(mut config: EngineConfig) -> Result<Self> {
+        let Some(options) = config.catalog.clone() else {
+            return Self::open(config);
+        };
+        let warehouse = Self::prepare(&mut config)?;
+        let metastore: Arc<dyn Metastore> =
+            Arc::new(PostgresMetastore::connect(&options, &warehouse).await?);
+        Self::assemble(config, warehouse, metastore)
+    }
+
+    /// Checks the warehouse and creates it if local; returns it as locations are written.
+    fn prepare(config: &mut EngineConfig) -> Result<String> {
         // The metastore and the CPU runtime's hand-off need a tokio runtime to exist.
         tokio::runtime::Handle::try_current()
             .map_err(|_| EngineError::Internal("Engine::open needs a tokio runtime".into()))?;
@@ -114,15 +145,24 @@ impl Engine {
                 message: e.to_string(),
             })?;
         }
+        let roots = AllowedRoots::new(&Self::roots(config))?;
+        roots.check(&config.warehouse)
+    }
+
+    fn roots(config: &EngineConfig) -> Vec<String> {
         let mut roots = vec![config.warehouse.clone()];
         roots.extend(config.allowed_roots.iter().cloned());
+        roots
+    }
+
+    fn assemble(
+        mut config: EngineConfig,
+        warehouse: String,
+        metastore: Arc<dyn Metastore>,
+    ) -> Result<Self> {
+        let roots = Self::roots(&config);
         let stores = crate::storage::stores(&config.storage, &roots)?;
         let roots = AllowedRoots::new(&roots)?;
-        let warehouse = roots.check(&config.warehouse)?;
-        let metastore: Arc<dyn Metastore> = Arc::new(SqliteMetastore::open(
-            config.data_dir.join("metastore.db"),
-            &warehouse,
-        )?);
         let auth = crate::auth::Authenticator::open(
             &config.data_dir,
             metastore.clone(),

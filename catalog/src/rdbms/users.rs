@@ -1,6 +1,6 @@
 //! Rows of the `users` table (roles) and of `role_members`.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use super::conn::{Conn, Row, args};
 
 use crate::acl::{RoleChanges, RoleMembership};
 use crate::error::{CatalogError, Result};
@@ -8,41 +8,36 @@ use crate::users::{ScramVerifier, User};
 
 const COLUMNS: &str = "name, verifier, superuser, create_time, can_login, create_role, inherit";
 
-fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(User, String)> {
-    Ok((
-        User {
-            name: r.get(0)?,
-            verifier: None,
-            superuser: r.get(2)?,
-            create_time: r.get(3)?,
-            can_login: r.get(4)?,
-            create_role: r.get(5)?,
-            inherit: r.get(6)?,
-        },
-        r.get(1)?,
-    ))
-}
-
 /// A role without a password stores an empty verifier.
-fn to_user((mut user, verifier): (User, String)) -> Result<User> {
-    if !verifier.is_empty() {
-        user.verifier = Some(ScramVerifier::parse(&verifier)?);
-    }
-    Ok(user)
+fn user_from_row(r: &Row) -> Result<User> {
+    let verifier = r.text(1)?;
+    Ok(User {
+        name: r.text(0)?,
+        verifier: if verifier.is_empty() {
+            None
+        } else {
+            Some(ScramVerifier::parse(&verifier)?)
+        },
+        superuser: r.bool(2)?,
+        create_time: r.int(3)?,
+        can_login: r.bool(4)?,
+        create_role: r.bool(5)?,
+        inherit: r.bool(6)?,
+    })
 }
 
 fn verifier_text(v: Option<&ScramVerifier>) -> String {
     v.map(ToString::to_string).unwrap_or_default()
 }
 
-pub(super) fn insert(tx: &Transaction, user: &User, if_not_exists: bool) -> Result<bool> {
+pub(super) fn insert(tx: &dyn Conn, user: &User, if_not_exists: bool) -> Result<bool> {
     let inserted = tx.execute(
         &format!(
             "INSERT INTO users ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (name) DO NOTHING"
         ),
-        params![
-            user.name,
+        args![
+            &user.name,
             verifier_text(user.verifier.as_ref()),
             user.superuser,
             user.create_time,
@@ -58,31 +53,33 @@ pub(super) fn insert(tx: &Transaction, user: &User, if_not_exists: bool) -> Resu
     }
 }
 
-pub(super) fn get(conn: &Connection, name: &str) -> Result<Option<User>> {
-    conn.query_row(
+pub(super) fn get(conn: &dyn Conn, name: &str) -> Result<Option<User>> {
+    conn.query_opt(
         &format!("SELECT {COLUMNS} FROM users WHERE name = ?1"),
-        [name],
-        user_from_row,
-    )
-    .optional()?
-    .map(to_user)
+        args![name],
+    )?
+    .as_ref()
+    .map(user_from_row)
     .transpose()
 }
 
-pub(super) fn list(conn: &Connection) -> Result<Vec<User>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM users ORDER BY name"))?;
-    let rows = stmt.query_map([], user_from_row)?;
-    rows.map(|r| to_user(r?)).collect()
+pub(super) fn list(conn: &dyn Conn) -> Result<Vec<User>> {
+    conn.query(&format!("SELECT {COLUMNS} FROM users ORDER BY name"), &[])?
+        .iter()
+        .map(user_from_row)
+        .collect()
 }
 
-pub(super) fn alter(tx: &Transaction, name: &str, changes: &RoleChanges) -> Result<()> {
+pub(super) fn alter(tx: &dyn Conn, name: &str, changes: &RoleChanges) -> Result<()> {
     let verifier = changes.verifier.as_ref().map(|v| verifier_text(v.as_ref()));
     let n = tx.execute(
-        "UPDATE users SET verifier = coalesce(?2, verifier), superuser = coalesce(?3, superuser),
-            can_login = coalesce(?4, can_login), create_role = coalesce(?5, create_role),
-            inherit = coalesce(?6, inherit)
+        "UPDATE users SET verifier = coalesce(CAST(?2 AS TEXT), verifier),
+            superuser = coalesce(CAST(?3 AS BIGINT), superuser),
+            can_login = coalesce(CAST(?4 AS BIGINT), can_login),
+            create_role = coalesce(CAST(?5 AS BIGINT), create_role),
+            inherit = coalesce(CAST(?6 AS BIGINT), inherit)
          WHERE name = ?1",
-        params![
+        args![
             name,
             verifier,
             changes.superuser,
@@ -99,17 +96,18 @@ pub(super) fn alter(tx: &Transaction, name: &str, changes: &RoleChanges) -> Resu
 
 /// What still refers to a role: PostgreSQL refuses to drop a role that owns objects or holds
 /// privileges (2BP01) until they are reassigned or revoked.
-fn dependents(tx: &Transaction, name: &str) -> Result<Vec<String>> {
-    let count = |sql: &str| -> Result<i64> { Ok(tx.query_row(sql, [name], |r| r.get(0))?) };
+fn dependents(tx: &dyn Conn, name: &str) -> Result<Vec<String>> {
+    let count = |sql: &str| tx.query_int(sql, args![name]);
+    let table_owner = format!(
+        "SELECT count(*) FROM tbls WHERE {} = ?1",
+        tx.dialect().json_text("spec", "owner")
+    );
     let checks = [
         (
             "owner of database",
             "SELECT count(*) FROM dbs WHERE owner = ?1",
         ),
-        (
-            "owner of table",
-            "SELECT count(*) FROM tbls WHERE json_extract(spec, '$.owner') = ?1",
-        ),
+        ("owner of table", table_owner.as_str()),
         (
             "privileges",
             "SELECT count(*) FROM grants WHERE grantee = ?1 OR grantor = ?1",
@@ -129,7 +127,7 @@ fn dependents(tx: &Transaction, name: &str) -> Result<Vec<String>> {
     Ok(found)
 }
 
-pub(super) fn drop(tx: &Transaction, name: &str, if_exists: bool) -> Result<bool> {
+pub(super) fn drop(tx: &dyn Conn, name: &str, if_exists: bool) -> Result<bool> {
     if get(tx, name)?.is_none() {
         return if if_exists {
             Ok(false)
@@ -146,13 +144,13 @@ pub(super) fn drop(tx: &Transaction, name: &str, if_exists: bool) -> Result<bool
     }
     tx.execute(
         "DELETE FROM role_members WHERE role = ?1 OR member = ?1",
-        [name],
+        args![name],
     )?;
-    tx.execute("DELETE FROM users WHERE name = ?1", [name])?;
+    tx.execute("DELETE FROM users WHERE name = ?1", args![name])?;
     Ok(true)
 }
 
-pub(super) fn grant_role(tx: &Transaction, m: &RoleMembership) -> Result<()> {
+pub(super) fn grant_role(tx: &dyn Conn, m: &RoleMembership) -> Result<()> {
     for role in [&m.role, &m.member] {
         if get(tx, role)?.is_none() {
             return Err(CatalogError::UserNotFound(role.clone()));
@@ -160,15 +158,16 @@ pub(super) fn grant_role(tx: &Transaction, m: &RoleMembership) -> Result<()> {
     }
     tx.execute(
         "INSERT INTO role_members (role, member, admin_option, grantor) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (role, member) DO UPDATE SET admin_option = max(admin_option, excluded.admin_option)",
-        params![m.role, m.member, m.admin_option, m.grantor],
+         ON CONFLICT (role, member) DO UPDATE SET admin_option = CASE
+           WHEN excluded.admin_option <> 0 THEN 1 ELSE role_members.admin_option END",
+        args![&m.role, &m.member, m.admin_option, &m.grantor],
     )?;
     Ok(())
 }
 
 /// Removes a membership (or only its admin option); returns whether one existed.
 pub(super) fn revoke_role(
-    tx: &Transaction,
+    tx: &dyn Conn,
     role: &str,
     member: &str,
     admin_option_only: bool,
@@ -178,20 +177,22 @@ pub(super) fn revoke_role(
     } else {
         "DELETE FROM role_members WHERE role = ?1 AND member = ?2"
     };
-    Ok(tx.execute(sql, [role, member])? > 0)
+    Ok(tx.execute(sql, args![role, member])? > 0)
 }
 
-pub(super) fn memberships(conn: &Connection) -> Result<Vec<RoleMembership>> {
-    let mut stmt = conn.prepare(
+pub(super) fn memberships(conn: &dyn Conn) -> Result<Vec<RoleMembership>> {
+    conn.query(
         "SELECT role, member, admin_option, grantor FROM role_members ORDER BY role, member",
-    )?;
-    let rows = stmt.query_map([], |r| {
+        &[],
+    )?
+    .iter()
+    .map(|r| {
         Ok(RoleMembership {
-            role: r.get(0)?,
-            member: r.get(1)?,
-            admin_option: r.get(2)?,
-            grantor: r.get(3)?,
+            role: r.text(0)?,
+            member: r.text(1)?,
+            admin_option: r.bool(2)?,
+            grantor: r.text(3)?,
         })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    })
+    .collect()
 }

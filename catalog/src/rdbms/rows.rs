@@ -2,32 +2,25 @@
 //! partition keys, format, parameters); name, type, location and version are also columns so
 //! they can be queried and indexed.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use super::conn::{Conn, Row, args};
 
 use crate::error::{CatalogError, Result};
 use crate::model::{Database, Table};
 
-pub(super) fn database_id(conn: &Connection, name: &str) -> Result<i64> {
-    conn.query_row(
+pub(super) fn database_id(conn: &dyn Conn, name: &str) -> Result<i64> {
+    conn.query_opt(
         "SELECT id FROM dbs WHERE name = ?1",
-        [name.to_lowercase()],
-        |r| r.get(0),
-    )
-    .optional()?
-    .ok_or_else(|| CatalogError::DatabaseNotFound(name.to_string()))
+        args![name.to_lowercase()],
+    )?
+    .ok_or_else(|| CatalogError::DatabaseNotFound(name.to_string()))?
+    .int(0)
 }
 
-pub(super) fn insert_database(
-    tx: &Transaction,
-    db: &Database,
-    if_not_exists: bool,
-) -> Result<bool> {
+pub(super) fn insert_database(tx: &dyn Conn, db: &Database, if_not_exists: bool) -> Result<bool> {
     let name = db.name.to_lowercase();
-    let exists: bool = tx.query_row(
-        "SELECT count(*) > 0 FROM dbs WHERE name = ?1",
-        [&name],
-        |r| r.get(0),
-    )?;
+    let exists = tx
+        .query_opt("SELECT 1 FROM dbs WHERE name = ?1", args![&name])?
+        .is_some();
     if exists {
         return if if_not_exists {
             Ok(false)
@@ -38,11 +31,11 @@ pub(super) fn insert_database(
     tx.execute(
         "INSERT INTO dbs (name, description, location, owner, params, create_time)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+        args![
             name,
-            db.description,
-            db.location,
-            db.owner,
+            &db.description,
+            &db.location,
+            &db.owner,
             serde_json::to_string(&db.parameters)?,
             db.create_time
         ],
@@ -50,46 +43,38 @@ pub(super) fn insert_database(
     Ok(true)
 }
 
-fn database_from_row(r: &rusqlite::Row) -> rusqlite::Result<(Database, String)> {
-    Ok((
-        Database {
-            name: r.get(0)?,
-            description: r.get(1)?,
-            location: r.get(2)?,
-            owner: r.get(3)?,
-            parameters: Default::default(),
-            create_time: r.get(5)?,
-        },
-        r.get(4)?,
-    ))
-}
-
-fn finish_database((mut db, params): (Database, String)) -> Result<Database> {
-    db.parameters = serde_json::from_str(&params)?;
-    Ok(db)
+fn database_from_row(r: &Row) -> Result<Database> {
+    Ok(Database {
+        name: r.text(0)?,
+        description: r.opt_text(1)?,
+        location: r.text(2)?,
+        owner: r.opt_text(3)?,
+        parameters: serde_json::from_str(&r.text(4)?)?,
+        create_time: r.int(5)?,
+    })
 }
 
 const DB_COLUMNS: &str = "name, description, location, owner, params, create_time";
 
-pub(super) fn get_database(conn: &Connection, name: &str) -> Result<Option<Database>> {
-    conn.query_row(
+pub(super) fn get_database(conn: &dyn Conn, name: &str) -> Result<Option<Database>> {
+    conn.query_opt(
         &format!("SELECT {DB_COLUMNS} FROM dbs WHERE name = ?1"),
-        [name],
-        database_from_row,
-    )
-    .optional()?
-    .map(finish_database)
+        args![name],
+    )?
+    .as_ref()
+    .map(database_from_row)
     .transpose()
 }
 
-pub(super) fn list_databases(conn: &Connection) -> Result<Vec<Database>> {
-    let mut stmt = conn.prepare(&format!("SELECT {DB_COLUMNS} FROM dbs ORDER BY name"))?;
-    let rows = stmt.query_map([], database_from_row)?;
-    rows.map(|r| finish_database(r?)).collect()
+pub(super) fn list_databases(conn: &dyn Conn) -> Result<Vec<Database>> {
+    conn.query(&format!("SELECT {DB_COLUMNS} FROM dbs ORDER BY name"), &[])?
+        .iter()
+        .map(database_from_row)
+        .collect()
 }
 
 pub(super) fn drop_database(
-    tx: &Transaction,
+    tx: &dyn Conn,
     name: &str,
     if_exists: bool,
     cascade: bool,
@@ -107,25 +92,25 @@ pub(super) fn drop_database(
         bury_if_managed(tx, table, id)?;
     }
     // Partitions and keys go by ON DELETE CASCADE.
-    tx.execute("DELETE FROM dbs WHERE id = ?1", [id])?;
+    tx.execute("DELETE FROM dbs WHERE id = ?1", args![id])?;
     super::acl::forget_database(tx, &name.to_lowercase())?;
     // Writes into the dropped tables stay as failed tombstones (see drop_table).
     tx.execute(
         "UPDATE pending_writes SET failed = 1 WHERE db = ?1",
-        [name.to_lowercase()],
+        args![name.to_lowercase()],
     )?;
     Ok(tables)
 }
 
 /// Replaces a database's description, location, owner and parameters.
-pub(super) fn update_database(tx: &Transaction, db: &Database) -> Result<()> {
+pub(super) fn update_database(tx: &dyn Conn, db: &Database) -> Result<()> {
     let changed = tx.execute(
         "UPDATE dbs SET description = ?2, location = ?3, owner = ?4, params = ?5 WHERE name = ?1",
-        params![
+        args![
             db.name.to_lowercase(),
-            db.description,
-            db.location,
-            db.owner,
+            &db.description,
+            &db.location,
+            &db.owner,
             serde_json::to_string(&db.parameters)?
         ],
     )?;
@@ -135,14 +120,15 @@ pub(super) fn update_database(tx: &Transaction, db: &Database) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn insert_table(tx: &Transaction, table: &Table, if_not_exists: bool) -> Result<bool> {
+pub(super) fn insert_table(tx: &dyn Conn, table: &Table, if_not_exists: bool) -> Result<bool> {
     let db_id = database_id(tx, &table.database)?;
     let name = table.name.to_lowercase();
-    let exists: bool = tx.query_row(
-        "SELECT count(*) > 0 FROM tbls WHERE db_id = ?1 AND name = ?2",
-        params![db_id, name],
-        |r| r.get(0),
-    )?;
+    let exists = tx
+        .query_opt(
+            "SELECT 1 FROM tbls WHERE db_id = ?1 AND name = ?2",
+            args![db_id, &name],
+        )?
+        .is_some();
     if exists {
         return if if_not_exists {
             Ok(false)
@@ -163,11 +149,11 @@ pub(super) fn insert_table(tx: &Transaction, table: &Table, if_not_exists: bool)
     tx.execute(
         "INSERT INTO tbls (db_id, name, tbl_type, location, version, spec)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+        args![
             db_id,
-            name,
+            &name,
             table.table_type.hive_name(),
-            table.location,
+            &table.location,
             stored.version,
             serde_json::to_string(&stored)?
         ],
@@ -178,7 +164,7 @@ pub(super) fn insert_table(tx: &Transaction, table: &Table, if_not_exists: bool)
     Ok(true)
 }
 
-pub(super) fn update_table(tx: &Transaction, table: &Table) -> Result<()> {
+pub(super) fn update_table(tx: &dyn Conn, table: &Table) -> Result<()> {
     let db_id = database_id(tx, &table.database)?;
     let name = table.name.to_lowercase();
     let mut stored = table.clone();
@@ -186,11 +172,11 @@ pub(super) fn update_table(tx: &Transaction, table: &Table) -> Result<()> {
     let changed = tx.execute(
         "UPDATE tbls SET tbl_type = ?3, location = ?4, version = version + 1, spec = ?5
          WHERE db_id = ?1 AND name = ?2 AND version = ?6",
-        params![
+        args![
             db_id,
-            name,
+            &name,
             table.table_type.hive_name(),
-            table.location,
+            &table.location,
             serde_json::to_string(&stored)?,
             table.version
         ],
@@ -212,50 +198,51 @@ pub(super) fn update_table(tx: &Transaction, table: &Table) -> Result<()> {
     Ok(())
 }
 
-fn table_from_row(r: &rusqlite::Row) -> rusqlite::Result<(String, i64)> {
-    Ok((r.get(0)?, r.get(1)?))
-}
-
-fn finish_table((spec, version): (String, i64)) -> Result<Table> {
-    let mut table: Table = serde_json::from_str(&spec)?;
-    table.version = version;
+fn table_from_row(r: &Row) -> Result<Table> {
+    let mut table: Table = serde_json::from_str(&r.text(0)?)?;
+    table.version = r.int(1)?;
     Ok(table)
 }
 
-pub(super) fn get_table(conn: &Connection, db: &str, name: &str) -> Result<Option<Table>> {
-    let db_id = database_id(conn, db)?;
-    conn.query_row(
-        "SELECT spec, version FROM tbls WHERE db_id = ?1 AND name = ?2",
-        params![db_id, name],
-        table_from_row,
-    )
-    .optional()?
-    .map(finish_table)
-    .transpose()
+/// One round trip: a missing database is told apart from a missing table by the outer join.
+pub(super) fn get_table(conn: &dyn Conn, db: &str, name: &str) -> Result<Option<Table>> {
+    let row = conn.query_opt(
+        "SELECT t.spec, t.version FROM dbs d LEFT JOIN tbls t ON t.db_id = d.id AND t.name = ?2
+         WHERE d.name = ?1",
+        args![db.to_lowercase(), name],
+    )?;
+    match row {
+        None => Err(CatalogError::DatabaseNotFound(db.to_string())),
+        Some(r) if r.opt_text(0)?.is_none() => Ok(None),
+        Some(r) => table_from_row(&r).map(Some),
+    }
 }
 
-pub(super) fn list_tables(conn: &Connection, db: &str) -> Result<Vec<Table>> {
+pub(super) fn list_tables(conn: &dyn Conn, db: &str) -> Result<Vec<Table>> {
     let db_id = database_id(conn, db)?;
-    let mut stmt = conn.prepare("SELECT spec, version FROM tbls WHERE db_id = ?1 ORDER BY name")?;
-    let rows = stmt.query_map([db_id], table_from_row)?;
-    rows.map(|r| finish_table(r?)).collect()
+    conn.query(
+        "SELECT spec, version FROM tbls WHERE db_id = ?1 ORDER BY name",
+        args![db_id],
+    )?
+    .iter()
+    .map(table_from_row)
+    .collect()
 }
 
 /// See [`super::intents::bury_table`].
-fn bury_if_managed(tx: &Transaction, table: &Table, db_id: i64) -> Result<()> {
+fn bury_if_managed(tx: &dyn Conn, table: &Table, db_id: i64) -> Result<()> {
     if table.table_type != crate::TableType::Managed {
         return Ok(());
     }
-    let tbl_id: i64 = tx.query_row(
+    let tbl_id = tx.query_int(
         "SELECT id FROM tbls WHERE db_id = ?1 AND name = ?2",
-        params![db_id, table.name],
-        |r| r.get(0),
+        args![db_id, &table.name],
     )?;
     super::intents::bury_table(tx, table, tbl_id)
 }
 
 pub(super) fn drop_table(
-    tx: &Transaction,
+    tx: &dyn Conn,
     db: &str,
     name: &str,
     if_exists: bool,
@@ -283,7 +270,7 @@ pub(super) fn drop_table(
     bury_if_managed(tx, &table, db_id)?;
     tx.execute(
         "DELETE FROM tbls WHERE db_id = ?1 AND name = ?2",
-        params![db_id, name],
+        args![db_id, name],
     )?;
     super::acl::forget_table(tx, &db.to_lowercase(), &name.to_lowercase())?;
     // Writes still running into the dropped table can no longer commit (into it, or into a
@@ -291,7 +278,7 @@ pub(super) fn drop_table(
     // failed: a table created again over the same location must not read what they left.
     tx.execute(
         "UPDATE pending_writes SET failed = 1 WHERE db = ?1 AND tbl = ?2",
-        params![db.to_lowercase(), name.to_lowercase()],
+        args![db.to_lowercase(), name.to_lowercase()],
     )?;
     Ok(Some(table))
 }
@@ -299,12 +286,12 @@ pub(super) fn drop_table(
 /// Tables and partitions whose location overlaps `location` (already without a trailing `/`).
 /// Compared on whole path components: `/w/ab` does not lie in `/w/a`.
 pub(super) fn locations_overlapping(
-    conn: &Connection,
+    conn: &dyn Conn,
     location: &str,
 ) -> Result<Vec<crate::model::LocationUse>> {
-    const OVERLAPS: &str = "l <> '' AND (l = ?1 \
-        OR substr(l, 1, length(?1) + 1) = ?1 || '/' \
-        OR substr(?1, 1, length(l) + 1) = l || '/')";
+    const OVERLAPS: &str = "l <> '' AND (l = CAST(?1 AS TEXT) \
+        OR substr(l, 1, length(CAST(?1 AS TEXT)) + 1) = CAST(?1 AS TEXT) || '/' \
+        OR substr(CAST(?1 AS TEXT), 1, length(l) + 1) = l || '/')";
     let sql = format!(
         "SELECT db, tbl, part, l FROM ( \
            SELECT d.name AS db, t.name AS tbl, NULL AS part, rtrim(t.location, '/') AS l \
@@ -312,16 +299,17 @@ pub(super) fn locations_overlapping(
            UNION ALL \
            SELECT d.name, t.name, p.name, rtrim(p.location, '/') \
              FROM parts p JOIN tbls t ON t.id = p.tbl_id JOIN dbs d ON d.id = t.db_id \
-         ) WHERE {OVERLAPS} ORDER BY db, tbl, part"
+         ) AS uses WHERE {OVERLAPS} ORDER BY db, tbl, part"
     );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([location], |r| {
-        Ok(crate::model::LocationUse {
-            database: r.get(0)?,
-            table: r.get(1)?,
-            partition: r.get(2)?,
-            location: r.get(3)?,
+    conn.query(&sql, args![location])?
+        .iter()
+        .map(|r| {
+            Ok(crate::model::LocationUse {
+                database: r.text(0)?,
+                table: r.text(1)?,
+                partition: r.opt_text(2)?,
+                location: r.text(3)?,
+            })
         })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        .collect()
 }

@@ -1,63 +1,53 @@
 //! Rows of `grants` and `default_privileges`.
 
-use rusqlite::{Connection, Transaction, params};
+use super::conn::{Conn, Row, Value, args};
 
 use crate::acl::{DefaultPrivilege, Grant, GrantScope, Privilege, Securable};
 use crate::error::{CatalogError, Result};
 
 const GRANT_COLUMNS: &str = "kind, db, tbl, col, grantee, privilege, grantor, grantable";
 
-fn grant_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[String; 7]> {
-    Ok([
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-    ])
-}
-
-fn to_grant(
-    [kind, db, tbl, col, grantee, privilege, grantor]: [String; 7],
-    grantable: bool,
-) -> Result<Grant> {
+fn grant_from_row(r: &Row) -> Result<Grant> {
+    let privilege = r.text(5)?;
     Ok(Grant {
-        object: Securable::from_parts(&kind, &db, &tbl, &col)?,
-        grantee,
+        object: Securable::from_parts(&r.text(0)?, &r.text(1)?, &r.text(2)?, &r.text(3)?)?,
+        grantee: r.text(4)?,
         privilege: Privilege::parse(&privilege)
             .map_err(|_| CatalogError::Corrupt(format!("unknown privilege {privilege}")))?,
-        grantor,
-        grantable,
+        grantor: r.text(6)?,
+        grantable: r.bool(7)?,
     })
 }
 
 /// Adds grants; a grant that exists keeps the stronger grant option.
-pub(super) fn grant(tx: &Transaction, grants: &[Grant]) -> Result<()> {
-    let mut stmt = tx.prepare(&format!(
+pub(super) fn grant(tx: &dyn Conn, grants: &[Grant]) -> Result<()> {
+    let sql = format!(
         "INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT DO UPDATE SET grantable = max(grantable, excluded.grantable)"
-    ))?;
+         ON CONFLICT (db, tbl, col, kind, grantee, privilege, grantor) DO UPDATE SET grantable =
+           CASE WHEN excluded.grantable <> 0 THEN 1 ELSE grants.grantable END"
+    );
     for g in grants {
         let (kind, db, tbl, col) = g.object.to_parts();
-        stmt.execute(params![
-            kind,
-            db,
-            tbl,
-            col,
-            g.grantee,
-            g.privilege.name(),
-            g.grantor,
-            g.grantable
-        ])?;
+        tx.execute(
+            &sql,
+            args![
+                kind,
+                db,
+                tbl,
+                col,
+                &g.grantee,
+                g.privilege.name(),
+                &g.grantor,
+                g.grantable
+            ],
+        )?;
     }
     Ok(())
 }
 
 /// Removes grants (matched by object, grantee, privilege and grantor), or only their grant
 /// option. Returns how many rows changed.
-pub(super) fn revoke(tx: &Transaction, grants: &[Grant], grant_option_only: bool) -> Result<usize> {
+pub(super) fn revoke(tx: &dyn Conn, grants: &[Grant], grant_option_only: bool) -> Result<usize> {
     let sql = if grant_option_only {
         "UPDATE grants SET grantable = 0 WHERE kind = ?1 AND db = ?2 AND tbl = ?3 AND col = ?4
          AND grantee = ?5 AND privilege = ?6 AND grantor = ?7"
@@ -65,24 +55,26 @@ pub(super) fn revoke(tx: &Transaction, grants: &[Grant], grant_option_only: bool
         "DELETE FROM grants WHERE kind = ?1 AND db = ?2 AND tbl = ?3 AND col = ?4
          AND grantee = ?5 AND privilege = ?6 AND grantor = ?7"
     };
-    let mut stmt = tx.prepare(sql)?;
     let mut changed = 0;
     for g in grants {
         let (kind, db, tbl, col) = g.object.to_parts();
-        changed += stmt.execute(params![
-            kind,
-            db,
-            tbl,
-            col,
-            g.grantee,
-            g.privilege.name(),
-            g.grantor
-        ])?;
+        changed += tx.execute(
+            sql,
+            args![
+                kind,
+                db,
+                tbl,
+                col,
+                &g.grantee,
+                g.privilege.name(),
+                &g.grantor
+            ],
+        )? as usize;
     }
     Ok(changed)
 }
 
-pub(super) fn list(conn: &Connection, scope: &GrantScope) -> Result<Vec<Grant>> {
+pub(super) fn list(conn: &dyn Conn, scope: &GrantScope) -> Result<Vec<Grant>> {
     let select = format!("SELECT {GRANT_COLUMNS} FROM grants");
     let (sql, args): (String, Vec<String>) = match scope {
         GrantScope::All => (select, vec![]),
@@ -102,50 +94,50 @@ pub(super) fn list(conn: &Connection, scope: &GrantScope) -> Result<Vec<Grant>> 
             vec![db.to_lowercase()],
         ),
     };
-    let mut stmt = conn.prepare(&format!("{sql} ORDER BY db, tbl, col, grantee, privilege"))?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
-        Ok((grant_from_row(r)?, r.get::<_, bool>(7)?))
-    })?;
-    rows.map(|r| {
-        let (parts, grantable) = r?;
-        to_grant(parts, grantable)
-    })
+    let args: Vec<Value> = args.into_iter().map(Value::Text).collect();
+    conn.query(
+        &format!("{sql} ORDER BY db, tbl, col, grantee, privilege, grantor, kind"),
+        &args,
+    )?
+    .iter()
+    .map(grant_from_row)
     .collect()
 }
 
 /// Drops the grants of a table (and its columns), or of a whole database.
-pub(super) fn forget_table(tx: &Transaction, db: &str, table: &str) -> Result<()> {
+pub(super) fn forget_table(tx: &dyn Conn, db: &str, table: &str) -> Result<()> {
     tx.execute(
         "DELETE FROM grants WHERE db = ?1 AND tbl = ?2 AND kind IN ('table', 'column')",
-        params![db, table],
+        args![db, table],
     )?;
     Ok(())
 }
 
-pub(super) fn forget_database(tx: &Transaction, db: &str) -> Result<()> {
+pub(super) fn forget_database(tx: &dyn Conn, db: &str) -> Result<()> {
     tx.execute(
         "DELETE FROM grants WHERE db = ?1 AND kind <> 'catalog'",
-        [db],
+        args![db],
     )?;
-    tx.execute("DELETE FROM default_privileges WHERE db = ?1", [db])?;
+    tx.execute("DELETE FROM default_privileges WHERE db = ?1", args![db])?;
     Ok(())
 }
 
 /// Gives a new table the default privileges its owner set up (for its database or for all).
-pub(super) fn apply_defaults(tx: &Transaction, db: &str, table: &str, owner: &str) -> Result<()> {
+pub(super) fn apply_defaults(tx: &dyn Conn, db: &str, table: &str, owner: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO grants (kind, db, tbl, col, grantee, privilege, grantor, grantable)
-         SELECT 'table', ?1, ?2, '', grantee, privilege, owner, max(grantable)
+         SELECT 'table', CAST(?1 AS TEXT), CAST(?2 AS TEXT), '', grantee, privilege,
+                CAST(?3 AS TEXT), max(grantable)
          FROM default_privileges WHERE owner = ?3 AND (db = ?1 OR db = '')
          GROUP BY grantee, privilege
          ON CONFLICT DO NOTHING",
-        params![db, table, owner],
+        args![db, table, owner],
     )?;
     Ok(())
 }
 
 pub(super) fn set_defaults(
-    tx: &Transaction,
+    tx: &dyn Conn,
     defaults: &[DefaultPrivilege],
     revoke: bool,
 ) -> Result<()> {
@@ -155,48 +147,38 @@ pub(super) fn set_defaults(
     } else {
         "INSERT INTO default_privileges (owner, db, grantee, privilege, grantable)
          VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT DO UPDATE SET grantable = max(grantable, excluded.grantable)"
+         ON CONFLICT (owner, db, grantee, privilege) DO UPDATE SET grantable =
+           CASE WHEN excluded.grantable <> 0 THEN 1 ELSE default_privileges.grantable END"
     };
-    let mut stmt = tx.prepare(sql)?;
     for d in defaults {
         let db = d.database.as_deref().unwrap_or("").to_lowercase();
         if revoke {
-            stmt.execute(params![d.owner, db, d.grantee, d.privilege.name()])?;
+            tx.execute(sql, args![&d.owner, db, &d.grantee, d.privilege.name()])?;
         } else {
-            stmt.execute(params![
-                d.owner,
-                db,
-                d.grantee,
-                d.privilege.name(),
-                d.grantable
-            ])?;
+            tx.execute(
+                sql,
+                args![&d.owner, db, &d.grantee, d.privilege.name(), d.grantable],
+            )?;
         }
     }
     Ok(())
 }
 
-pub(super) fn list_defaults(conn: &Connection) -> Result<Vec<DefaultPrivilege>> {
-    let mut stmt = conn.prepare(
+pub(super) fn list_defaults(conn: &dyn Conn) -> Result<Vec<DefaultPrivilege>> {
+    conn.query(
         "SELECT owner, db, grantee, privilege, grantable FROM default_privileges
          ORDER BY owner, db, grantee, privilege",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, bool>(4)?,
-        ))
-    })?;
-    rows.map(|r| {
-        let (owner, db, grantee, privilege, grantable) = r?;
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        let db = r.text(1)?;
         Ok(DefaultPrivilege {
-            owner,
+            owner: r.text(0)?,
             database: (!db.is_empty()).then_some(db),
-            grantee,
-            privilege: Privilege::parse(&privilege)?,
-            grantable,
+            grantee: r.text(2)?,
+            privilege: Privilege::parse(&r.text(3)?)?,
+            grantable: r.bool(4)?,
         })
     })
     .collect()

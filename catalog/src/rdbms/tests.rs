@@ -1,17 +1,129 @@
-//! Behaviour of the SQLite metastore (the suite a PostgreSQL store must also pass).
+//! The metastore's behaviour: one suite, run against every store (SQLite, and a real
+//! PostgreSQL server started by the test setup, see [`crate::testing`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use super::SqliteMetastore;
 use crate::{
     CatalogError, CmpOp, Column, Database, KeyValue, Metastore, Partition, PartitionFilter,
-    StorageFormat, Table, TableType,
+    PostgresMetastore, PostgresOptions, SqliteMetastore, StorageFormat, Table, TableType,
 };
 
-fn store() -> (tempfile::TempDir, SqliteMetastore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteMetastore::open(dir.path().join("metastore.db"), "/w").unwrap();
-    (dir, store)
+/// One catalog of one store; [`Harness::open`] opens it (again) as a separate process would.
+enum Harness {
+    Sqlite(tempfile::TempDir),
+    Postgres(PostgresOptions),
+}
+
+impl Harness {
+    fn sqlite() -> Self {
+        Harness::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    fn postgres() -> Self {
+        Harness::Postgres(crate::testing::PostgresServer::shared().options("suite"))
+    }
+
+    async fn try_open(&self) -> crate::Result<Arc<dyn Metastore>> {
+        Ok(match self {
+            Harness::Sqlite(dir) => Arc::new(SqliteMetastore::open(
+                dir.path().join("metastore.db"),
+                "/w",
+            )?),
+            Harness::Postgres(options) => {
+                Arc::new(PostgresMetastore::connect(options, "/w").await?)
+            }
+        })
+    }
+
+    async fn open(&self) -> Arc<dyn Metastore> {
+        self.try_open().await.unwrap()
+    }
+
+    /// Everything the store holds, as bytes (to look for secrets).
+    async fn raw_contents(&self) -> Vec<u8> {
+        match self {
+            Harness::Sqlite(dir) => {
+                let mut raw = Vec::new();
+                for entry in std::fs::read_dir(dir.path()).unwrap() {
+                    raw.extend(std::fs::read(entry.unwrap().path()).unwrap());
+                }
+                raw
+            }
+            Harness::Postgres(options) => {
+                let client = Self::client(options).await;
+                let mut raw = Vec::new();
+                let tables = client
+                    .query(
+                        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+                        &[&options.schema],
+                    )
+                    .await
+                    .unwrap();
+                for t in tables {
+                    let name: String = t.get(0);
+                    let sql = format!("SELECT t::text FROM {}.{name} t", options.schema);
+                    for row in client.query(&sql, &[]).await.unwrap() {
+                        raw.extend(row.get::<_, String>(0).into_bytes());
+                    }
+                }
+                raw
+            }
+        }
+    }
+
+    async fn client(options: &PostgresOptions) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(&options.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+    }
+
+    /// Marks the catalog's schema as written by a newer tarn.
+    async fn set_schema_version(&self, version: i64) {
+        match self {
+            Harness::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.path().join("metastore.db")).unwrap();
+                conn.pragma_update(None, "user_version", version).unwrap();
+            }
+            Harness::Postgres(options) => {
+                Self::client(options)
+                    .await
+                    .execute(
+                        &format!(
+                            "UPDATE {}.tarn_schema_version SET version = $1",
+                            options.schema
+                        ),
+                        &[&version],
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// Each test runs on every store.
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::Harness::sqlite()).await
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::Harness::postgres()).await
+                }
+            )*
+        }
+    };
 }
 
 fn table(db: &str, name: &str, keys: &[(&str, &str)]) -> Table {
@@ -42,22 +154,20 @@ fn part(values: &[Option<&str>]) -> Partition {
     )
 }
 
-#[tokio::test]
-async fn default_database_exists_and_survives_reopen() {
-    let (dir, s) = store();
+async fn default_database_exists_and_survives_reopen(h: Harness) {
+    let s = h.open().await;
     assert!(s.get_database("default").await.unwrap().is_some());
     assert!(matches!(
         s.drop_database("default", false, true).await,
         Err(CatalogError::DropDefaultDatabase)
     ));
     drop(s);
-    let s = SqliteMetastore::open(dir.path().join("metastore.db"), "/w").unwrap();
+    let s = h.open().await;
     assert_eq!(s.list_databases(None).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn databases_and_tables_lifecycle() {
-    let (_d, s) = store();
+async fn databases_and_tables_lifecycle(h: Harness) {
+    let s = h.open().await;
     let db = Database {
         name: "Sales".into(),
         description: Some("d".into()),
@@ -97,9 +207,8 @@ async fn databases_and_tables_lifecycle() {
     assert!(s.get_database("sales").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn alter_bumps_version() {
-    let (_d, s) = store();
+async fn alter_bumps_version(h: Harness) {
+    let s = h.open().await;
     s.create_table(table("default", "t", &[("dt", "date")]), false)
         .await
         .unwrap();
@@ -126,9 +235,8 @@ async fn alter_bumps_version() {
     assert_eq!((t3.owner, t3.version), (None, t2.version));
 }
 
-#[tokio::test]
-async fn partitions_are_filtered_by_the_index() {
-    let (_d, s) = store();
+async fn partitions_are_filtered_by_the_index(h: Harness) {
+    let s = h.open().await;
     s.create_table(
         table("default", "t", &[("dt", "date"), ("h", "int")]),
         false,
@@ -219,17 +327,15 @@ async fn partitions_are_filtered_by_the_index() {
     assert!(nulls.unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_writers_and_readers_on_one_file() {
-    let (dir, s) = store();
+async fn concurrent_writers_and_readers_on_one_catalog(h: Harness) {
+    let s = h.open().await;
     s.create_table(table("default", "t", &[("k", "int")]), false)
         .await
         .unwrap();
-    let path = dir.path().join("metastore.db");
     let mut tasks = Vec::new();
     for w in 0..8 {
-        // A separate store per writer: as separate processes sharing one metastore file.
-        let writer = SqliteMetastore::open(&path, "/w").unwrap();
+        // A separate store per writer: as separate processes sharing one catalog.
+        let writer = h.open().await;
         tasks.push(tokio::spawn(async move {
             for i in 0..25 {
                 let k = (w * 100 + i).to_string();
@@ -259,21 +365,16 @@ async fn concurrent_writers_and_readers_on_one_file() {
     assert_eq!(s.count_partitions("default", "t").await.unwrap(), 200);
 }
 
-#[tokio::test]
-async fn a_newer_schema_is_refused() {
-    let (dir, s) = store();
-    drop(s);
-    let conn = rusqlite::Connection::open(dir.path().join("metastore.db")).unwrap();
-    conn.pragma_update(None, "user_version", 99).unwrap();
-    drop(conn);
-    let err = SqliteMetastore::open(dir.path().join("metastore.db"), "/w").unwrap_err();
+async fn a_newer_schema_is_refused(h: Harness) {
+    drop(h.open().await);
+    h.set_schema_version(99).await;
+    let err = h.try_open().await.unwrap_err();
     assert!(err.to_string().contains("newer than this tarn"), "{err}");
 }
 
-#[tokio::test]
-async fn users_store_verifiers_not_passwords() {
+async fn users_store_verifiers_not_passwords(h: Harness) {
     use crate::{RoleChanges, ScramVerifier, User};
-    let (_dir, store) = store();
+    let store = h.open().await;
     let mut user = User::login("alice", ScramVerifier::new("pw1").unwrap(), false);
     user.create_time = 1;
     assert!(store.create_user(user.clone(), false).await.unwrap());
@@ -295,7 +396,7 @@ async fn users_store_verifiers_not_passwords() {
     assert_eq!((got.verifier, got.superuser), (Some(v2), true));
     let logins: Vec<_> = store.list_users().await.unwrap();
     assert_eq!(logins.iter().filter(|u| u.can_login).count(), 1);
-    let raw = std::fs::read(store.path()).unwrap();
+    let raw = h.raw_contents().await;
     assert!(!raw.windows(3).any(|w| w == b"pw1" || w == b"pw2"));
     // PASSWORD NULL and NOLOGIN: the role stays, without a way in.
     let nologin = RoleChanges {
@@ -315,10 +416,9 @@ async fn users_store_verifiers_not_passwords() {
     ));
 }
 
-#[tokio::test]
-async fn predefined_roles_and_postgres_15_default_grants_exist() {
+async fn predefined_roles_and_postgres_15_default_grants_exist(h: Harness) {
     use crate::{GrantScope, PUBLIC, Privilege, Securable};
-    let (_dir, s) = store();
+    let s = h.open().await;
     for name in crate::acl::predefined::ALL {
         let role = s.get_user(name).await.unwrap().unwrap();
         assert!(!role.can_login && role.verifier.is_none(), "{name}");
@@ -353,10 +453,9 @@ fn login(name: &str) -> crate::User {
     )
 }
 
-#[tokio::test]
-async fn grants_are_stored_listed_revoked_and_forgotten_with_their_table() {
+async fn grants_are_stored_listed_revoked_and_forgotten_with_their_table(h: Harness) {
     use crate::{Grant, GrantScope, Privilege, Securable};
-    let (_dir, s) = store();
+    let s = h.open().await;
     s.create_user(login("alice"), false).await.unwrap();
     let mut t = table("default", "t", &[]);
     t.owner = Some("alice".into());
@@ -426,10 +525,9 @@ async fn grants_are_stored_listed_revoked_and_forgotten_with_their_table() {
     assert!(s.drop_user("alice", false).await.unwrap());
 }
 
-#[tokio::test]
-async fn default_privileges_apply_to_tables_created_later() {
+async fn default_privileges_apply_to_tables_created_later(h: Harness) {
     use crate::{DefaultPrivilege, GrantScope, Privilege};
-    let (_dir, s) = store();
+    let s = h.open().await;
     let defaults = vec![DefaultPrivilege {
         owner: "alice".into(),
         database: Some("default".into()),
@@ -461,10 +559,9 @@ async fn default_privileges_apply_to_tables_created_later() {
     assert!(s.list_default_privileges().await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn role_memberships_need_existing_roles() {
+async fn role_memberships_need_existing_roles(h: Harness) {
     use crate::RoleMembership;
-    let (_dir, s) = store();
+    let s = h.open().await;
     s.create_user(login("alice"), false).await.unwrap();
     let m = RoleMembership {
         role: "pg_read_all_data".into(),
@@ -498,9 +595,8 @@ async fn role_memberships_need_existing_roles() {
     assert!(s.list_role_memberships().await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn overlapping_locations_are_found_by_path_component() {
-    let (_d, s) = store();
+async fn overlapping_locations_are_found_by_path_component(h: Harness) {
+    let s = h.open().await;
     s.create_table(table("default", "a", &[("k", "int")]), false)
         .await
         .unwrap();
@@ -543,9 +639,8 @@ async fn overlapping_locations_are_found_by_path_component() {
     assert!(found("/else").await.is_empty());
 }
 
-#[tokio::test]
-async fn a_drop_checked_on_a_stale_read_conflicts() {
-    let (_d, s) = store();
+async fn a_drop_checked_on_a_stale_read_conflicts(h: Harness) {
+    let s = h.open().await;
     s.create_table(table("default", "t", &[]), false)
         .await
         .unwrap();
@@ -585,9 +680,8 @@ async fn a_drop_checked_on_a_stale_read_conflicts() {
     );
 }
 
-#[tokio::test]
-async fn write_intents_are_numbered_listed_and_ended_by_the_commit() {
-    let (_d, s) = store();
+async fn write_intents_are_numbered_listed_and_ended_by_the_commit(h: Harness) {
+    let s = h.open().await;
     s.create_table(table("default", "t", &[]), false)
         .await
         .unwrap();
@@ -660,9 +754,8 @@ async fn write_intents_are_numbered_listed_and_ended_by_the_commit() {
     );
 }
 
-#[tokio::test]
-async fn a_dropped_managed_tables_writes_stay_as_tombstones_at_its_location() {
-    let (_d, s) = store();
+async fn a_dropped_managed_tables_writes_stay_as_tombstones_at_its_location(h: Harness) {
+    let s = h.open().await;
     let mut managed = table("default", "m", &[]);
     managed.table_type = TableType::Managed;
     s.create_table(managed, false).await.unwrap();
@@ -737,3 +830,21 @@ async fn a_dropped_managed_tables_writes_stay_as_tombstones_at_its_location() {
     assert_eq!(s.forget_failed_writes("/w/m").await.unwrap(), 1);
     assert!(pending("/w/m").await.is_empty());
 }
+
+suite!(
+    default_database_exists_and_survives_reopen,
+    databases_and_tables_lifecycle,
+    alter_bumps_version,
+    partitions_are_filtered_by_the_index,
+    concurrent_writers_and_readers_on_one_catalog,
+    a_newer_schema_is_refused,
+    users_store_verifiers_not_passwords,
+    predefined_roles_and_postgres_15_default_grants_exist,
+    grants_are_stored_listed_revoked_and_forgotten_with_their_table,
+    default_privileges_apply_to_tables_created_later,
+    role_memberships_need_existing_roles,
+    overlapping_locations_are_found_by_path_component,
+    a_drop_checked_on_a_stale_read_conflicts,
+    write_intents_are_numbered_listed_and_ended_by_the_commit,
+    a_dropped_managed_tables_writes_stay_as_tombstones_at_its_location,
+);

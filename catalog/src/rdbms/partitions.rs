@@ -5,9 +5,7 @@
 //! leaf is a range scan of the `(tbl_id, key_idx, value)` index, so a point query on a table with
 //! 100,000 partitions reads a handful of index pages.
 
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Transaction, params_from_iter};
-
+use super::conn::{Conn, Row, Value, args};
 use super::table_id;
 use crate::error::{CatalogError, Result};
 use crate::filter::{IndexKind, KeyValue, PartitionFilter, indexed_kind};
@@ -15,12 +13,16 @@ use crate::model::{Partition, PartitionSpec, Table};
 use crate::paths::partition_name;
 use crate::write::DataFile;
 
-/// The typed index value of one partition key value.
-pub(super) fn index_value(kind: Option<IndexKind>, value: Option<&str>) -> Value {
+/// The typed index value of one partition key value, as the store keeps it.
+pub(super) fn index_value(conn: &dyn Conn, kind: Option<IndexKind>, value: Option<&str>) -> Value {
+    conn.dialect().key_value(typed_value(kind, value))
+}
+
+fn typed_value(kind: Option<IndexKind>, value: Option<&str>) -> Value {
     let Some(v) = value else { return Value::Null };
     match kind {
         Some(IndexKind::Int) => match v.trim().parse::<i64>() {
-            Ok(i) => Value::Integer(i),
+            Ok(i) => Value::Int(i),
             Err(_) => Value::Text(v.to_string()),
         },
         Some(IndexKind::Text) => match chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
@@ -32,14 +34,14 @@ pub(super) fn index_value(kind: Option<IndexKind>, value: Option<&str>) -> Value
     }
 }
 
-fn key_value(v: &KeyValue) -> Value {
-    match v {
-        KeyValue::Int(i) => Value::Integer(*i),
+fn key_value(conn: &dyn Conn, v: &KeyValue) -> Value {
+    conn.dialect().key_value(match v {
+        KeyValue::Int(i) => Value::Int(*i),
         KeyValue::Text(s) => Value::Text(s.clone()),
-    }
+    })
 }
 
-pub(super) fn load_table(conn: &Connection, db: &str, table: &str) -> Result<(i64, Table)> {
+pub(super) fn load_table(conn: &dyn Conn, db: &str, table: &str) -> Result<(i64, Table)> {
     let id = table_id(conn, db, table)?;
     let t =
         super::rows::get_table(conn, db, table)?.ok_or_else(|| CatalogError::TableNotFound {
@@ -54,7 +56,7 @@ pub(super) fn key_names(t: &Table) -> Vec<String> {
 }
 
 pub(super) fn add(
-    tx: &Transaction,
+    tx: &dyn Conn,
     db: &str,
     table: &str,
     partitions: &[Partition],
@@ -67,14 +69,6 @@ pub(super) fn add(
         .iter()
         .map(|k| indexed_kind(&k.hive_type))
         .collect();
-    let mut exists = tx.prepare_cached("SELECT 1 FROM parts WHERE tbl_id = ?1 AND name = ?2")?;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO parts (tbl_id, name, vals, location, params, create_time)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    let mut insert_key = tx.prepare_cached(
-        "INSERT INTO part_keys (part_id, tbl_id, key_idx, value) VALUES (?1, ?2, ?3, ?4)",
-    )?;
     let mut added = 0;
     for p in partitions {
         if p.values.len() != keys.len() {
@@ -85,9 +79,11 @@ pub(super) fn add(
             )));
         }
         let name = partition_name(&keys, &p.values);
-        if exists
-            .query_row(rusqlite::params![tbl_id, name], |_| Ok(()))
-            .optional()?
+        if tx
+            .query_opt(
+                "SELECT 1 FROM parts WHERE tbl_id = ?1 AND name = ?2",
+                args![tbl_id, &name],
+            )?
             .is_some()
         {
             if if_not_exists {
@@ -98,35 +94,53 @@ pub(super) fn add(
                 partition: name,
             });
         }
-        insert.execute(rusqlite::params![
-            tbl_id,
-            name,
-            serde_json::to_string(&p.values)?,
-            p.location,
-            serde_json::to_string(&p.parameters)?,
-            p.create_time
-        ])?;
-        let part_id = tx.last_insert_rowid();
-        for (i, (value, kind)) in p.values.iter().zip(&kinds).enumerate() {
-            let v = index_value(*kind, value.as_deref());
-            insert_key.execute(rusqlite::params![part_id, tbl_id, i as i64, v])?;
-        }
+        let part_id = tx.query_int(
+            "INSERT INTO parts (tbl_id, name, vals, location, params, create_time)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+            args![
+                tbl_id,
+                name,
+                serde_json::to_string(&p.values)?,
+                &p.location,
+                serde_json::to_string(&p.parameters)?,
+                p.create_time
+            ],
+        )?;
+        insert_keys(tx, tbl_id, part_id, &kinds, &p.values)?;
         added += 1;
     }
     bump_version(tx, tbl_id)?;
     Ok(added)
 }
 
-pub(super) fn bump_version(tx: &Transaction, tbl_id: i64) -> Result<()> {
+/// The index rows of a new partition: one per key.
+pub(super) fn insert_keys(
+    tx: &dyn Conn,
+    tbl_id: i64,
+    part_id: i64,
+    kinds: &[Option<IndexKind>],
+    values: &[Option<String>],
+) -> Result<()> {
+    for (i, (value, kind)) in values.iter().zip(kinds).enumerate() {
+        let v = index_value(tx, *kind, value.as_deref());
+        tx.execute(
+            "INSERT INTO part_keys (part_id, tbl_id, key_idx, value) VALUES (?1, ?2, ?3, ?4)",
+            &[part_id.into(), tbl_id.into(), (i as i64).into(), v],
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn bump_version(tx: &dyn Conn, tbl_id: i64) -> Result<()> {
     tx.execute(
         "UPDATE tbls SET version = version + 1 WHERE id = ?1",
-        [tbl_id],
+        args![tbl_id],
     )?;
     Ok(())
 }
 
 pub(super) fn drop(
-    tx: &Transaction,
+    tx: &dyn Conn,
     db: &str,
     table: &str,
     specs: &[PartitionSpec],
@@ -137,20 +151,17 @@ pub(super) fn drop(
     let mut dropped = Vec::new();
     for spec in specs {
         let name = partition_name(&keys, spec);
-        let found = tx
-            .query_row(
-                &format!("SELECT {PART_COLUMNS} FROM parts WHERE tbl_id = ?1 AND name = ?2"),
-                rusqlite::params![tbl_id, name],
-                partition_from_row,
-            )
-            .optional()?;
+        let found = tx.query_opt(
+            &format!("SELECT {PART_COLUMNS} FROM parts WHERE tbl_id = ?1 AND name = ?2"),
+            args![tbl_id, &name],
+        )?;
         match found {
             Some(row) => {
                 tx.execute(
                     "DELETE FROM parts WHERE tbl_id = ?1 AND name = ?2",
-                    rusqlite::params![tbl_id, name],
+                    args![tbl_id, &name],
                 )?;
-                dropped.push(finish_partition(row)?);
+                dropped.push(finish_partition(partition_from_row(&row)?)?);
             }
             None if if_exists => {}
             None => {
@@ -165,16 +176,16 @@ pub(super) fn drop(
     Ok(dropped)
 }
 
-pub(super) fn alter(tx: &Transaction, db: &str, table: &str, partition: &Partition) -> Result<()> {
+pub(super) fn alter(tx: &dyn Conn, db: &str, table: &str, partition: &Partition) -> Result<()> {
     let (tbl_id, t) = load_table(tx, db, table)?;
     let name = partition_name(&key_names(&t), &partition.values);
     let changed = tx.execute(
         "UPDATE parts SET location = ?3, params = ?4, indexed = 0, version = version + 1
          WHERE tbl_id = ?1 AND name = ?2",
-        rusqlite::params![
+        args![
             tbl_id,
-            name,
-            partition.location,
+            &name,
+            &partition.location,
             serde_json::to_string(&partition.parameters)?
         ],
     )?;
@@ -187,7 +198,7 @@ pub(super) fn alter(tx: &Transaction, db: &str, table: &str, partition: &Partiti
     // The files at the new location are unknown: the partition is read by listing from now on.
     tx.execute(
         "DELETE FROM part_files WHERE part_id = (SELECT id FROM parts WHERE tbl_id = ?1 AND name = ?2)",
-        rusqlite::params![tbl_id, name],
+        args![tbl_id, &name],
     )?;
     bump_version(tx, tbl_id)
 }
@@ -204,15 +215,15 @@ pub(super) struct PartRow {
     pub id: i64,
 }
 
-pub(super) fn partition_from_row(r: &rusqlite::Row) -> rusqlite::Result<PartRow> {
+pub(super) fn partition_from_row(r: &Row) -> Result<PartRow> {
     Ok(PartRow {
-        vals: r.get(0)?,
-        location: r.get(1)?,
-        params: r.get(2)?,
-        create_time: r.get(3)?,
-        version: r.get(4)?,
-        indexed: r.get(5)?,
-        id: r.get(6)?,
+        vals: r.text(0)?,
+        location: r.text(1)?,
+        params: r.text(2)?,
+        create_time: r.int(3)?,
+        version: r.int(4)?,
+        indexed: r.bool(5)?,
+        id: r.int(6)?,
     })
 }
 
@@ -230,22 +241,25 @@ fn finish_partition(row: PartRow) -> Result<Partition> {
 
 /// Fills in the file lists (of indexed partitions; of tarn's commits into listed ones), a
 /// chunk of partitions per query.
-fn load_files(conn: &Connection, rows: Vec<PartRow>) -> Result<Vec<Partition>> {
+fn load_files(conn: &dyn Conn, rows: Vec<PartRow>) -> Result<Vec<Partition>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut files: std::collections::HashMap<i64, Vec<DataFile>> = Default::default();
     for chunk in ids.chunks(500) {
-        let marks = vec!["?"; chunk.len()].join(",");
-        let mut stmt = conn.prepare(&format!(
-            "SELECT part_id, path, size, rows, stats FROM part_files WHERE part_id IN ({marks}) ORDER BY path"
-        ))?;
-        let mut found = stmt.query(params_from_iter(chunk))?;
-        while let Some(r) = found.next()? {
-            let stats: String = r.get(4)?;
-            files.entry(r.get(0)?).or_default().push(DataFile {
-                path: r.get(1)?,
-                size: r.get::<_, i64>(2)? as u64,
-                rows: r.get::<_, i64>(3)? as u64,
-                columns: serde_json::from_str(&stats)?,
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+        let args: Vec<Value> = chunk.iter().map(|id| Value::Int(*id)).collect();
+        let found = conn.query(
+            &format!(
+                "SELECT part_id, path, size, rows, stats FROM part_files WHERE part_id IN ({}) ORDER BY path",
+                marks.join(",")
+            ),
+            &args,
+        )?;
+        for r in found {
+            files.entry(r.int(0)?).or_default().push(DataFile {
+                path: r.text(1)?,
+                size: r.int(2)? as u64,
+                rows: r.int(3)? as u64,
+                columns: serde_json::from_str(&r.text(4)?)?,
             });
         }
     }
@@ -264,59 +278,61 @@ fn load_files(conn: &Connection, rows: Vec<PartRow>) -> Result<Vec<Partition>> {
 }
 
 pub(super) fn list(
-    conn: &Connection,
+    conn: &dyn Conn,
     db: &str,
     table: &str,
     filter: &PartitionFilter,
 ) -> Result<Vec<Partition>> {
     let tbl_id = table_id(conn, db, table)?;
-    let mut args: Vec<Value> = vec![Value::Integer(tbl_id)];
+    let mut args: Vec<Value> = vec![Value::Int(tbl_id)];
     let sql = match filter {
         PartitionFilter::All => {
             format!("SELECT {PART_COLUMNS} FROM parts WHERE tbl_id = ?1 ORDER BY name")
         }
         f => format!(
             "SELECT {PART_COLUMNS} FROM parts WHERE tbl_id = ?1 AND id IN ({}) ORDER BY name",
-            compile(f, &mut args)
+            compile(conn, f, &mut args)
         ),
     };
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(args), partition_from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = conn
+        .query(&sql, &args)?
+        .iter()
+        .map(partition_from_row)
+        .collect::<Result<Vec<_>>>()?;
     load_files(conn, rows)
 }
 
 /// Compiles a filter to a SELECT of partition ids; `?1` is the table id.
-fn compile(filter: &PartitionFilter, args: &mut Vec<Value>) -> String {
+fn compile(conn: &dyn Conn, filter: &PartitionFilter, args: &mut Vec<Value>) -> String {
     let leaf = |key: &usize, cond: String| {
         format!("SELECT part_id FROM part_keys WHERE tbl_id = ?1 AND key_idx = {key} AND {cond}")
     };
     match filter {
         PartitionFilter::All => "SELECT id FROM parts WHERE tbl_id = ?1".to_string(),
         PartitionFilter::Cmp { key, op, value } => {
-            args.push(key_value(value));
+            args.push(key_value(conn, value));
             leaf(key, format!("value {} ?{}", op.sql(), args.len()))
         }
         PartitionFilter::In { key, values } => {
             let mut marks = Vec::with_capacity(values.len());
             for v in values {
-                args.push(key_value(v));
+                args.push(key_value(conn, v));
                 marks.push(format!("?{}", args.len()));
             }
             leaf(key, format!("value IN ({})", marks.join(", ")))
         }
         PartitionFilter::IsNull { key } => leaf(key, "value IS NULL".into()),
         PartitionFilter::IsNotNull { key } => leaf(key, "value IS NOT NULL".into()),
-        PartitionFilter::And(terms) => compound(terms, "INTERSECT", args),
-        PartitionFilter::Or(terms) => compound(terms, "UNION", args),
+        PartitionFilter::And(terms) => compound(conn, terms, "INTERSECT", args),
+        PartitionFilter::Or(terms) => compound(conn, terms, "UNION", args),
     }
 }
 
-fn compound(terms: &[PartitionFilter], op: &str, args: &mut Vec<Value>) -> String {
+fn compound(conn: &dyn Conn, terms: &[PartitionFilter], op: &str, args: &mut Vec<Value>) -> String {
     terms
         .iter()
-        .map(|t| format!("SELECT * FROM ({})", compile(t, args)))
+        .enumerate()
+        .map(|(i, t)| format!("SELECT * FROM ({}) AS t{i}", compile(conn, t, args)))
         .collect::<Vec<_>>()
         .join(&format!(" {op} "))
 }

@@ -3,9 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
-
-use super::partitions::{bump_version, index_value, key_names, load_table};
+use super::conn::{Conn, args};
+use super::partitions::{bump_version, insert_keys, key_names, load_table};
 use super::rows::database_id;
 use crate::error::{CatalogError, Result};
 use crate::filter::indexed_kind;
@@ -22,21 +21,20 @@ struct Current {
     indexed: bool,
 }
 
-fn current(tx: &Transaction, tbl_id: i64, name: &str) -> Result<Option<Current>> {
-    Ok(tx
-        .query_row(
-            "SELECT id, location, version, indexed FROM parts WHERE tbl_id = ?1 AND name = ?2",
-            params![tbl_id, name],
-            |r| {
-                Ok(Current {
-                    id: r.get(0)?,
-                    location: r.get(1)?,
-                    version: r.get(2)?,
-                    indexed: r.get(3)?,
-                })
-            },
-        )
-        .optional()?)
+fn current(tx: &dyn Conn, tbl_id: i64, name: &str) -> Result<Option<Current>> {
+    tx.query_opt(
+        "SELECT id, location, version, indexed FROM parts WHERE tbl_id = ?1 AND name = ?2",
+        args![tbl_id, name],
+    )?
+    .map(|r| {
+        Ok(Current {
+            id: r.int(0)?,
+            location: r.text(1)?,
+            version: r.int(2)?,
+            indexed: r.bool(3)?,
+        })
+    })
+    .transpose()
 }
 
 fn check(expected: &Expected, found: Option<&Current>, what: &str) -> Result<()> {
@@ -58,7 +56,7 @@ fn check(expected: &Expected, found: Option<&Current>, what: &str) -> Result<()>
     }
 }
 
-pub(super) fn commit(tx: &Transaction, c: &WriteCommit) -> Result<CommitOutcome> {
+pub(super) fn commit(tx: &dyn Conn, c: &WriteCommit) -> Result<CommitOutcome> {
     if let Some(table) = &c.create_table {
         if let Some(version) = c.replace_table {
             super::rows::drop_table(tx, &c.database, &c.table, false, Some(version))?;
@@ -109,23 +107,24 @@ pub(super) fn commit(tx: &Transaction, c: &WriteCommit) -> Result<CommitOutcome>
     }
     for location in &outcome.retired_locations {
         tx.execute(
-            "INSERT OR REPLACE INTO retired_locations (location, retired_at) VALUES (?1, ?2)",
-            params![location, now],
+            "INSERT INTO retired_locations (location, retired_at) VALUES (?1, ?2)
+             ON CONFLICT (location) DO UPDATE SET retired_at = excluded.retired_at",
+            args![location, now],
         )?;
     }
     tx.execute(
         "INSERT INTO batches (tbl_id, batch_id, statement, user_name, time, partitions, rows,
                               write_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
+        args![
             tbl_id,
-            c.batch_id,
-            c.statement,
-            c.user,
+            &c.batch_id,
+            &c.statement,
+            &c.user,
             now,
             serde_json::to_string(&names)?,
             outcome.rows as i64,
-            c.write_id
+            &c.write_id
         ],
     )?;
     refresh_table_stats(tx, tbl_id, &mut table)?;
@@ -135,7 +134,7 @@ pub(super) fn commit(tx: &Transaction, c: &WriteCommit) -> Result<CommitOutcome>
 
 #[allow(clippy::too_many_arguments)]
 fn apply(
-    tx: &Transaction,
+    tx: &dyn Conn,
     tbl_id: i64,
     table: &Table,
     name: &str,
@@ -151,13 +150,13 @@ fn apply(
                 Change::Append => (cur.location.clone(), cur.indexed),
                 Change::Replace => {
                     outcome.retired_locations.push(cur.location.clone());
-                    tx.execute("DELETE FROM part_files WHERE part_id = ?1", [cur.id])?;
+                    tx.execute("DELETE FROM part_files WHERE part_id = ?1", args![cur.id])?;
                     (w.location.clone(), true)
                 }
             };
             tx.execute(
                 "UPDATE parts SET location = ?2, indexed = ?3, version = version + 1, batch_id = ?4 WHERE id = ?1",
-                params![cur.id, location, indexed, batch_id],
+                args![cur.id, location, indexed, batch_id],
             )?;
             Ok(cur.id)
         }
@@ -165,19 +164,17 @@ fn apply(
             // An append into an external table's directory may meet files tarn did not write:
             // that partition stays listed. Overwrites write a fresh directory, exactly indexed.
             let indexed = w.change == Change::Replace || table.table_type != TableType::External;
-            tx.execute(
+            let part_id = tx.query_int(
                 "INSERT INTO parts (tbl_id, name, vals, location, params, create_time, version, indexed, batch_id)
-                 VALUES (?1, ?2, ?3, ?4, '{}', ?5, 1, ?6, ?7)",
-                params![tbl_id, name, serde_json::to_string(&w.values)?, w.location, now, indexed, batch_id],
+                 VALUES (?1, ?2, ?3, ?4, '{}', ?5, 1, ?6, ?7) RETURNING id",
+                args![tbl_id, name, serde_json::to_string(&w.values)?, &w.location, now, indexed, batch_id],
             )?;
-            let part_id = tx.last_insert_rowid();
-            for (i, (value, key)) in w.values.iter().zip(&table.partition_keys).enumerate() {
-                let v = index_value(indexed_kind(&key.hive_type), value.as_deref());
-                tx.execute(
-                    "INSERT INTO part_keys (part_id, tbl_id, key_idx, value) VALUES (?1, ?2, ?3, ?4)",
-                    params![part_id, tbl_id, i as i64, v],
-                )?;
-            }
+            let kinds: Vec<_> = table
+                .partition_keys
+                .iter()
+                .map(|k| indexed_kind(&k.hive_type))
+                .collect();
+            insert_keys(tx, tbl_id, part_id, &kinds, &w.values)?;
             Ok(part_id)
         }
     }
@@ -188,33 +185,35 @@ fn apply(
 /// reader takes their files either, and VACUUM reclaims them after the retention (a query
 /// already running may still read them). Their batch log entries stay, no longer live.
 fn supersede_batch(
-    tx: &Transaction,
+    tx: &dyn Conn,
     tbl_id: i64,
     (db, table): (&str, &str),
     batch_id: &str,
     now: i64,
 ) -> Result<()> {
-    let files: Vec<(i64, String)> = {
-        let mut stmt = tx.prepare(
+    let files: Vec<(i64, String)> = tx
+        .query(
             "SELECT f.part_id, f.path FROM part_files f JOIN parts p ON p.id = f.part_id
              WHERE p.tbl_id = ?1 AND f.batch_id = ?2",
-        )?;
-        let rows = stmt.query_map(params![tbl_id, batch_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
+            args![tbl_id, batch_id],
+        )?
+        .iter()
+        .map(|r| Ok((r.int(0)?, r.text(1)?)))
+        .collect::<Result<_>>()?;
     let mut parts: Vec<i64> = files.iter().map(|(p, _)| *p).collect();
     parts.sort_unstable();
     parts.dedup();
     // The earlier runs' writes, from the batch log (their recorded files may be gone from
     // the index after DDL, their files not from the directories) and from their files.
-    let mut write_ids: Vec<String> = {
-        let mut stmt = tx.prepare(
+    let mut write_ids: Vec<String> = tx
+        .query(
             "SELECT write_id FROM batches
              WHERE tbl_id = ?1 AND batch_id = ?2 AND live = 1 AND write_id IS NOT NULL",
-        )?;
-        let rows = stmt.query_map(params![tbl_id, batch_id], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
+            args![tbl_id, batch_id],
+        )?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<Result<_>>()?;
     write_ids.extend(files.iter().filter_map(|(_, path)| {
         crate::paths::tarn_write_id(path.rsplit('/').next()?).map(String::from)
     }));
@@ -222,10 +221,11 @@ fn supersede_batch(
     write_ids.dedup();
     for id in write_ids {
         tx.execute(
-            "INSERT OR IGNORE INTO pending_writes
+            "INSERT INTO pending_writes
                (write_id, db, tbl, started_at, user_name, statement, failed)
-             VALUES (?1, ?2, ?3, ?4, '', ?5, 0)",
-            params![
+             VALUES (?1, ?2, ?3, ?4, '', ?5, 0)
+             ON CONFLICT (write_id) DO NOTHING",
+            args![
                 id,
                 db.to_lowercase(),
                 table.to_lowercase(),
@@ -237,57 +237,60 @@ fn supersede_batch(
     for part_id in parts {
         tx.execute(
             "DELETE FROM part_files WHERE part_id = ?1 AND batch_id = ?2",
-            params![part_id, batch_id],
+            args![part_id, batch_id],
         )?;
         tx.execute(
             "UPDATE parts SET version = version + 1 WHERE id = ?1",
-            [part_id],
+            args![part_id],
         )?;
         refresh_partition_stats(tx, part_id)?;
     }
     tx.execute(
         "UPDATE batches SET live = 0 WHERE tbl_id = ?1 AND batch_id = ?2",
-        params![tbl_id, batch_id],
+        args![tbl_id, batch_id],
     )?;
     Ok(())
 }
 
 /// Whether the partition's files are in the index (written by tarn) rather than listed.
-fn is_indexed(tx: &Transaction, part_id: i64) -> Result<bool> {
-    Ok(
-        tx.query_row("SELECT indexed FROM parts WHERE id = ?1", [part_id], |r| {
-            r.get(0)
-        })?,
-    )
+fn is_indexed(tx: &dyn Conn, part_id: i64) -> Result<bool> {
+    Ok(tx.query_int("SELECT indexed FROM parts WHERE id = ?1", args![part_id])? != 0)
 }
 
 /// Records the write's files: the whole file index of an indexed partition; for a listed one,
 /// the files tarn added, which is what makes them readable there (a listing reader skips
 /// tarn-named files no commit recorded).
-fn insert_files(tx: &Transaction, part_id: i64, w: &PartitionWrite, batch_id: &str) -> Result<()> {
-    let mut insert = tx.prepare_cached(
-        "INSERT OR REPLACE INTO part_files (part_id, path, size, rows, stats, batch_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
+fn insert_files(tx: &dyn Conn, part_id: i64, w: &PartitionWrite, batch_id: &str) -> Result<()> {
     for f in &w.files {
-        insert.execute(params![
-            part_id,
-            f.path,
-            f.size as i64,
-            f.rows as i64,
-            serde_json::to_string(&f.columns)?,
-            batch_id
-        ])?;
+        tx.execute(
+            "INSERT INTO part_files (part_id, path, size, rows, stats, batch_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (part_id, path) DO UPDATE SET size = excluded.size,
+               rows = excluded.rows, stats = excluded.stats, batch_id = excluded.batch_id",
+            args![
+                part_id,
+                &f.path,
+                f.size as i64,
+                f.rows as i64,
+                serde_json::to_string(&f.columns)?,
+                batch_id
+            ],
+        )?;
     }
     Ok(())
 }
 
 /// Hive's basic statistics from the file index.
-fn basic_stats(conn: &Connection, filter: &str, id: i64) -> Result<BTreeMap<String, String>> {
-    let (files, rows, size): (i64, i64, i64) = conn.query_row(
-        &format!("SELECT count(*), coalesce(sum(rows), 0), coalesce(sum(size), 0) FROM part_files WHERE {filter}"),
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+fn basic_stats(conn: &dyn Conn, filter: &str, id: i64) -> Result<BTreeMap<String, String>> {
+    // sum() of a bigint is numeric in PostgreSQL: cast back.
+    let r = conn.query_one(
+        &format!(
+            "SELECT count(*), CAST(coalesce(sum(rows), 0) AS BIGINT),
+                    CAST(coalesce(sum(size), 0) AS BIGINT) FROM part_files WHERE {filter}"
+        ),
+        args![id],
     )?;
+    let (files, rows, size) = (r.int(0)?, r.int(1)?, r.int(2)?);
     Ok(BTreeMap::from([
         (stats_keys::NUM_FILES.to_string(), files.to_string()),
         (stats_keys::NUM_ROWS.to_string(), rows.to_string()),
@@ -300,30 +303,30 @@ fn basic_stats(conn: &Connection, filter: &str, id: i64) -> Result<BTreeMap<Stri
     ]))
 }
 
-fn refresh_partition_stats(tx: &Transaction, part_id: i64) -> Result<()> {
+fn refresh_partition_stats(tx: &dyn Conn, part_id: i64) -> Result<()> {
     if !is_indexed(tx, part_id)? {
         return Ok(());
     }
     let stats = basic_stats(tx, "part_id = ?1", part_id)?;
-    let params: String =
-        tx.query_row("SELECT params FROM parts WHERE id = ?1", [part_id], |r| {
-            r.get(0)
-        })?;
+    let params = tx
+        .query_one("SELECT params FROM parts WHERE id = ?1", args![part_id])?
+        .text(0)?;
     let mut merged: BTreeMap<String, String> = serde_json::from_str(&params)?;
     merged.extend(stats);
     tx.execute(
         "UPDATE parts SET params = ?2 WHERE id = ?1",
-        params![part_id, serde_json::to_string(&merged)?],
+        args![part_id, serde_json::to_string(&merged)?],
     )?;
     Ok(())
 }
 
-fn refresh_table_stats(tx: &Transaction, tbl_id: i64, table: &mut Table) -> Result<()> {
-    let all_indexed: bool = tx.query_row(
-        "SELECT count(*) = 0 FROM parts WHERE tbl_id = ?1 AND indexed = 0",
-        [tbl_id],
-        |r| r.get(0),
-    )?;
+fn refresh_table_stats(tx: &dyn Conn, tbl_id: i64, table: &mut Table) -> Result<()> {
+    let all_indexed = tx
+        .query_opt(
+            "SELECT 1 FROM parts WHERE tbl_id = ?1 AND indexed = 0",
+            args![tbl_id],
+        )?
+        .is_none();
     if !all_indexed {
         // Some partitions are only listed: table totals are unknown.
         table.parameters.remove(stats_keys::COLUMN_STATS_ACCURATE);
@@ -338,67 +341,73 @@ fn refresh_table_stats(tx: &Transaction, tbl_id: i64, table: &mut Table) -> Resu
     }
     tx.execute(
         "UPDATE tbls SET spec = ?2 WHERE id = ?1",
-        params![tbl_id, serde_json::to_string(&table)?],
+        args![tbl_id, serde_json::to_string(&table)?],
     )?;
     Ok(())
 }
 
-pub(super) fn list_batches(conn: &Connection, db: Option<&str>) -> Result<Vec<BatchRecord>> {
+pub(super) fn list_batches(conn: &dyn Conn, db: Option<&str>) -> Result<Vec<BatchRecord>> {
     let db_filter = match db {
         Some(name) => format!("WHERE d.id = {}", database_id(conn, name)?),
         None => String::new(),
     };
-    let mut stmt = conn.prepare(&format!(
-        "SELECT d.name, t.name, b.batch_id, b.statement, b.user_name, b.time, b.partitions, b.rows,
-                b.live
-         FROM batches b JOIN tbls t ON t.id = b.tbl_id JOIN dbs d ON d.id = t.db_id {db_filter}
-         ORDER BY b.id DESC"
-    ))?;
-    let rows = stmt.query_map([], |r| {
-        let record = BatchRecord {
-            database: r.get(0)?,
-            table: r.get(1)?,
-            batch_id: r.get(2)?,
-            statement: r.get(3)?,
-            user: r.get(4)?,
-            time: r.get(5)?,
-            partitions: vec![],
-            rows: r.get::<_, i64>(7)? as u64,
-            live: r.get(8)?,
-        };
-        Ok((record, r.get::<_, String>(6)?))
-    })?;
-    rows.map(|r| {
-        let (mut record, partitions) = r?;
-        record.partitions = serde_json::from_str(&partitions)?;
-        Ok(record)
+    let rows = conn.query(
+        &format!(
+            "SELECT d.name, t.name, b.batch_id, b.statement, b.user_name, b.time, b.partitions,
+                    b.rows, b.live
+             FROM batches b JOIN tbls t ON t.id = b.tbl_id JOIN dbs d ON d.id = t.db_id {db_filter}
+             ORDER BY b.id DESC"
+        ),
+        &[],
+    )?;
+    rows.iter()
+        .map(|r| {
+            Ok(BatchRecord {
+                database: r.text(0)?,
+                table: r.text(1)?,
+                batch_id: r.text(2)?,
+                statement: r.text(3)?,
+                user: r.text(4)?,
+                time: r.int(5)?,
+                partitions: serde_json::from_str(&r.text(6)?)?,
+                rows: r.int(7)? as u64,
+                live: r.bool(8)?,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn retired(conn: &dyn Conn) -> Result<Vec<RetiredLocation>> {
+    conn.query(
+        "SELECT location, retired_at FROM retired_locations ORDER BY retired_at, location",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(RetiredLocation {
+            location: r.text(0)?,
+            retired_at: r.int(1)?,
+        })
     })
     .collect()
 }
 
-pub(super) fn retired(conn: &Connection) -> Result<Vec<RetiredLocation>> {
-    let mut stmt =
-        conn.prepare("SELECT location, retired_at FROM retired_locations ORDER BY retired_at")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(RetiredLocation {
-            location: r.get(0)?,
-            retired_at: r.get(1)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-pub(super) fn forget_retired(tx: &Transaction, locations: &[String]) -> Result<()> {
+pub(super) fn forget_retired(tx: &dyn Conn, locations: &[String]) -> Result<()> {
     for l in locations {
-        tx.execute("DELETE FROM retired_locations WHERE location = ?1", [l])?;
+        tx.execute(
+            "DELETE FROM retired_locations WHERE location = ?1",
+            args![l],
+        )?;
     }
     Ok(())
 }
 
-pub(super) fn referenced_files(conn: &Connection, tbl_id: i64) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(
+pub(super) fn referenced_files(conn: &dyn Conn, tbl_id: i64) -> Result<Vec<String>> {
+    conn.query(
         "SELECT f.path FROM part_files f JOIN parts p ON p.id = f.part_id WHERE p.tbl_id = ?1 ORDER BY f.path",
-    )?;
-    let rows = stmt.query_map([tbl_id], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        args![tbl_id],
+    )?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
 }

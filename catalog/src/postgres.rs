@@ -1,0 +1,342 @@
+//! The shared PostgreSQL store: any number of tarn servers (and, through them, other engines)
+//! use one catalog. The metastore logic is the SQLite store's ([`crate::rdbms`]); this module
+//! supplies connections and the transactions that give the same guarantees as one SQLite file:
+//!
+//! - a read runs in one `REPEATABLE READ READ ONLY` transaction (one snapshot for all its
+//!   statements), its `BEGIN` pipelined with the first statement and its `COMMIT` not waited
+//!   for, so a one-statement read is one round trip;
+//! - a write runs in one transaction that first takes a transaction-scoped advisory lock of the
+//!   catalog schema: writers on every server are serialized like SQLite's IMMEDIATE writers, so
+//!   a commit's optimistic checks and its changes are atomic with respect to every other write.
+//!   No lock outlives a metadata transaction (data files are written before it starts).
+//!
+//! Connections are pooled; a closed connection is dropped from the pool and the next call
+//! connects again, so a restarted PostgreSQL is used again without restarting tarn.
+
+mod conn;
+mod schema;
+
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::FutureExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::error::{CatalogError, Result};
+use crate::rdbms::conn::Conn;
+use crate::rdbms::{Backend, SqlMetastore};
+use conn::{PgConn, pg_error};
+
+/// The metastore in a PostgreSQL schema.
+pub type PostgresMetastore = SqlMetastore<PostgresStore>;
+
+/// Where and how to reach the catalog database.
+#[derive(Clone)]
+pub struct PostgresOptions {
+    /// `postgresql://user@host:port/db` (libpq URL or key=value form).
+    pub url: String,
+    /// Used when the URL has none (from `TARN_CATALOG_PASSWORD` or a password file), so the
+    /// password need not appear in a config file or a process list.
+    pub password: Option<String>,
+    /// The PostgreSQL schema holding tarn's tables (created if missing).
+    pub schema: String,
+    /// Connections kept at most.
+    pub max_connections: usize,
+}
+
+impl std::fmt::Debug for PostgresOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresOptions")
+            .field("url", &redact(&self.url))
+            .field("schema", &self.schema)
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            password: None,
+            schema: "tarn".into(),
+            max_connections: 16,
+        }
+    }
+}
+
+/// A catalog URL with any password replaced, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split(':').next().unwrap_or_default();
+                format!("{scheme}://{user}@{host}")
+            }
+            None => url.to_string(),
+        },
+        None if url.contains("password") => "<connection string>".to_string(),
+        None => url.to_string(),
+    }
+}
+
+/// A pool of connections to one catalog schema.
+#[derive(Clone)]
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    /// `redact(url)`, for messages.
+    name: String,
+    schema: String,
+    /// The advisory lock every writer of this schema takes.
+    lock_key: i64,
+    idle: Mutex<Vec<Client>>,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("url", &self.inner.name)
+            .field("schema", &self.inner.schema)
+            .finish()
+    }
+}
+
+impl SqlMetastore<PostgresStore> {
+    /// Connects, creates or migrates tarn's schema (refusing one newer than this tarn), and
+    /// makes sure the `default` database exists with `default_location`.
+    pub async fn connect(options: &PostgresOptions, default_location: &str) -> Result<Self> {
+        let store = PostgresStore::new(options)?;
+        let client = store.acquire().await?;
+        schema::migrate(client.client(), &store.inner.schema, store.inner.lock_key).await?;
+        drop(client);
+        SqlMetastore::init(store, default_location).await
+    }
+
+    /// Drops tarn's schema and everything in it (tests and `catalog import --replace`).
+    pub async fn drop_schema(&self) -> Result<()> {
+        let store = self.backend();
+        let client = store.acquire().await?;
+        client
+            .client()
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {} CASCADE",
+                store.inner.schema
+            ))
+            .await
+            .map_err(pg_error)
+    }
+}
+
+/// Schema names are plain identifiers, so they can be spliced into SQL and options unquoted.
+fn check_schema_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(CatalogError::InvalidArgument(format!(
+            "catalog schema name '{name}' must be a lower-case identifier ([a-z_][a-z0-9_]*)"
+        )))
+    }
+}
+
+/// FNV-1a: a lock key that is the same in every tarn build.
+fn lock_key(schema: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in "tarn-catalog:".bytes().chain(schema.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
+}
+
+impl PostgresStore {
+    fn new(options: &PostgresOptions) -> Result<Self> {
+        check_schema_name(&options.schema)?;
+        let name = redact(&options.url);
+        let mut config: Config = options.url.parse().map_err(|e| {
+            CatalogError::InvalidArgument(format!("invalid catalog URL {name}: {e}"))
+        })?;
+        if config.get_password().is_none()
+            && let Some(password) = &options.password
+        {
+            config.password(password);
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        config.application_name("tarn");
+        config.options(format!("-c search_path={}", options.schema));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                name,
+                schema: options.schema.clone(),
+                lock_key: lock_key(&options.schema),
+                idle: Mutex::new(Vec::new()),
+                permits: Arc::new(Semaphore::new(options.max_connections.max(1))),
+            }),
+        })
+    }
+
+    /// A pooled connection, or a new one (idle connections that were closed are dropped).
+    async fn acquire(&self) -> Result<Pooled> {
+        let permit = self
+            .inner
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| CatalogError::TaskFailed(e.to_string()))?;
+        loop {
+            let idle = self.inner.idle.lock().map_err(|_| poisoned())?.pop();
+            match idle {
+                Some(c) if c.is_closed() => continue,
+                Some(client) => {
+                    return Ok(Pooled {
+                        client: Some(client),
+                        store: self.clone(),
+                        _permit: permit,
+                    });
+                }
+                None => break,
+            }
+        }
+        let (client, connection) = self.inner.config.connect(NoTls).await.map_err(|e| {
+            CatalogError::Unavailable(format!(
+                "cannot connect to the catalog at {}: {e}",
+                self.inner.name
+            ))
+        })?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!("catalog connection closed: {e}");
+            }
+        });
+        Ok(Pooled {
+            client: Some(client),
+            store: self.clone(),
+            _permit: permit,
+        })
+    }
+
+    async fn run<T, F>(&self, begin: String, commit: bool, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Conn) -> Result<T> + Send + 'static,
+    {
+        let mut pooled = self.acquire().await?;
+        tokio::task::spawn_blocking(move || {
+            let out = Self::run_on(&pooled, begin, commit, f);
+            if let Err(CatalogError::Unavailable(_)) = &out {
+                // Its state is unknown (a statement may still be running): never reuse it.
+                drop(pooled.client.take());
+            }
+            out
+        })
+        .await
+        .map_err(|e| CatalogError::TaskFailed(e.to_string()))?
+    }
+
+    fn run_on<T>(
+        pooled: &Pooled,
+        begin: String,
+        commit: bool,
+        f: impl FnOnce(&dyn Conn) -> Result<T>,
+    ) -> Result<T> {
+        {
+            let handle = tokio::runtime::Handle::current();
+            let client = pooled.client();
+            let conn = PgConn {
+                client,
+                handle: handle.clone(),
+                begin: RefCell::new(Some(begin)),
+            };
+            let out = f(&conn);
+            if conn.begin.borrow().is_some() {
+                // No statement ran: no transaction was opened.
+                return out;
+            }
+            match (&out, commit) {
+                (Ok(_), true) => handle
+                    .block_on(client.batch_execute("COMMIT"))
+                    .map_err(|e| match pg_error(e) {
+                        CatalogError::Unavailable(m) => CatalogError::Unavailable(format!(
+                            "the catalog connection failed during COMMIT; the change may or may \
+                             not have been applied: {m}"
+                        )),
+                        other => other,
+                    })?,
+                // A read's COMMIT, or a failed write's ROLLBACK, is sent without waiting: the
+                // connection answers requests in order, so its next user is behind it.
+                (Ok(_), false) => drop(client.batch_execute("COMMIT").now_or_never()),
+                (Err(_), _) => drop(client.batch_execute("ROLLBACK").now_or_never()),
+            }
+            out
+        }
+    }
+}
+
+/// A connection taken from the pool; back into it when dropped, unless it was closed.
+struct Pooled {
+    client: Option<Client>,
+    store: PostgresStore,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Pooled {
+    fn client(&self) -> &Client {
+        self.client
+            .as_ref()
+            .expect("a pooled connection has its client until dropped")
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take()
+            && !client.is_closed()
+            && let Ok(mut idle) = self.store.inner.idle.lock()
+        {
+            idle.push(client);
+        }
+    }
+}
+
+fn poisoned() -> CatalogError {
+    CatalogError::TaskFailed("the catalog connection pool lock was poisoned".into())
+}
+
+impl Backend for PostgresStore {
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Conn) -> Result<T> + Send + 'static,
+    {
+        let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string();
+        self.run(begin, false, f).await
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Conn) -> Result<T> + Send + 'static,
+    {
+        let begin = format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({})",
+            self.inner.lock_key
+        );
+        self.run(begin, true, f).await
+    }
+}

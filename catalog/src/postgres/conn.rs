@@ -1,0 +1,201 @@
+//! [`Conn`] over a tokio-postgres client, for the metastore logic that runs on tokio's
+//! blocking pool: each statement is one round trip (`query_typed`: parse, bind and execute
+//! without a separate prepare), driven with [`tokio::runtime::Handle::block_on`].
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::runtime::Handle;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{Client, Row as PgRow};
+
+use crate::error::{CatalogError, Result};
+use crate::rdbms::conn::{Conn, Dialect, Row, Value};
+
+/// How long one statement may take before the call fails as unavailable (a server that stopped
+/// answering without closing the connection).
+pub(super) const STATEMENT_DEADLINE: Duration = Duration::from_secs(60);
+
+/// A client inside the transaction the store opened; `begin` is sent with the first statement
+/// (pipelined: no round trip of its own).
+pub(super) struct PgConn<'a> {
+    pub client: &'a Client,
+    pub handle: Handle,
+    pub begin: RefCell<Option<String>>,
+}
+
+impl PgConn<'_> {
+    fn run(&self, sql: &str, args: &[Value]) -> Result<(Vec<PgRow>, u64)> {
+        let sql = placeholders(sql);
+        let typed: Vec<(PgArg<'_>, Type)> = args.iter().map(|v| (PgArg(v), v.pg_type())).collect();
+        let begin = self.begin.borrow_mut().take();
+        let client = self.client;
+        let work = async move {
+            let statement = async {
+                let stream = client
+                    .query_typed_raw(
+                        &sql,
+                        typed.iter().map(|(v, t)| (v as &dyn ToSql, t.clone())),
+                    )
+                    .await?;
+                let mut stream = std::pin::pin!(stream);
+                let mut rows = Vec::new();
+                while let Some(row) = futures::StreamExt::next(&mut stream).await {
+                    rows.push(row?);
+                }
+                let affected = stream.rows_affected().unwrap_or(0);
+                Ok::<_, tokio_postgres::Error>((rows, affected))
+            };
+            match begin {
+                Some(begin) => {
+                    let (began, out) = tokio::join!(client.batch_execute(&begin), statement);
+                    began?;
+                    out
+                }
+                None => statement.await,
+            }
+        };
+        self.handle
+            .block_on(async { tokio::time::timeout(STATEMENT_DEADLINE, work).await })
+            .map_err(|_| {
+                CatalogError::Unavailable(format!(
+                    "the catalog database did not answer within {STATEMENT_DEADLINE:?}"
+                ))
+            })?
+            .map_err(pg_error)
+    }
+}
+
+impl Conn for PgConn<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn execute(&self, sql: &str, args: &[Value]) -> Result<u64> {
+        Ok(self.run(sql, args)?.1)
+    }
+
+    fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>> {
+        self.run(sql, args)?.0.iter().map(row).collect()
+    }
+}
+
+/// `?N` placeholders (outside quoted text) become PostgreSQL's `$N`.
+pub(super) fn placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '?') if chars.peek().is_some_and(char::is_ascii_digit) => {
+                out.push('$');
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Value {
+    /// The type a parameter is sent as: integers are BIGINT (every integer column is), text and
+    /// NULLs TEXT (a NULL bound for another type is written `CAST(?N AS …)` in the SQL).
+    fn pg_type(&self) -> Type {
+        match self {
+            Value::Int(_) => Type::INT8,
+            Value::Text(_) | Value::Null => Type::TEXT,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct PgArg<'a>(&'a Value);
+
+impl ToSql for PgArg<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) => i.to_sql(ty, out),
+            Value::Text(t) => t.as_str().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn row(r: &PgRow) -> Result<Row> {
+    let values = r
+        .columns()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| column(r, i, c.type_()))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Row(values))
+}
+
+fn column(r: &PgRow, i: usize, ty: &Type) -> Result<Value> {
+    let get = |e: tokio_postgres::Error| CatalogError::Corrupt(e.to_string());
+    let int = |v: Option<i64>| v.map_or(Value::Null, Value::Int);
+    Ok(match *ty {
+        Type::INT8 => int(r.try_get::<_, Option<i64>>(i).map_err(get)?),
+        Type::INT4 => int(r.try_get::<_, Option<i32>>(i).map_err(get)?.map(i64::from)),
+        Type::INT2 => int(r.try_get::<_, Option<i16>>(i).map_err(get)?.map(i64::from)),
+        Type::BOOL => int(r.try_get::<_, Option<bool>>(i).map_err(get)?.map(i64::from)),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => r
+            .try_get::<_, Option<String>>(i)
+            .map_err(get)?
+            .map_or(Value::Null, Value::Text),
+        ref other => {
+            return Err(CatalogError::Corrupt(format!(
+                "catalog column {i} has the unexpected type {other}"
+            )));
+        }
+    })
+}
+
+/// Serialization failures and deadlocks are conflicts (retry); a closed or failed connection
+/// is unavailability; anything else the server refused is a storage error.
+pub(super) fn pg_error(e: tokio_postgres::Error) -> CatalogError {
+    use tokio_postgres::error::SqlState;
+    match e.code() {
+        Some(c)
+            if *c == SqlState::T_R_SERIALIZATION_FAILURE
+                || *c == SqlState::T_R_DEADLOCK_DETECTED =>
+        {
+            CatalogError::Conflict(e.to_string())
+        }
+        Some(c) if c.code().starts_with("08") || c.code().starts_with("57P") => {
+            CatalogError::Unavailable(e.to_string())
+        }
+        Some(_) => CatalogError::Storage(match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.code().code(), db.message()),
+            None => e.to_string(),
+        }),
+        None => CatalogError::Unavailable(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn placeholders_outside_quotes_become_dollars() {
+        assert_eq!(
+            placeholders("SELECT '?1', \"?2\" FROM t WHERE a = ?1 AND b = ?12 OR c = ?"),
+            "SELECT '?1', \"?2\" FROM t WHERE a = $1 AND b = $12 OR c = ?"
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! A real PostgreSQL server for tests and benchmarks (Debian's `postgresql` package, installed by
+//! `scripts/test-deps.sh`): a throwaway cluster on 127.0.0.1 with an ephemeral port, started
+//! once per process and shared; each user takes a schema of its own ([`PostgresServer::schema`]).
+//!
+//! PostgreSQL refuses to run as root: as root the cluster belongs to the `postgres` user. A
+//! watchdog stops the cluster and deletes its directory when the process that started it exits
+//! (test binaries never run destructors of statics).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A running throwaway cluster.
+#[derive(Debug)]
+pub struct PostgresServer {
+    pub port: u16,
+    dir: PathBuf,
+}
+
+static SERVER: OnceLock<PostgresServer> = OnceLock::new();
+static SCHEMAS: AtomicU64 = AtomicU64::new(0);
+
+/// The directory of the PostgreSQL binaries (the newest installed major version).
+fn bin_dir() -> PathBuf {
+    let base = Path::new("/usr/lib/postgresql");
+    let mut versions: Vec<u32> = std::fs::read_dir(base)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    versions.sort_unstable();
+    let newest = versions
+        .last()
+        .expect("PostgreSQL server binaries in /usr/lib/postgresql (run scripts/test-deps.sh)");
+    base.join(newest.to_string()).join("bin")
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+/// A command run as the cluster's owner.
+fn as_owner(program: &Path) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn run(mut c: Command, what: &str) {
+    let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl PostgresServer {
+    /// The process's cluster, started on first use (about a second).
+    pub fn shared() -> &'static PostgresServer {
+        SERVER.get_or_init(Self::start)
+    }
+
+    fn start() -> Self {
+        let bin = bin_dir();
+        let dir =
+            std::env::temp_dir().join(format!("tarn-pg-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&dir).expect("cluster directory");
+        if is_root() {
+            run(
+                {
+                    let mut c = Command::new("chown");
+                    c.args(["postgres:postgres"]).arg(&dir);
+                    c
+                },
+                "chown",
+            );
+        }
+        let data = dir.join("data");
+        let mut initdb = as_owner(&bin.join("initdb"));
+        initdb
+            .args(["-A", "trust", "-U", "tarn", "--no-sync", "-E", "UTF8", "-D"])
+            .arg(&data);
+        run(initdb, "initdb");
+        // A port can be taken between choosing and binding it: try a few.
+        for _ in 0..5 {
+            let port = free_port();
+            let mut ctl = as_owner(&bin.join("pg_ctl"));
+            ctl.arg("-D")
+                .arg(&data)
+                .args(["-w", "-t", "30", "-l"])
+                .arg(dir.join("log"));
+            ctl.arg("-o").arg(format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
+                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+                dir.display()
+            ));
+            ctl.arg("start").stdout(Stdio::null()).stderr(Stdio::null());
+            if ctl.status().is_ok_and(|s| s.success()) {
+                let server = Self { port, dir };
+                server.watch(&bin);
+                server.wait_ready();
+                return server;
+            }
+        }
+        panic!(
+            "PostgreSQL did not start; see {}",
+            dir.join("log").display()
+        );
+    }
+
+    /// Stops the cluster once this process is gone.
+    fn watch(&self, bin: &Path) {
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {owner}{ctl} -D {data} -m immediate stop >/dev/null 2>&1; rm -rf {dir}",
+            pid = std::process::id(),
+            owner = if is_root() {
+                "runuser -u postgres -- "
+            } else {
+                ""
+            },
+            ctl = bin.join("pg_ctl").display(),
+            data = self.dir.join("data").display(),
+            dir = self.dir.display(),
+        );
+        let _ = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "PostgreSQL is not accepting connections"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The URL of the cluster's `postgres` database as the superuser `tarn`.
+    pub fn url(&self) -> String {
+        format!("postgresql://tarn@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// A schema name no other user of this cluster has taken.
+    pub fn schema(&self, prefix: &str) -> String {
+        format!(
+            "{prefix}_{}_{}",
+            std::process::id(),
+            SCHEMAS.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// Options for a fresh schema of this cluster.
+    pub fn options(&self, prefix: &str) -> crate::PostgresOptions {
+        let mut options = crate::PostgresOptions::new(self.url());
+        options.schema = self.schema(prefix);
+        options
+    }
+
+    /// Stops and starts the cluster (the same data): tests of lost connections.
+    pub fn restart(&self) {
+        let bin = bin_dir();
+        let mut ctl = as_owner(&bin.join("pg_ctl"));
+        ctl.arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-w", "-t", "30", "-m", "fast", "restart"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        run(ctl, "pg_ctl restart");
+        self.wait_ready();
+    }
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the non-Rust test dependencies, idempotently: the psql client (Debian
-# postgresql-client), pgjdbc with a JDK (Debian libpostgresql-jdbc-java, default-jdk-headless),
+# Installs the non-Rust test dependencies, idempotently: the psql client and the PostgreSQL
+# server (Debian postgresql-client, postgresql), pgjdbc with a JDK (Debian libpostgresql-jdbc-java, default-jdk-headless),
 # openssl (test certificates)
 # and a Python virtualenv with the real drivers the tests run (psycopg 3, SQLAlchemy 2; for Flight SQL
 # adbc-driver-flightsql, pyarrow and polars; moto's S3 server and boto3 for the object-store
@@ -12,6 +12,9 @@ VENV="${TARN_TEST_VENV:-$HOME/.cache/tarn/venv}"
 
 missing=()
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+# The PostgreSQL server for the shared-catalog tests (tarn_catalog::testing starts a throwaway
+# cluster from /usr/lib/postgresql/*/bin).
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 [ -f /usr/share/java/postgresql.jar ] || missing+=(libpostgresql-jdbc-java)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)

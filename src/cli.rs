@@ -1,5 +1,6 @@
 //! Shared pieces of the CLI: opening tarn from flags/config, running statements, showing errors.
 
+pub mod catalog;
 pub mod render;
 pub mod repl;
 pub mod serve;

@@ -72,6 +72,10 @@ enum Command {
     /// Manage the users who may connect.
     #[command(subcommand)]
     User(cli::serve::UserCommand),
+    /// Move the catalog between stores: export it to a file, import a file into the
+    /// configured catalog (e.g. from the embedded one to `--catalog postgresql://…`).
+    #[command(subcommand)]
+    Catalog(cli::catalog::CatalogCommand),
     /// Create the demo lakehouse (events, a CSV raw zone, TPC-H) in the data dir, once.
     Demo {
         /// TPC-H scale factor.
@@ -123,6 +127,7 @@ async fn run(args: Args) -> ExitCode {
             cli::serve::serve(&tarn, &args.data_dir, (&file.pg, &file.flight), &serve).await
         }
         Command::User(command) => cli::serve::user(&tarn, command).await,
+        Command::Catalog(command) => cli::catalog::run(&tarn, command).await,
         Command::Sql {
             execute,
             file,

@@ -33,7 +33,7 @@ pub use model::{
 pub use postgres::{
     PostgresMetastore, PostgresOptions, PostgresStore, redact as redact_catalog_url,
 };
-pub use rdbms::{Backend, SqlMetastore};
+pub use rdbms::{Backend, CatalogDump, SqlMetastore, TableDump};
 pub use sqlite::{SqliteMetastore, SqliteStore};
 pub use store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
 pub use users::{SCRAM_ITERATIONS, ScramVerifier, User};

@@ -8,6 +8,7 @@
 mod acl;
 mod commit;
 pub(crate) mod conn;
+mod dump;
 mod intents;
 mod partitions;
 mod rows;
@@ -25,6 +26,7 @@ use crate::store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
 use crate::users::User;
 use crate::write::{BatchRecord, CommitOutcome, PendingWrite, RetiredLocation, WriteCommit};
 use conn::{Conn, args};
+pub use dump::{CatalogDump, TableDump};
 
 /// Runs metastore calls on a store's connections.
 pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
@@ -377,6 +379,24 @@ impl<B: Backend> Metastore for SqlMetastore<B> {
 
     async fn list_default_privileges(&self) -> Result<Vec<DefaultPrivilege>> {
         self.read(acl::list_defaults).await
+    }
+
+    async fn export_catalog(&self) -> Result<CatalogDump> {
+        self.read(dump::export).await
+    }
+
+    async fn import_catalog(&self, catalog: CatalogDump, replace: bool) -> Result<()> {
+        self.write(move |tx| {
+            if !replace && !dump::is_fresh(tx)? {
+                return Err(CatalogError::InvalidArgument(
+                    "the target catalog already has tables or login roles; import with --replace \
+                     to overwrite it"
+                        .into(),
+                ));
+            }
+            dump::import(tx, &catalog)
+        })
+        .await
     }
 
     async fn count_partitions(&self, db: &str, table: &str) -> Result<u64> {

@@ -142,6 +142,12 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
         revoke: bool,
     ) -> Result<()>;
     async fn list_default_privileges(&self) -> Result<Vec<DefaultPrivilege>>;
+
+    /// Every row of the catalog, read in one snapshot (`tarn catalog export`).
+    async fn export_catalog(&self) -> Result<crate::CatalogDump>;
+    /// Replaces the catalog with a dump in one transaction (`tarn catalog import`); without
+    /// `replace` only a catalog with no tables and no login roles is replaced.
+    async fn import_catalog(&self, dump: crate::CatalogDump, replace: bool) -> Result<()>;
 }
 
 /// A matcher for SHOW ... LIKE patterns: SQL LIKE (`%`, `_`, `\` escape) or Hive's (`*` any, `|`

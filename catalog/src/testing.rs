@@ -78,7 +78,8 @@ impl PostgresServer {
         SERVER.get_or_init(Self::start)
     }
 
-    fn start() -> Self {
+    /// A cluster of the caller's own (for tests that stop or restart it); stopped when dropped.
+    pub fn start() -> Self {
         let bin = bin_dir();
         let dir =
             std::env::temp_dir().join(format!("tarn-pg-{}-{}", std::process::id(), free_port()));
@@ -100,21 +101,10 @@ impl PostgresServer {
             .arg(&data);
         run(initdb, "initdb");
         // A port can be taken between choosing and binding it: try a few.
+        let mut server = Self { port: 0, dir };
         for _ in 0..5 {
-            let port = free_port();
-            let mut ctl = as_owner(&bin.join("pg_ctl"));
-            ctl.arg("-D")
-                .arg(&data)
-                .args(["-w", "-t", "30", "-l"])
-                .arg(dir.join("log"));
-            ctl.arg("-o").arg(format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-                dir.display()
-            ));
-            ctl.arg("start").stdout(Stdio::null()).stderr(Stdio::null());
-            if ctl.status().is_ok_and(|s| s.success()) {
-                let server = Self { port, dir };
+            server.port = free_port();
+            if server.start_cluster() {
                 server.watch(&bin);
                 server.wait_ready();
                 return server;
@@ -122,8 +112,25 @@ impl PostgresServer {
         }
         panic!(
             "PostgreSQL did not start; see {}",
-            dir.join("log").display()
+            server.dir.join("log").display()
         );
+    }
+
+    /// `pg_ctl start` with this server's port and settings; whether it started.
+    fn start_cluster(&self) -> bool {
+        let mut ctl = as_owner(&bin_dir().join("pg_ctl"));
+        ctl.arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-w", "-t", "30", "-l"])
+            .arg(self.dir.join("log"));
+        ctl.arg("-o").arg(format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            self.port,
+            self.dir.display()
+        ));
+        ctl.arg("start").stdout(Stdio::null()).stderr(Stdio::null());
+        ctl.status().is_ok_and(|s| s.success())
     }
 
     /// Stops the cluster once this process is gone.
@@ -181,16 +188,40 @@ impl PostgresServer {
         options
     }
 
-    /// Stops and starts the cluster (the same data): tests of lost connections.
-    pub fn restart(&self) {
-        let bin = bin_dir();
-        let mut ctl = as_owner(&bin.join("pg_ctl"));
+    fn ctl(&self, args: &[&str]) {
+        let mut ctl = as_owner(&bin_dir().join("pg_ctl"));
         ctl.arg("-D")
             .arg(self.dir.join("data"))
-            .args(["-w", "-t", "30", "-m", "fast", "restart"])
+            .args(["-w", "-t", "30"])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        run(ctl, "pg_ctl restart");
+        run(ctl, "pg_ctl");
+    }
+
+    /// Stops the cluster, cutting every connection (a fast shutdown: commits the server
+    /// acknowledged survive even with this cluster's asynchronous commits).
+    pub fn stop(&self) {
+        self.ctl(&["-m", "fast", "stop"]);
+    }
+
+    /// Starts a stopped cluster again (the same data and port).
+    pub fn resume(&self) {
+        assert!(self.start_cluster(), "PostgreSQL did not start again");
         self.wait_ready();
+    }
+}
+
+impl Drop for PostgresServer {
+    fn drop(&mut self) {
+        let mut ctl = as_owner(&bin_dir().join("pg_ctl"));
+        let _ = ctl
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

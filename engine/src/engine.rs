@@ -211,6 +211,24 @@ impl Engine {
         Session::new(self.clone(), &user.name, false, user.superuser)
     }
 
+    /// The whole catalog as data (`tarn catalog export`; a local administrator's command, not
+    /// reachable from any front end).
+    pub async fn export_catalog(&self) -> Result<tarn_catalog::CatalogDump> {
+        Ok(self.inner.metastore.export_catalog().await?)
+    }
+
+    /// Replaces the catalog with a dump (`tarn catalog import`); caches are dropped since
+    /// every version may have changed.
+    pub async fn import_catalog(
+        &self,
+        dump: tarn_catalog::CatalogDump,
+        replace: bool,
+    ) -> Result<()> {
+        self.inner.metastore.import_catalog(dump, replace).await?;
+        self.inner.listing.clear();
+        Ok(())
+    }
+
     /// Every role with its attributes (the CLI's `tarn user list`, the bootstrap check).
     pub async fn roles(&self) -> Result<Vec<tarn_catalog::User>> {
         Ok(self.inner.metastore.list_users().await?)

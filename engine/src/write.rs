@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use object_store::{ObjectStore, ObjectStoreExt};
 use tarn_catalog::{
-    Change, CommitOutcome, Expected, Partition, PartitionFilter, PartitionSpec, PartitionWrite,
-    PendingWrite, Table, WriteCommit, paths,
+    CatalogError, Change, CommitOutcome, Expected, Partition, PartitionFilter, PartitionSpec,
+    PartitionWrite, PendingWrite, Table, WriteCommit, paths,
 };
 
 use crate::error::{EngineError, Result};
@@ -306,9 +306,13 @@ pub(crate) async fn run(
     intent.settled = true;
     match outcome {
         Ok(CommitOutcome { rows, .. }) => Ok(rows),
+        // The connection to a shared catalog failed with the commit in flight: it may have
+        // landed. Nothing is deleted and the intent stays: if the commit landed the files are
+        // the table's, if not the intent hides them until VACUUM reclaims them.
+        Err(e @ (CatalogError::Unavailable(_) | CatalogError::TaskFailed(_))) => Err(e.into()),
         Err(e) => {
-            // The catalog refused the commit (SQLite answers definitely): nothing references
-            // the files, so they go, and the intent with them once they are all gone.
+            // The catalog refused the commit (a definite answer): nothing references the
+            // files, so they go, and the intent with them once they are all gone.
             let cleaned = delete_all(&store, &staged).await;
             let _ = metastore.abandon_write(&write_id, cleaned).await;
             Err(e.into())

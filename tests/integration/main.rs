@@ -16,4 +16,5 @@ mod read_ahead;
 mod s3;
 mod scan_cache;
 mod security;
+mod shared;
 mod writes;

@@ -130,6 +130,21 @@ impl Dialect {
         }
     }
 
+    /// The typed value of a stored partition key value (the inverse of [`Dialect::key_value`]).
+    pub fn typed_key_value(self, v: Value) -> Value {
+        let Value::Text(t) = &v else { return v };
+        if self == Dialect::Sqlite {
+            return v;
+        }
+        if let Some(text) = t.strip_prefix('1') {
+            return Value::Text(text.to_string());
+        }
+        match t.strip_prefix('0').map(|h| u64::from_str_radix(h, 16)) {
+            Some(Ok(bits)) => Value::Int((bits ^ (1 << 63)) as i64),
+            _ => v,
+        }
+    }
+
     /// The text at `key` of a JSON object held in a text column.
     pub fn json_text(self, column: &str, key: &str) -> String {
         match self {
@@ -197,6 +212,10 @@ mod tests {
         let mut sorted = encoded.clone();
         sorted.sort();
         assert_eq!(encoded, sorted);
+        for v in &ordered {
+            let stored = Dialect::Postgres.key_value(v.clone());
+            assert_eq!(&Dialect::Postgres.typed_key_value(stored), v);
+        }
         assert_eq!(Dialect::Sqlite.key_value(Value::Int(3)), Value::Int(3));
     }
 }

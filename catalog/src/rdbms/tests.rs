@@ -831,7 +831,228 @@ async fn a_dropped_managed_tables_writes_stay_as_tombstones_at_its_location(h: H
     assert!(pending("/w/m").await.is_empty());
 }
 
+/// Overwrites of one partition racing from separate stores (as separate servers): every one
+/// read the same version, exactly one commits, the others conflict and publish nothing.
+async fn racing_overwrites_from_separate_stores_have_one_winner(h: Harness) {
+    use crate::{Change, DataFile, Expected, PartitionWrite, PendingWrite, WriteCommit};
+    let s = h.open().await;
+    let mut t = table("default", "t", &[("k", "int")]);
+    t.table_type = TableType::Managed;
+    s.create_table(t, false).await.unwrap();
+    s.add_partitions("default", "t", vec![part(&[Some("1")])], false)
+        .await
+        .unwrap();
+    let version = s
+        .list_partitions("default", "t", &PartitionFilter::All)
+        .await
+        .unwrap()[0]
+        .version;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let store = h.open().await;
+        tasks.push(tokio::spawn(async move {
+            let write_id = store
+                .begin_write(PendingWrite {
+                    write_id: format!("{i:08x}"),
+                    database: "default".into(),
+                    table: "t".into(),
+                    started_at: 1,
+                    user: "u".into(),
+                    statement: "INSERT OVERWRITE".into(),
+                    failed: false,
+                    location: "/w/t".into(),
+                })
+                .await
+                .unwrap();
+            let location = format!("/w/t/k=1/attempt{i}");
+            let commit = WriteCommit {
+                write_id: write_id.clone(),
+                database: "default".into(),
+                table: "t".into(),
+                batch_id: write_id,
+                replaces_batch: false,
+                statement: "INSERT OVERWRITE".into(),
+                user: "u".into(),
+                writes: vec![PartitionWrite {
+                    values: vec![Some("1".into())],
+                    location: location.clone(),
+                    change: Change::Replace,
+                    expected: Expected::AtVersion(version),
+                    files: vec![DataFile {
+                        path: format!("{location}/f.parquet"),
+                        size: 10,
+                        rows: i + 1,
+                        columns: Default::default(),
+                    }],
+                }],
+                create_table: None,
+                replace_table: None,
+            };
+            (location, store.commit_write(commit).await)
+        }));
+    }
+    let mut winners = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            (location, Ok(_)) => winners.push(location),
+            (_, Err(CatalogError::Conflict(_))) => {}
+            (_, Err(e)) => panic!("{e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let parts = s
+        .list_partitions("default", "t", &PartitionFilter::All)
+        .await
+        .unwrap();
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0].location, winners[0]);
+    assert_eq!(parts[0].files.as_ref().map(Vec::len), Some(1));
+    assert_eq!(s.list_batches(None).await.unwrap().len(), 1);
+}
+
+/// A catalog exported from one store and imported into the other reads the same, row for row,
+/// and keeps working (typed partition filters, new ids after the copied ones).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_catalog_moves_from_sqlite_to_postgres_and_back_intact() {
+    use crate::{Grant, Privilege, ScramVerifier, Securable, User};
+    let from = Harness::sqlite();
+    let s = from.open().await;
+    s.create_table(
+        table("default", "t", &[("dt", "date"), ("h", "int")]),
+        false,
+    )
+    .await
+    .unwrap();
+    let parts: Vec<Partition> = (-3..20)
+        .map(|h| part(&[Some("2024-01-02"), Some(h.to_string().as_str())]))
+        .collect();
+    s.add_partitions("default", "t", parts, false)
+        .await
+        .unwrap();
+    s.create_user(
+        User::login("alice", ScramVerifier::new("pw").unwrap(), false),
+        false,
+    )
+    .await
+    .unwrap();
+    s.grant_privileges(vec![Grant {
+        object: Securable::Table {
+            database: "default".into(),
+            table: "t".into(),
+        },
+        grantee: "alice".into(),
+        privilege: Privilege::Select,
+        grantor: "tarn".into(),
+        grantable: false,
+    }])
+    .await
+    .unwrap();
+    let dump = s.export_catalog().await.unwrap();
+
+    let to = Harness::postgres();
+    let p = to.open().await;
+    p.import_catalog(dump.clone(), false).await.unwrap();
+    assert_eq!(p.export_catalog().await.unwrap(), dump);
+    // Integer keys still compare numerically (the stored form changed).
+    let filter = PartitionFilter::Cmp {
+        key: 1,
+        op: CmpOp::Lt,
+        value: KeyValue::Int(2),
+    };
+    assert_eq!(
+        p.list_partitions("default", "t", &filter)
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+    // Ids continue after the copied ones.
+    p.add_partitions(
+        "default",
+        "t",
+        vec![part(&[Some("2024-01-03"), Some("1")])],
+        false,
+    )
+    .await
+    .unwrap();
+    p.create_table(table("default", "u", &[]), false)
+        .await
+        .unwrap();
+    // A catalog in use is not overwritten by accident.
+    let refused = p.import_catalog(dump.clone(), false).await.unwrap_err();
+    assert!(refused.to_string().contains("--replace"), "{refused}");
+
+    let back = Harness::sqlite();
+    let b = back.open().await;
+    let moved = p.export_catalog().await.unwrap();
+    b.import_catalog(moved.clone(), false).await.unwrap();
+    assert_eq!(b.export_catalog().await.unwrap(), moved);
+    // The five copied partitions with h < 2, and the one added on PostgreSQL.
+    assert_eq!(
+        b.list_partitions("default", "t", &filter)
+            .await
+            .unwrap()
+            .len(),
+        6
+    );
+    assert_eq!(b.count_partitions("default", "t").await.unwrap(), 24);
+    assert!(
+        b.get_user("alice")
+            .await
+            .unwrap()
+            .unwrap()
+            .verifier
+            .is_some()
+    );
+}
+
+/// The catalog database going away fails calls with [`CatalogError::Unavailable`] (58000 on
+/// the wire), quickly and without the password; once it is back the pool reconnects by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_catalog_connection_fails_clearly_and_recovers() {
+    let server = crate::testing::PostgresServer::start();
+    let mut options = PostgresOptions::new(format!(
+        "postgresql://tarn:hunter2@127.0.0.1:{}/postgres",
+        server.port
+    ));
+    options.schema = server.schema("lost");
+    let s = PostgresMetastore::connect(&options, "/w").await.unwrap();
+    s.create_table(table("default", "t", &[]), false)
+        .await
+        .unwrap();
+    server.stop();
+    let started = std::time::Instant::now();
+    let err = s.get_table("default", "t").await.unwrap_err();
+    assert!(matches!(err, CatalogError::Unavailable(_)), "{err:?}");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    let err = s
+        .create_table(table("default", "u", &[]), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CatalogError::Unavailable(_)), "{err:?}");
+    server.resume();
+    let mut recovered = None;
+    for _ in 0..3 {
+        match s.get_table("default", "t").await {
+            Ok(t) => {
+                recovered = t;
+                break;
+            }
+            Err(CatalogError::Unavailable(_)) => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(recovered.is_some());
+    assert!(
+        s.create_table(table("default", "u", &[]), false)
+            .await
+            .unwrap()
+    );
+}
+
 suite!(
+    racing_overwrites_from_separate_stores_have_one_winner,
     default_database_exists_and_survives_reopen,
     databases_and_tables_lifecycle,
     alter_bumps_version,

@@ -93,6 +93,14 @@ fn every_source_classifies() {
             ErrorKind::CatalogUnavailable,
         ),
         (
+            CatalogError::Unavailable("connection refused".into()).into(),
+            ErrorKind::CatalogUnavailable,
+        ),
+        (
+            CatalogError::Storage("23505: duplicate key".into()).into(),
+            ErrorKind::CatalogUnavailable,
+        ),
+        (
             EngineError::PermissionDenied("x".into()),
             ErrorKind::PermissionDenied,
         ),

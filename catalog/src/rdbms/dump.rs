@@ -1,0 +1,274 @@
+//! A whole catalog as data, to move it between stores (an embedded user growing into a shared
+//! PostgreSQL catalog) or back it up: every row of every table, read in one snapshot and
+//! written in one transaction. Rows are copied as they are — ids, table versions, the file
+//! index, the batch log, write intents and the catalog id in write ids — so the lake reads the
+//! same through the new store; only `part_keys.value` changes form between dialects.
+
+use serde::{Deserialize, Serialize};
+
+use super::conn::{Conn, Dialect, Value};
+use crate::error::{CatalogError, Result};
+
+/// The dump's format name and version.
+pub const DUMP_FORMAT: &str = "tarn-catalog-dump";
+pub const DUMP_VERSION: u32 = 1;
+
+/// Tables in dependency order (parents first), with their columns.
+const TABLES: &[(&str, &[&str])] = &[
+    (
+        "dbs",
+        &[
+            "id",
+            "name",
+            "description",
+            "location",
+            "owner",
+            "params",
+            "create_time",
+        ],
+    ),
+    (
+        "tbls",
+        &[
+            "id", "db_id", "name", "tbl_type", "location", "version", "spec",
+        ],
+    ),
+    (
+        "parts",
+        &[
+            "id",
+            "tbl_id",
+            "name",
+            "vals",
+            "location",
+            "params",
+            "create_time",
+            "version",
+            "indexed",
+            "batch_id",
+        ],
+    ),
+    ("part_keys", &["part_id", "tbl_id", "key_idx", "value"]),
+    (
+        "part_files",
+        &["part_id", "path", "size", "rows", "stats", "batch_id"],
+    ),
+    (
+        "batches",
+        &[
+            "id",
+            "tbl_id",
+            "batch_id",
+            "statement",
+            "user_name",
+            "time",
+            "partitions",
+            "rows",
+            "live",
+            "write_id",
+        ],
+    ),
+    ("retired_locations", &["location", "retired_at"]),
+    (
+        "users",
+        &[
+            "name",
+            "verifier",
+            "superuser",
+            "create_time",
+            "can_login",
+            "create_role",
+            "inherit",
+        ],
+    ),
+    (
+        "role_members",
+        &["role", "member", "admin_option", "grantor"],
+    ),
+    (
+        "grants",
+        &[
+            "db",
+            "tbl",
+            "col",
+            "kind",
+            "grantee",
+            "privilege",
+            "grantor",
+            "grantable",
+        ],
+    ),
+    (
+        "default_privileges",
+        &["owner", "db", "grantee", "privilege", "grantable"],
+    ),
+    (
+        "pending_writes",
+        &[
+            "write_id",
+            "db",
+            "tbl",
+            "started_at",
+            "user_name",
+            "statement",
+            "failed",
+            "location",
+        ],
+    ),
+    ("write_sequence", &["id", "last", "catalog_id"]),
+];
+
+/// Tables whose `id` is generated: their counters continue after the copied ids.
+const GENERATED_IDS: &[&str] = &["dbs", "tbls", "parts", "batches"];
+
+/// A catalog's rows (`null`, integers and strings).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CatalogDump {
+    pub format: String,
+    pub version: u32,
+    pub tables: Vec<TableDump>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TableDump {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+impl CatalogDump {
+    /// Tables and partitions in the dump (for messages).
+    pub fn counts(&self) -> (usize, usize) {
+        let rows = |name: &str| {
+            self.tables
+                .iter()
+                .find(|t| t.name == name)
+                .map_or(0, |t| t.rows.len())
+        };
+        (rows("tbls"), rows("parts"))
+    }
+}
+
+fn to_json(v: Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Int(i) => i.into(),
+        Value::Text(t) => t.into(),
+    }
+}
+
+fn from_json(v: &serde_json::Value) -> Result<Value> {
+    Ok(match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Number(n) => Value::Int(n.as_i64().ok_or_else(|| {
+            CatalogError::InvalidArgument(format!("catalog dump: {n} is not a 64-bit integer"))
+        })?),
+        serde_json::Value::String(s) => Value::Text(s.clone()),
+        other => {
+            return Err(CatalogError::InvalidArgument(format!(
+                "catalog dump: unexpected value {other}"
+            )));
+        }
+    })
+}
+
+/// Every row, in one snapshot (the caller's read transaction).
+pub(super) fn export(conn: &dyn Conn) -> Result<CatalogDump> {
+    let dialect = conn.dialect();
+    let mut tables = Vec::with_capacity(TABLES.len());
+    for (name, columns) in TABLES {
+        let rows = conn.query(
+            &format!("SELECT {} FROM {name} ORDER BY 1, 2", columns.join(", ")),
+            &[],
+        )?;
+        let value_col = columns.iter().position(|c| *c == "value");
+        let rows = rows
+            .into_iter()
+            .map(|row| {
+                row.0
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| match (Some(i) == value_col, *name) {
+                        (true, "part_keys") => to_json(dialect.typed_key_value(v)),
+                        _ => to_json(v),
+                    })
+                    .collect()
+            })
+            .collect();
+        tables.push(TableDump {
+            name: name.to_string(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows,
+        });
+    }
+    Ok(CatalogDump {
+        format: DUMP_FORMAT.into(),
+        version: DUMP_VERSION,
+        tables,
+    })
+}
+
+/// Whether the catalog holds anything beyond what a new one has (a table, a login role).
+pub(super) fn is_fresh(conn: &dyn Conn) -> Result<bool> {
+    let tables = conn.query_int("SELECT count(*) FROM tbls", &[])?;
+    let logins = conn.query_int("SELECT count(*) FROM users WHERE can_login = 1", &[])?;
+    Ok(tables == 0 && logins == 0)
+}
+
+/// Replaces every row with the dump's (the caller's write transaction).
+pub(super) fn import(tx: &dyn Conn, dump: &CatalogDump) -> Result<()> {
+    if dump.format != DUMP_FORMAT || dump.version != DUMP_VERSION {
+        return Err(CatalogError::InvalidArgument(format!(
+            "not a {DUMP_FORMAT} version {DUMP_VERSION} file (found {} {})",
+            dump.format, dump.version
+        )));
+    }
+    for (name, _) in TABLES.iter().rev() {
+        tx.execute(&format!("DELETE FROM {name}"), &[])?;
+    }
+    for (name, columns) in TABLES {
+        let Some(table) = dump.tables.iter().find(|t| t.name == *name) else {
+            return Err(CatalogError::InvalidArgument(format!(
+                "catalog dump has no table {name}"
+            )));
+        };
+        if table.columns != *columns {
+            return Err(CatalogError::InvalidArgument(format!(
+                "catalog dump table {name} has columns {:?}, expected {columns:?}",
+                table.columns
+            )));
+        }
+        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "INSERT INTO {name} ({}) VALUES ({})",
+            columns.join(", "),
+            marks.join(", ")
+        );
+        for row in &table.rows {
+            if row.len() != columns.len() {
+                return Err(CatalogError::InvalidArgument(format!(
+                    "catalog dump table {name}: a row has {} values for {} columns",
+                    row.len(),
+                    columns.len()
+                )));
+            }
+            let mut args = row.iter().map(from_json).collect::<Result<Vec<_>>>()?;
+            if *name == "part_keys" {
+                args[3] = tx.dialect().key_value(args[3].clone());
+            }
+            tx.execute(&sql, &args)?;
+        }
+    }
+    if tx.dialect() == Dialect::Postgres {
+        for name in GENERATED_IDS {
+            tx.query(
+                &format!(
+                    "SELECT setval(pg_get_serial_sequence('{name}', 'id'),
+                                   coalesce(max(id), 0) + 1, false) FROM {name}"
+                ),
+                &[],
+            )?;
+        }
+    }
+    Ok(())
+}

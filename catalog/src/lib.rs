@@ -35,7 +35,7 @@ pub use postgres::{
 };
 pub use rdbms::{Backend, CatalogDump, SqlMetastore, TableDump};
 pub use sqlite::{SqliteMetastore, SqliteStore};
-pub use store::{DEFAULT_DATABASE, Metastore, like_to_matcher};
+pub use store::{DEFAULT_DATABASE, Metastore, TableSnapshot, like_to_matcher};
 pub use users::{SCRAM_ITERATIONS, ScramVerifier, User};
 pub use write::{
     BatchRecord, Change, ColumnStats, CommitOutcome, DataFile, Expected, PartitionWrite,

@@ -17,10 +17,10 @@ mod conn;
 mod schema;
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::FutureExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -97,6 +97,7 @@ struct Inner {
     lock_key: i64,
     idle: Mutex<Vec<Client>>,
     permits: Arc<Semaphore>,
+    round_trips: AtomicU64,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -186,6 +187,7 @@ impl PostgresStore {
                 lock_key: lock_key(&options.schema),
                 idle: Mutex::new(Vec::new()),
                 permits: Arc::new(Semaphore::new(options.max_connections.max(1))),
+                round_trips: AtomicU64::new(0),
             }),
         })
     }
@@ -237,8 +239,9 @@ impl PostgresStore {
         F: FnOnce(&dyn Conn) -> Result<T> + Send + 'static,
     {
         let mut pooled = self.acquire().await?;
+        let this = self.clone();
         tokio::task::spawn_blocking(move || {
-            let out = Self::run_on(&pooled, begin, commit, f);
+            let out = this.run_on(&pooled, begin, commit, f);
             if let Err(CatalogError::Unavailable(_)) = &out {
                 // Its state is unknown (a statement may still be running): never reuse it.
                 drop(pooled.client.take());
@@ -250,41 +253,21 @@ impl PostgresStore {
     }
 
     fn run_on<T>(
+        &self,
         pooled: &Pooled,
         begin: String,
-        commit: bool,
+        write: bool,
         f: impl FnOnce(&dyn Conn) -> Result<T>,
     ) -> Result<T> {
-        {
-            let handle = tokio::runtime::Handle::current();
-            let client = pooled.client();
-            let conn = PgConn {
-                client,
-                handle: handle.clone(),
-                begin: RefCell::new(Some(begin)),
-            };
-            let out = f(&conn);
-            if conn.begin.borrow().is_some() {
-                // No statement ran: no transaction was opened.
-                return out;
-            }
-            match (&out, commit) {
-                (Ok(_), true) => handle
-                    .block_on(client.batch_execute("COMMIT"))
-                    .map_err(|e| match pg_error(e) {
-                        CatalogError::Unavailable(m) => CatalogError::Unavailable(format!(
-                            "the catalog connection failed during COMMIT; the change may or may \
-                             not have been applied: {m}"
-                        )),
-                        other => other,
-                    })?,
-                // A read's COMMIT, or a failed write's ROLLBACK, is sent without waiting: the
-                // connection answers requests in order, so its next user is behind it.
-                (Ok(_), false) => drop(client.batch_execute("COMMIT").now_or_never()),
-                (Err(_), _) => drop(client.batch_execute("ROLLBACK").now_or_never()),
-            }
-            out
-        }
+        let conn = PgConn {
+            client: pooled.client(),
+            handle: tokio::runtime::Handle::current(),
+            begin: RefCell::new(Some(begin)),
+            round_trips: &self.inner.round_trips,
+        };
+        let out = f(&conn);
+        conn.finish(write, out.is_ok())?;
+        out
     }
 }
 
@@ -319,6 +302,11 @@ fn poisoned() -> CatalogError {
 }
 
 impl Backend for PostgresStore {
+    /// Statements sent together count once; a read's unawaited COMMIT not at all.
+    fn round_trips(&self) -> Option<u64> {
+        Some(self.inner.round_trips.load(Ordering::Relaxed))
+    }
+
     async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,

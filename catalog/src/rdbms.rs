@@ -36,6 +36,11 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug + 'static {
         T: Send + 'static,
         F: FnOnce(&dyn Conn) -> Result<T> + Send + 'static;
 
+    /// Round trips to a networked store so far (`None`: an embedded one).
+    fn round_trips(&self) -> Option<u64> {
+        None
+    }
+
     /// Runs `f` in one transaction, after every earlier write committed and before any later
     /// one starts; an error rolls everything back.
     fn write<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send
@@ -236,6 +241,37 @@ impl<B: Backend> Metastore for SqlMetastore<B> {
             .await
     }
 
+    async fn scan_state(
+        &self,
+        db: &str,
+        table: &str,
+        location: &str,
+        filter: &PartitionFilter,
+    ) -> Result<(Vec<Partition>, crate::WriteState)> {
+        let (db, table, location, filter) = (
+            db.to_lowercase(),
+            table.to_lowercase(),
+            location.to_string(),
+            filter.clone(),
+        );
+        self.read(move |c| {
+            // The write state first: see `WriteState` (in one snapshot the order is moot).
+            let mut statements = intents::state_statements(&db, &table, &location);
+            statements.extend(partitions::list_statements(c, &db, &table, &filter));
+            let mut results = c.query_many(&conn::borrowed(&statements))?;
+            let parts = results.split_off(2);
+            let state = intents::state_results(results)?;
+            Ok((partitions::list_results(&db, &table, parts)?, state))
+        })
+        .await
+    }
+
+    async fn table_snapshot(&self, db: &str, table: &str) -> Result<crate::TableSnapshot> {
+        let (db, table) = (db.to_lowercase(), table.to_lowercase());
+        self.read(move |c| acl::table_snapshot(c, &db, &table))
+            .await
+    }
+
     async fn alter_partition(&self, db: &str, table: &str, partition: Partition) -> Result<()> {
         let (db, table) = (db.to_lowercase(), table.to_lowercase());
         self.write(move |tx| partitions::alter(tx, &db, &table, &partition))
@@ -351,6 +387,10 @@ impl<B: Backend> Metastore for SqlMetastore<B> {
         self.read(users::memberships).await
     }
 
+    async fn roles_and_memberships(&self) -> Result<(Vec<User>, Vec<RoleMembership>)> {
+        self.read(users::roles_and_memberships).await
+    }
+
     async fn grant_privileges(&self, grants: Vec<Grant>) -> Result<()> {
         self.write(move |tx| acl::grant(tx, &grants)).await
     }
@@ -379,6 +419,10 @@ impl<B: Backend> Metastore for SqlMetastore<B> {
 
     async fn list_default_privileges(&self) -> Result<Vec<DefaultPrivilege>> {
         self.read(acl::list_defaults).await
+    }
+
+    fn round_trips(&self) -> Option<u64> {
+        self.backend.round_trips()
     }
 
     async fn export_catalog(&self) -> Result<CatalogDump> {

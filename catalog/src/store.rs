@@ -10,6 +10,14 @@ use crate::model::{Database, Partition, PartitionSpec, Table};
 use crate::users::User;
 use crate::write::{BatchRecord, CommitOutcome, RetiredLocation, WriteCommit};
 
+/// See [`Metastore::table_snapshot`].
+#[derive(Debug, Clone, Default)]
+pub struct TableSnapshot {
+    pub database: Option<Database>,
+    pub table: Option<Table>,
+    pub grants: Vec<Grant>,
+}
+
 /// The database that always exists (Hive's `default`).
 pub const DEFAULT_DATABASE: &str = "default";
 
@@ -73,6 +81,19 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
         filter: &PartitionFilter,
     ) -> Result<Vec<Partition>>;
     async fn count_partitions(&self, db: &str, table: &str) -> Result<u64>;
+    /// What a scan reads, in one snapshot (one round trip on a networked store): the
+    /// partitions `filter` may accept, as [`Metastore::list_partitions`], and the table's
+    /// [`Metastore::write_state`].
+    async fn scan_state(
+        &self,
+        db: &str,
+        table: &str,
+        location: &str,
+        filter: &PartitionFilter,
+    ) -> Result<(Vec<Partition>, crate::WriteState)>;
+    /// What resolving a table name needs, in one snapshot: the database, the table, and the
+    /// grants on the table, its columns and its database.
+    async fn table_snapshot(&self, db: &str, table: &str) -> Result<TableSnapshot>;
     /// Replaces the location and parameters of an existing partition (matched by its values).
     async fn alter_partition(&self, db: &str, table: &str, partition: Partition) -> Result<()>;
 
@@ -128,6 +149,8 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     /// REVOKE [ADMIN OPTION FOR] role FROM member; returns whether the membership existed.
     async fn revoke_role(&self, role: &str, member: &str, admin_option_only: bool) -> Result<bool>;
     async fn list_role_memberships(&self) -> Result<Vec<RoleMembership>>;
+    /// [`Metastore::list_users`] and [`Metastore::list_role_memberships`] in one snapshot.
+    async fn roles_and_memberships(&self) -> Result<(Vec<User>, Vec<RoleMembership>)>;
 
     /// Adds grants in one transaction (existing ones keep the stronger grant option).
     async fn grant_privileges(&self, grants: Vec<Grant>) -> Result<()>;
@@ -142,6 +165,12 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
         revoke: bool,
     ) -> Result<()>;
     async fn list_default_privileges(&self) -> Result<Vec<DefaultPrivilege>>;
+
+    /// Round trips made to a networked store so far (`None` for an embedded one): what a
+    /// statement costs in catalog latency.
+    fn round_trips(&self) -> Option<u64> {
+        None
+    }
 
     /// Every row of the catalog, read in one snapshot (`tarn catalog export`).
     async fn export_catalog(&self) -> Result<crate::CatalogDump>;

@@ -161,8 +161,7 @@ impl Identity {
                 superuser: true,
             });
         }
-        let users = metastore.list_users().await?;
-        let memberships = metastore.list_role_memberships().await?;
+        let (users, memberships) = metastore.roles_and_memberships().await?;
         let record = users.iter().find(|u| u.name == role);
         let superuser = (self.trusted && acting_as_self) || record.is_some_and(|u| u.superuser);
         let roles = effective_roles(&role, &users, &memberships);

@@ -211,6 +211,11 @@ impl Engine {
         Session::new(self.clone(), &user.name, false, user.superuser)
     }
 
+    /// Round trips made to a networked catalog so far (`None`: the embedded one).
+    pub fn catalog_round_trips(&self) -> Option<u64> {
+        self.inner.metastore.round_trips()
+    }
+
     /// The whole catalog as data (`tarn catalog export`; a local administrator's command, not
     /// reachable from any front end).
     pub async fn export_catalog(&self) -> Result<tarn_catalog::CatalogDump> {

@@ -360,3 +360,57 @@ async fn a_server_killed_mid_write_leaves_nothing_and_blocks_nobody() {
         .get(0);
     assert_eq!(n, acked);
 }
+
+/// What a statement costs in catalog round trips on PostgreSQL, counted by the store (statements
+/// sent together count once). Printed for the notes; bounded so a regression shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_point_query_costs_few_catalog_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = tarn::EngineConfig::new(dir.path());
+    config.catalog = Some(PostgresServer::shared().options("trips"));
+    let tarn = tarn::Tarn::connect(config).await.unwrap();
+    let admin = tarn.session("tarn");
+    admin
+        .query(
+            "CREATE TABLE t (x int) PARTITIONED BY (p int);
+             INSERT INTO t SELECT x, x % 50 FROM generate_series(1, 1000) AS g(x);
+             CREATE USER bob PASSWORD 'pw'; GRANT SELECT ON t TO bob",
+        )
+        .await
+        .unwrap();
+    let engine = tarn.engine();
+    let bob = engine
+        .roles()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.name == "bob")
+        .unwrap();
+    let session = engine.connect(&bob).await.unwrap();
+    let mut costs = Vec::new();
+    for sql in [
+        "SELECT count(*) FROM t WHERE p = 7",
+        "SELECT count(*) FROM t WHERE p = 8",
+        "SELECT 1",
+    ] {
+        let before = engine.catalog_round_trips().unwrap();
+        for statement in session.parse(sql).unwrap() {
+            if let tarn::Output::Stream(stream) = session.execute(statement).await.unwrap() {
+                let batches = tarn::collect(stream).await.unwrap();
+                assert_eq!(batches.len(), 1);
+            }
+        }
+        costs.push((sql, engine.catalog_round_trips().unwrap() - before));
+    }
+    eprintln!("catalog round trips: {costs:?}");
+    // Resolving the table (its snapshot, with the roles read alongside) and the scan (write
+    // state and partitions together): two waits, three reads.
+    assert_eq!(
+        costs,
+        [
+            ("SELECT count(*) FROM t WHERE p = 7", 3),
+            ("SELECT count(*) FROM t WHERE p = 8", 3),
+            ("SELECT 1", 0)
+        ]
+    );
+}

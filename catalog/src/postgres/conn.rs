@@ -3,9 +3,11 @@
 //! without a separate prepare), driven with [`tokio::runtime::Handle::block_on`].
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
+use futures::FutureExt;
 use tokio::runtime::Handle;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Row as PgRow};
@@ -23,39 +25,55 @@ pub(super) struct PgConn<'a> {
     pub client: &'a Client,
     pub handle: Handle,
     pub begin: RefCell<Option<String>>,
+    /// Counts the round trips (waits for the server) this store made.
+    pub round_trips: &'a AtomicU64,
 }
 
+type Statement<'s> = (&'s str, &'s [Value]);
+
 impl PgConn<'_> {
-    fn run(&self, sql: &str, args: &[Value]) -> Result<(Vec<PgRow>, u64)> {
-        let sql = placeholders(sql);
-        let typed: Vec<(PgArg<'_>, Type)> = args.iter().map(|v| (PgArg(v), v.pg_type())).collect();
+    /// Sends the statements together (with a pending BEGIN before them) and waits once for
+    /// all their results: one round trip however many there are.
+    fn run(&self, statements: &[Statement<'_>]) -> Result<Vec<(Vec<PgRow>, u64)>> {
         let begin = self.begin.borrow_mut().take();
         let client = self.client;
+        let prepared: Vec<(String, Vec<(PgArg<'_>, Type)>)> = statements
+            .iter()
+            .map(|(sql, args)| {
+                let typed = args.iter().map(|v| (PgArg(v), v.pg_type())).collect();
+                (placeholders(sql), typed)
+            })
+            .collect();
         let work = async move {
-            let statement = async {
-                let stream = client
-                    .query_typed_raw(
-                        &sql,
-                        typed.iter().map(|(v, t)| (v as &dyn ToSql, t.clone())),
-                    )
-                    .await?;
-                let mut stream = std::pin::pin!(stream);
-                let mut rows = Vec::new();
-                while let Some(row) = futures::StreamExt::next(&mut stream).await {
-                    rows.push(row?);
+            let begun = async {
+                match &begin {
+                    Some(b) => client.batch_execute(b).await,
+                    None => Ok(()),
                 }
-                let affected = stream.rows_affected().unwrap_or(0);
-                Ok::<_, tokio_postgres::Error>((rows, affected))
             };
-            match begin {
-                Some(begin) => {
-                    let (began, out) = tokio::join!(client.batch_execute(&begin), statement);
-                    began?;
-                    out
-                }
-                None => statement.await,
-            }
+            let all = futures::future::try_join_all(
+                prepared
+                    .iter()
+                    .map(|(sql, typed)| statement(client, sql, typed)),
+            );
+            let (began, out) = tokio::join!(begun, all);
+            began?;
+            out
         };
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(
+            statements = statements.len(),
+            first = statements.first().map_or("", |s| s.0),
+            "catalog round trip"
+        );
+        self.wait(work)
+    }
+
+    /// Blocks on `work` within the statement deadline.
+    pub fn wait<T>(
+        &self,
+        work: impl std::future::Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+    ) -> Result<T> {
         self.handle
             .block_on(async { tokio::time::timeout(STATEMENT_DEADLINE, work).await })
             .map_err(|_| {
@@ -65,6 +83,53 @@ impl PgConn<'_> {
             })?
             .map_err(pg_error)
     }
+
+    /// Ends the transaction, if one began. A write's COMMIT is waited for (its outcome is the
+    /// call's); a read's COMMIT and a failed call's ROLLBACK are sent without waiting: the
+    /// connection answers requests in order, so its next user is behind them.
+    pub fn finish(&self, write: bool, ok: bool) -> Result<()> {
+        if self.begin.borrow().is_some() {
+            return Ok(()); // no statement ran: no transaction was opened
+        }
+        match (ok, write) {
+            (true, true) => {
+                self.round_trips.fetch_add(1, Ordering::Relaxed);
+                self.wait(self.client.batch_execute("COMMIT"))
+                    .map_err(|e| match e {
+                        CatalogError::Unavailable(m) => CatalogError::Unavailable(format!(
+                            "the catalog connection failed during COMMIT; the change may or may \
+                             not have been applied: {m}"
+                        )),
+                        other => other,
+                    })
+            }
+            (true, false) => {
+                drop(self.client.batch_execute("COMMIT").now_or_never());
+                Ok(())
+            }
+            (false, _) => {
+                drop(self.client.batch_execute("ROLLBACK").now_or_never());
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn statement(
+    client: &Client,
+    sql: &str,
+    typed: &[(PgArg<'_>, Type)],
+) -> std::result::Result<(Vec<PgRow>, u64), tokio_postgres::Error> {
+    let stream = client
+        .query_typed_raw(sql, typed.iter().map(|(v, t)| (v as &dyn ToSql, t.clone())))
+        .await?;
+    let mut stream = std::pin::pin!(stream);
+    let mut rows = Vec::new();
+    while let Some(row) = futures::StreamExt::next(&mut stream).await {
+        rows.push(row?);
+    }
+    let affected = stream.rows_affected().unwrap_or(0);
+    Ok((rows, affected))
 }
 
 impl Conn for PgConn<'_> {
@@ -73,11 +138,23 @@ impl Conn for PgConn<'_> {
     }
 
     fn execute(&self, sql: &str, args: &[Value]) -> Result<u64> {
-        Ok(self.run(sql, args)?.1)
+        Ok(self.run(&[(sql, args)])?.remove(0).1)
     }
 
     fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>> {
-        self.run(sql, args)?.0.iter().map(row).collect()
+        self.run(&[(sql, args)])?
+            .remove(0)
+            .0
+            .iter()
+            .map(row)
+            .collect()
+    }
+
+    fn query_many(&self, statements: &[Statement<'_>]) -> Result<Vec<Vec<Row>>> {
+        self.run(statements)?
+            .into_iter()
+            .map(|(rows, _)| rows.iter().map(row).collect())
+            .collect()
     }
 }
 

@@ -4,6 +4,7 @@ use super::conn::{Conn, Row, Value, args};
 
 use crate::acl::{DefaultPrivilege, Grant, GrantScope, Privilege, Securable};
 use crate::error::{CatalogError, Result};
+use crate::store::TableSnapshot;
 
 const GRANT_COLUMNS: &str = "kind, db, tbl, col, grantee, privilege, grantor, grantable";
 
@@ -102,6 +103,38 @@ pub(super) fn list(conn: &dyn Conn, scope: &GrantScope) -> Result<Vec<Grant>> {
     .iter()
     .map(grant_from_row)
     .collect()
+}
+
+/// The database, the table and the grants that bear on it (its own, its columns', its
+/// database's), sent together.
+pub(super) fn table_snapshot(conn: &dyn Conn, db: &str, table: &str) -> Result<TableSnapshot> {
+    let names = args![db, table];
+    let grants = format!(
+        "SELECT {GRANT_COLUMNS} FROM grants WHERE db = ?1 AND ((tbl = ?2 AND kind IN ('table', \
+         'column')) OR (tbl = '' AND col = '' AND kind = 'database')) \
+         ORDER BY db, tbl, col, grantee, privilege, grantor, kind"
+    );
+    let (database, table_sql) = super::rows::snapshot_statements();
+    let mut results = conn
+        .query_many(&[
+            (database, &names[..1]),
+            (table_sql, names),
+            (&grants, names),
+        ])?
+        .into_iter();
+    let (database, table, grants) = (
+        results.next().unwrap_or_default(),
+        results.next().unwrap_or_default(),
+        results.next().unwrap_or_default(),
+    );
+    Ok(TableSnapshot {
+        database: database
+            .first()
+            .map(super::rows::database_from_row)
+            .transpose()?,
+        table: table.first().map(super::rows::table_from_row).transpose()?,
+        grants: grants.iter().map(grant_from_row).collect::<Result<_>>()?,
+    })
 }
 
 /// Drops the grants of a table (and its columns), or of a whole database.

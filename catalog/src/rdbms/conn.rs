@@ -62,6 +62,14 @@ macro_rules! args {
 }
 pub(crate) use args;
 
+/// Owned statements as [`Conn::query_many`] takes them.
+pub fn borrowed(statements: &[(String, Vec<Value>)]) -> Vec<(&str, &[Value])> {
+    statements
+        .iter()
+        .map(|(sql, args)| (sql.as_str(), args.as_slice()))
+        .collect()
+}
+
 /// One result row.
 #[derive(Debug, Clone)]
 pub struct Row(pub Vec<Value>);
@@ -161,6 +169,14 @@ pub trait Conn {
     fn execute(&self, sql: &str, args: &[Value]) -> Result<u64>;
     /// Runs a query; returns all its rows.
     fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>>;
+
+    /// Runs independent queries; a networked store sends them together (one round trip).
+    fn query_many(&self, statements: &[(&str, &[Value])]) -> Result<Vec<Vec<Row>>> {
+        statements
+            .iter()
+            .map(|(sql, args)| self.query(sql, args))
+            .collect()
+    }
 }
 
 impl dyn Conn + '_ {

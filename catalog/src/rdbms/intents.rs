@@ -1,7 +1,7 @@
 //! Write intents: the writes that began and have not committed. A listing reader must skip
 //! their files; the commit ends the intent in its own transaction.
 
-use super::conn::{Conn, args};
+use super::conn::{Conn, Row, Value, args};
 
 use crate::error::{CatalogError, Result};
 use crate::write::PendingWrite;
@@ -58,54 +58,72 @@ pub(super) fn finish(tx: &dyn Conn, write_id: &str) -> Result<()> {
     )))
 }
 
-/// A table's pending writes and the last write number, in the caller's (one) transaction.
+/// The statements of [`state`]: the write sequence, the intents.
+pub(super) fn state_statements(db: &str, table: &str, location: &str) -> Vec<(String, Vec<Value>)> {
+    let location = location.trim_end_matches('/');
+    vec![
+        (
+            "SELECT last, catalog_id FROM write_sequence WHERE id = 0".to_string(),
+            vec![],
+        ),
+        (
+            PENDING.to_string(),
+            args![db.to_lowercase(), table.to_lowercase(), location].to_vec(),
+        ),
+    ]
+}
+
+/// A table's pending writes and the last write number, read together (one round trip).
 pub(super) fn state(
     conn: &dyn Conn,
     db: &str,
     table: &str,
     location: &str,
 ) -> Result<crate::write::WriteState> {
-    let r = conn.query_one(
-        "SELECT last, catalog_id FROM write_sequence WHERE id = 0",
-        &[],
-    )?;
-    let (last, catalog_id) = (r.int(0)?, r.text(1)?);
+    let statements = state_statements(db, table, location);
+    state_results(conn.query_many(&super::conn::borrowed(&statements))?)
+}
+
+/// Decodes the results of [`state_statements`].
+pub(super) fn state_results(results: Vec<Vec<Row>>) -> Result<crate::write::WriteState> {
+    let mut results = results.into_iter();
+    let sequence = results.next().unwrap_or_default();
+    let r = sequence
+        .first()
+        .ok_or_else(|| CatalogError::Corrupt("the write sequence row is missing".into()))?;
+    let pending = results
+        .next()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            Ok(PendingWrite {
+                write_id: r.text(0)?,
+                database: r.text(1)?,
+                table: r.text(2)?,
+                started_at: r.int(3)?,
+                user: r.text(4)?,
+                statement: r.text(5)?,
+                failed: r.bool(6)?,
+                location: r.text(7)?,
+            })
+        })
+        .collect::<Result<_>>()?;
     Ok(crate::write::WriteState {
-        pending: list(conn, db, table, location)?,
-        last_sequence: last as u64,
-        catalog_id,
+        pending,
+        last_sequence: r.int(0)? as u64,
+        catalog_id: r.text(1)?,
     })
 }
 
-/// The intents of the table, and of any write whose table's location overlaps `location`
-/// (whole path components, as [`super::rows::locations_overlapping`]).
-fn list(conn: &dyn Conn, db: &str, table: &str, location: &str) -> Result<Vec<PendingWrite>> {
-    let location = location.trim_end_matches('/');
-    conn.query(
-        "SELECT write_id, db, tbl, started_at, user_name, statement, failed, location
-         FROM pending_writes
-         WHERE (db = ?1 AND tbl = ?2)
-            OR (location <> '' AND CAST(?3 AS TEXT) <> '' AND (location = CAST(?3 AS TEXT)
-                OR substr(location, 1, length(CAST(?3 AS TEXT)) + 1) = CAST(?3 AS TEXT) || '/'
-                OR substr(CAST(?3 AS TEXT), 1, length(location) + 1) = location || '/'))
-         ORDER BY started_at, write_id",
-        args![db.to_lowercase(), table.to_lowercase(), location],
-    )?
-    .iter()
-    .map(|r| {
-        Ok(PendingWrite {
-            write_id: r.text(0)?,
-            database: r.text(1)?,
-            table: r.text(2)?,
-            started_at: r.int(3)?,
-            user: r.text(4)?,
-            statement: r.text(5)?,
-            failed: r.bool(6)?,
-            location: r.text(7)?,
-        })
-    })
-    .collect()
-}
+/// The intents of the table, and of any write whose table's location overlaps `?3` (whole
+/// path components, as [`super::rows::locations_overlapping`]).
+const PENDING: &str = "SELECT write_id, db, tbl, started_at, user_name, statement, failed, location
+     FROM pending_writes
+     WHERE (db = ?1 AND tbl = ?2)
+        OR (location <> '' AND CAST(?3 AS TEXT) <> '' AND (location = CAST(?3 AS TEXT)
+            OR substr(location, 1, length(CAST(?3 AS TEXT)) + 1) = CAST(?3 AS TEXT) || '/'
+            OR substr(CAST(?3 AS TEXT), 1, length(location) + 1) = location || '/'))
+     ORDER BY started_at, write_id";
 
 /// A managed table being dropped: each write its file index holds becomes a failed intent at
 /// the table's location, so if the files outlive the metadata (a crash before DROP deleted

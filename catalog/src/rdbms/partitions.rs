@@ -239,35 +239,102 @@ fn finish_partition(row: PartRow) -> Result<Partition> {
     })
 }
 
-/// Fills in the file lists (of indexed partitions; of tarn's commits into listed ones), a
-/// chunk of partitions per query.
-fn load_files(conn: &dyn Conn, rows: Vec<PartRow>) -> Result<Vec<Partition>> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut files: std::collections::HashMap<i64, Vec<DataFile>> = Default::default();
-    for chunk in ids.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
-        let args: Vec<Value> = chunk.iter().map(|id| Value::Int(*id)).collect();
-        let found = conn.query(
-            &format!(
-                "SELECT part_id, path, size, rows, stats FROM part_files WHERE part_id IN ({}) ORDER BY path",
-                marks.join(",")
-            ),
-            &args,
-        )?;
-        for r in found {
-            files.entry(r.int(0)?).or_default().push(DataFile {
-                path: r.text(1)?,
-                size: r.int(2)? as u64,
-                rows: r.int(3)? as u64,
-                columns: serde_json::from_str(&r.text(4)?)?,
+/// The table a listing is for, as SQL: `?1` is the database, `?2` the table name (the CTE
+/// `tb` lets the partition and file queries go out together, before the table id is known).
+const TABLE_CTE: &str = "WITH tb AS (SELECT t.id FROM tbls t JOIN dbs d ON d.id = t.db_id \
+                         WHERE d.name = ?1 AND t.name = ?2)";
+const TBL: &str = "(SELECT id FROM tb)";
+
+/// The statements of [`list`]: the table check, the partitions, their files.
+pub(super) fn list_statements(
+    conn: &dyn Conn,
+    db: &str,
+    table: &str,
+    filter: &PartitionFilter,
+) -> Vec<(String, Vec<Value>)> {
+    let names = vec![
+        Value::from(db.to_lowercase()),
+        Value::from(table.to_lowercase()),
+    ];
+    let mut args = names.clone();
+    let chosen = match filter {
+        PartitionFilter::All => format!("p.tbl_id = {TBL}"),
+        f => format!(
+            "p.tbl_id = {TBL} AND p.id IN ({})",
+            compile(conn, f, &mut args)
+        ),
+    };
+    let columns = PART_COLUMNS
+        .split(", ")
+        .map(|c| format!("p.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let check = "SELECT d.id, t.id FROM dbs d LEFT JOIN tbls t ON t.db_id = d.id AND t.name = ?2 \
+                 WHERE d.name = ?1";
+    let parts = format!("{TABLE_CTE} SELECT {columns} FROM parts p WHERE {chosen} ORDER BY p.name");
+    let files = format!(
+        "{TABLE_CTE} SELECT f.part_id, f.path, f.size, f.rows, f.stats FROM part_files f \
+         JOIN parts p ON p.id = f.part_id WHERE {chosen} ORDER BY f.path"
+    );
+    vec![
+        (check.to_string(), names),
+        (parts, args.clone()),
+        (files, args),
+    ]
+}
+
+/// The partitions the filter may accept, with their file lists (of indexed partitions; of
+/// tarn's commits into listed ones): the table check, the partitions and their files go in one
+/// round trip.
+pub(super) fn list(
+    conn: &dyn Conn,
+    db: &str,
+    table: &str,
+    filter: &PartitionFilter,
+) -> Result<Vec<Partition>> {
+    let statements = list_statements(conn, db, table, filter);
+    let results = conn.query_many(&super::conn::borrowed(&statements))?;
+    list_results(db, table, results)
+}
+
+/// Decodes the results of [`list_statements`].
+pub(super) fn list_results(
+    db: &str,
+    table: &str,
+    results: Vec<Vec<Row>>,
+) -> Result<Vec<Partition>> {
+    let mut results = results.into_iter();
+    let (found, parts, files) = (
+        results.next().unwrap_or_default(),
+        results.next().unwrap_or_default(),
+        results.next().unwrap_or_default(),
+    );
+    match found.first() {
+        None => return Err(CatalogError::DatabaseNotFound(db.to_string())),
+        Some(r) if r.opt_int(1)?.is_none() => {
+            return Err(CatalogError::TableNotFound {
+                db: db.into(),
+                table: table.into(),
             });
         }
+        Some(_) => {}
     }
-    rows.into_iter()
-        .map(|row| {
+    let mut by_part: std::collections::HashMap<i64, Vec<DataFile>> = Default::default();
+    for r in files {
+        by_part.entry(r.int(0)?).or_default().push(DataFile {
+            path: r.text(1)?,
+            size: r.int(2)? as u64,
+            rows: r.int(3)? as u64,
+            columns: serde_json::from_str(&r.text(4)?)?,
+        });
+    }
+    parts
+        .iter()
+        .map(|r| {
+            let row = partition_from_row(r)?;
             let id = row.id;
             let mut p = finish_partition(row)?;
-            let found = files.remove(&id).unwrap_or_default();
+            let found = by_part.remove(&id).unwrap_or_default();
             match p.files.as_mut() {
                 Some(list) => *list = found,
                 None => p.written_files = found.into_iter().map(|f| f.path).collect(),
@@ -277,38 +344,13 @@ fn load_files(conn: &dyn Conn, rows: Vec<PartRow>) -> Result<Vec<Partition>> {
         .collect()
 }
 
-pub(super) fn list(
-    conn: &dyn Conn,
-    db: &str,
-    table: &str,
-    filter: &PartitionFilter,
-) -> Result<Vec<Partition>> {
-    let tbl_id = table_id(conn, db, table)?;
-    let mut args: Vec<Value> = vec![Value::Int(tbl_id)];
-    let sql = match filter {
-        PartitionFilter::All => {
-            format!("SELECT {PART_COLUMNS} FROM parts WHERE tbl_id = ?1 ORDER BY name")
-        }
-        f => format!(
-            "SELECT {PART_COLUMNS} FROM parts WHERE tbl_id = ?1 AND id IN ({}) ORDER BY name",
-            compile(conn, f, &mut args)
-        ),
-    };
-    let rows = conn
-        .query(&sql, &args)?
-        .iter()
-        .map(partition_from_row)
-        .collect::<Result<Vec<_>>>()?;
-    load_files(conn, rows)
-}
-
-/// Compiles a filter to a SELECT of partition ids; `?1` is the table id.
+/// Compiles a filter to a SELECT of partition ids of the table [`TBL`].
 fn compile(conn: &dyn Conn, filter: &PartitionFilter, args: &mut Vec<Value>) -> String {
     let leaf = |key: &usize, cond: String| {
-        format!("SELECT part_id FROM part_keys WHERE tbl_id = ?1 AND key_idx = {key} AND {cond}")
+        format!("SELECT part_id FROM part_keys WHERE tbl_id = {TBL} AND key_idx = {key} AND {cond}")
     };
     match filter {
-        PartitionFilter::All => "SELECT id FROM parts WHERE tbl_id = ?1".to_string(),
+        PartitionFilter::All => format!("SELECT id FROM parts WHERE tbl_id = {TBL}"),
         PartitionFilter::Cmp { key, op, value } => {
             args.push(key_value(conn, value));
             leaf(key, format!("value {} ?{}", op.sql(), args.len()))

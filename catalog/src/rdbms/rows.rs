@@ -43,7 +43,7 @@ pub(super) fn insert_database(tx: &dyn Conn, db: &Database, if_not_exists: bool)
     Ok(true)
 }
 
-fn database_from_row(r: &Row) -> Result<Database> {
+pub(super) fn database_from_row(r: &Row) -> Result<Database> {
     Ok(Database {
         name: r.text(0)?,
         description: r.opt_text(1)?,
@@ -198,10 +198,20 @@ pub(super) fn update_table(tx: &dyn Conn, table: &Table) -> Result<()> {
     Ok(())
 }
 
-fn table_from_row(r: &Row) -> Result<Table> {
+pub(super) fn table_from_row(r: &Row) -> Result<Table> {
     let mut table: Table = serde_json::from_str(&r.text(0)?)?;
     table.version = r.int(1)?;
     Ok(table)
+}
+
+/// The queries of a table snapshot: the database by name (`?1`), the table by database and
+/// name (`?1`, `?2`).
+pub(super) fn snapshot_statements() -> (&'static str, &'static str) {
+    (
+        "SELECT name, description, location, owner, params, create_time FROM dbs WHERE name = ?1",
+        "SELECT t.spec, t.version FROM tbls t JOIN dbs d ON d.id = t.db_id
+         WHERE d.name = ?1 AND t.name = ?2",
+    )
 }
 
 /// One round trip: a missing database is told apart from a missing table by the outer join.

@@ -180,19 +180,40 @@ pub(super) fn revoke_role(
     Ok(tx.execute(sql, args![role, member])? > 0)
 }
 
+const MEMBERSHIPS: &str =
+    "SELECT role, member, admin_option, grantor FROM role_members ORDER BY role, member";
+
 pub(super) fn memberships(conn: &dyn Conn) -> Result<Vec<RoleMembership>> {
-    conn.query(
-        "SELECT role, member, admin_option, grantor FROM role_members ORDER BY role, member",
-        &[],
-    )?
-    .iter()
-    .map(|r| {
-        Ok(RoleMembership {
-            role: r.text(0)?,
-            member: r.text(1)?,
-            admin_option: r.bool(2)?,
-            grantor: r.text(3)?,
-        })
+    conn.query(MEMBERSHIPS, &[])?
+        .iter()
+        .map(membership_from_row)
+        .collect()
+}
+
+/// Every role and membership, sent together.
+pub(super) fn roles_and_memberships(conn: &dyn Conn) -> Result<(Vec<User>, Vec<RoleMembership>)> {
+    let users = format!("SELECT {COLUMNS} FROM users ORDER BY name");
+    let mut results = conn
+        .query_many(&[(&users, &[]), (MEMBERSHIPS, &[])])?
+        .into_iter();
+    let (users, memberships) = (
+        results.next().unwrap_or_default(),
+        results.next().unwrap_or_default(),
+    );
+    Ok((
+        users.iter().map(user_from_row).collect::<Result<_>>()?,
+        memberships
+            .iter()
+            .map(membership_from_row)
+            .collect::<Result<_>>()?,
+    ))
+}
+
+fn membership_from_row(r: &Row) -> Result<RoleMembership> {
+    Ok(RoleMembership {
+        role: r.text(0)?,
+        member: r.text(1)?,
+        admin_option: r.bool(2)?,
+        grantor: r.text(3)?,
     })
-    .collect()
 }

@@ -147,36 +147,40 @@ impl std::fmt::Debug for HiveSchema {
 }
 
 impl HiveSchema {
-    async fn require_usage(&self) -> crate::error::Result<()> {
-        let metastore = self.engine.metastore.as_ref();
-        let access = self.identity.access(metastore).await?;
+    /// Schema USAGE, then SELECT on the table (or some of its columns) for the statement's
+    /// identity, from one catalog snapshot. Without USAGE, whether a table exists is not the
+    /// caller's business (PostgreSQL's name lookup): that is checked first.
+    fn authorize(
+        &self,
+        access: &crate::authz::Access,
+        snapshot: &tarn_catalog::TableSnapshot,
+        catalog_table: bool,
+    ) -> crate::error::Result<Option<TableAccess>> {
         if access.superuser {
-            return Ok(());
+            return Ok(Some(TableAccess::Full));
         }
-        match metastore.get_database(&self.database).await? {
-            Some(db) => {
-                crate::authz::require_schema(
-                    metastore,
-                    &access,
-                    &db,
-                    tarn_catalog::Privilege::Usage,
-                )
-                .await
-            }
-            None => Ok(()),
+        if let Some(db) = &snapshot.database
+            && !catalog_table
+            && !crate::authz::schema_privilege(
+                access,
+                db,
+                &snapshot.grants,
+                tarn_catalog::Privilege::Usage,
+            )
+        {
+            return Err(crate::authz::denied(format_args!(
+                "schema {}",
+                crate::authz::schema_name(&db.name)
+            )));
         }
-    }
-
-    /// SELECT on the table (or some of its columns) for the statement's identity.
-    async fn authorize(&self, table: &tarn_catalog::Table) -> crate::error::Result<TableAccess> {
-        let metastore = self.engine.metastore.as_ref();
-        let access = self.identity.access(metastore).await?;
-        if access.superuser {
-            return Ok(TableAccess::Full);
-        }
-        crate::authz::TableGrants::load(metastore, table)
-            .await?
-            .select(&access, table)
+        let Some(table) = &snapshot.table else {
+            return Ok(None);
+        };
+        let grants = crate::authz::TableGrants::from_parts(
+            snapshot.grants.clone(),
+            snapshot.database.clone(),
+        );
+        grants.select(access, table).map(Some)
     }
 }
 
@@ -198,23 +202,25 @@ impl SchemaProvider for HiveSchema {
         name: &str,
     ) -> datafusion::common::Result<Option<Arc<dyn TableProvider>>> {
         let metastore = &self.engine.metastore;
-        // Schema USAGE first, as PostgreSQL's name lookup: without it, whether a table exists
-        // is not the caller's business.
-        if !crate::pgcompat::catalog::is_catalog_table(name) {
-            self.require_usage()
-                .await
-                .map_err(EngineError::into_datafusion)?;
+        // The identity's roles (read once per statement) and the table's snapshot go out
+        // together: two catalog reads, one round trip of latency.
+        let (snapshot, access) = tokio::join!(
+            metastore.table_snapshot(&self.database, name),
+            self.identity.access(metastore.as_ref())
+        );
+        let snapshot = snapshot.map_err(|e| EngineError::from(e).into_datafusion())?;
+        let access = access.map_err(EngineError::into_datafusion)?;
+        if snapshot.database.is_none() {
+            let missing = CatalogError::DatabaseNotFound(self.database.clone());
+            return Err(EngineError::from(missing).into_datafusion());
         }
-        let table = match metastore.get_table(&self.database, name).await {
-            Ok(t) => t,
-            Err(e @ CatalogError::DatabaseNotFound(_)) => {
-                return Err(EngineError::from(e).into_datafusion());
-            }
-            Err(e) => return Err(EngineError::from(e).into_datafusion()),
-        };
-        let Some(table) = table else {
+        let catalog_table = crate::pgcompat::catalog::is_catalog_table(name);
+        let access = self
+            .authorize(&access, &snapshot, catalog_table)
+            .map_err(EngineError::into_datafusion)?;
+        let (Some(table), Some(access)) = (snapshot.table, access) else {
             // pg_catalog is implicitly first on every search path: `FROM pg_type` works.
-            if crate::pgcompat::catalog::is_catalog_table(name) {
+            if catalog_table {
                 let catalog = crate::pgcompat::catalog::PgCatalogSchema {
                     engine: self.engine.clone(),
                     identity: self.identity.clone(),
@@ -223,10 +229,6 @@ impl SchemaProvider for HiveSchema {
             }
             return Ok(None);
         };
-        let access = self
-            .authorize(&table)
-            .await
-            .map_err(EngineError::into_datafusion)?;
         let provider: Arc<dyn TableProvider> = if let Some(sql) = &table.view_text {
             super::view::plan_view(&self.engine, &table, sql).await?
         } else {

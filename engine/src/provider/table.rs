@@ -133,20 +133,30 @@ impl HiveTable {
     }
 
     /// The partitions to read, each with its typed partition values and, when tarn wrote it,
-    /// its file list from the catalog.
+    /// its file list from the catalog, with the table's write state read in the same snapshot
+    /// (see `TarnFiles`): one catalog round trip.
     async fn directories(
         &self,
         state: &dyn Session,
         partition_filters: &[Expr],
-    ) -> Result<Vec<ScanUnit>> {
-        if self.keys.is_empty() {
+    ) -> Result<(Vec<ScanUnit>, tarn_catalog::WriteState)> {
+        let index_filter = if self.keys.is_empty() {
             // Tables tarn wrote keep their file index in one unnamed partition.
-            let all = PartitionFilter::All;
-            let written = self
-                .metastore
-                .list_partitions(&self.table.database, &self.table.name, &all)
-                .await?;
-            let unit = match written.into_iter().next() {
+            PartitionFilter::All
+        } else {
+            to_partition_filter(partition_filters, &self.keys)
+        };
+        let (candidates, write_state) = self
+            .metastore
+            .scan_state(
+                &self.table.database,
+                &self.table.name,
+                &self.table.location,
+                &index_filter,
+            )
+            .await?;
+        if self.keys.is_empty() {
+            let unit = match candidates.into_iter().next() {
                 Some(p) => ScanUnit {
                     location: p.location,
                     values: vec![],
@@ -157,7 +167,7 @@ impl HiveTable {
                 // A managed table no write has committed to holds nothing, whatever its
                 // directory holds (a predecessor's leftovers, say).
                 None if self.table.table_type == tarn_catalog::TableType::Managed => {
-                    return Ok(vec![]);
+                    return Ok((vec![], write_state));
                 }
                 None => ScanUnit {
                     location: self.table.location.clone(),
@@ -167,15 +177,10 @@ impl HiveTable {
                     version: self.table.version,
                 },
             };
-            return Ok(vec![unit]);
+            return Ok((vec![unit], write_state));
         }
-        let index_filter = to_partition_filter(partition_filters, &self.keys);
-        let candidates = self
-            .metastore
-            .list_partitions(&self.table.database, &self.table.name, &index_filter)
-            .await?;
         let survivors = evaluate_partitions(state, candidates, &self.keys, partition_filters)?;
-        Ok(survivors
+        let units = survivors
             .into_iter()
             .map(|(p, values)| ScanUnit {
                 location: p.location,
@@ -184,7 +189,8 @@ impl HiveTable {
                 written: p.written_files,
                 version: p.version,
             })
-            .collect())
+            .collect();
+        Ok((units, write_state))
     }
 
     async fn files(
@@ -509,17 +515,11 @@ impl TableProvider for HiveTable {
             .filter(|f| !names.is_empty() && expr_applicable_for_cols(&names, f))
             .cloned()
             .collect();
-        // Before the partitions: see `TarnFiles`.
-        let write_state = self
-            .metastore
-            .write_state(&self.table.database, &self.table.name, &self.table.location)
-            .await
-            .map_err(|e| EngineError::from(e).into_datafusion())?;
-        let tarn_files = TarnFiles::new(write_state);
-        let directories = self
+        let (directories, write_state) = self
             .directories(state, &partition_filters)
             .await
             .map_err(EngineError::into_datafusion)?;
+        let tarn_files = TarnFiles::new(write_state);
         let found = self
             .files(state, directories, &tarn_files)
             .await

@@ -124,5 +124,16 @@ pub async fn bootstrap_admin(tarn: &Tarn, file: &PgFileConfig) -> Result<Option<
         login_by_default: true,
     };
     tarn.engine().session(&name).execute(create).await?;
-    Ok(generated.then_some((name, password)))
+    // Servers starting together on one shared catalog race here: only the one whose password
+    // was stored shows it.
+    let stored = tarn
+        .engine()
+        .roles()
+        .await?
+        .into_iter()
+        .find(|u| u.name == name);
+    let ours = stored
+        .and_then(|u| u.verifier)
+        .is_some_and(|v| v.verify_password(&password));
+    Ok((generated && ours).then_some((name, password)))
 }

@@ -310,6 +310,9 @@ enum Mode {
     FlightSql,
     /// In process, with the warehouse (managed tables) on S3 (a moto server).
     S3Warehouse,
+    /// In process as a shared deployment runs: the catalog in PostgreSQL (a real server,
+    /// `tarn_catalog::testing`), the warehouse on S3.
+    Shared,
 }
 
 fn slt_files(filter: &[String]) -> Vec<PathBuf> {
@@ -386,13 +389,18 @@ async fn run_file(
     moto: Option<&support::moto::Moto>,
 ) -> Result<(), String> {
     let lake = match (mode, moto) {
-        (Mode::S3Warehouse, Some(moto)) => {
+        (Mode::S3Warehouse | Mode::Shared, Some(moto)) => {
             let bucket = format!("slt{}", std::process::id() ^ rand_suffix());
             moto.create_bucket(&bucket);
-            support::TestLake::configured(|config| {
+            support::TestLake::connect(|config| {
                 config.warehouse = format!("s3://{bucket}/warehouse");
                 config.storage = vec![moto.storage(&bucket)];
+                if mode == Mode::Shared {
+                    let server = tarn_catalog::testing::PostgresServer::shared();
+                    config.catalog = Some(server.options("slt"));
+                }
             })
+            .await
         }
         _ => support::TestLake::new(),
     };
@@ -412,7 +420,7 @@ async fn run_file(
             let client = pg_client(&lake).await;
             return run_remote(path, &lake, PgDb { client, paths }).await;
         }
-        Mode::InProcess | Mode::S3Warehouse => {}
+        Mode::InProcess | Mode::S3Warehouse | Mode::Shared => {}
     }
     let mut runner = Runner::new(move || {
         let (tarn, paths) = (tarn.clone(), paths.clone());
@@ -461,10 +469,10 @@ fn main() {
             Mode::PgWire,
             Mode::FlightSql,
             Mode::S3Warehouse,
+            Mode::Shared,
         ]
     };
-    let moto = modes
-        .contains(&Mode::S3Warehouse)
+    let moto = (modes.contains(&Mode::S3Warehouse) || modes.contains(&Mode::Shared))
         .then(support::moto::Moto::start);
     for (file, &mode) in files.iter().flat_map(|f| modes.iter().map(move |m| (f, m))) {
         let name = file
@@ -477,6 +485,7 @@ fn main() {
             Mode::PgWire => format!("{name} (pg wire)"),
             Mode::FlightSql => format!("{name} (Flight SQL)"),
             Mode::S3Warehouse => format!("{name} (warehouse on S3)"),
+            Mode::Shared => format!("{name} (PostgreSQL catalog, warehouse on S3)"),
         };
         match runtime.block_on(run_file(file, complete, mode, moto.as_ref())) {
             Ok(()) => {

@@ -102,6 +102,33 @@ pub(crate) fn default_database(location: &str) -> Database {
     }
 }
 
+/// The secret `name`, created under the write lock if missing (hex in a text column).
+fn secret(tx: &dyn Conn, name: &str) -> Result<[u8; 32]> {
+    let found = tx.query_opt("SELECT value FROM secrets WHERE name = ?1", args![name])?;
+    let hex = match found {
+        Some(row) => row.text(0)?,
+        None => {
+            let mut bytes = [0u8; 32];
+            // Without the OS's randomness there is no secret worth having: fail, never zeros.
+            getrandom::fill(&mut bytes)
+                .map_err(|e| CatalogError::TaskFailed(format!("no randomness: {e}")))?;
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            tx.execute(
+                "INSERT INTO secrets (name, value) VALUES (?1, ?2)",
+                args![name, &hex],
+            )?;
+            hex
+        }
+    };
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect();
+    bytes
+        .try_into()
+        .map_err(|_| CatalogError::Corrupt(format!("secret {name} is not 32 hex bytes")))
+}
+
 pub(crate) fn insert_default_database(tx: &dyn Conn, db: &Database) -> Result<()> {
     rows::insert_database(tx, db, true).map(|_| ())
 }
@@ -423,6 +450,11 @@ impl<B: Backend> Metastore for SqlMetastore<B> {
 
     fn round_trips(&self) -> Option<u64> {
         self.backend.round_trips()
+    }
+
+    async fn shared_secret(&self, name: &str) -> Result<[u8; 32]> {
+        let name = name.to_string();
+        self.write(move |tx| secret(tx, &name)).await
     }
 
     async fn export_catalog(&self) -> Result<CatalogDump> {

@@ -166,6 +166,11 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     ) -> Result<()>;
     async fn list_default_privileges(&self) -> Result<Vec<DefaultPrivilege>>;
 
+    /// 32 random bytes named `name`, created on first use and the same for every server of
+    /// this catalog (decoy login verifiers must not differ between servers, or comparing them
+    /// would tell which users exist).
+    async fn shared_secret(&self, name: &str) -> Result<[u8; 32]>;
+
     /// Round trips made to a networked store so far (`None` for an embedded one): what a
     /// statement costs in catalog latency.
     fn round_trips(&self) -> Option<u64> {

@@ -66,7 +66,8 @@ pub fn failed(user: &str) -> EngineError {
 /// The engine's authentication service (see the module docs).
 pub struct Authenticator {
     metastore: Arc<dyn Metastore>,
-    /// Seeds decoy verifiers; stored in `<data_dir>/auth_secret`.
+    /// Seeds decoy verifiers: the catalog's shared secret when servers share a catalog (so
+    /// every server shows an unknown user the same decoy), else `<data_dir>/auth_secret`.
     secret: [u8; 32],
     throttle: throttle::Throttle,
     /// Password derivations run (cleartext checks), for tests and monitoring.
@@ -80,15 +81,21 @@ impl std::fmt::Debug for Authenticator {
 }
 
 impl Authenticator {
-    /// Opens the service for a data dir, creating its secret on first use.
+    /// Opens the service for a data dir, creating its secret on first use unless the
+    /// catalog's `shared` one is given.
     pub(crate) fn open(
         data_dir: &Path,
         metastore: Arc<dyn Metastore>,
         limit: LoginFailureLimit,
+        shared: Option<[u8; 32]>,
     ) -> Result<Self> {
+        let secret = match shared {
+            Some(s) => s,
+            None => secret::load_or_create(data_dir)?,
+        };
         Ok(Self {
             metastore,
-            secret: secret::load_or_create(data_dir)?,
+            secret,
             throttle: throttle::Throttle::new(limit),
             password_checks: AtomicU64::new(0),
         })

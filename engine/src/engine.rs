@@ -116,7 +116,7 @@ impl Engine {
             config.data_dir.join("metastore.db"),
             &warehouse,
         )?);
-        Self::assemble(config, warehouse, metastore)
+        Self::assemble(config, warehouse, metastore, None)
     }
 
     /// Opens the engine on the catalog the config names: SQLite in the data dir, or a shared
@@ -128,7 +128,8 @@ impl Engine {
         let warehouse = Self::prepare(&mut config)?;
         let metastore: Arc<dyn Metastore> =
             Arc::new(PostgresMetastore::connect(&options, &warehouse).await?);
-        Self::assemble(config, warehouse, metastore)
+        let secret = metastore.shared_secret("auth_decoys").await?;
+        Self::assemble(config, warehouse, metastore, Some(secret))
     }
 
     /// Checks the warehouse and creates it if local; returns it as locations are written.
@@ -139,6 +140,11 @@ impl Engine {
         if let Some(file) = config.warehouse.strip_prefix("file://") {
             config.warehouse = file.to_string();
         }
+        // Server state (spill files, the auth secret) lives here whatever the catalog is.
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| EngineError::Storage {
+            location: config.data_dir.display().to_string(),
+            message: e.to_string(),
+        })?;
         if !crate::storage::is_object_store_url(&config.warehouse) {
             std::fs::create_dir_all(&config.warehouse).map_err(|e| EngineError::Storage {
                 location: config.warehouse.clone(),
@@ -159,6 +165,7 @@ impl Engine {
         mut config: EngineConfig,
         warehouse: String,
         metastore: Arc<dyn Metastore>,
+        shared_secret: Option<[u8; 32]>,
     ) -> Result<Self> {
         let roots = Self::roots(&config);
         let stores = crate::storage::stores(&config.storage, &roots)?;
@@ -167,6 +174,7 @@ impl Engine {
             &config.data_dir,
             metastore.clone(),
             config.login_failures,
+            shared_secret,
         )?;
         let memory_limit = config
             .memory_limit

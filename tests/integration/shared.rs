@@ -414,3 +414,23 @@ async fn a_point_query_costs_few_catalog_round_trips() {
         ]
     );
 }
+
+/// Servers sharing a catalog show an unknown user the same decoy verifier (salt and keys), as
+/// they show a real user the same real one: comparing servers does not tell which users exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn servers_of_one_catalog_show_the_same_decoys() {
+    let options = PostgresServer::shared().options("decoys");
+    let open = |options: tarn_catalog::PostgresOptions| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = tarn::EngineConfig::new(dir.path());
+        config.catalog = Some(options);
+        (dir, tarn::Tarn::connect(config).await.unwrap())
+    };
+    let (_a_dir, a) = open(options.clone()).await;
+    let (_b_dir, b) = open(options).await;
+    let decoy = |t: &tarn::Tarn| t.engine().authenticator().decoy_verifier("mallory");
+    assert_eq!(decoy(&a), decoy(&b));
+    // Another catalog's decoys differ.
+    let (_c_dir, c) = open(PostgresServer::shared().options("decoys")).await;
+    assert_ne!(decoy(&a).salt, decoy(&c).salt);
+}

@@ -25,6 +25,19 @@ impl TestLake {
 
     /// The same, with the engine's configuration adjusted first (e.g. the warehouse on S3).
     pub fn configured(adjust: impl FnOnce(&mut EngineConfig)) -> Self {
+        let (dir, config) = Self::config(adjust);
+        let tarn = Tarn::open(config).expect("open tarn");
+        Self { dir, tarn }
+    }
+
+    /// The same on any catalog the configuration names (a shared PostgreSQL one, say).
+    pub async fn connect(adjust: impl FnOnce(&mut EngineConfig)) -> Self {
+        let (dir, config) = Self::config(adjust);
+        let tarn = Tarn::connect(config).await.expect("open tarn");
+        Self { dir, tarn }
+    }
+
+    fn config(adjust: impl FnOnce(&mut EngineConfig)) -> (tempfile::TempDir, EngineConfig) {
         let dir = tempfile::tempdir().expect("tempdir");
         let lake = dir.path().join("lake");
         fixtures::write_all(&lake).expect("fixtures");
@@ -32,8 +45,7 @@ impl TestLake {
         config.allowed_roots = vec![lake.display().to_string()];
         config.target_partitions = Some(2);
         adjust(&mut config);
-        let tarn = Tarn::open(config).expect("open tarn");
-        Self { dir, tarn }
+        (dir, config)
     }
 
     /// Where managed tables live (a directory, or an `s3://` URL).

@@ -116,6 +116,7 @@ const TABLES: &[(&str, &[&str])] = &[
         ],
     ),
     ("write_sequence", &["id", "last", "catalog_id"]),
+    ("secrets", &["name", "value"]),
 ];
 
 /// Tables whose `id` is generated: their counters continue after the copied ids.

@@ -168,6 +168,13 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE pending_writes ADD COLUMN location TEXT NOT NULL DEFAULT '';
     "#,
+    // v7: secrets every server of the catalog shares (the seed of decoy login verifiers).
+    r#"
+    CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database to the newest schema version.

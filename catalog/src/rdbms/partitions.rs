@@ -55,6 +55,11 @@ pub(super) fn key_names(t: &Table) -> Vec<String> {
     t.partition_keys.iter().map(|k| k.name.clone()).collect()
 }
 
+/// Rows per multi-row INSERT (well under both stores' parameter limits).
+const ROWS_PER_INSERT: usize = 200;
+
+/// Adds partitions a few hundred per statement (a 100,000-partition MSCK is hundreds of
+/// statements, not hundreds of thousands of round trips).
 pub(super) fn add(
     tx: &dyn Conn,
     db: &str,
@@ -69,7 +74,7 @@ pub(super) fn add(
         .iter()
         .map(|k| indexed_kind(&k.hive_type))
         .collect();
-    let mut added = 0;
+    let mut named = Vec::with_capacity(partitions.len());
     for p in partitions {
         if p.values.len() != keys.len() {
             return Err(CatalogError::invalid(format!(
@@ -78,14 +83,12 @@ pub(super) fn add(
                 p.values.len()
             )));
         }
-        let name = partition_name(&keys, &p.values);
-        if tx
-            .query_opt(
-                "SELECT 1 FROM parts WHERE tbl_id = ?1 AND name = ?2",
-                args![tbl_id, &name],
-            )?
-            .is_some()
-        {
+        named.push((partition_name(&keys, &p.values), p));
+    }
+    let mut taken = existing_names(tx, tbl_id, named.iter().map(|(n, _)| n.as_str()))?;
+    let mut new = Vec::with_capacity(named.len());
+    for (name, p) in named {
+        if !taken.insert(name.clone()) {
             if if_not_exists {
                 continue;
             }
@@ -94,23 +97,108 @@ pub(super) fn add(
                 partition: name,
             });
         }
-        let part_id = tx.query_int(
-            "INSERT INTO parts (tbl_id, name, vals, location, params, create_time)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
-            args![
-                tbl_id,
-                name,
-                serde_json::to_string(&p.values)?,
-                &p.location,
-                serde_json::to_string(&p.parameters)?,
-                p.create_time
-            ],
+        new.push((name, p));
+    }
+    for chunk in new.chunks(ROWS_PER_INSERT) {
+        let mut args = vec![Value::Int(tbl_id)];
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (name, p) in chunk {
+            let n = args.len();
+            rows.push(format!(
+                "(?1, ?{}, ?{}, ?{}, ?{}, ?{})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5
+            ));
+            args.extend([
+                Value::from(name),
+                Value::from(serde_json::to_string(&p.values)?),
+                Value::from(&p.location),
+                Value::from(serde_json::to_string(&p.parameters)?),
+                Value::Int(p.create_time),
+            ]);
+        }
+        let ids = tx.query(
+            &format!(
+                "INSERT INTO parts (tbl_id, name, vals, location, params, create_time) VALUES {} \
+                 RETURNING id, name",
+                rows.join(", ")
+            ),
+            &args,
         )?;
-        insert_keys(tx, tbl_id, part_id, &kinds, &p.values)?;
-        added += 1;
+        let mut by_name = std::collections::HashMap::with_capacity(ids.len());
+        for r in &ids {
+            by_name.insert(r.text(1)?, r.int(0)?);
+        }
+        let mut key_rows = Vec::new();
+        for (name, p) in chunk {
+            let id = *by_name
+                .get(name)
+                .ok_or_else(|| CatalogError::Corrupt(format!("partition {name} got no id")))?;
+            key_rows.push((id, p.values.as_slice()));
+        }
+        insert_key_rows(tx, tbl_id, &kinds, &key_rows)?;
     }
     bump_version(tx, tbl_id)?;
-    Ok(added)
+    Ok(new.len())
+}
+
+/// Which of `names` the table already has.
+fn existing_names<'a>(
+    tx: &dyn Conn,
+    tbl_id: i64,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<std::collections::HashSet<String>> {
+    let names: Vec<&str> = names.collect();
+    let mut found = std::collections::HashSet::new();
+    for chunk in names.chunks(500) {
+        let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("?{i}")).collect();
+        let mut args = vec![Value::Int(tbl_id)];
+        args.extend(chunk.iter().map(|n| Value::from(*n)));
+        let rows = tx.query(
+            &format!(
+                "SELECT name FROM parts WHERE tbl_id = ?1 AND name IN ({})",
+                marks.join(", ")
+            ),
+            &args,
+        )?;
+        for r in rows {
+            found.insert(r.text(0)?);
+        }
+    }
+    Ok(found)
+}
+
+/// The index rows of new partitions (one per key), many per statement.
+fn insert_key_rows(
+    tx: &dyn Conn,
+    tbl_id: i64,
+    kinds: &[Option<IndexKind>],
+    partitions: &[(i64, &[Option<String>])],
+) -> Result<()> {
+    let mut rows = Vec::new();
+    let mut args = vec![Value::Int(tbl_id)];
+    for (part_id, values) in partitions {
+        for (i, (value, kind)) in values.iter().zip(kinds).enumerate() {
+            let n = args.len();
+            rows.push(format!("(?{}, ?1, {i}, ?{})", n + 1, n + 2));
+            args.push(Value::Int(*part_id));
+            args.push(index_value(tx, *kind, value.as_deref()));
+        }
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    tx.execute(
+        &format!(
+            "INSERT INTO part_keys (part_id, tbl_id, key_idx, value) VALUES {}",
+            rows.join(", ")
+        ),
+        &args,
+    )?;
+    Ok(())
 }
 
 /// The index rows of a new partition: one per key.
@@ -121,14 +209,7 @@ pub(super) fn insert_keys(
     kinds: &[Option<IndexKind>],
     values: &[Option<String>],
 ) -> Result<()> {
-    for (i, (value, kind)) in values.iter().zip(kinds).enumerate() {
-        let v = index_value(tx, *kind, value.as_deref());
-        tx.execute(
-            "INSERT INTO part_keys (part_id, tbl_id, key_idx, value) VALUES (?1, ?2, ?3, ?4)",
-            &[part_id.into(), tbl_id.into(), (i as i64).into(), v],
-        )?;
-    }
-    Ok(())
+    insert_key_rows(tx, tbl_id, kinds, &[(part_id, values)])
 }
 
 pub(super) fn bump_version(tx: &dyn Conn, tbl_id: i64) -> Result<()> {

@@ -42,6 +42,13 @@ pub enum CatalogError {
     /// landed.
     #[error("metastore unavailable: {0}")]
     Unavailable(String),
+    /// The connection failed while a write's COMMIT was in flight: it may or may not have
+    /// landed.
+    #[error(
+        "the catalog connection failed during COMMIT; the change may or may not have been \
+         applied: {0}"
+    )]
+    CommitOutcomeUnknown(String),
     #[error("metastore record is corrupt: {0}")]
     Corrupt(String),
     #[error("metastore I/O error at {path}: {source}")]

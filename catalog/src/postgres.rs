@@ -27,7 +27,7 @@ use tokio_postgres::{Client, Config, NoTls};
 use crate::error::{CatalogError, Result};
 use crate::rdbms::conn::Conn;
 use crate::rdbms::{Backend, SqlMetastore};
-use conn::{PgConn, pg_error};
+use conn::PgConn;
 
 /// The metastore in a PostgreSQL schema.
 pub type PostgresMetastore = SqlMetastore<PostgresStore>;
@@ -67,20 +67,29 @@ impl PostgresOptions {
     }
 }
 
-/// A catalog URL with any password replaced, for messages and logs.
+/// A catalog URL without its password, for messages and logs: the user info loses its
+/// password, query parameters (`?password=…`, `?sslpassword=…`) are dropped, and a key=value
+/// connection string that mentions a password is not shown at all.
 pub fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((userinfo, host)) => {
-                let user = userinfo.split(':').next().unwrap_or_default();
-                format!("{scheme}://{user}@{host}")
-            }
-            None => url.to_string(),
-        },
-        None if url.contains("password") => "<connection string>".to_string(),
-        None => url.to_string(),
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return if url.to_ascii_lowercase().contains("password") {
+            "<connection string>".to_string()
+        } else {
+            url.to_string()
+        };
+    };
+    let rest = rest.split('?').next().unwrap_or_default();
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}@{host}")
+        }
+        None => format!("{scheme}://{rest}"),
     }
 }
+
+/// How long connecting (TCP, TLS, startup, authentication) may take.
+const CONNECT_DEADLINE: Duration = Duration::from_secs(15);
 
 /// A pool of connections to one catalog schema.
 #[derive(Clone)]
@@ -115,29 +124,27 @@ impl SqlMetastore<PostgresStore> {
     pub async fn connect(options: &PostgresOptions, default_location: &str) -> Result<Self> {
         let store = PostgresStore::new(options)?;
         let client = store.acquire().await?;
-        schema::migrate(client.client(), &store.inner.schema, store.inner.lock_key).await?;
-        drop(client);
-        SqlMetastore::init(store, default_location).await
-    }
-
-    /// Drops tarn's schema and everything in it (tests and `catalog import --replace`).
-    pub async fn drop_schema(&self) -> Result<()> {
-        let store = self.backend();
-        let client = store.acquire().await?;
-        client
-            .client()
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {} CASCADE",
-                store.inner.schema
-            ))
+        let migrate = schema::migrate(client.client(), &store.inner.schema, store.inner.lock_key);
+        tokio::time::timeout(conn::STATEMENT_DEADLINE, migrate)
             .await
-            .map_err(pg_error)
+            .map_err(|_| {
+                CatalogError::Unavailable(format!(
+                    "the catalog at {} did not finish checking its schema within {:?}",
+                    store.inner.name,
+                    conn::STATEMENT_DEADLINE
+                ))
+            })??;
+        client.release(true);
+        SqlMetastore::init(store, default_location).await
     }
 }
 
-/// Schema names are plain identifiers, so they can be spliced into SQL and options unquoted.
+/// Schema names are plain lower-case identifiers (always quoted in SQL, so reserved words are
+/// fine), not PostgreSQL's own schemas nor `public` (whose other tables tarn must not share).
 fn check_schema_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
+    let reserved = name == "public" || name == "information_schema" || name.starts_with("pg_");
+    let ok = !reserved
+        && !name.is_empty()
         && name.len() <= 63
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         && name
@@ -147,7 +154,8 @@ fn check_schema_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(CatalogError::InvalidArgument(format!(
-            "catalog schema name '{name}' must be a lower-case identifier ([a-z_][a-z0-9_]*)"
+            "catalog schema name '{name}' must be a lower-case identifier ([a-z_][a-z0-9_]*), \
+             not public, information_schema or pg_*"
         )))
     }
 }
@@ -177,8 +185,17 @@ impl PostgresStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
+        // A server machine that vanishes mid-transaction must not hold the write lock for the
+        // hours TCP takes to notice: dead peers are found in about a minute, and an idle
+        // transaction is ended by the server.
+        config.keepalives(true);
+        config.keepalives_idle(Duration::from_secs(30));
+        config.tcp_user_timeout(Duration::from_secs(60));
         config.application_name("tarn");
-        config.options(format!("-c search_path={}", options.schema));
+        config.options(format!(
+            "-c search_path=\"{}\" -c idle_in_transaction_session_timeout=120000",
+            options.schema
+        ));
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -208,6 +225,7 @@ impl PostgresStore {
                 Some(client) => {
                     return Ok(Pooled {
                         client: Some(client),
+                        clean: false,
                         store: self.clone(),
                         _permit: permit,
                     });
@@ -215,12 +233,19 @@ impl PostgresStore {
                 None => break,
             }
         }
-        let (client, connection) = self.inner.config.connect(NoTls).await.map_err(|e| {
-            CatalogError::Unavailable(format!(
-                "cannot connect to the catalog at {}: {e}",
-                self.inner.name
-            ))
-        })?;
+        // connect_timeout bounds the TCP connect only: the startup and authentication
+        // exchange is bounded here.
+        let connect = self.inner.config.connect(NoTls);
+        let (client, connection) = tokio::time::timeout(CONNECT_DEADLINE, connect)
+            .await
+            .map_err(|_| format!("no answer within {CONNECT_DEADLINE:?}"))
+            .and_then(|r| r.map_err(|e| e.to_string()))
+            .map_err(|e| {
+                CatalogError::Unavailable(format!(
+                    "cannot connect to the catalog at {}: {e}",
+                    self.inner.name
+                ))
+            })?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!("catalog connection closed: {e}");
@@ -228,6 +253,7 @@ impl PostgresStore {
         });
         Ok(Pooled {
             client: Some(client),
+            clean: false,
             store: self.clone(),
             _permit: permit,
         })
@@ -238,14 +264,17 @@ impl PostgresStore {
         T: Send + 'static,
         F: FnOnce(&dyn Conn) -> Result<T> + Send + 'static,
     {
-        let mut pooled = self.acquire().await?;
+        let pooled = self.acquire().await?;
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let out = this.run_on(&pooled, begin, commit, f);
-            if let Err(CatalogError::Unavailable(_)) = &out {
-                // Its state is unknown (a statement may still be running): never reuse it.
-                drop(pooled.client.take());
-            }
+            // Back into the pool only after its transaction ended (a panic above skips this,
+            // so a connection left inside a transaction is dropped); after a lost or timed-out
+            // connection its state is unknown: never reused.
+            pooled.release(!matches!(
+                out,
+                Err(CatalogError::Unavailable(_) | CatalogError::CommitOutcomeUnknown(_))
+            ));
             out
         })
         .await
@@ -271,14 +300,21 @@ impl PostgresStore {
     }
 }
 
-/// A connection taken from the pool; back into it when dropped, unless it was closed.
+/// A connection taken from the pool; back into it when dropped if it was closed cleanly (no
+/// transaction left open) and is still connected.
 struct Pooled {
     client: Option<Client>,
+    clean: bool,
     store: PostgresStore,
     _permit: OwnedSemaphorePermit,
 }
 
 impl Pooled {
+    /// Gives the connection back: into the pool when `clean`, else closed.
+    fn release(mut self, clean: bool) {
+        self.clean = clean;
+    }
+
     fn client(&self) -> &Client {
         self.client
             .as_ref()
@@ -289,6 +325,8 @@ impl Pooled {
 impl Drop for Pooled {
     fn drop(&mut self) {
         if let Some(client) = self.client.take()
+            && self.clean
+            && !std::thread::panicking()
             && !client.is_closed()
             && let Ok(mut idle) = self.store.inner.idle.lock()
         {
@@ -321,9 +359,17 @@ impl Backend for PostgresStore {
         T: Send + 'static,
         F: FnOnce(&dyn Conn) -> Result<T> + Send + 'static,
     {
+        // The lock wait is bounded (a conflict the writer retries, not a hang), and a schema
+        // migrated by a newer tarn since this one connected stops its writes.
         let begin = format!(
-            "BEGIN; SELECT pg_advisory_xact_lock({})",
-            self.inner.lock_key
+            "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SET LOCAL lock_timeout = '30s';
+             SELECT pg_advisory_xact_lock({key});
+             DO $$ BEGIN IF (SELECT version FROM \"{schema}\".tarn_schema_version) <> {version} THEN
+               RAISE EXCEPTION 'the catalog schema was migrated by a newer tarn; upgrade this server'
+                 USING ERRCODE = 'TN001'; END IF; END $$",
+            key = self.inner.lock_key,
+            schema = self.inner.schema,
+            version = schema::VERSION,
         );
         self.run(begin, true, f).await
     }

@@ -284,7 +284,7 @@ impl<B: Backend> Metastore for SqlMetastore<B> {
         self.read(move |c| {
             // The write state first: see `WriteState` (in one snapshot the order is moot).
             let mut statements = intents::state_statements(&db, &table, &location);
-            statements.extend(partitions::list_statements(c, &db, &table, &filter));
+            statements.extend(partitions::list_statements(c, &db, &table, &filter)?);
             let mut results = c.query_many(&conn::borrowed(&statements))?;
             let parts = results.split_off(2);
             let state = intents::state_results(results)?;

@@ -82,6 +82,9 @@ impl SqliteStore {
     fn write_sync<T>(&self, f: impl FnOnce(&dyn Conn) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().map_err(|_| poisoned())?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process with a newer tarn may have migrated the file since this one opened
+        // it: its writes would not know the new schema's rules.
+        schema::check_version(&tx)?;
         let out = f(&*tx)?;
         tx.commit()?;
         Ok(out)

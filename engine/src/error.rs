@@ -363,7 +363,9 @@ fn catalog_kind(e: &CatalogError) -> ErrorKind {
         UserExists(_) => ErrorKind::DuplicateObject,
         DropDefaultDatabase => ErrorKind::InvalidStatement,
         Conflict(_) => ErrorKind::SerializationFailure,
-        Storage(_) | Unavailable(_) | Io { .. } | TaskFailed(_) => ErrorKind::CatalogUnavailable,
+        Storage(_) | Unavailable(_) | CommitOutcomeUnknown(_) | Io { .. } | TaskFailed(_) => {
+            ErrorKind::CatalogUnavailable
+        }
         Corrupt(_) => ErrorKind::Internal,
     }
 }

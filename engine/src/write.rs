@@ -306,10 +306,13 @@ pub(crate) async fn run(
     intent.settled = true;
     match outcome {
         Ok(CommitOutcome { rows, .. }) => Ok(rows),
-        // The connection to a shared catalog failed with the commit in flight: it may have
-        // landed. Nothing is deleted and the intent stays: if the commit landed the files are
-        // the table's, if not the intent hides them until VACUUM reclaims them.
-        Err(e @ (CatalogError::Unavailable(_) | CatalogError::TaskFailed(_))) => Err(e.into()),
+        // The connection to a shared catalog failed with the COMMIT in flight (or the call's
+        // task died): it may have landed. Nothing is deleted and the intent stays: if the
+        // commit landed the files are the table's, if not the intent hides them until VACUUM
+        // reclaims them.
+        Err(e @ (CatalogError::CommitOutcomeUnknown(_) | CatalogError::TaskFailed(_))) => {
+            Err(e.into())
+        }
         Err(e) => {
             // The catalog refused the commit (a definite answer): nothing references the
             // files, so they go, and the intent with them once they are all gone.

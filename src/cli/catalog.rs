@@ -10,9 +10,10 @@ use tarn::Tarn;
 #[derive(Subcommand, Debug)]
 pub enum CatalogCommand {
     /// Write every database, table, partition, file index entry, role and grant to FILE
-    /// (read in one snapshot).
+    /// (read in one snapshot; mode 0600: it holds password verifiers).
     Export { file: PathBuf },
-    /// Replace the configured catalog with FILE's contents (in one transaction).
+    /// Replace the configured catalog with FILE's contents (in one transaction). A dump is
+    /// trusted as a superuser's: only import your own. Stop the other servers first.
     Import {
         file: PathBuf,
         /// Overwrite a catalog that already has tables or login roles.
@@ -43,7 +44,7 @@ async fn export(tarn: &Tarn, file: PathBuf) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(e) = std::fs::write(&file, text) {
+    if let Err(e) = write_private(&file, &text) {
         eprintln!("error: cannot write {}: {e}", file.display());
         return ExitCode::FAILURE;
     }
@@ -53,6 +54,21 @@ async fn export(tarn: &Tarn, file: PathBuf) -> ExitCode {
         file.display()
     );
     ExitCode::SUCCESS
+}
+
+/// The dump holds password verifiers and the catalog's secrets: readable by its owner only.
+fn write_private(file: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut out = options.open(file)?;
+    // An existing file keeps its mode when opened: tighten it before writing.
+    #[cfg(unix)]
+    out.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    out.write_all(bytes)?;
+    out.sync_all()
 }
 
 async fn import(tarn: &Tarn, file: PathBuf, replace: bool) -> ExitCode {

@@ -434,3 +434,121 @@ async fn servers_of_one_catalog_show_the_same_decoys() {
     let (_c_dir, c) = open(PostgresServer::shared().options("decoys")).await;
     assert_ne!(decoy(&a).salt, decoy(&c).salt);
 }
+
+fn tarn_cli(data: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_tarn"));
+    c.arg("--data-dir")
+        .arg(data)
+        .env_remove("TARN_CONFIG")
+        .env_remove("TARN_CATALOG")
+        .env_remove("TARN_CATALOG_SCHEMA")
+        .env_remove("TARN_CATALOG_PASSWORD")
+        .env_remove("TARN_WAREHOUSE");
+    c
+}
+
+fn run_ok(c: &mut std::process::Command) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// An embedded catalog grows into a shared one: `tarn catalog export` on the embedded data dir,
+/// `tarn catalog import` into a PostgreSQL catalog (named by the environment), and the same
+/// tables, rows and users answer through it.
+#[test]
+fn an_embedded_catalog_moves_into_postgres_with_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = dir.path().join("embedded");
+    let shared = dir.path().join("shared");
+    run_ok(tarn_cli(&embedded).args([
+        "sql",
+        "-q",
+        "-e",
+        "CREATE TABLE t (x int) PARTITIONED BY (p int);
+         INSERT INTO t SELECT x, x % 5 FROM generate_series(1, 100) AS g(x);
+         CREATE USER carol PASSWORD 'pw'",
+    ]));
+    let dump = dir.path().join("catalog.json");
+    run_ok(tarn_cli(&embedded).args(["catalog", "export"]).arg(&dump));
+    let pg = PostgresServer::shared();
+    let schema = pg.schema("cli");
+    let warehouse = embedded.join("warehouse");
+    let with_catalog = |c: &mut std::process::Command| {
+        c.env("TARN_CATALOG", pg.url())
+            .env("TARN_CATALOG_SCHEMA", &schema)
+            .arg("--warehouse")
+            .arg(&warehouse);
+    };
+    let mut import = tarn_cli(&shared);
+    with_catalog(&mut import);
+    run_ok(import.args(["catalog", "import"]).arg(&dump));
+    // A second import into a catalog in use is refused.
+    let mut again = tarn_cli(&shared);
+    with_catalog(&mut again);
+    let out = again
+        .args(["catalog", "import"])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--replace"));
+    let mut query = tarn_cli(&shared);
+    with_catalog(&mut query);
+    let out = run_ok(query.args([
+        "sql",
+        "--format",
+        "csv",
+        "-e",
+        "SELECT count(*), sum(x), count(DISTINCT p) FROM t",
+    ]));
+    assert!(out.contains("100,5050,5"), "{out}");
+    let mut users = tarn_cli(&shared);
+    with_catalog(&mut users);
+    let out = run_ok(users.args(["user", "list"]));
+    assert!(out.contains("carol"), "{out}");
+}
+
+/// A catalog URL that is not PostgreSQL, or a server that is not there, is a clear error that
+/// does not show the password.
+#[test]
+fn a_bad_or_unreachable_catalog_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tarn_cli(dir.path())
+        .args([
+            "--catalog",
+            "mysql://root:hunter2@127.0.0.1/x",
+            "sql",
+            "-e",
+            "SELECT 1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a postgresql:// URL"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let started = std::time::Instant::now();
+    let out = tarn_cli(dir.path())
+        .args(["sql", "-e", "SELECT 1"])
+        .env(
+            "TARN_CATALOG",
+            format!("postgresql://tarn:hunter2@127.0.0.1:{port}/x"),
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot connect to the catalog"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+}

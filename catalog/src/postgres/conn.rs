@@ -69,19 +69,31 @@ impl PgConn<'_> {
         self.wait(work)
     }
 
-    /// Blocks on `work` within the statement deadline.
+    /// Blocks on `work` within the statement deadline; past it the server is asked to cancel
+    /// the statement (the connection is then dropped, ending any transaction).
     pub fn wait<T>(
         &self,
         work: impl std::future::Future<Output = std::result::Result<T, tokio_postgres::Error>>,
     ) -> Result<T> {
-        self.handle
-            .block_on(async { tokio::time::timeout(STATEMENT_DEADLINE, work).await })
-            .map_err(|_| {
-                CatalogError::Unavailable(format!(
+        let outcome = self
+            .handle
+            .block_on(async { tokio::time::timeout(STATEMENT_DEADLINE, work).await });
+        match outcome {
+            Ok(result) => result.map_err(pg_error),
+            Err(_) => {
+                let cancel = self.client.cancel_token();
+                let _ = self.handle.block_on(async {
+                    tokio::time::timeout(
+                        Duration::from_secs(5),
+                        cancel.cancel_query(tokio_postgres::NoTls),
+                    )
+                    .await
+                });
+                Err(CatalogError::Unavailable(format!(
                     "the catalog database did not answer within {STATEMENT_DEADLINE:?}"
-                ))
-            })?
-            .map_err(pg_error)
+                )))
+            }
+        }
     }
 
     /// Ends the transaction, if one began. A write's COMMIT is waited for (its outcome is the
@@ -96,10 +108,7 @@ impl PgConn<'_> {
                 self.round_trips.fetch_add(1, Ordering::Relaxed);
                 self.wait(self.client.batch_execute("COMMIT"))
                     .map_err(|e| match e {
-                        CatalogError::Unavailable(m) => CatalogError::Unavailable(format!(
-                            "the catalog connection failed during COMMIT; the change may or may \
-                             not have been applied: {m}"
-                        )),
+                        CatalogError::Unavailable(m) => CatalogError::CommitOutcomeUnknown(m),
                         other => other,
                     })
             }
@@ -260,8 +269,21 @@ pub(super) fn pg_error(e: tokio_postgres::Error) -> CatalogError {
             Some(db) => format!("{}: {}", db.code().code(), db.message()),
             None => e.to_string(),
         }),
-        None => CatalogError::Unavailable(e.to_string()),
+        None if e.is_closed() || io_caused(&e) => CatalogError::Unavailable(e.to_string()),
+        None => CatalogError::Storage(e.to_string()),
     }
+}
+
+/// Whether an error without a SQLSTATE came from the network.
+fn io_caused(e: &tokio_postgres::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<std::io::Error>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 #[cfg(test)]

@@ -160,8 +160,8 @@ pub(super) async fn migrate(client: &Client, schema: &str, lock_key: i64) -> Res
     client
         .batch_execute(&format!(
             "BEGIN; SELECT pg_advisory_xact_lock({lock_key});
-             CREATE SCHEMA IF NOT EXISTS {schema};
-             CREATE TABLE IF NOT EXISTS {schema}.tarn_schema_version (version BIGINT NOT NULL);"
+             CREATE SCHEMA IF NOT EXISTS \"{schema}\";
+             CREATE TABLE IF NOT EXISTS \"{schema}\".tarn_schema_version (version BIGINT NOT NULL);"
         ))
         .await
         .map_err(pg_error)?;
@@ -174,7 +174,7 @@ pub(super) async fn migrate(client: &Client, schema: &str, lock_key: i64) -> Res
 async fn apply(client: &Client, schema: &str) -> Result<()> {
     let row = client
         .query_opt(
-            &format!("SELECT version FROM {schema}.tarn_schema_version"),
+            &format!("SELECT version FROM \"{schema}\".tarn_schema_version"),
             &[],
         )
         .await
@@ -195,15 +195,15 @@ async fn apply(client: &Client, schema: &str) -> Result<()> {
             .replace(" T,", " TEXT COLLATE \"C\",")
             .replace(" T\n", " TEXT COLLATE \"C\"\n");
         client
-            .batch_execute(&format!("SET LOCAL search_path = {schema}; {sql}"))
+            .batch_execute(&format!("SET LOCAL search_path = \"{schema}\"; {sql}"))
             .await
             .map_err(pg_error)?;
     }
     let version = VERSION as i64;
     let sql = if row.is_some() {
-        format!("UPDATE {schema}.tarn_schema_version SET version = $1")
+        format!("UPDATE \"{schema}\".tarn_schema_version SET version = $1")
     } else {
-        format!("INSERT INTO {schema}.tarn_schema_version VALUES ($1)")
+        format!("INSERT INTO \"{schema}\".tarn_schema_version VALUES ($1)")
     };
     client.execute(&sql, &[&version]).await.map_err(pg_error)?;
     Ok(())

@@ -209,11 +209,23 @@ pub(super) fn export(conn: &dyn Conn) -> Result<CatalogDump> {
     })
 }
 
-/// Whether the catalog holds anything beyond what a new one has (a table, a login role).
+/// Whether the catalog holds nothing a new one does not: no table, no database but `default`,
+/// no role but the predefined ones, no write history.
 pub(super) fn is_fresh(conn: &dyn Conn) -> Result<bool> {
-    let tables = conn.query_int("SELECT count(*) FROM tbls", &[])?;
-    let logins = conn.query_int("SELECT count(*) FROM users WHERE can_login = 1", &[])?;
-    Ok(tables == 0 && logins == 0)
+    let checks = [
+        "SELECT count(*) FROM tbls",
+        "SELECT count(*) FROM dbs WHERE name <> 'default'",
+        "SELECT count(*) FROM users WHERE can_login = 1 OR name NOT LIKE 'pg\\_%' ESCAPE '\\'",
+        "SELECT count(*) FROM batches",
+        "SELECT count(*) FROM retired_locations",
+        "SELECT count(*) FROM pending_writes",
+    ];
+    for sql in checks {
+        if conn.query_int(sql, &[])? > 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Replaces every row with the dump's (the caller's write transaction).
@@ -239,25 +251,36 @@ pub(super) fn import(tx: &dyn Conn, dump: &CatalogDump) -> Result<()> {
                 table.columns
             )));
         }
-        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
-        let sql = format!(
-            "INSERT INTO {name} ({}) VALUES ({})",
-            columns.join(", "),
-            marks.join(", ")
-        );
-        for row in &table.rows {
-            if row.len() != columns.len() {
-                return Err(CatalogError::InvalidArgument(format!(
-                    "catalog dump table {name}: a row has {} values for {} columns",
-                    row.len(),
-                    columns.len()
-                )));
+        // Many rows per statement: a million partitions are thousands of statements.
+        for chunk in table.rows.chunks((4_000 / columns.len()).max(1)) {
+            let mut args = Vec::with_capacity(chunk.len() * columns.len());
+            let mut rows = Vec::with_capacity(chunk.len());
+            for row in chunk {
+                if row.len() != columns.len() {
+                    return Err(CatalogError::InvalidArgument(format!(
+                        "catalog dump table {name}: a row has {} values for {} columns",
+                        row.len(),
+                        columns.len()
+                    )));
+                }
+                let marks: Vec<String> = (args.len() + 1..=args.len() + columns.len())
+                    .map(|i| format!("?{i}"))
+                    .collect();
+                rows.push(format!("({})", marks.join(", ")));
+                let mut values = row.iter().map(from_json).collect::<Result<Vec<_>>>()?;
+                if *name == "part_keys" {
+                    values[3] = tx.dialect().key_value(values[3].clone());
+                }
+                args.extend(values);
             }
-            let mut args = row.iter().map(from_json).collect::<Result<Vec<_>>>()?;
-            if *name == "part_keys" {
-                args[3] = tx.dialect().key_value(args[3].clone());
-            }
-            tx.execute(&sql, &args)?;
+            tx.execute(
+                &format!(
+                    "INSERT INTO {name} ({}) VALUES {}",
+                    columns.join(", "),
+                    rows.join(", ")
+                ),
+                &args,
+            )?;
         }
     }
     if tx.dialect() == Dialect::Postgres {

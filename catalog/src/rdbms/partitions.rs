@@ -8,7 +8,7 @@
 use super::conn::{Conn, Row, Value, args};
 use super::table_id;
 use crate::error::{CatalogError, Result};
-use crate::filter::{IndexKind, KeyValue, PartitionFilter, indexed_kind};
+use crate::filter::{CmpOp, IndexKind, KeyValue, PartitionFilter, indexed_kind};
 use crate::model::{Partition, PartitionSpec, Table};
 use crate::paths::partition_name;
 use crate::write::DataFile;
@@ -55,8 +55,9 @@ pub(super) fn key_names(t: &Table) -> Vec<String> {
     t.partition_keys.iter().map(|k| k.name.clone()).collect()
 }
 
-/// Rows per multi-row INSERT (well under both stores' parameter limits).
-const ROWS_PER_INSERT: usize = 200;
+/// Parameters per multi-row INSERT (well under both stores' limits: SQLite 32,766,
+/// PostgreSQL 65,535).
+const PARAMS_PER_INSERT: usize = 8_000;
 
 /// Adds partitions a few hundred per statement (a 100,000-partition MSCK is hundreds of
 /// statements, not hundreds of thousands of round trips).
@@ -99,7 +100,9 @@ pub(super) fn add(
         }
         new.push((name, p));
     }
-    for chunk in new.chunks(ROWS_PER_INSERT) {
+    // Each partition takes 5 parameters in `parts` and 2 per key in `part_keys`.
+    let per_partition = 5 + 2 * keys.len();
+    for chunk in new.chunks((PARAMS_PER_INSERT / per_partition).max(1)) {
         let mut args = vec![Value::Int(tbl_id)];
         let mut rows = Vec::with_capacity(chunk.len());
         for (name, p) in chunk {
@@ -320,11 +323,34 @@ fn finish_partition(row: PartRow) -> Result<Partition> {
     })
 }
 
-/// The table a listing is for, as SQL: `?1` is the database, `?2` the table name (the CTE
-/// `tb` lets the partition and file queries go out together, before the table id is known).
-const TABLE_CTE: &str = "WITH tb AS (SELECT t.id FROM tbls t JOIN dbs d ON d.id = t.db_id \
-                         WHERE d.name = ?1 AND t.name = ?2)";
-const TBL: &str = "(SELECT id FROM tb)";
+/// How the listing queries name their table (`tbl`, after the `prefix`, with `args` first):
+/// SQLite (with no round trips to save) looks the id up first and binds it, so its planner sees
+/// a constant; PostgreSQL resolves it inside each query (the CTE `tb`, `?1` the database, `?2`
+/// the table) so the queries go out together without waiting for it.
+struct TableRef {
+    prefix: &'static str,
+    tbl: &'static str,
+    args: Vec<Value>,
+}
+
+fn table_ref(conn: &dyn Conn, db: &str, table: &str) -> Result<TableRef> {
+    Ok(match conn.dialect() {
+        super::conn::Dialect::Sqlite => TableRef {
+            prefix: "",
+            tbl: "?1",
+            args: vec![Value::Int(table_id(conn, db, table)?)],
+        },
+        super::conn::Dialect::Postgres => TableRef {
+            prefix: "WITH tb AS (SELECT t.id FROM tbls t JOIN dbs d ON d.id = t.db_id \
+                     WHERE d.name = ?1 AND t.name = ?2) ",
+            tbl: "(SELECT id FROM tb)",
+            args: vec![
+                Value::from(db.to_lowercase()),
+                Value::from(table.to_lowercase()),
+            ],
+        },
+    })
+}
 
 /// The statements of [`list`]: the table check, the partitions, their files.
 pub(super) fn list_statements(
@@ -332,18 +358,31 @@ pub(super) fn list_statements(
     db: &str,
     table: &str,
     filter: &PartitionFilter,
-) -> Vec<(String, Vec<Value>)> {
+) -> Result<Vec<(String, Vec<Value>)>> {
     let names = vec![
         Value::from(db.to_lowercase()),
         Value::from(table.to_lowercase()),
     ];
-    let mut args = names.clone();
+    let TableRef {
+        prefix,
+        tbl,
+        mut args,
+    } = table_ref(conn, db, table)?;
     let chosen = match filter {
-        PartitionFilter::All => format!("p.tbl_id = {TBL}"),
-        f => format!(
-            "p.tbl_id = {TBL} AND p.id IN ({})",
-            compile(conn, f, &mut args)
-        ),
+        PartitionFilter::All => format!("p.tbl_id = {tbl}"),
+        // PostgreSQL evaluates the ids first and looks each up (its planner, without
+        // statistics, may otherwise hash-join all of a table's partitions); SQLite does so
+        // for an IN over the rowid.
+        f => match conn.dialect() {
+            super::conn::Dialect::Sqlite => format!(
+                "p.tbl_id = {tbl} AND p.id IN ({})",
+                compile(conn, tbl, f, &mut args)
+            ),
+            super::conn::Dialect::Postgres => format!(
+                "p.tbl_id = {tbl} AND p.id = ANY(ARRAY({}))",
+                compile(conn, tbl, f, &mut args)
+            ),
+        },
     };
     let columns = PART_COLUMNS
         .split(", ")
@@ -352,16 +391,16 @@ pub(super) fn list_statements(
         .join(", ");
     let check = "SELECT d.id, t.id FROM dbs d LEFT JOIN tbls t ON t.db_id = d.id AND t.name = ?2 \
                  WHERE d.name = ?1";
-    let parts = format!("{TABLE_CTE} SELECT {columns} FROM parts p WHERE {chosen} ORDER BY p.name");
+    let parts = format!("{prefix}SELECT {columns} FROM parts p WHERE {chosen} ORDER BY p.name");
     let files = format!(
-        "{TABLE_CTE} SELECT f.part_id, f.path, f.size, f.rows, f.stats FROM part_files f \
+        "{prefix}SELECT f.part_id, f.path, f.size, f.rows, f.stats FROM part_files f \
          JOIN parts p ON p.id = f.part_id WHERE {chosen} ORDER BY f.path"
     );
-    vec![
+    Ok(vec![
         (check.to_string(), names),
         (parts, args.clone()),
         (files, args),
-    ]
+    ])
 }
 
 /// The partitions the filter may accept, with their file lists (of indexed partitions; of
@@ -373,7 +412,7 @@ pub(super) fn list(
     table: &str,
     filter: &PartitionFilter,
 ) -> Result<Vec<Partition>> {
-    let statements = list_statements(conn, db, table, filter);
+    let statements = list_statements(conn, db, table, filter)?;
     let results = conn.query_many(&super::conn::borrowed(&statements))?;
     list_results(db, table, results)
 }
@@ -425,16 +464,47 @@ pub(super) fn list_results(
         .collect()
 }
 
-/// Compiles a filter to a SELECT of partition ids of the table [`TBL`].
-fn compile(conn: &dyn Conn, filter: &PartitionFilter, args: &mut Vec<Value>) -> String {
-    let leaf = |key: &usize, cond: String| {
-        format!("SELECT part_id FROM part_keys WHERE tbl_id = {TBL} AND key_idx = {key} AND {cond}")
-    };
+/// Compiles a filter to a SELECT of partition ids (column `part_id`) of the table `tbl` (see
+/// [`TableRef`]). A leaf is a range scan of the `(tbl_id, key_idx, value)` index. An AND is
+/// driven by its most selective-looking term; its other leaves are checked per candidate by a
+/// lookup of the `(part_id, key_idx)` key (a correlated subquery, which neither store turns into
+/// a scan), so `dt = X AND h = Y` on a million partitions reads the 24 rows of `dt = X`, not the
+/// 41,000 of `h = Y`.
+fn compile(conn: &dyn Conn, tbl: &str, filter: &PartitionFilter, args: &mut Vec<Value>) -> String {
+    let all = format!("SELECT id AS part_id FROM parts WHERE tbl_id = {tbl}");
     match filter {
-        PartitionFilter::All => format!("SELECT id FROM parts WHERE tbl_id = {TBL}"),
+        PartitionFilter::All => all,
+        PartitionFilter::And(terms) => conjunction(conn, tbl, terms, args),
+        PartitionFilter::Or(terms) => terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("SELECT * FROM ({}) AS t{i}", compile(conn, tbl, t, args)))
+            .collect::<Vec<_>>()
+            .join(" UNION "),
+        leaf => match leaf_condition(conn, leaf, |_| "value".to_string(), args) {
+            Some((key, cond)) => format!(
+                "SELECT part_id FROM part_keys WHERE tbl_id = {tbl} AND key_idx = {key} AND {cond}"
+            ),
+            // Not a leaf after all: every partition (a superset is allowed).
+            None => all,
+        },
+    }
+}
+
+/// A leaf's key and its condition on the value `column(key)` names; `None` for a compound.
+fn leaf_condition(
+    conn: &dyn Conn,
+    leaf: &PartitionFilter,
+    column: impl Fn(usize) -> String,
+    args: &mut Vec<Value>,
+) -> Option<(usize, String)> {
+    Some(match leaf {
         PartitionFilter::Cmp { key, op, value } => {
             args.push(key_value(conn, value));
-            leaf(key, format!("value {} ?{}", op.sql(), args.len()))
+            (
+                *key,
+                format!("{} {} ?{}", column(*key), op.sql(), args.len()),
+            )
         }
         PartitionFilter::In { key, values } => {
             let mut marks = Vec::with_capacity(values.len());
@@ -442,20 +512,56 @@ fn compile(conn: &dyn Conn, filter: &PartitionFilter, args: &mut Vec<Value>) -> 
                 args.push(key_value(conn, v));
                 marks.push(format!("?{}", args.len()));
             }
-            leaf(key, format!("value IN ({})", marks.join(", ")))
+            (*key, format!("{} IN ({})", column(*key), marks.join(", ")))
         }
-        PartitionFilter::IsNull { key } => leaf(key, "value IS NULL".into()),
-        PartitionFilter::IsNotNull { key } => leaf(key, "value IS NOT NULL".into()),
-        PartitionFilter::And(terms) => compound(conn, terms, "INTERSECT", args),
-        PartitionFilter::Or(terms) => compound(conn, terms, "UNION", args),
+        PartitionFilter::IsNull { key } => (*key, format!("{} IS NULL", column(*key))),
+        PartitionFilter::IsNotNull { key } => (*key, format!("{} IS NOT NULL", column(*key))),
+        PartitionFilter::All | PartitionFilter::And(_) | PartitionFilter::Or(_) => return None,
+    })
+}
+
+/// How promising a term is as the driver of an AND (lower first): an equality or IN list on an
+/// early key, then other leaves, then compound terms.
+fn driver_rank(f: &PartitionFilter) -> (u8, usize) {
+    match f {
+        PartitionFilter::Cmp {
+            key, op: CmpOp::Eq, ..
+        }
+        | PartitionFilter::In { key, .. } => (0, *key),
+        PartitionFilter::IsNull { key } => (1, *key),
+        PartitionFilter::Cmp { key, .. } => (2, *key),
+        PartitionFilter::IsNotNull { key } => (3, *key),
+        _ => (4, 0),
     }
 }
 
-fn compound(conn: &dyn Conn, terms: &[PartitionFilter], op: &str, args: &mut Vec<Value>) -> String {
-    terms
-        .iter()
-        .enumerate()
-        .map(|(i, t)| format!("SELECT * FROM ({}) AS t{i}", compile(conn, t, args)))
-        .collect::<Vec<_>>()
-        .join(&format!(" {op} "))
+fn conjunction(
+    conn: &dyn Conn,
+    tbl: &str,
+    terms: &[PartitionFilter],
+    args: &mut Vec<Value>,
+) -> String {
+    let Some(driver) = (0..terms.len()).min_by_key(|i| driver_rank(&terms[*i])) else {
+        return compile(conn, tbl, &PartitionFilter::All, args);
+    };
+    let mut sql = format!(
+        "SELECT d.part_id FROM ({}) AS d WHERE 1 = 1",
+        compile(conn, tbl, &terms[driver], args)
+    );
+    for (i, term) in terms.iter().enumerate().filter(|(i, _)| *i != driver) {
+        let lookup = |key: usize| {
+            format!(
+                "(SELECT k{i}.value FROM part_keys k{i} \
+                 WHERE k{i}.part_id = d.part_id AND k{i}.key_idx = {key})"
+            )
+        };
+        match leaf_condition(conn, term, lookup, args) {
+            Some((_, cond)) => sql.push_str(&format!(" AND {cond}")),
+            None => sql.push_str(&format!(
+                " AND d.part_id IN ({})",
+                compile(conn, tbl, term, args)
+            )),
+        }
+    }
+    sql
 }

@@ -309,7 +309,7 @@ pub(super) fn locations_overlapping(
            UNION ALL \
            SELECT d.name, t.name, p.name, rtrim(p.location, '/') \
              FROM parts p JOIN tbls t ON t.id = p.tbl_id JOIN dbs d ON d.id = t.db_id \
-         ) AS uses WHERE {OVERLAPS} ORDER BY db, tbl, part"
+         ) AS uses WHERE {OVERLAPS} ORDER BY db, tbl, part IS NOT NULL, part"
     );
     conn.query(&sql, args![location])?
         .iter()

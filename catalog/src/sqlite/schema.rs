@@ -196,6 +196,19 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
+/// Fails when the file's schema is not the one this tarn writes.
+pub(super) fn check_version(conn: &Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current != MIGRATIONS.len() as i64 {
+        return Err(CatalogError::Storage(format!(
+            "the catalog schema is at version {current}, this tarn writes {}: it was migrated by \
+             another tarn; upgrade this one",
+            MIGRATIONS.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Connection settings every connection gets.
 pub(super) fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;

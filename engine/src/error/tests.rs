@@ -101,6 +101,10 @@ fn every_source_classifies() {
             ErrorKind::CatalogUnavailable,
         ),
         (
+            CatalogError::CommitOutcomeUnknown("connection reset".into()).into(),
+            ErrorKind::CatalogUnavailable,
+        ),
+        (
             EngineError::PermissionDenied("x".into()),
             ErrorKind::PermissionDenied,
         ),

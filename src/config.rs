@@ -74,6 +74,9 @@ pub struct CatalogFileConfig {
     pub password: Option<String>,
     /// Connections each server keeps at most (default 16).
     pub max_connections: Option<usize>,
+    /// Certificates (PEM) trusted for the catalog's TLS besides the system's (`sslmode=require`
+    /// in the URL insists on TLS; the certificate must name the host).
+    pub ssl_root_cert: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for CatalogFileConfig {
@@ -86,6 +89,7 @@ impl std::fmt::Debug for CatalogFileConfig {
             .field("schema", &self.schema)
             .field("password_file", &self.password_file)
             .field("max_connections", &self.max_connections)
+            .field("ssl_root_cert", &self.ssl_root_cert)
             .finish_non_exhaustive()
     }
 }
@@ -109,6 +113,7 @@ impl CatalogFileConfig {
         if let Some(n) = self.max_connections {
             options.max_connections = n.max(1);
         }
+        options.ssl_root_cert = self.ssl_root_cert.clone();
         options.password = match (&self.password, &self.password_file) {
             (Some(p), _) => Some(p.clone()),
             (None, Some(file)) => {

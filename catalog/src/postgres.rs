@@ -15,6 +15,7 @@
 
 mod conn;
 mod schema;
+mod tls;
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
 
 use crate::error::{CatalogError, Result};
 use crate::rdbms::conn::Conn;
@@ -44,6 +45,9 @@ pub struct PostgresOptions {
     pub schema: String,
     /// Connections kept at most.
     pub max_connections: usize,
+    /// Certificates (PEM) trusted besides the system's when the connection uses TLS
+    /// (`sslmode=prefer`, the default, or `require` in the URL).
+    pub ssl_root_cert: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for PostgresOptions {
@@ -63,6 +67,7 @@ impl PostgresOptions {
             password: None,
             schema: "tarn".into(),
             max_connections: 16,
+            ssl_root_cert: None,
         }
     }
 }
@@ -99,6 +104,7 @@ pub struct PostgresStore {
 
 struct Inner {
     config: Config,
+    tls: tls::MakeRustls,
     /// `redact(url)`, for messages.
     name: String,
     schema: String,
@@ -199,6 +205,7 @@ impl PostgresStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
+                tls: tls::MakeRustls::new(options.ssl_root_cert.as_deref())?,
                 name,
                 schema: options.schema.clone(),
                 lock_key: lock_key(&options.schema),
@@ -235,11 +242,11 @@ impl PostgresStore {
         }
         // connect_timeout bounds the TCP connect only: the startup and authentication
         // exchange is bounded here.
-        let connect = self.inner.config.connect(NoTls);
+        let connect = self.inner.config.connect(self.inner.tls.clone());
         let (client, connection) = tokio::time::timeout(CONNECT_DEADLINE, connect)
             .await
             .map_err(|_| format!("no answer within {CONNECT_DEADLINE:?}"))
-            .and_then(|r| r.map_err(|e| e.to_string()))
+            .and_then(|r| r.map_err(|e| with_causes(&e)))
             .map_err(|e| {
                 CatalogError::Unavailable(format!(
                     "cannot connect to the catalog at {}: {e}",
@@ -293,6 +300,7 @@ impl PostgresStore {
             handle: tokio::runtime::Handle::current(),
             begin: RefCell::new(Some(begin)),
             round_trips: &self.inner.round_trips,
+            tls: &self.inner.tls,
         };
         let out = f(&conn);
         conn.finish(write, out.is_ok())?;
@@ -333,6 +341,17 @@ impl Drop for Pooled {
             idle.push(client);
         }
     }
+}
+
+/// An error and its causes ("error performing TLS handshake: invalid peer certificate: …").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
 }
 
 fn poisoned() -> CatalogError {

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 pub struct PostgresServer {
     pub port: u16,
     dir: PathBuf,
+    /// With TLS: the server's self-signed certificate (it names `localhost` only).
+    tls: Option<PathBuf>,
 }
 
 static SERVER: OnceLock<PostgresServer> = OnceLock::new();
@@ -80,6 +82,21 @@ impl PostgresServer {
 
     /// A cluster of the caller's own (for tests that stop or restart it); stopped when dropped.
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// The same, accepting TLS with a self-signed certificate for `localhost`
+    /// ([`PostgresServer::certificate`]); made with the `openssl` command.
+    pub fn start_tls() -> Self {
+        Self::start_with(true)
+    }
+
+    /// The CA certificate (PEM) that signed a TLS cluster's certificate.
+    pub fn certificate(&self) -> Option<PathBuf> {
+        self.tls.clone()
+    }
+
+    fn start_with(tls: bool) -> Self {
         let bin = bin_dir();
         let dir =
             std::env::temp_dir().join(format!("tarn-pg-{}-{}", std::process::id(), free_port()));
@@ -101,7 +118,8 @@ impl PostgresServer {
             .arg(&data);
         run(initdb, "initdb");
         // A port can be taken between choosing and binding it: try a few.
-        let mut server = Self { port: 0, dir };
+        let tls = tls.then(|| make_certificate(&dir));
+        let mut server = Self { port: 0, dir, tls };
         for _ in 0..5 {
             server.port = free_port();
             if server.start_cluster() {
@@ -123,12 +141,20 @@ impl PostgresServer {
             .arg(self.dir.join("data"))
             .args(["-w", "-t", "30", "-l"])
             .arg(self.dir.join("log"));
-        ctl.arg("-o").arg(format!(
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
              -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
             self.port,
             self.dir.display()
-        ));
+        );
+        if self.tls.is_some() {
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                self.dir.join("server.crt").display(),
+                self.dir.join("server.key").display()
+            ));
+        }
+        ctl.arg("-o").arg(options);
         ctl.arg("start").stdout(Stdio::null()).stderr(Stdio::null());
         ctl.status().is_ok_and(|s| s.success())
     }
@@ -210,6 +236,79 @@ impl PostgresServer {
         assert!(self.start_cluster(), "PostgreSQL did not start again");
         self.wait_ready();
     }
+}
+
+/// A test CA and a server certificate it signed for `localhost` (no IP address: connecting by
+/// address fails the name check); the key is readable by the cluster's owner only. Returns the
+/// CA's certificate, the root a client must trust.
+fn make_certificate(dir: &Path) -> PathBuf {
+    let file = |name: &str| dir.join(name);
+    let openssl = |args: &[&str]| {
+        let mut c = Command::new("openssl");
+        c.current_dir(dir).args(args);
+        run(c, "openssl (run scripts/test-deps.sh)");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=tarn test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        file("server.ext"),
+        "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost\n",
+    )
+    .expect("extensions file");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ]);
+    if is_root() {
+        let mut chown = Command::new("chown");
+        chown
+            .args(["postgres:postgres"])
+            .arg(file("server.key"))
+            .arg(file("server.crt"));
+        run(chown, "chown");
+    }
+    let mut chmod = Command::new("chmod");
+    chmod.arg("600").arg(file("server.key"));
+    run(chmod, "chmod");
+    file("ca.crt")
 }
 
 impl Drop for PostgresServer {

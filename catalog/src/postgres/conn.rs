@@ -27,6 +27,8 @@ pub(super) struct PgConn<'a> {
     pub begin: RefCell<Option<String>>,
     /// Counts the round trips (waits for the server) this store made.
     pub round_trips: &'a AtomicU64,
+    /// For the cancel request of a statement past its deadline.
+    pub tls: &'a super::tls::MakeRustls,
 }
 
 type Statement<'s> = (&'s str, &'s [Value]);
@@ -85,7 +87,7 @@ impl PgConn<'_> {
                 let _ = self.handle.block_on(async {
                     tokio::time::timeout(
                         Duration::from_secs(5),
-                        cancel.cancel_query(tokio_postgres::NoTls),
+                        cancel.cancel_query(self.tls.clone()),
                     )
                     .await
                 });

@@ -1196,6 +1196,54 @@ fn matches(f: &PartitionFilter, v: &[Option<String>]) -> bool {
     }
 }
 
+/// With `sslmode=require` the catalog connection is TLS, and the server's certificate must be
+/// trusted and name the host: a self-signed one is refused until it is configured as a root,
+/// and a host name it does not carry is refused even then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_catalog_connection_uses_verified_tls() {
+    let server = crate::testing::PostgresServer::start_tls();
+    let options = |host: &str, root: bool| {
+        let mut o = PostgresOptions::new(format!(
+            "postgresql://tarn@{host}:{}/postgres?sslmode=require",
+            server.port
+        ));
+        o.schema = server.schema("tls");
+        o.ssl_root_cert = root.then(|| server.certificate().unwrap());
+        o
+    };
+    let untrusted = PostgresMetastore::connect(&options("localhost", false), "/w").await;
+    let err = untrusted.unwrap_err();
+    assert!(matches!(err, CatalogError::Unavailable(_)), "{err:?}");
+    assert!(err.to_string().contains("certificate"), "{err}");
+    let wrong_name = PostgresMetastore::connect(&options("127.0.0.1", true), "/w").await;
+    assert!(
+        matches!(wrong_name, Err(CatalogError::Unavailable(_))),
+        "{wrong_name:?}"
+    );
+    let s = PostgresMetastore::connect(&options("localhost", true), "/w")
+        .await
+        .unwrap();
+    s.create_table(table("default", "t", &[]), false)
+        .await
+        .unwrap();
+    // The server's view: tarn's (pooled, idle) connection is encrypted.
+    let admin = Harness::client(&PostgresOptions::new(format!(
+        "postgresql://tarn@127.0.0.1:{}/postgres?sslmode=disable",
+        server.port
+    )))
+    .await;
+    let encrypted: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+             WHERE a.application_name = 'tarn' AND s.ssl",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(encrypted >= 1);
+}
+
 suite!(
     random_filters_select_exactly_the_matching_partitions,
     racing_overwrites_from_separate_stores_have_one_winner,

@@ -370,16 +370,18 @@ pub(super) fn list_statements(
     } = table_ref(conn, db, table)?;
     let chosen = match filter {
         PartitionFilter::All => format!("p.tbl_id = {tbl}"),
-        // PostgreSQL evaluates the ids first and looks each up (its planner, without
-        // statistics, may otherwise hash-join all of a table's partitions); SQLite does so
-        // for an IN over the rowid.
+        // The ids first, then one lookup each: PostgreSQL through an array (its planner,
+        // without statistics, may otherwise hash-join all of a table's partitions), SQLite
+        // through an IN over the rowid.
         f => match conn.dialect() {
+            // `+` keeps the planners off the (tbl_id, name) index, which would walk every
+            // partition of the table checking each against the id list.
             super::conn::Dialect::Sqlite => format!(
-                "p.tbl_id = {tbl} AND p.id IN ({})",
+                "+p.tbl_id = {tbl} AND p.id IN ({})",
                 compile(conn, tbl, f, &mut args)
             ),
             super::conn::Dialect::Postgres => format!(
-                "p.tbl_id = {tbl} AND p.id = ANY(ARRAY({}))",
+                "+p.tbl_id = {tbl} AND p.id = ANY(ARRAY({}))",
                 compile(conn, tbl, f, &mut args)
             ),
         },
@@ -564,4 +566,74 @@ fn conjunction(
         }
     }
     sql
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rdbms::Backend;
+    use crate::{
+        CmpOp, Column, KeyValue, Metastore, PartitionFilter, SqliteMetastore, StorageFormat, Table,
+        TableType,
+    };
+
+    /// The plan of a pruned listing on SQLite looks partitions up by id: it never walks the
+    /// table's partitions (which made a point query on a million partitions take 240 ms).
+    #[tokio::test]
+    async fn sqlite_pruned_listings_look_partitions_up_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteMetastore::open(dir.path().join("m.db"), "/w").unwrap();
+        let t = Table {
+            database: "default".into(),
+            name: "t".into(),
+            table_type: TableType::External,
+            columns: vec![Column::new("x", "bigint", None).unwrap()],
+            partition_keys: vec![
+                Column::new("dt", "date", None).unwrap(),
+                Column::new("h", "int", None).unwrap(),
+            ],
+            location: "/w/t".into(),
+            format: StorageFormat::Parquet,
+            parameters: Default::default(),
+            owner: None,
+            create_time: 0,
+            version: 0,
+            view_text: None,
+        };
+        s.create_table(t, false).await.unwrap();
+        let filter = PartitionFilter::and(vec![
+            PartitionFilter::Cmp {
+                key: 0,
+                op: CmpOp::Eq,
+                value: KeyValue::Text("2024-01-01".into()),
+            },
+            PartitionFilter::Cmp {
+                key: 1,
+                op: CmpOp::Eq,
+                value: KeyValue::Int(3),
+            },
+        ]);
+        let plans = s
+            .backend()
+            .read(move |c| {
+                let statements = super::list_statements(c, "default", "t", &filter)?;
+                let mut plans = Vec::new();
+                for (sql, args) in &statements[1..] {
+                    let rows = c.query(&format!("EXPLAIN QUERY PLAN {sql}"), args)?;
+                    for r in rows {
+                        plans.push(r.text(3)?);
+                    }
+                }
+                Ok(plans)
+            })
+            .await
+            .unwrap();
+        assert!(
+            plans.iter().any(|p| p.contains("INTEGER PRIMARY KEY")),
+            "{plans:#?}"
+        );
+        assert!(
+            !plans.iter().any(|p| p.contains("SEARCH p USING INDEX")),
+            "{plans:#?}"
+        );
+    }
 }

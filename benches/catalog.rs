@@ -9,34 +9,16 @@
 //! `TARN_BENCH_ITERS=50`, MSCK tree: `TARN_BENCH_MSCK=100000`). Only the partitions the point
 //! queries read have files: what is measured is the catalog.
 
+mod common;
+
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tarn::datafusion::arrow::array::{Int64Array, RecordBatch};
-use tarn::datafusion::arrow::datatypes::{DataType, Field, Schema};
-use tarn::datafusion::parquet::arrow::ArrowWriter;
 use tarn::{EngineConfig, Tarn, TarnSession};
 use tarn_catalog::testing::PostgresServer;
 
-fn tiny_parquet() -> Vec<u8> {
-    let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![Arc::new(Int64Array::from(vec![1, 2, 3]))],
-    )
-    .expect("batch");
-    let mut buf = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut buf, schema, None).expect("writer");
-    writer.write(&batch).expect("write");
-    writer.close().expect("close");
-    buf
-}
-
-fn day(i: usize) -> String {
-    let base = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("date");
-    (base + chrono::Days::new((i / 24) as u64)).to_string()
-}
+use common::{day, p50, tiny_parquet};
 
 fn partition_dir(root: &Path, i: usize) -> std::path::PathBuf {
     root.join(format!("dt={}/h={}", day(i), i % 24))
@@ -49,11 +31,6 @@ fn write_dirs(root: &Path, which: impl Iterator<Item = usize>) {
         std::fs::create_dir_all(&dir).expect("mkdir");
         std::fs::write(dir.join("part-0.parquet"), &bytes).expect("write");
     }
-}
-
-fn p50(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
 }
 
 fn ms(d: Duration) -> f64 {

@@ -4,34 +4,15 @@
 //! `cargo bench --bench partitions` (sizes: `TARN_BENCH_PARTITIONS=10000,100000`,
 //! iterations: `TARN_BENCH_ITERS=30`). Each partition holds one tiny Parquet file.
 
+mod common;
+
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tarn::datafusion::arrow::array::{Int64Array, RecordBatch};
-use tarn::datafusion::arrow::datatypes::{DataType, Field, Schema};
-use tarn::datafusion::parquet::arrow::ArrowWriter;
 use tarn::datafusion::prelude::SessionContext;
 use tarn::{EngineConfig, Tarn};
 
-fn tiny_parquet() -> Vec<u8> {
-    let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![Arc::new(Int64Array::from(vec![1, 2, 3]))],
-    )
-    .expect("batch");
-    let mut buf = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut buf, schema, None).expect("writer");
-    writer.write(&batch).expect("write");
-    writer.close().expect("close");
-    buf
-}
-
-fn day(i: usize) -> String {
-    let base = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("date");
-    (base + chrono::Days::new((i / 24) as u64)).to_string()
-}
+use common::{day, p50, tiny_parquet};
 
 fn write_dirs(root: &Path, n: usize) {
     let bytes = tiny_parquet();
@@ -40,11 +21,6 @@ fn write_dirs(root: &Path, n: usize) {
         std::fs::create_dir_all(&dir).expect("mkdir");
         std::fs::write(dir.join("part-0.parquet"), &bytes).expect("write");
     }
-}
-
-fn p50(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
 }
 
 fn point_sql(table: &str, i: usize) -> String {

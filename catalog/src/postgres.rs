@@ -110,7 +110,7 @@ struct Inner {
     schema: String,
     /// The advisory lock every writer of this schema takes.
     lock_key: i64,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<(Client, conn::Prepared)>>,
     permits: Arc<Semaphore>,
     round_trips: AtomicU64,
 }
@@ -228,7 +228,7 @@ impl PostgresStore {
         loop {
             let idle = self.inner.idle.lock().map_err(|_| poisoned())?.pop();
             match idle {
-                Some(c) if c.is_closed() => continue,
+                Some((c, _)) if c.is_closed() => continue,
                 Some(client) => {
                     return Ok(Pooled {
                         client: Some(client),
@@ -259,7 +259,7 @@ impl PostgresStore {
             }
         });
         Ok(Pooled {
-            client: Some(client),
+            client: Some((client, conn::Prepared::default())),
             clean: false,
             store: self.clone(),
             _permit: permit,
@@ -301,6 +301,7 @@ impl PostgresStore {
             begin: RefCell::new(Some(begin)),
             round_trips: &self.inner.round_trips,
             tls: &self.inner.tls,
+            prepared: pooled.prepared(),
         };
         let out = f(&conn);
         conn.finish(write, out.is_ok())?;
@@ -311,7 +312,7 @@ impl PostgresStore {
 /// A connection taken from the pool; back into it when dropped if it was closed cleanly (no
 /// transaction left open) and is still connected.
 struct Pooled {
-    client: Option<Client>,
+    client: Option<(Client, conn::Prepared)>,
     clean: bool,
     store: PostgresStore,
     _permit: OwnedSemaphorePermit,
@@ -323,10 +324,20 @@ impl Pooled {
         self.clean = clean;
     }
 
-    fn client(&self) -> &Client {
-        self.client
+    fn prepared(&self) -> &conn::Prepared {
+        &self
+            .client
             .as_ref()
             .expect("a pooled connection has its client until dropped")
+            .1
+    }
+
+    fn client(&self) -> &Client {
+        &self
+            .client
+            .as_ref()
+            .expect("a pooled connection has its client until dropped")
+            .0
     }
 }
 
@@ -335,7 +346,7 @@ impl Drop for Pooled {
         if let Some(client) = self.client.take()
             && self.clean
             && !std::thread::panicking()
-            && !client.is_closed()
+            && !client.0.is_closed()
             && let Ok(mut idle) = self.store.inner.idle.lock()
         {
             idle.push(client);

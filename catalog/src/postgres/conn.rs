@@ -1,8 +1,10 @@
 //! [`Conn`] over a tokio-postgres client, for the metastore logic that runs on tokio's
-//! blocking pool: each statement is one round trip (`query_typed`: parse, bind and execute
-//! without a separate prepare), driven with [`tokio::runtime::Handle::block_on`].
+//! blocking pool, driven with [`tokio::runtime::Handle::block_on`]: statements are prepared once
+//! per connection (with the parameter types the values give), and the statements of one call
+//! go out together: one round trip.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -29,9 +31,20 @@ pub(super) struct PgConn<'a> {
     pub round_trips: &'a AtomicU64,
     /// For the cancel request of a statement past its deadline.
     pub tls: &'a super::tls::MakeRustls,
+    /// The statements prepared on this connection.
+    pub prepared: &'a Prepared,
 }
 
 type Statement<'s> = (&'s str, &'s [Value]);
+
+/// Statements prepared on one connection, by SQL and parameter types: PostgreSQL parses and
+/// plans each once per connection rather than once per call.
+#[derive(Default)]
+pub(super) struct Prepared(RefCell<HashMap<(String, Vec<Type>), tokio_postgres::Statement>>);
+
+/// Statements kept per connection at most (dynamic SQL — IN lists of every length — would grow
+/// without end): past it the cache starts over.
+const MAX_PREPARED: usize = 256;
 
 impl PgConn<'_> {
     /// Sends the statements together (with a pending BEGIN before them) and waits once for
@@ -39,12 +52,15 @@ impl PgConn<'_> {
     fn run(&self, statements: &[Statement<'_>]) -> Result<Vec<(Vec<PgRow>, u64)>> {
         let begin = self.begin.borrow_mut().take();
         let client = self.client;
-        let prepared: Vec<(String, Vec<(PgArg<'_>, Type)>)> = statements
+        let keys: Vec<(String, Vec<Type>)> = statements
             .iter()
-            .map(|(sql, args)| {
-                let typed = args.iter().map(|v| (PgArg(v), v.pg_type())).collect();
-                (placeholders(sql), typed)
-            })
+            .map(|(sql, args)| (placeholders(sql), args.iter().map(Value::pg_type).collect()))
+            .collect();
+        let prepared = self.prepare(&keys)?;
+        let prepared: Vec<(tokio_postgres::Statement, Vec<PgArg<'_>>)> = prepared
+            .into_iter()
+            .zip(statements)
+            .map(|(statement, (_, args))| (statement, args.iter().map(PgArg).collect()))
             .collect();
         let work = async move {
             let begun = async {
@@ -56,7 +72,7 @@ impl PgConn<'_> {
             let all = futures::future::try_join_all(
                 prepared
                     .iter()
-                    .map(|(sql, typed)| statement(client, sql, typed)),
+                    .map(|(statement, args)| execute(client, statement, args)),
             );
             let (began, out) = tokio::join!(begun, all);
             began?;
@@ -69,6 +85,37 @@ impl PgConn<'_> {
             "catalog round trip"
         );
         self.wait(work)
+    }
+
+    /// The prepared statements for `keys`, preparing (together, one round trip) those this
+    /// connection has not prepared yet.
+    fn prepare(&self, keys: &[(String, Vec<Type>)]) -> Result<Vec<tokio_postgres::Statement>> {
+        let mut cache = self.prepared.0.borrow_mut();
+        let missing: Vec<&(String, Vec<Type>)> =
+            keys.iter().filter(|k| !cache.contains_key(*k)).collect();
+        if !missing.is_empty() {
+            let client = self.client;
+            let prepare = futures::future::try_join_all(
+                missing
+                    .iter()
+                    .map(|(sql, types)| client.prepare_typed(sql, types)),
+            );
+            self.round_trips.fetch_add(1, Ordering::Relaxed);
+            let statements = self.wait(prepare)?;
+            if cache.len() + statements.len() > MAX_PREPARED {
+                cache.clear();
+            }
+            for (key, statement) in missing.into_iter().zip(statements) {
+                cache.insert(key.clone(), statement);
+            }
+        }
+        keys.iter()
+            .map(|k| {
+                cache.get(k).cloned().ok_or_else(|| {
+                    CatalogError::TaskFailed("a prepared statement went missing".into())
+                })
+            })
+            .collect()
     }
 
     /// Blocks on `work` within the statement deadline; past it the server is asked to cancel
@@ -126,13 +173,13 @@ impl PgConn<'_> {
     }
 }
 
-async fn statement(
+async fn execute(
     client: &Client,
-    sql: &str,
-    typed: &[(PgArg<'_>, Type)],
+    statement: &tokio_postgres::Statement,
+    args: &[PgArg<'_>],
 ) -> std::result::Result<(Vec<PgRow>, u64), tokio_postgres::Error> {
     let stream = client
-        .query_typed_raw(sql, typed.iter().map(|(v, t)| (v as &dyn ToSql, t.clone())))
+        .query_raw(statement, args.iter().map(|a| a as &dyn ToSql))
         .await?;
     let mut stream = std::pin::pin!(stream);
     let mut rows = Vec::new();

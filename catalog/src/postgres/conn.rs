@@ -57,10 +57,15 @@ impl PgConn<'_> {
             .map(|(sql, args)| (placeholders(sql), args.iter().map(Value::pg_type).collect()))
             .collect();
         let prepared = self.prepare(&keys)?;
-        let prepared: Vec<(tokio_postgres::Statement, Vec<PgArg<'_>>)> = prepared
+        let prepared: Vec<(
+            Option<tokio_postgres::Statement>,
+            &(String, Vec<Type>),
+            Vec<PgArg<'_>>,
+        )> = prepared
             .into_iter()
+            .zip(&keys)
             .zip(statements)
-            .map(|(statement, (_, args))| (statement, args.iter().map(PgArg).collect()))
+            .map(|((statement, key), (_, args))| (statement, key, args.iter().map(PgArg).collect()))
             .collect();
         let work = async move {
             let begun = async {
@@ -72,7 +77,7 @@ impl PgConn<'_> {
             let all = futures::future::try_join_all(
                 prepared
                     .iter()
-                    .map(|(statement, args)| execute(client, statement, args)),
+                    .map(|(statement, key, args)| execute(client, statement.as_ref(), key, args)),
             );
             let (began, out) = tokio::join!(begun, all);
             began?;
@@ -87,12 +92,17 @@ impl PgConn<'_> {
         self.wait(work)
     }
 
-    /// The prepared statements for `keys`, preparing (together, one round trip) those this
-    /// connection has not prepared yet.
-    fn prepare(&self, keys: &[(String, Vec<Type>)]) -> Result<Vec<tokio_postgres::Statement>> {
+    /// The prepared statements for `keys` (`None` for a bulk statement, which runs unnamed),
+    /// preparing (together, one round trip) those this connection has not prepared yet.
+    fn prepare(
+        &self,
+        keys: &[(String, Vec<Type>)],
+    ) -> Result<Vec<Option<tokio_postgres::Statement>>> {
         let mut cache = self.prepared.0.borrow_mut();
-        let missing: Vec<&(String, Vec<Type>)> =
-            keys.iter().filter(|k| !cache.contains_key(*k)).collect();
+        let missing: Vec<&(String, Vec<Type>)> = keys
+            .iter()
+            .filter(|k| worth_preparing(k) && !cache.contains_key(*k))
+            .collect();
         if !missing.is_empty() {
             let client = self.client;
             let prepare = futures::future::try_join_all(
@@ -109,13 +119,7 @@ impl PgConn<'_> {
                 cache.insert(key.clone(), statement);
             }
         }
-        keys.iter()
-            .map(|k| {
-                cache.get(k).cloned().ok_or_else(|| {
-                    CatalogError::TaskFailed("a prepared statement went missing".into())
-                })
-            })
-            .collect()
+        Ok(keys.iter().map(|k| cache.get(k).cloned()).collect())
     }
 
     /// Blocks on `work` within the statement deadline; past it the server is asked to cancel
@@ -173,14 +177,32 @@ impl PgConn<'_> {
     }
 }
 
+/// Whether a statement is kept prepared: the ones calls repeat, not the bulk inserts of
+/// thousands of parameters (planned once per run either way, and costly to keep).
+fn worth_preparing((_, types): &(String, Vec<Type>)) -> bool {
+    types.len() <= 64
+}
+
 async fn execute(
     client: &Client,
-    statement: &tokio_postgres::Statement,
+    statement: Option<&tokio_postgres::Statement>,
+    (sql, types): &(String, Vec<Type>),
     args: &[PgArg<'_>],
 ) -> std::result::Result<(Vec<PgRow>, u64), tokio_postgres::Error> {
-    let stream = client
-        .query_raw(statement, args.iter().map(|a| a as &dyn ToSql))
-        .await?;
+    let stream = match statement {
+        Some(statement) => {
+            client
+                .query_raw(statement, args.iter().map(|a| a as &dyn ToSql))
+                .await?
+        }
+        None => {
+            let typed = args
+                .iter()
+                .zip(types)
+                .map(|(a, t)| (a as &dyn ToSql, t.clone()));
+            client.query_typed_raw(sql, typed).await?
+        }
+    };
     let mut stream = std::pin::pin!(stream);
     let mut rows = Vec::new();
     while let Some(row) = futures::StreamExt::next(&mut stream).await {

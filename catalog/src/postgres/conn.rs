@@ -57,15 +57,13 @@ impl PgConn<'_> {
             .map(|(sql, args)| (placeholders(sql), args.iter().map(Value::pg_type).collect()))
             .collect();
         let prepared = self.prepare(&keys)?;
-        let prepared: Vec<(
-            Option<tokio_postgres::Statement>,
-            &(String, Vec<Type>),
-            Vec<PgArg<'_>>,
-        )> = prepared
+        let prepared: Vec<_> = prepared
             .into_iter()
             .zip(&keys)
             .zip(statements)
-            .map(|((statement, key), (_, args))| (statement, key, args.iter().map(PgArg).collect()))
+            .map(|((statement, key), (_, args))| {
+                (statement, key, args.iter().map(PgArg).collect::<Vec<_>>())
+            })
             .collect();
         let work = async move {
             let begun = async {

@@ -130,7 +130,7 @@ impl SqlMetastore<PostgresStore> {
     pub async fn connect(options: &PostgresOptions, default_location: &str) -> Result<Self> {
         let store = PostgresStore::new(options)?;
         let client = store.acquire().await?;
-        let migrate = schema::migrate(client.client(), &store.inner.schema, store.inner.lock_key);
+        let migrate = schema::migrate(client.parts()?.0, &store.inner.schema, store.inner.lock_key);
         tokio::time::timeout(conn::STATEMENT_DEADLINE, migrate)
             .await
             .map_err(|_| {
@@ -295,13 +295,14 @@ impl PostgresStore {
         write: bool,
         f: impl FnOnce(&dyn Conn) -> Result<T>,
     ) -> Result<T> {
+        let (client, prepared) = pooled.parts()?;
         let conn = PgConn {
-            client: pooled.client(),
+            client,
             handle: tokio::runtime::Handle::current(),
             begin: RefCell::new(Some(begin)),
             round_trips: &self.inner.round_trips,
             tls: &self.inner.tls,
-            prepared: pooled.prepared(),
+            prepared,
         };
         let out = f(&conn);
         conn.finish(write, out.is_ok())?;
@@ -324,20 +325,14 @@ impl Pooled {
         self.clean = clean;
     }
 
-    fn prepared(&self) -> &conn::Prepared {
-        &self
-            .client
+    /// The connection and its prepared statements (only `Drop` takes them out).
+    fn parts(&self) -> Result<(&Client, &conn::Prepared)> {
+        self.client
             .as_ref()
-            .expect("a pooled connection has its client until dropped")
-            .1
-    }
-
-    fn client(&self) -> &Client {
-        &self
-            .client
-            .as_ref()
-            .expect("a pooled connection has its client until dropped")
-            .0
+            .map(|(client, prepared)| (client, prepared))
+            .ok_or_else(|| {
+                CatalogError::TaskFailed("a pooled connection was used after release".into())
+            })
     }
 }
 

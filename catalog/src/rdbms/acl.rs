@@ -28,22 +28,26 @@ pub(super) fn grant(tx: &dyn Conn, grants: &[Grant]) -> Result<()> {
            CASE WHEN excluded.grantable <> 0 THEN 1 ELSE grants.grantable END"
     );
     for g in grants {
-        let (kind, db, tbl, col) = g.object.to_parts();
-        tx.execute(
-            &sql,
-            args![
-                kind,
-                db,
-                tbl,
-                col,
-                &g.grantee,
-                g.privilege.name(),
-                &g.grantor,
-                g.grantable
-            ],
-        )?;
+        let mut args = grant_key(g);
+        args.push(g.grantable.into());
+        tx.execute(&sql, &args)?;
     }
     Ok(())
+}
+
+/// A grant's identity as `?1..?7`: kind, database, table, column, grantee, privilege, grantor.
+fn grant_key(g: &Grant) -> Vec<Value> {
+    let (kind, db, tbl, col) = g.object.to_parts();
+    args![
+        kind,
+        db,
+        tbl,
+        col,
+        &g.grantee,
+        g.privilege.name(),
+        &g.grantor
+    ]
+    .to_vec()
 }
 
 /// Removes grants (matched by object, grantee, privilege and grantor), or only their grant
@@ -58,19 +62,7 @@ pub(super) fn revoke(tx: &dyn Conn, grants: &[Grant], grant_option_only: bool) -
     };
     let mut changed = 0;
     for g in grants {
-        let (kind, db, tbl, col) = g.object.to_parts();
-        changed += tx.execute(
-            sql,
-            args![
-                kind,
-                db,
-                tbl,
-                col,
-                &g.grantee,
-                g.privilege.name(),
-                &g.grantor
-            ],
-        )? as usize;
+        changed += tx.execute(sql, &grant_key(g))? as usize;
     }
     Ok(changed)
 }

@@ -55,6 +55,35 @@ pub struct FileConfig {
     /// The Arrow Flight SQL listener (`tarn serve`).
     #[serde(default)]
     pub flight: FlightFileConfig,
+    /// The Hive Metastore Thrift listener (`tarn serve`; off by default).
+    #[serde(default)]
+    pub hms: HmsFileConfig,
+}
+
+/// `[hms]` in tarn.toml: Spark, Trino, Hive and pyiceberg use tarn as their metastore. TLS
+/// uses the `[pg]` certificate and key.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HmsFileConfig {
+    /// Address to listen on (env `TARN_HMS_LISTEN`, flag `--hms-listen`); absent or "off":
+    /// no listener.
+    pub listen: Option<String>,
+    /// The role every connection acts as unless a `[[hms.clients]]` rule matches (default
+    /// `hms_anonymous`, a role that does not exist and so has only PUBLIC's privileges).
+    pub role: Option<String>,
+    /// Roles by client network: `[[hms.clients]] cidr = "10.0.0.0/8" role = "etl"`.
+    #[serde(default)]
+    pub clients: Vec<HmsClientConfig>,
+    /// Connections served at once (default 128).
+    pub max_connections: Option<usize>,
+}
+
+/// One `[[hms.clients]]` rule.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HmsClientConfig {
+    pub cidr: String,
+    pub role: String,
 }
 
 /// `[catalog]` in tarn.toml: where the metastore lives. Several servers with the same
@@ -228,6 +257,9 @@ impl FileConfig {
         }
         if let Some(v) = env("TARN_FLIGHT_LISTEN") {
             self.flight.listen = Some(v);
+        }
+        if let Some(v) = env("TARN_HMS_LISTEN") {
+            self.hms.listen = Some(v);
         }
         if let Some(v) = env("TARN_USER") {
             self.pg.admin_user = Some(v);

@@ -124,7 +124,13 @@ async fn run(args: Args) -> ExitCode {
     match args.command {
         Command::Demo { scale } => cli::demo(&tarn, &args.data_dir, scale).await,
         Command::Serve(serve) => {
-            cli::serve::serve(&tarn, &args.data_dir, (&file.pg, &file.flight), &serve).await
+            cli::serve::serve(
+                &tarn,
+                &args.data_dir,
+                (&file.pg, &file.flight, &file.hms),
+                &serve,
+            )
+            .await
         }
         Command::User(command) => cli::serve::user(&tarn, command).await,
         Command::Catalog(command) => cli::catalog::run(&tarn, command).await,

@@ -88,6 +88,36 @@ pub fn flight_config(file: &FlightFileConfig, pg: &PgConfig) -> Result<Option<Fl
     Ok(Some(config))
 }
 
+/// The metastore listener's settings; `None` unless a listen address is configured.
+pub fn hms_config(
+    file: &crate::config::HmsFileConfig,
+    pg: &PgConfig,
+) -> Result<Option<tarn_server::HmsConfig>> {
+    let listen = match file.listen.as_deref() {
+        None | Some("off") => return Ok(None),
+        Some(listen) => listen.parse().map_err(|_| {
+            EngineError::InvalidParameter(format!(
+                "HMS listen address '{listen}' is not host:port (or off)"
+            ))
+        })?,
+    };
+    let mut config = tarn_server::HmsConfig::new(listen);
+    if let Some(role) = &file.role {
+        config.role = role.clone();
+    }
+    for client in &file.clients {
+        config.clients.push(tarn_server::hms::ClientRole {
+            cidr: client.cidr.parse().map_err(EngineError::InvalidParameter)?,
+            role: client.role.clone(),
+        });
+    }
+    if let Some(n) = file.max_connections {
+        config.max_connections = n.max(1);
+    }
+    config.tls = pg.tls.clone();
+    Ok(Some(config))
+}
+
 /// A random password: 24 URL-safe characters. Without the OS's randomness there is no safe
 /// password to make up (all zero bytes would give a guessable one), so that is an error.
 pub fn generate_password() -> Result<String> {

@@ -27,8 +27,8 @@ pub use error::{CatalogError, Result};
 pub use filter::{CmpOp, IndexKind, KeyValue, PartitionFilter, indexed_kind};
 pub use like::{LikePattern, LikeSyntax};
 pub use model::{
-    Column, Database, LocationUse, Partition, PartitionSpec, StorageFormat, Table, TableType,
-    stats_keys,
+    Column, Database, HiveStorage, LocationUse, Partition, PartitionSpec, StorageFormat, Table,
+    TableType, stats_keys,
 };
 pub use postgres::{
     PostgresMetastore, PostgresOptions, PostgresStore, redact as redact_catalog_url,

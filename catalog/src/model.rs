@@ -96,8 +96,13 @@ impl Column {
 #[serde(tag = "format", rename_all = "lowercase")]
 pub enum StorageFormat {
     Parquet,
-    Csv { delimiter: u8, header: bool },
+    Csv {
+        delimiter: u8,
+        header: bool,
+    },
     Json,
+    /// Recorded for other engines; tarn cannot read or write ORC files.
+    Orc,
 }
 
 impl StorageFormat {
@@ -106,6 +111,7 @@ impl StorageFormat {
             StorageFormat::Parquet => "PARQUET",
             StorageFormat::Csv { .. } => "CSV",
             StorageFormat::Json => "JSON",
+            StorageFormat::Orc => "ORC",
         }
     }
 
@@ -115,6 +121,7 @@ impl StorageFormat {
             StorageFormat::Parquet => "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
             StorageFormat::Csv { .. } => "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
             StorageFormat::Json => "org.apache.hive.hcatalog.data.JsonSerDe",
+            StorageFormat::Orc => "org.apache.hadoop.hive.ql.io.orc.OrcSerde",
         }
     }
 
@@ -123,6 +130,7 @@ impl StorageFormat {
             StorageFormat::Parquet => {
                 "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
             }
+            StorageFormat::Orc => "org.apache.hadoop.hive.ql.io.orc.OrcInputFormat",
             _ => "org.apache.hadoop.mapred.TextInputFormat",
         }
     }
@@ -132,6 +140,7 @@ impl StorageFormat {
             StorageFormat::Parquet => {
                 "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
             }
+            StorageFormat::Orc => "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat",
             _ => "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
         }
     }
@@ -142,6 +151,7 @@ impl StorageFormat {
             StorageFormat::Parquet => ".parquet",
             StorageFormat::Csv { .. } => ".csv",
             StorageFormat::Json => ".json",
+            StorageFormat::Orc => ".orc",
         }
     }
 }
@@ -166,6 +176,28 @@ pub struct Table {
     /// A view's defining query (Hive's viewOriginalText); `None` for tables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view_text: Option<String>,
+    /// What a Hive Metastore client stored beyond tarn's own model (SerDe, formats, buckets):
+    /// kept so the table reads back to Spark and Hive as they wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hive: Option<HiveStorage>,
+}
+
+/// A Hive storage descriptor's details tarn does not interpret itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HiveStorage {
+    pub serde_name: Option<String>,
+    pub serde_lib: Option<String>,
+    pub serde_params: BTreeMap<String, String>,
+    pub input_format: Option<String>,
+    pub output_format: Option<String>,
+    pub sd_params: BTreeMap<String, String>,
+    pub compressed: bool,
+    pub num_buckets: i32,
+    pub bucket_cols: Vec<String>,
+    /// Sort columns and their order (Hive: 1 ascending, 0 descending).
+    pub sort_cols: Vec<(String, i32)>,
+    /// A view's expanded text (Hive's viewExpandedText).
+    pub view_expanded_text: Option<String>,
 }
 
 impl Table {

@@ -268,6 +268,17 @@ impl Engine {
         Ok(session)
     }
 
+    /// The session of a front end that maps connections to a configured role instead of
+    /// logging users in (the Hive Metastore API): that role's privileges when it exists (it
+    /// must be allowed to log in, as for [`Engine::connect`]); a role that does not exist has
+    /// only what PUBLIC has.
+    pub async fn role_session(&self, role: &str) -> Result<Session> {
+        match self.inner.metastore.get_user(role).await? {
+            Some(user) => self.connect(&user).await,
+            None => Ok(Session::new(self.clone(), role, false, false)),
+        }
+    }
+
     /// Makes an object store (S3, GCS, …) available for locations under `url`
     /// (e.g. `s3://bucket`). Locations there must still lie under an allowed root.
     pub fn register_object_store(&self, url: &Url, store: Arc<dyn ObjectStore>) {

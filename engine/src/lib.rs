@@ -16,6 +16,7 @@ mod error;
 pub mod introspect;
 pub mod locations;
 pub mod memory;
+pub mod metadata;
 mod output;
 pub mod pgcompat;
 pub mod provider;

@@ -2,17 +2,17 @@
 //! maintenance (MSCK, VACUUM), roles and grants, SHOW and DESCRIBE — against the metastore and
 //! the write funnel, after the authorizer's checks.
 
-mod alter;
+pub(crate) mod alter;
 pub(crate) mod copy_stdio;
 mod database;
 mod describe;
 mod grants;
 pub(crate) mod ingest;
-mod locations;
+pub(crate) mod locations;
 pub(crate) mod msck;
 pub(crate) mod roles;
 mod show;
-mod table;
+pub(crate) mod table;
 mod vacuum;
 pub(crate) mod views;
 mod writes;

@@ -125,6 +125,13 @@ pub struct PgServer {
 }
 
 fn load_tls(config: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
+    Ok(TlsAcceptor::from(tls_server_config(config)?))
+}
+
+/// The rustls configuration for a certificate and key (every listener loads them this way).
+pub(crate) fn tls_server_config(
+    config: &TlsConfig,
+) -> Result<Arc<tokio_rustls::rustls::ServerConfig>, ServerError> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&config.cert)
@@ -145,7 +152,7 @@ fn load_tls(config: &TlsConfig) -> Result<TlsAcceptor, ServerError> {
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .map_err(|e| ServerError::Tls(e.to_string()))?;
-    Ok(TlsAcceptor::from(Arc::new(server)))
+    Ok(Arc::new(server))
 }
 
 /// Loads the certificate and key as the pg listener would (the Flight listener checks its

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use tarn::Tarn;
-use tarn::config::{FlightFileConfig, PgFileConfig};
-use tarn::server::{FlightServer, PgServer};
+use tarn::config::{FlightFileConfig, HmsFileConfig, PgFileConfig};
+use tarn::server::{FlightServer, HmsServer, PgServer};
 
 /// Command-line overrides of the `[pg]` config.
 #[derive(clap::Args, Debug, Default)]
@@ -38,6 +38,12 @@ pub struct ServeArgs {
     /// Write the bound Flight SQL port to this file once listening.
     #[arg(long)]
     pub flight_port_file: Option<PathBuf>,
+    /// Hive Metastore Thrift listen address (e.g. 127.0.0.1:9083; default off).
+    #[arg(long)]
+    pub hms_listen: Option<String>,
+    /// Write the bound metastore port to this file once listening.
+    #[arg(long)]
+    pub hms_port_file: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -59,7 +65,7 @@ impl ServeArgs {
 pub async fn serve(
     tarn: &Tarn,
     data_dir: &Path,
-    (pg, flight): (&PgFileConfig, &FlightFileConfig),
+    (pg, flight, hms): (&PgFileConfig, &FlightFileConfig, &HmsFileConfig),
     args: &ServeArgs,
 ) -> ExitCode {
     if args.demo && super::demo(tarn, data_dir, 0.01).await != ExitCode::SUCCESS {
@@ -118,6 +124,10 @@ pub async fn serve(
         },
         None => None,
     };
+    let hms_server = match bind_hms(tarn, hms, &config, args).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let server = match PgServer::bind(tarn.engine().clone(), config).await {
         Ok(s) => s,
         Err(e) => {
@@ -147,12 +157,56 @@ pub async fn serve(
         }
         None => None,
     };
+    let hms_task = hms_server.map(|hms| {
+        eprintln!(
+            "tarn is serving the Hive Metastore API on thrift://{}",
+            hms.local_addr()
+        );
+        tokio::spawn(hms.serve(shutdown_signal()))
+    });
     server.serve(shutdown_signal()).await;
+    if let Some(task) = hms_task {
+        let _ = task.await;
+    }
     if let Some(task) = flight_task {
         let _ = task.await;
     }
     eprintln!("tarn stopped");
     ExitCode::SUCCESS
+}
+
+/// The metastore listener, when configured; its port file is written before the pg one.
+async fn bind_hms(
+    tarn: &Tarn,
+    hms: &HmsFileConfig,
+    pg: &tarn::server::PgConfig,
+    args: &ServeArgs,
+) -> Result<Option<HmsServer>, ExitCode> {
+    let mut hms = hms.clone();
+    if let Some(listen) = &args.hms_listen {
+        hms.listen = Some(listen.clone());
+    }
+    let config = match tarn::serve::hms_config(&hms, pg) {
+        Ok(Some(c)) => c,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            super::print_error(&e);
+            return Err(ExitCode::FAILURE);
+        }
+    };
+    let server = HmsServer::bind(tarn.engine().clone(), config)
+        .await
+        .map_err(|e| {
+            eprintln!("error: {e}\n(the Hive Metastore listener; choose another address with --hms-listen)");
+            ExitCode::FAILURE
+        })?;
+    if let Some(path) = &args.hms_port_file
+        && let Err(e) = std::fs::write(path, server.local_addr().port().to_string())
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return Err(ExitCode::FAILURE);
+    }
+    Ok(Some(server))
 }
 
 /// SIGINT or SIGTERM.

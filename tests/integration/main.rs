@@ -10,6 +10,7 @@ mod embed;
 mod faults;
 mod flight;
 mod hardening;
+mod hms;
 mod pg;
 mod pruning;
 mod read_ahead;

@@ -598,6 +598,7 @@ mod tests {
             create_time: 0,
             version: 0,
             view_text: None,
+            hive: None,
         };
         s.create_table(t, false).await.unwrap();
         let filter = PartitionFilter::and(vec![

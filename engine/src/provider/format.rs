@@ -15,9 +15,13 @@ use url::Url;
 use crate::error::{EngineError, Result};
 
 /// The DataFusion file format for a table, with the session's format options applied.
-pub(crate) fn file_format(format: &StorageFormat, state: &dyn Session) -> Arc<dyn FileFormat> {
+/// Formats tarn cannot read (ORC tables other engines registered) are a clear error.
+pub(crate) fn file_format(
+    format: &StorageFormat,
+    state: &dyn Session,
+) -> Result<Arc<dyn FileFormat>> {
     let options = state.table_options();
-    match format {
+    Ok(match format {
         StorageFormat::Parquet => {
             Arc::new(ParquetFormat::default().with_options(options.parquet.clone()))
         }
@@ -28,7 +32,16 @@ pub(crate) fn file_format(format: &StorageFormat, state: &dyn Session) -> Arc<dy
                 .with_has_header(*header),
         ),
         StorageFormat::Json => Arc::new(JsonFormat::default().with_options(options.json.clone())),
-    }
+        StorageFormat::Orc => return Err(orc_unsupported()),
+    })
+}
+
+/// ORC tables are registered and served to other engines, but tarn reads only Parquet, CSV and
+/// JSON files.
+pub(crate) fn orc_unsupported() -> EngineError {
+    EngineError::NotSupported(
+        "reading or writing ORC files (the table is registered for other engines; tarn reads Parquet, CSV and JSON)".into(),
+    )
 }
 
 /// Splits a stored location (absolute path or URL) into its object store and path.

@@ -528,7 +528,8 @@ impl TableProvider for HiveTable {
             let projected = project_schema(&self.schema, projection)?;
             return Ok(Arc::new(EmptyExec::new(projected)));
         };
-        let format = file_format(&self.table.format, state);
+        let format =
+            file_format(&self.table.format, state).map_err(EngineError::into_datafusion)?;
         let table_schema = TableSchema::builder(self.file_schema.clone())
             .with_table_partition_cols(self.partition_fields.clone())
             .build();

@@ -18,7 +18,7 @@ pub(crate) const MANAGED_LOCATION: &str = "tarn.managed_location";
 
 /// Table properties only tarn sets: a user who could write `tarn.managed_location` could make
 /// DROP delete any directory.
-pub(super) fn check_properties<'a>(keys: impl IntoIterator<Item = &'a String>) -> Result<()> {
+pub(crate) fn check_properties<'a>(keys: impl IntoIterator<Item = &'a String>) -> Result<()> {
     for key in keys {
         if key.eq_ignore_ascii_case(MANAGED_LOCATION) {
             return Err(EngineError::PermissionDenied(format!(
@@ -32,7 +32,7 @@ pub(super) fn check_properties<'a>(keys: impl IntoIterator<Item = &'a String>) -
 /// For a partition's location: its table (whose location it may lie in) and the partition's
 /// name (`k=v/…`; SET LOCATION replaces that partition's own location). The table's other
 /// partitions count as overlaps like any other table's.
-pub(super) struct PartitionOf<'a> {
+pub(crate) struct PartitionOf<'a> {
     pub table: &'a Table,
     pub name: String,
 }
@@ -47,7 +47,7 @@ impl PartitionOf<'_> {
 }
 
 /// A location for a table (`partition` None) or partition, checked and normalised.
-pub(super) async fn table_location(
+pub(crate) async fn table_location(
     session: &Session,
     location: &str,
     own: Option<&PartitionOf<'_>>,
@@ -81,7 +81,7 @@ fn same_store(location: &str, table_location: &str) -> Result<()> {
 }
 
 /// A location for a database (its managed tables are written there).
-pub(super) async fn database_location(session: &Session, location: &str) -> Result<String> {
+pub(crate) async fn database_location(session: &Session, location: &str) -> Result<String> {
     session
         .require_location_role(
             predefined::WRITE_SERVER_FILES,
@@ -147,7 +147,7 @@ async fn check_no_overlap(
 
 /// Checks that a new managed table's directory is not another table's (`replacing`: the table
 /// it replaces in the same commit).
-pub(super) async fn check_managed(
+pub(crate) async fn check_managed(
     session: &Session,
     location: &str,
     replacing: Option<&Table>,
@@ -190,7 +190,7 @@ fn own_directory(session: &Session, table: &Table) -> Option<String> {
 /// `location` itself when it lies in the table's own directory (strictly inside it, for a
 /// partition) and nothing else — another table, or another partition of this one — uses a
 /// location at, inside or above it; else nothing (the data stays, and a warning is logged).
-pub(super) async fn deletable(
+pub(crate) async fn deletable(
     session: &Session,
     table: &Table,
     location: &str,

@@ -57,6 +57,7 @@ pub(super) fn new_table(
         create_time: now(),
         version: 0,
         view_text: None,
+        hive: None,
     })
 }
 
@@ -245,7 +246,7 @@ async fn infer_columns(
             "cannot infer the columns of '{location}': it holds no data files; declare the columns"
         )));
     }
-    let schema: SchemaRef = file_format(format, &state)
+    let schema: SchemaRef = file_format(format, &state)?
         .infer_schema(&state, &store, &files)
         .await?;
     schema
@@ -285,7 +286,7 @@ pub(super) async fn drop(session: &Session, name: &ObjectName, if_exists: bool) 
 /// A managed table's data goes with it, after the metadata commit; external data stays. Only
 /// the directory tarn created for the table is deleted, and only while no other table's
 /// metadata points inside it.
-pub(super) async fn delete_managed_data(session: &Session, table: &Table) -> Result<()> {
+pub(crate) async fn delete_managed_data(session: &Session, table: &Table) -> Result<()> {
     if let Some(location) =
         super::locations::deletable(session, table, &table.location, None).await?
     {
@@ -328,7 +329,7 @@ pub(super) async fn delete_replaced_data(session: &Session, old: &Table, files: 
 }
 
 /// Deletes everything under a location, through its object store (local or remote).
-pub(super) async fn delete_location(session: &Session, location: &str) -> Result<()> {
+pub(crate) async fn delete_location(session: &Session, location: &str) -> Result<()> {
     let state = session.ctx.state();
     let (store_url, dir) = crate::provider::parse_location(location)?;
     let store = state.runtime_env().object_store(&store_url)?;

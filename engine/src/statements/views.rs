@@ -54,6 +54,7 @@ pub(crate) async fn create(session: &Session, view: CreateView) -> Result<Output
         create_time: super::now(),
         version: 0,
         view_text: Some(query),
+        hive: None,
     };
     let store = session.engine.metastore();
     session.require_create_in(&database).await?;

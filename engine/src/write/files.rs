@@ -131,6 +131,7 @@ impl FileWriter {
                 delimiter: b',',
                 store,
             }),
+            StorageFormat::Orc => Err(crate::provider::orc_unsupported()),
         }
     }
 

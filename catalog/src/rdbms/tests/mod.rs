@@ -143,6 +143,7 @@ fn table(db: &str, name: &str, keys: &[(&str, &str)]) -> Table {
         create_time: 0,
         version: 0,
         view_text: None,
+        hive: None,
     }
 }
 

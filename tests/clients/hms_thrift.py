@@ -1,0 +1,193 @@
+"""Thrift-level checks of tarn's Hive Metastore API with hmsclient (Hive 2.3's generated
+Python code, independent of tarn's codec). Usage: hms_thrift.py PORT LAKE_DIR
+
+The server (started by tests/integration/hms.rs) already holds `sales.events`, partitioned by
+(dt string, n int), created over pg with partitions (2024-01-01, 1), (2024-01-02, 2) and a
+NULL n; the connection acts as a role that may read and create in `sales`.
+Every check raises on a mismatch; the last line printed is `ok`.
+"""
+import os
+import sys
+
+from thrift.protocol import TBinaryProtocol
+from thrift.transport import TSocket, TTransport
+from thrift.Thrift import TApplicationException
+from hmsclient.genthrift.hive_metastore import ThriftHiveMetastore as H
+from hmsclient.genthrift.hive_metastore.ttypes import (
+    AddPartitionsRequest, AlreadyExistsException, Database, FieldSchema, InvalidObjectException,
+    InvalidOperationException, MetaException, NoSuchObjectException, Partition, SerDeInfo,
+    StorageDescriptor, Table, DropPartitionsRequest, RequestPartsSpec, ConfigValSecurityException,
+)
+
+port, lake = int(sys.argv[1]), sys.argv[2]
+
+
+def connect(framed=False):
+    sock = TSocket.TSocket("127.0.0.1", port)
+    sock.setTimeout(30000)
+    trans = TTransport.TFramedTransport(sock) if framed else TTransport.TBufferedTransport(sock)
+    trans.open()
+    return H.Client(TBinaryProtocol.TBinaryProtocol(trans)), trans
+
+
+def expect(exc, fn, *args):
+    try:
+        fn(*args)
+    except exc as e:
+        return e
+    raise AssertionError(f"{fn.__name__}{args} did not raise {exc.__name__}")
+
+
+def eq(got, want, what):
+    if got != want:
+        raise AssertionError(f"{what}: got {got!r}, want {want!r}")
+
+
+c, trans = connect()
+eq(c.set_ugi("spark", ["spark"]), ["spark"], "set_ugi echoes groups")
+
+# Databases: listing, patterns, not found.
+dbs = c.get_all_databases()
+assert "sales" in dbs and "default" in dbs, dbs
+eq(c.get_databases("sal*|nope*"), ["sales"], "hive pattern")
+db = c.get_database("SALES")
+eq(db.name, "sales", "database name")
+assert db.locationUri, db
+expect(NoSuchObjectException, c.get_database, "nope")
+
+# Tables.
+assert "events" in c.get_all_tables("sales")
+eq(c.get_tables("sales", "ev*"), ["events"], "get_tables pattern")
+t = c.get_table("sales", "events")
+eq([k.name for k in t.partitionKeys], ["dt", "n"], "partition keys")
+eq([(k.name, k.type) for k in t.sd.cols], [("id", "bigint"), ("note", "string")], "columns")
+assert t.sd.serdeInfo.serializationLib.endswith("ParquetHiveSerDe"), t.sd.serdeInfo
+assert t.sd.bucketCols == [] and t.sd.sortCols == [] and t.sd.skewedInfo is not None
+eq(t.tableType, "MANAGED_TABLE", "table type")
+assert "tarn.managed_location" not in t.parameters, t.parameters
+expect(NoSuchObjectException, c.get_table, "sales", "nope")
+eq([x.tableName for x in c.get_table_objects_by_name("sales", ["events", "nope"])], ["events"], "by name")
+eq([f.name for f in c.get_schema("sales", "events")], ["id", "note", "dt", "n"], "get_schema")
+
+# Partitions: names are escaped, values are not; NULL is the default partition.
+names = c.get_partition_names("sales", "events", -1)
+eq(names, ["dt=2024-01-01/n=1", "dt=2024-01-02/n=2", "dt=2024-01-02/n=__HIVE_DEFAULT_PARTITION__"], "names")
+parts = c.get_partitions("sales", "events", -1)
+eq([p.values for p in parts], [["2024-01-01", "1"], ["2024-01-02", "2"], ["2024-01-02", "__HIVE_DEFAULT_PARTITION__"]], "values")
+eq(len(c.get_partitions("sales", "events", 1)), 1, "max_parts")
+f = c.get_partitions_by_filter("sales", "events", 'dt = "2024-01-02"', -1)
+eq(sorted(p.values[1] for p in f), ["2", "__HIVE_DEFAULT_PARTITION__"], "filter on dt")
+f = c.get_partitions_by_filter("sales", "events", "n > 1", -1)
+eq([p.values for p in f], [["2024-01-02", "2"]], "numeric filter")
+f = c.get_partitions_by_filter("sales", "events", '(n) in (1, 2) and dt like "2024-01-0.*"', -1)
+eq(len(f), 2, "in + like")
+expect(MetaException, c.get_partitions_by_filter, "sales", "events", "nope = 1", -1)
+eq(c.get_num_partitions_by_filter("sales", "events", 'dt >= "2024-01-02"'), 2, "count")
+eq(c.get_partition_names_ps("sales", "events", ["2024-01-02", ""], -1),
+   ["dt=2024-01-02/n=2", "dt=2024-01-02/n=__HIVE_DEFAULT_PARTITION__"], "names_ps wildcard")
+eq(len(c.get_partition_names_ps("sales", "events", ["2024-01-02"], -1)), 2, "names_ps short")
+eq(len(c.get_partitions_ps_with_auth("sales", "events", [""], -1, "spark", [])), 3, "ps_with_auth")
+p = c.get_partition("sales", "events", ["2024-01-01", "1"])
+eq(p.values, ["2024-01-01", "1"], "get_partition")
+assert p.sd.location.endswith("/dt=2024-01-01/n=1"), p.sd.location
+expect(NoSuchObjectException, c.get_partition, "sales", "events", ["2030-01-01", "1"])
+eq([p.values for p in c.get_partitions_by_names("sales", "events", ["dt=2024-01-01/n=1"])], [["2024-01-01", "1"]], "by names")
+eq(c.get_partition_by_name("sales", "events", "dt=2024-01-02/n=2").values, ["2024-01-02", "2"], "by name")
+eq(c.partition_name_to_vals("dt=a%2Fb/n=1"), ["a/b", "1"], "name_to_vals unescapes")
+eq(c.partition_name_to_spec("dt=a%3Db/n=1"), {"dt": "a=b", "n": "1"}, "name_to_spec")
+
+# Config whitelist, fb303, empty answers.
+eq(c.get_config_value("hive.exec.default.partition.name", ""), "__HIVE_DEFAULT_PARTITION__", "config")
+expect(ConfigValSecurityException, c.get_config_value, "javax.jdo.option.ConnectionPassword", "")
+eq(c.getName(), "tarn", "fb303 getName")
+eq(c.get_functions("sales", "*"), [], "functions")
+eq(c.get_all_functions().functions, [], "all functions")
+# A method of the IDL tarn does not implement: a declared MetaException, connection kept.
+expect(MetaException, c.get_type, "x")
+eq(c.get_database("sales").name, "sales", "connection usable after MetaException")
+
+# Writes: a database and an external table at a location under the lake, partitions added
+# with Spark's request (ifNotExists, needResult), escaped directory names, dropped again.
+expect(AlreadyExistsException, c.create_database, Database(name="sales", description="", locationUri=None, parameters={}))
+cols = [FieldSchema("id", "bigint", None), FieldSchema("v", "string", None)]
+serde = SerDeInfo(None, "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe", {"serialization.format": "1"})
+sd = StorageDescriptor(cols, None, "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                       "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat", False, -1, serde, [], [], {})
+tbl = Table(tableName="From_Spark", dbName="sales", owner="spark", createTime=0, lastAccessTime=0, retention=0, sd=sd,
+            partitionKeys=[FieldSchema("dt", "string", None), FieldSchema("c", "string", None)],
+            parameters={"spark.sql.create.version": "4.3.0"}, viewOriginalText=None, viewExpandedText=None,
+            tableType="MANAGED_TABLE")
+c.create_table(tbl)
+expect(AlreadyExistsException, c.create_table, tbl)
+got = c.get_table("sales", "from_spark")
+assert got.sd.location.rstrip("/").endswith("sales.db/from_spark"), got.sd.location
+eq(got.parameters.get("spark.sql.create.version"), "4.3.0", "parameters kept")
+bad = Table(**{**tbl.__dict__, "tableName": "bad", "sd": StorageDescriptor([FieldSchema("x", "notatype", None)], None, None, None, False, -1, serde, [], [], {})})
+expect(InvalidObjectException, c.create_table, bad)
+# A location outside the lake's allowed roots is refused for this role.
+outside = Table(**{**tbl.__dict__, "tableName": "outside", "sd": StorageDescriptor(cols, "file:/etc", None, None, False, -1, serde, [], [], {})})
+expect(MetaException, c.create_table, outside)
+
+def part(values):
+    return Partition(values=values, dbName="sales", tableName="from_spark", createTime=0, lastAccessTime=0,
+                     sd=StorageDescriptor(cols, None, None, None, False, -1, serde, [], [], {}), parameters={"numFiles": "0"})
+
+req = AddPartitionsRequest("sales", "from_spark", [part(["2024-01-03", "a/b c:d=e%f#g"]), part(["", "FR"])], True, True)
+added = c.add_partitions_req(req)
+eq(sorted(p.values[1] for p in added.partitions), ["FR", "a/b c:d=e%f#g"], "added values unescaped")
+again = c.add_partitions_req(AddPartitionsRequest("sales", "from_spark", [part(["2024-01-03", "a/b c:d=e%f#g"])], True, True))
+eq(again.partitions, [], "ifNotExists skips existing")
+expect(AlreadyExistsException, c.add_partitions_req,
+       AddPartitionsRequest("sales", "from_spark", [part(["2024-01-03", "a/b c:d=e%f#g"])], False, True))
+eq(c.get_partition_names("sales", "from_spark", -1),
+   ["dt=2024-01-03/c=a%2Fb c%3Ad%3De%25f%23g", "dt=__HIVE_DEFAULT_PARTITION__/c=FR"], "escaped names")
+loc = c.get_partition("sales", "from_spark", ["2024-01-03", "a/b c:d=e%f#g"]).sd.location
+assert loc.endswith("/dt=2024-01-03/c=a%2Fb c%3Ad%3De%25f%23g"), loc
+expect(InvalidObjectException, c.add_partitions_req,
+       AddPartitionsRequest("sales", "from_spark", [part(["only-one"])], True, True))
+
+# alter_table as Spark does it (whole struct back, a property added).
+got.parameters["spark.sql.partitionProvider"] = "catalog"
+c.alter_table_with_environment_context("sales", "from_spark", got, None)
+eq(c.get_table("sales", "from_spark").parameters.get("spark.sql.partitionProvider"), "catalog", "alter")
+renamed = Table(**{**got.__dict__, "tableName": "renamed"})
+expect(InvalidOperationException, c.alter_table, "sales", "from_spark", renamed)
+
+eq(c.drop_partition("sales", "from_spark", ["", "FR"], True), True, "drop_partition")
+expect(NoSuchObjectException, c.drop_partition, "sales", "from_spark", ["", "FR"], True)
+dropped = c.drop_partitions_req(DropPartitionsRequest("sales", "from_spark",
+                                RequestPartsSpec(names=["dt=2024-01-03/c=a%2Fb c%3Ad%3De%25f%23g"]), True, True))
+eq([p.values for p in dropped.partitions], [["2024-01-03", "a/b c:d=e%f#g"]], "drop_partitions_req")
+
+# Framed transport on a new connection.
+cf, tf = connect(framed=True)
+eq(cf.get_database("sales").name, "sales", "framed")
+tf.close()
+
+# An unknown method: TApplicationException(UNKNOWN_METHOD) and the connection stays usable.
+trans.close()
+c, trans = connect()
+c._oprot.writeMessageBegin("get_valid_write_ids", 1, 7)
+c._oprot.writeStructBegin("args")
+c._oprot.writeFieldStop()
+c._oprot.writeStructEnd()
+c._oprot.writeMessageEnd()
+c._oprot.trans.flush()
+_, mtype, _ = c._iprot.readMessageBegin()
+eq(mtype, 3, "exception message")
+x = TApplicationException()
+x.read(c._iprot)
+c._iprot.readMessageEnd()
+eq(x.type, TApplicationException.UNKNOWN_METHOD, "unknown method type")
+eq(c.get_database("sales").name, "sales", "connection kept after unknown method")
+c.shutdown()  # fb303 oneway: no reply expected
+
+# Not readable: a table the role has no privilege on does not exist for it.
+expect(NoSuchObjectException, c.get_table, "sales", "secret")
+assert "secret" not in c.get_all_tables("sales")
+expect(MetaException, c.drop_table, "sales", "events", True)
+
+c.drop_table("sales", "from_spark", True)
+expect(NoSuchObjectException, c.get_table, "sales", "from_spark")
+trans.close()
+print("ok")

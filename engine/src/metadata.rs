@@ -142,6 +142,20 @@ impl Metadata<'_> {
     }
 }
 
+/// A location as tarn stores it (local paths without `file:`, no trailing `/`), or `None` when
+/// it has `.` or `..` components (such a location is only taken through the full checks).
+pub(crate) fn bare_location(l: &str) -> Option<String> {
+    let l = l
+        .strip_prefix("file://")
+        .or_else(|| l.strip_prefix("file:"))
+        .unwrap_or(l);
+    let path = l.split_once("://").map_or(l, |(_, rest)| rest);
+    if path.split('/').any(|c| c == "." || c == "..") {
+        return None;
+    }
+    Some(l.trim_end_matches('/').to_string())
+}
+
 /// Spark derives a new database's location from its own `spark.sql.warehouse.dir`: say so when
 /// such a location is refused.
 fn hint_warehouse(e: EngineError, location: &str) -> EngineError {

@@ -193,3 +193,80 @@ fn find_parquet(root: &Path, table: &str) -> std::path::PathBuf {
     }
     panic!("no parquet file of {table} under {}", root.display());
 }
+
+/// A Spark session (pyspark's built-in Hive 2.3 client, local[1]) with tarn as its metastore:
+/// it reads what tarn wrote, and tarn (over pg) reads what it wrote, step by step. Spark's own
+/// answers are the oracle for what pg must see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spark_shares_the_catalog() {
+    let s = HmsServer::start().await;
+    s.sql(
+        "CREATE USER spark LOGIN; CREATE DATABASE sales;
+         CREATE TABLE sales.events (id bigint, note string, dt string) PARTITIONED BY (dt);
+         INSERT INTO sales.events VALUES (1, 'a', '2024-01-01'), (2, 'b', '2024-01-02'), (3, 'c', '2024-01-02');
+         GRANT USAGE, CREATE ON SCHEMA sales TO spark; GRANT SELECT ON sales.events TO spark;",
+    )
+    .await;
+    let warehouse = s.dir.path().join("data/warehouse");
+    let out = run_python(
+        "hms_spark.py",
+        &[s.hms_port.to_string(), warehouse.display().to_string()],
+    )
+    .await;
+    let seen: std::collections::HashMap<&str, &str> =
+        out.lines().filter_map(|l| l.split_once('=')).collect();
+    assert_eq!(seen.get("done"), Some(&"yes"), "{out}");
+    assert_eq!(seen["databases"], "default,sales");
+    assert_eq!(seen["tables"], "events");
+    assert_eq!(seen["read"], "1:2024-01-01;2:2024-01-02;3:2024-01-02");
+    assert_eq!(seen["pruned"], "2,3");
+    assert_eq!(seen["partitions"], "dt=2024-01-01,dt=2024-01-02");
+    // CTAS, INSERT INTO and a dynamic INSERT OVERWRITE of one partition, as Spark read them back.
+    assert_eq!(
+        seen["spark_by_day"],
+        "20:2024-01-02;30:2024-01-02;77:2024-01-01;99:2024-02-01"
+    );
+    assert_eq!(seen["view"], "2,3");
+    assert!(
+        seen["stats"].contains("4 rows"),
+        "ANALYZE statistics round trip: {out}"
+    );
+    assert_eq!(
+        seen["after_msck"],
+        "dt=2024-01-01,dt=2024-01-02,dt=2024-02-01,dt=2024-03-01"
+    );
+    // tarn over pg sees exactly what Spark wrote (the MSCK partition holds a copy of 99).
+    let rows =
+        s.pg.query("SELECT id, dt FROM sales.by_day ORDER BY dt, id", &[])
+            .await
+            .unwrap();
+    let got: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{}:{}", r.get::<_, i64>(0), r.get::<_, String>(1)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "77:2024-01-01",
+            "20:2024-01-02",
+            "30:2024-01-02",
+            "99:2024-02-01",
+            "99:2024-03-01"
+        ]
+    );
+    let view =
+        s.pg.query("SELECT id FROM sales.big ORDER BY id", &[])
+            .await
+            .unwrap();
+    assert_eq!(
+        view.iter().map(|r| r.get::<_, i64>(0)).collect::<Vec<_>>(),
+        [2, 3]
+    );
+    let tables = s.pg.query("SELECT tablename::text FROM pg_catalog.pg_tables WHERE schemaname = 'sales' ORDER BY 1", &[]).await.unwrap();
+    let names: Vec<String> = tables.iter().map(|r| r.get(0)).collect();
+    assert_eq!(
+        names,
+        ["by_day", "events"],
+        "the dropped table is gone, the view is not a table"
+    );
+}

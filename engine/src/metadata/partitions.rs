@@ -164,12 +164,13 @@ impl Metadata<'_> {
         let Some(l) = location.filter(|l| !l.is_empty()) else {
             return Ok(default);
         };
-        let roots = &self.session.engine.inner.roots;
-        if let Ok(normalized) = roots.check(l)
-            && within(&normalized, &table.location)
-            && normalized.trim_end_matches('/') != table.location.trim_end_matches('/')
+        // Inside the table's own directory (how Spark and MSCK name partitions): no location
+        // role needed, the table's data stays the table's.
+        if let Some(bare) = super::bare_location(l)
+            && within(&bare, &table.location)
+            && bare != table.location.trim_end_matches('/')
         {
-            return Ok(normalized);
+            return Ok(bare);
         }
         if !owner {
             return Err(crate::authz::denied(crate::authz::relation(table)));

@@ -125,3 +125,13 @@ fn bad_filters_are_errors_not_panics() {
     let nots = format!("{}y = 1", "not ".repeat(10_000));
     assert!(HiveFilter::parse(&t, &nots).is_err());
 }
+
+#[test]
+fn bare_locations() {
+    use crate::metadata::bare_location;
+    assert_eq!(bare_location("file:/w/t/").as_deref(), Some("/w/t"));
+    assert_eq!(bare_location("file:///w/t").as_deref(), Some("/w/t"));
+    assert_eq!(bare_location("s3://b/w/t").as_deref(), Some("s3://b/w/t"));
+    assert_eq!(bare_location("/w/t/../../etc"), None);
+    assert_eq!(bare_location("s3://b/w/./t"), None);
+}

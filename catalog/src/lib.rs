@@ -9,6 +9,7 @@ mod error;
 mod filter;
 pub mod hive_types;
 mod like;
+pub mod locks;
 mod model;
 pub mod paths;
 mod postgres;
@@ -26,6 +27,7 @@ pub use acl::{
 pub use error::{CatalogError, Result};
 pub use filter::{CmpOp, IndexKind, KeyValue, PartitionFilter, indexed_kind};
 pub use like::{LikePattern, LikeSyntax};
+pub use locks::{LockMode, LockState, LockTarget};
 pub use model::{
     Column, Database, HiveStorage, LocationUse, Partition, PartitionSpec, StorageFormat, Table,
     TableType, stats_keys,

@@ -10,6 +10,7 @@ mod commit;
 pub(crate) mod conn;
 mod dump;
 mod intents;
+mod locks;
 mod partitions;
 mod rows;
 mod users;
@@ -455,6 +456,28 @@ impl<B: Backend> Metastore for SqlMetastore<B> {
     async fn shared_secret(&self, name: &str) -> Result<[u8; 32]> {
         let name = name.to_string();
         self.write(move |tx| secret(tx, &name)).await
+    }
+
+    async fn lock(
+        &self,
+        targets: Vec<crate::LockTarget>,
+        owner: &str,
+    ) -> Result<(i64, crate::LockState)> {
+        let owner = owner.to_string();
+        self.write(move |tx| locks::lock(tx, &targets, &owner, now()))
+            .await
+    }
+
+    async fn check_lock(&self, id: i64) -> Result<Option<crate::LockState>> {
+        self.write(move |tx| locks::check(tx, id, now())).await
+    }
+
+    async fn unlock(&self, id: i64) -> Result<bool> {
+        self.write(move |tx| locks::unlock(tx, id)).await
+    }
+
+    async fn lock_targets(&self, id: i64) -> Result<Vec<crate::LockTarget>> {
+        self.read(move |c| locks::targets(c, id)).await
     }
 
     async fn export_catalog(&self) -> Result<CatalogDump> {

@@ -171,6 +171,21 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     /// would tell which users exist).
     async fn shared_secret(&self, name: &str) -> Result<[u8; 32]>;
 
+    /// Requests a lock on databases or tables for `owner` (see [`crate::locks`]); returns its
+    /// id and whether it was granted.
+    async fn lock(
+        &self,
+        targets: Vec<crate::LockTarget>,
+        owner: &str,
+    ) -> Result<(i64, crate::LockState)>;
+    /// Refreshes a lock and grants it if it is free now; `None`: no such lock (released or
+    /// expired).
+    async fn check_lock(&self, id: i64) -> Result<Option<crate::LockState>>;
+    /// Releases a lock; whether it existed.
+    async fn unlock(&self, id: i64) -> Result<bool>;
+    /// The targets of a lock (to check who may release it); empty when there is none.
+    async fn lock_targets(&self, id: i64) -> Result<Vec<crate::LockTarget>>;
+
     /// Round trips made to a networked store so far (`None` for an embedded one): what a
     /// statement costs in catalog latency.
     fn round_trips(&self) -> Option<u64> {

@@ -7,6 +7,7 @@
 //! Every call is one statement: roles and grants are read again, as for SQL.
 
 mod filter;
+mod locks;
 mod partitions;
 mod spark_schema;
 mod tables;

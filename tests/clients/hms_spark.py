@@ -35,6 +35,8 @@ rows = spark.sql("SELECT id, dt FROM sales.events ORDER BY id").collect()
 show("read", ";".join(f"{r.id}:{r.dt}" for r in rows))
 rows = spark.sql("SELECT id FROM sales.events WHERE dt = '2024-01-02' ORDER BY id").collect()
 show("pruned", ",".join(str(r.id) for r in rows))
+tarn_stats = [r.data_type for r in spark.sql("DESCRIBE TABLE EXTENDED sales.events").collect() if r.col_name == "Statistics"]
+show("tarn_stats", tarn_stats[0] if tarn_stats else "none")
 show("partitions", ",".join(r[0] for r in spark.sql("SHOW PARTITIONS sales.events").collect()))
 
 spark.sql(
@@ -60,6 +62,8 @@ shutil.copy(os.path.join(location.removeprefix("file:"), "dt=2024-02-01", source
             os.path.join(location.removeprefix("file:"), "dt=2024-03-01", "part-00000-msck.snappy.parquet"))
 spark.sql("MSCK REPAIR TABLE sales.by_day")
 show("after_msck", ",".join(r[0] for r in spark.sql("SHOW PARTITIONS sales.by_day").collect()))
+spark.sql("CREATE TABLE sales.analyzed USING parquet AS SELECT 1 AS x UNION ALL SELECT 2")
+spark.sql("ANALYZE TABLE sales.analyzed COMPUTE STATISTICS")
 spark.sql("CREATE TABLE sales.tmp (x int) USING parquet")
 spark.sql("DROP TABLE sales.tmp")
 show("done", "yes")

@@ -17,6 +17,7 @@ from hmsclient.genthrift.hive_metastore.ttypes import (
     AddPartitionsRequest, AlreadyExistsException, Database, FieldSchema, InvalidObjectException,
     InvalidOperationException, MetaException, NoSuchObjectException, Partition, SerDeInfo,
     StorageDescriptor, Table, DropPartitionsRequest, RequestPartsSpec, ConfigValSecurityException,
+    LockComponent, LockRequest, CheckLockRequest, UnlockRequest, NoSuchLockException,
 )
 
 port, lake = int(sys.argv[1]), sys.argv[2]
@@ -186,6 +187,30 @@ c.shutdown()  # fb303 oneway: no reply expected
 expect(NoSuchObjectException, c.get_table, "sales", "secret")
 assert "secret" not in c.get_all_tables("sales")
 expect(MetaException, c.drop_table, "sales", "events", True)
+
+# Locks as pyiceberg commits with them: exclusive on a table this role owns, a second request
+# waits until the first is released; none on a table it may only read.
+def lock_req(table, kind=3):
+    return LockRequest([LockComponent(kind, 2, "sales", table)], None, "spark", "host")
+
+first = c.lock(lock_req("from_spark"))
+eq(first.state, 1, "first lock acquired")
+c2, t2 = connect()
+second = c2.lock(lock_req("from_spark"))
+eq(second.state, 2, "second lock waits")
+eq(c2.check_lock(CheckLockRequest(second.lockid)).state, 2, "still waiting")
+c.unlock(UnlockRequest(first.lockid))
+eq(c2.check_lock(CheckLockRequest(second.lockid)).state, 1, "granted after release")
+c2.unlock(UnlockRequest(second.lockid))
+expect(NoSuchLockException, c2.unlock, UnlockRequest(second.lockid))
+expect(NoSuchLockException, c2.check_lock, CheckLockRequest(second.lockid))
+t2.close()
+# `lock` declares no MetaException: the refusal is an application exception with the reason.
+denied = expect(TApplicationException, c.lock, lock_req("events"))
+assert "owner" in str(denied), denied
+shared = c.lock(lock_req("events", kind=1))
+eq(shared.state, 1, "shared read lock on a readable table")
+c.unlock(UnlockRequest(shared.lockid))
 
 c.drop_table("sales", "from_spark", True)
 expect(NoSuchObjectException, c.get_table, "sales", "from_spark")

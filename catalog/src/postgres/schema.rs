@@ -150,6 +150,20 @@ const MIGRATIONS: &[&str] = &[
         value T NOT NULL
     );
     "#,
+    // v2 (SQLite v8): table locks of metastore clients.
+    r#"
+    CREATE TABLE locks (
+        lock_id BIGINT NOT NULL,
+        db T NOT NULL,
+        tbl T,
+        exclusive BIGINT NOT NULL,
+        owner T NOT NULL,
+        acquired BIGINT NOT NULL,
+        heartbeat BIGINT NOT NULL
+    );
+    CREATE INDEX locks_by_id ON locks (lock_id);
+    CREATE INDEX locks_by_object ON locks (db, tbl);
+    "#,
 ];
 
 /// The schema version this tarn writes.

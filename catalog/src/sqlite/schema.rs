@@ -175,6 +175,20 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // v8: table locks of metastore clients (see `crate::locks`).
+    r#"
+    CREATE TABLE locks (
+        lock_id INTEGER NOT NULL,
+        db TEXT NOT NULL,
+        tbl TEXT,
+        exclusive INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        acquired INTEGER NOT NULL,
+        heartbeat INTEGER NOT NULL
+    );
+    CREATE INDEX locks_by_id ON locks (lock_id);
+    CREATE INDEX locks_by_object ON locks (db, tbl);
+    "#,
 ];
 
 /// Brings the database to the newest schema version.

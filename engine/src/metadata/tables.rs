@@ -153,6 +153,7 @@ impl Metadata<'_> {
             // Only the directory tarn made is ever deleted: a table cannot become managed.
             new.table_type = TableType::External;
         }
+        spark_stats_to_hive(&old, &mut new);
         new.database = old.database.clone();
         new.name = old.name.clone();
         new.owner = old.owner.clone();
@@ -193,6 +194,23 @@ impl Metadata<'_> {
     /// Checks a privilege on a table already read.
     pub(super) async fn require(&self, table: &Table, p: Privilege) -> Result<()> {
         self.session.require_table(table, p).await
+    }
+}
+
+/// Statistics Spark computed (ANALYZE TABLE) are recorded where tarn and Hive keep theirs
+/// (`numRows`, `totalSize`), so pg clients and other engines see the same numbers.
+fn spark_stats_to_hive(old: &Table, new: &mut Table) {
+    use tarn_catalog::stats_keys::{NUM_ROWS, TOTAL_SIZE};
+    for (spark, hive) in [
+        ("spark.sql.statistics.numRows", NUM_ROWS),
+        ("spark.sql.statistics.totalSize", TOTAL_SIZE),
+    ] {
+        if let Some(v) = new.parameters.get(spark).cloned()
+            && old.parameters.get(spark) != Some(&v)
+            && v.parse::<u64>().is_ok()
+        {
+            new.parameters.insert(hive.to_string(), v);
+        }
     }
 }
 

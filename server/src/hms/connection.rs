@@ -182,7 +182,7 @@ fn handle(
                 id,
                 Value::Struct(Struct::new().with(1, Value::string(message))),
             ),
-            None => return Some(app_exception(header, INTERNAL_ERROR, &format!("{e:?}"))),
+            None => return Some(app_exception(header, INTERNAL_ERROR, &e.message())),
         },
     };
     let mut enc = Encoder::default();

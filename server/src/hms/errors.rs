@@ -29,6 +29,14 @@ impl CallError {
         CallError::Exception(Exc::Meta, message.into())
     }
 
+    /// The error's message.
+    pub fn message(&self) -> String {
+        match self {
+            CallError::Exception(_, message) => message.clone(),
+            CallError::Unimplemented => "not implemented by tarn".into(),
+        }
+    }
+
     /// The exception and result field the method declares for this error: the closest
     /// declared kind, `MetaException` otherwise; `None` when the method declares neither.
     pub fn declared(&self, method: &Method) -> Option<(i16, Exc, String)> {
@@ -47,6 +55,7 @@ impl CallError {
             Exc::InvalidOperation => &[Exc::InvalidOperation, Exc::InvalidObject],
             Exc::AlreadyExists => &[Exc::AlreadyExists],
             Exc::ConfigValSecurity => &[Exc::ConfigValSecurity],
+            Exc::NoSuchLock => &[Exc::NoSuchLock],
             _ => &[],
         };
         fallbacks

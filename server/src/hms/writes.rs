@@ -111,6 +111,37 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
             Ok(None)
         }
         "partition_name_has_valid_characters" => Ok(Some(Value::Bool(true))),
+        "lock" => lock(session, a).await,
+        "check_lock" => {
+            let id = a
+                .strct(1)?
+                .i64(1)
+                .ok_or_else(|| CallError::invalid("lockid is required"))?;
+            match session.metadata().check_lock(id).await? {
+                Some(state) => Ok(Some(lock_response(id, state))),
+                None => Err(no_such_lock(id)),
+            }
+        }
+        "heartbeat" => {
+            let Some(id) = a.strct(1)?.i64(1) else {
+                return Ok(None);
+            };
+            match session.metadata().check_lock(id).await? {
+                Some(_) => Ok(None),
+                None => Err(no_such_lock(id)),
+            }
+        }
+        "unlock" => {
+            let id = a
+                .strct(1)?
+                .i64(1)
+                .ok_or_else(|| CallError::invalid("lockid is required"))?;
+            if session.metadata().unlock(id).await? {
+                Ok(None)
+            } else {
+                Err(no_such_lock(id))
+            }
+        }
         _ => Err(CallError::Unimplemented),
     }
 }
@@ -181,4 +212,55 @@ async fn drop_req(session: &Session, a: &Args) -> Reply {
         result = result.with(1, convert::partitions(&t, &dropped));
     }
     Ok(Some(Value::Struct(result)))
+}
+
+/// Hive's LockRequest: components of (type SHARED_READ=1 | SHARED_WRITE=2 | EXCLUSIVE=3,
+/// level DB=1 | TABLE=2 | PARTITION=3, database, table). A partition lock is taken on its whole
+/// table (coarser, never weaker); only shared reads share.
+async fn lock(session: &Session, a: &Args) -> Reply {
+    use tarn_engine::catalog::{LockMode, LockTarget};
+    let req = a.strct(1)?;
+    let mut targets = vec![];
+    for c in req.structs(1) {
+        let mode = match c.i32(1) {
+            Some(1) => LockMode::Shared,
+            Some(2 | 3) => LockMode::Exclusive,
+            other => return Err(CallError::meta(format!("unknown lock type {other:?}"))),
+        };
+        let database = req_str(c, 3)?;
+        let table = match c.i32(2) {
+            Some(1) => None,
+            _ => Some(
+                c.str(4)
+                    .ok_or_else(|| CallError::meta("a table lock needs a table name"))?,
+            ),
+        };
+        targets.push(LockTarget {
+            database,
+            table,
+            mode,
+        });
+    }
+    let (id, state) = session.metadata().lock(targets).await?;
+    Ok(Some(lock_response(id, state)))
+}
+
+/// LockResponse {1: lockid, 2: state (ACQUIRED=1, WAITING=2)}.
+fn lock_response(id: i64, state: tarn_engine::catalog::LockState) -> Value {
+    let state = match state {
+        tarn_engine::catalog::LockState::Acquired => 1,
+        tarn_engine::catalog::LockState::Waiting => 2,
+    };
+    Value::Struct(
+        Struct::new()
+            .with(1, Value::I64(id))
+            .with(2, Value::I32(state)),
+    )
+}
+
+fn no_such_lock(id: i64) -> CallError {
+    CallError::Exception(
+        super::idl::Exc::NoSuchLock,
+        format!("lock {id} does not exist"),
+    )
 }

@@ -157,11 +157,14 @@ fn part(values: &[Option<&str>]) -> Partition {
 
 mod catalog;
 mod filters;
+mod locks;
 mod roles;
 mod stores;
 mod writes;
 
 suite!(
+    locks::exclusive_locks_exclude_across_servers,
+    locks::racing_lockers_get_one_lock,
     filters::random_filters_select_exactly_the_matching_partitions,
     writes::racing_overwrites_from_separate_stores_have_one_winner,
     catalog::default_database_exists_and_survives_reopen,

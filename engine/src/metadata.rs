@@ -41,7 +41,10 @@ impl Metadata<'_> {
 
     /// The databases matching a Hive pattern (`*` any, `|` alternatives) this role may see.
     pub async fn databases(&self, pattern: Option<&str>) -> Result<Vec<Database>> {
-        let dbs = self.metastore().list_databases(pattern).await?;
+        let mut dbs = self.metastore().list_databases(None).await?;
+        if let Some(matcher) = hive_pattern(pattern) {
+            dbs.retain(|d| matcher.matches(&d.name));
+        }
         self.session.visible_databases(dbs).await
     }
 
@@ -62,9 +65,10 @@ impl Metadata<'_> {
     /// warehouse as `<name>.db`; elsewhere needs the location role, as CREATE DATABASE does.
     pub async fn create_database(&self, mut db: Database, location: Option<&str>) -> Result<()> {
         db.name = db.name.to_lowercase();
-        if db.name.eq_ignore_ascii_case(crate::provider::SYSTEM_SCHEMA) || db.name.is_empty() {
+        check_name(&db.name, "database")?;
+        if db.name.eq_ignore_ascii_case(crate::provider::SYSTEM_SCHEMA) {
             return Err(EngineError::InvalidParameter(format!(
-                "'{}' is not a valid database name",
+                "'{}' is reserved for tarn's system tables",
                 db.name
             )));
         }
@@ -143,6 +147,33 @@ impl Metadata<'_> {
     }
 }
 
+/// A Hive name pattern (`*` any run, `|` alternatives, case-insensitive; everything else
+/// literal). Clients written for Hive's regular expressions send `.*`, which means `*`.
+pub(crate) fn hive_pattern(pattern: Option<&str>) -> Option<tarn_catalog::LikePattern> {
+    let p = pattern.filter(|p| !p.is_empty() && *p != "*" && *p != ".*")?;
+    let p = p.replace(".*", "*");
+    Some(tarn_catalog::LikePattern::new(
+        &p,
+        tarn_catalog::LikeSyntax::Hive,
+        true,
+    ))
+}
+
+/// Hive's rule for database, table and column names (`MetaStoreUtils.validateName`):
+/// letters, digits and `_`. Names become path components of managed locations, so nothing
+/// else (no `/`, no `..`) may reach them.
+pub(crate) fn check_name(name: &str, what: &str) -> Result<()> {
+    if !name.is_empty()
+        && name.len() <= 128
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+    {
+        return Ok(());
+    }
+    Err(EngineError::InvalidParameter(format!(
+        "'{name}' is not a valid {what} name (letters, digits and _)"
+    )))
+}
+
 /// A location as tarn stores it (local paths without `file:`, no trailing `/`), or `None` when
 /// it has `.` or `..` components (such a location is only taken through the full checks).
 pub(crate) fn bare_location(l: &str) -> Option<String> {
@@ -151,7 +182,9 @@ pub(crate) fn bare_location(l: &str) -> Option<String> {
         .or_else(|| l.strip_prefix("file:"))
         .unwrap_or(l);
     let path = l.split_once("://").map_or(l, |(_, rest)| rest);
-    if path.split('/').any(|c| c == "." || c == "..") {
+    // Percent-encoded characters and backslashes are refused outright: URL parsers turn
+    // `%2E%2E` into `..` after any textual check.
+    if path.contains('%') || path.contains('\\') || path.split('/').any(|c| c == "." || c == "..") {
         return None;
     }
     Some(l.trim_end_matches('/').to_string())

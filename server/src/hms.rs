@@ -43,7 +43,8 @@ pub struct HmsConfig {
     pub clients: Vec<ClientRole>,
     pub tls: Option<TlsConfig>,
     pub max_connections: usize,
-    /// The largest message accepted (a call's arguments).
+    /// The most a call's arguments may take (wire bytes plus a fixed cost per decoded value:
+    /// a bound on the memory one call holds; 64 MiB ≈ 200k partitions in one add).
     pub max_message: usize,
 }
 
@@ -58,7 +59,7 @@ impl HmsConfig {
             clients: vec![],
             tls: None,
             max_connections: 128,
-            max_message: 256 << 20,
+            max_message: 64 << 20,
         }
     }
 
@@ -241,8 +242,14 @@ impl Args {
         self.0.bool(id).unwrap_or(false)
     }
 
-    fn i16(&self, id: i16) -> Option<i16> {
-        self.0.i16(id).or_else(|| self.0.i32(id).map(|v| v as i16))
+    /// Hive's `max_parts` (i16 in the IDL, i32 from some clients): negative means all.
+    fn max_parts(&self, id: i16) -> Option<usize> {
+        let n = self
+            .0
+            .i16(id)
+            .map(i64::from)
+            .or_else(|| self.0.i32(id).map(i64::from))?;
+        usize::try_from(n).ok()
     }
 }
 
@@ -285,19 +292,25 @@ fn session_call(shared: &Shared, name: &str, a: &Args) -> Option<Reply> {
     Some(Ok(Some(value)))
 }
 
-/// `get_config_value` answers whitelisted keys only, as Hive does.
+/// `get_config_value` as Hive answers it: keys under `hive.`, `hdfs.` and `mapred.` get their
+/// value (the client's default when tarn has none), others `ConfigValSecurityException`.
 fn config_value(a: &Args) -> Reply {
     let key = a.str(1)?;
+    if !["hive.", "hdfs.", "mapred."]
+        .iter()
+        .any(|p| key.starts_with(p))
+    {
+        return Err(CallError::Exception(
+            idl::Exc::ConfigValSecurity,
+            format!("for security reasons the config key {key} cannot be accessed"),
+        ));
+    }
     let value = match key.as_str() {
-        "hive.exec.default.partition.name" => tarn_engine::catalog::paths::DEFAULT_PARTITION_NAME,
-        "hive.metastore.try.direct.sql" | "hive.metastore.try.direct.sql.ddl" => "true",
-        "hive.metastore.partition.name.whitelist.pattern" => "",
-        _ => {
-            return Err(CallError::Exception(
-                idl::Exc::ConfigValSecurity,
-                format!("for security reasons the config key {key} cannot be accessed"),
-            ));
+        "hive.exec.default.partition.name" => {
+            tarn_engine::catalog::paths::DEFAULT_PARTITION_NAME.to_string()
         }
+        "hive.metastore.try.direct.sql" | "hive.metastore.try.direct.sql.ddl" => "true".into(),
+        _ => a.opt_str(2).unwrap_or_default(),
     };
     Ok(Some(Value::string(value)))
 }

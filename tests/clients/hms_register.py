@@ -25,4 +25,13 @@ sd.location = None
 p = Partition(values=["2024-05-01"], dbName="raw", tableName="clicks", createTime=0, lastAccessTime=0, sd=sd, parameters={})
 res = c.add_partitions_req(AddPartitionsRequest("raw", "clicks", [p], True, True))
 assert [x.values for x in res.partitions] == [["2024-05-01"]], res
+# INSERT lets this role register partitions inside the table's directory, nowhere else.
+from hmsclient.genthrift.hive_metastore.ttypes import MetaException
+sd2 = c.get_table("raw", "clicks").sd
+sd2.location = "file:/tmp/not-the-table"
+try:
+    c.add_partitions_req(AddPartitionsRequest("raw", "clicks", [Partition(values=["2024-05-02"], dbName="raw", tableName="clicks", createTime=0, lastAccessTime=0, sd=sd2, parameters={})], True, True))
+    raise AssertionError("a partition outside the table's directory was accepted")
+except MetaException:
+    pass
 print("registered")

@@ -59,6 +59,9 @@ expect(NoSuchObjectException, c.get_database, "nope")
 # Tables.
 assert "events" in c.get_all_tables("sales")
 eq(c.get_tables("sales", "ev*"), ["events"], "get_tables pattern")
+eq(c.get_tables("sales", "events"), ["events"], "exact pattern")
+eq(c.get_tables("sales", "e_ents"), [], "_ is a literal in Hive patterns")
+assert "events" in c.get_tables_by_type("sales", ".*", "MANAGED_TABLE"), "Trino's .* pattern"
 t = c.get_table("sales", "events")
 eq([k.name for k in t.partitionKeys], ["dt", "n"], "partition keys")
 eq([(k.name, k.type) for k in t.sd.cols], [("id", "bigint"), ("note", "string")], "columns")
@@ -99,6 +102,7 @@ eq(c.partition_name_to_spec("dt=a%3Db/n=1"), {"dt": "a=b", "n": "1"}, "name_to_s
 
 # Config whitelist, fb303, empty answers.
 eq(c.get_config_value("hive.exec.default.partition.name", ""), "__HIVE_DEFAULT_PARTITION__", "config")
+eq(c.get_config_value("hive.some.unknown.key", "dflt"), "dflt", "config default")
 expect(ConfigValSecurityException, c.get_config_value, "javax.jdo.option.ConnectionPassword", "")
 eq(c.getName(), "tarn", "fb303 getName")
 eq(c.get_functions("sales", "*"), [], "functions")
@@ -125,6 +129,18 @@ assert got.sd.location.rstrip("/").endswith("sales.db/from_spark"), got.sd.locat
 eq(got.parameters.get("spark.sql.create.version"), "4.3.0", "parameters kept")
 bad = Table(**{**tbl.__dict__, "tableName": "bad", "sd": StorageDescriptor([FieldSchema("x", "notatype", None)], None, None, None, False, -1, serde, [], [], {})})
 expect(InvalidObjectException, c.create_table, bad)
+# Names become path components: anything but letters, digits and _ is refused.
+for evil in ["x/../../default/victim", "..", "a b", ""]:
+    expect(InvalidObjectException, c.create_table, Table(**{**tbl.__dict__, "tableName": evil}))
+expect(InvalidObjectException, c.create_database, Database(name="../escape", description="", locationUri=None, parameters={}))
+# A view has no directory: no partitions can be put "inside" it.
+view = Table(**{**tbl.__dict__, "tableName": "v", "tableType": "VIRTUAL_VIEW",
+                "viewOriginalText": "SELECT 1 AS id", "viewExpandedText": "SELECT 1 AS id"})
+c.create_table(view)
+expect(InvalidObjectException, c.add_partitions_req, AddPartitionsRequest("sales", "v", [
+    Partition(values=["a", "b"], dbName="sales", tableName="v", createTime=0, lastAccessTime=0,
+              sd=StorageDescriptor(cols, "file:/tmp/anywhere", None, None, False, -1, serde, [], [], {}), parameters={})], True, True))
+c.drop_table("sales", "v", False)
 # A location outside the lake's allowed roots is refused for this role.
 outside = Table(**{**tbl.__dict__, "tableName": "outside", "sd": StorageDescriptor(cols, "file:/etc", None, None, False, -1, serde, [], [], {})})
 expect(MetaException, c.create_table, outside)
@@ -146,6 +162,23 @@ loc = c.get_partition("sales", "from_spark", ["2024-01-03", "a/b c:d=e%f#g"]).sd
 assert loc.endswith("/dt=2024-01-03/c=a%2Fb c%3Ad%3De%25f%23g"), loc
 expect(InvalidObjectException, c.add_partitions_req,
        AddPartitionsRequest("sales", "from_spark", [part(["only-one"])], True, True))
+# Locations that leave the table's directory: percent-encoded dots, plain dots, elsewhere.
+table_dir = got.sd.location
+for escape in [table_dir + "/%2E%2E/%2E%2E/elsewhere", table_dir + "/../../elsewhere", "file:/tmp"]:
+    p = part(["2024-09-09", "z"])
+    p.sd.location = escape
+    expect(MetaException, c.add_partitions_req, AddPartitionsRequest("sales", "from_spark", [p], True, True))
+# A symlink planted in the table's directory does not make another directory the table's.
+local_dir = table_dir.removeprefix("file:")
+os.makedirs(os.path.join(lake, "elsewhere"), exist_ok=True)
+os.symlink(os.path.join(lake, "elsewhere"), os.path.join(local_dir, "dt=2024-09-10"))
+p = part(["2024-09-10", "z"])
+p.sd.location = table_dir + "/dt=2024-09-10/c=z"
+expect(MetaException, c.add_partitions_req, AddPartitionsRequest("sales", "from_spark", [p], True, True))
+# Two of the same partition in one request: refused, nothing added.
+expect(AlreadyExistsException, c.add_partitions_req,
+       AddPartitionsRequest("sales", "from_spark", [part(["2024-09-11", "z"]), part(["2024-09-11", "z"])], False, True))
+expect(NoSuchObjectException, c.get_partition, "sales", "from_spark", ["2024-09-11", "z"])
 
 # alter_table as Spark does it (whole struct back, a property added).
 got.parameters["spark.sql.partitionProvider"] = "catalog"
@@ -183,9 +216,10 @@ eq(x.type, TApplicationException.UNKNOWN_METHOD, "unknown method type")
 eq(c.get_database("sales").name, "sales", "connection kept after unknown method")
 c.shutdown()  # fb303 oneway: no reply expected
 
-# Not readable: a table the role has no privilege on does not exist for it.
+# Not readable: a table the role may read one column of does not exist for it (partition values
+# and the definition are data of every column).
 expect(NoSuchObjectException, c.get_table, "sales", "secret")
-assert "secret" not in c.get_all_tables("sales")
+expect(NoSuchObjectException, c.get_partitions, "sales", "secret", -1)
 expect(MetaException, c.drop_table, "sales", "events", True)
 
 # Locks as pyiceberg commits with them: exclusive on a table this role owns, a second request

@@ -104,7 +104,8 @@ async fn thrift_fixture(s: &HmsServer) {
         "CREATE USER spark LOGIN; CREATE DATABASE sales;
          CREATE TABLE sales.events (id bigint, note string, dt string, n int) PARTITIONED BY (dt, n);
          INSERT INTO sales.events VALUES (1, 'a', '2024-01-01', 1), (2, 'b', '2024-01-02', 2), (3, 'c', '2024-01-02', NULL);
-         CREATE TABLE sales.secret (x int);
+         CREATE TABLE sales.secret (x int, y int);
+         GRANT SELECT (x) ON sales.secret TO spark;
          GRANT USAGE, CREATE ON SCHEMA sales TO spark;
          GRANT CREATE ON DATABASE tarn TO spark;
          GRANT SELECT ON sales.events TO spark;",
@@ -231,6 +232,11 @@ async fn spark_shares_the_catalog() {
         seen["stats"].contains("4 rows"),
         "ANALYZE statistics round trip: {out}"
     );
+    // tarn's own statistics (kept by its commits) are what Spark sees for tarn's table.
+    assert!(
+        seen["tarn_stats"].ends_with(" 3 rows"),
+        "tarn statistics served: {out}"
+    );
     assert_eq!(
         seen["after_msck"],
         "dt=2024-01-01,dt=2024-01-02,dt=2024-02-01,dt=2024-03-01"
@@ -266,7 +272,16 @@ async fn spark_shares_the_catalog() {
     let names: Vec<String> = tables.iter().map(|r| r.get(0)).collect();
     assert_eq!(
         names,
-        ["by_day", "events"],
+        ["analyzed", "by_day", "events"],
         "the dropped table is gone, the view is not a table"
     );
+    // Spark's ANALYZE landed where tarn keeps row counts (pg_class.reltuples reads numRows).
+    let analyzed =
+        s.pg.query_one(
+            "SELECT reltuples::bigint FROM pg_catalog.pg_class WHERE relname = 'analyzed'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(analyzed.get::<_, i64>(0), 2);
 }

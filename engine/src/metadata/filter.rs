@@ -68,7 +68,12 @@ impl HiveFilter {
         let kind = |key: usize| indexed_kind(&table.partition_keys[key].hive_type);
         let indexed = |key: usize, v: &Literal| match (kind(key), v) {
             (Some(IndexKind::Int), Literal::Int(i)) => Some(KeyValue::Int(*i)),
-            (Some(IndexKind::Text), Literal::Text(s)) => Some(KeyValue::Text(s.clone())),
+            // The default partition's name selects NULL, which the index does not order.
+            (Some(IndexKind::Text), Literal::Text(s))
+                if s != tarn_catalog::paths::DEFAULT_PARTITION_NAME =>
+            {
+                Some(KeyValue::Text(s.clone()))
+            }
             _ => None,
         };
         match self {
@@ -100,43 +105,104 @@ impl HiveFilter {
         }
     }
 
-    /// Whether a partition's values satisfy the filter. NULL (default-partition) values
-    /// satisfy no comparison, as in SQL.
+    /// Whether a partition may satisfy the filter: decided exactly where tarn can (integer and
+    /// text keys, the LIKE forms clients send), and `true` where it cannot (other key types,
+    /// other regular expressions): callers re-filter, and a subset would lose partitions.
     pub fn matches(&self, table: &Table, values: &[Option<String>]) -> bool {
-        let numeric =
-            |key: usize| indexed_kind(&table.partition_keys[key].hive_type) == Some(IndexKind::Int);
-        let cmp = |key: usize, lit: &Literal| -> Option<Ordering> {
-            let v = values.get(key)?.as_deref()?;
-            match lit {
-                Literal::Int(i) if numeric(key) => v.trim().parse::<i64>().ok().map(|x| x.cmp(i)),
-                Literal::Int(i) => Some(v.cmp(i.to_string().as_str())),
-                Literal::Text(s) if numeric(key) => {
-                    let (a, b) = (v.trim().parse::<i64>().ok()?, s.trim().parse::<i64>().ok()?);
-                    Some(a.cmp(&b))
-                }
-                Literal::Text(s) => Some(v.cmp(s.as_str())),
-            }
-        };
+        self.eval(table, values) != Some(false)
+    }
+
+    /// Three-valued: `None` is "cannot tell". NULL (default-partition) values satisfy no
+    /// comparison but an equality with the default partition's name, which Hive stores.
+    fn eval(&self, table: &Table, values: &[Option<String>]) -> Option<bool> {
         match self {
-            HiveFilter::And(fs) => fs.iter().all(|f| f.matches(table, values)),
-            HiveFilter::Or(fs) => fs.iter().any(|f| f.matches(table, values)),
-            HiveFilter::Not(f) => !f.matches(table, values),
-            HiveFilter::Cmp { key, op, value } => cmp(*key, value).is_some_and(|o| match op {
-                CmpOp::Eq => o == Ordering::Equal,
-                CmpOp::NotEq => o != Ordering::Equal,
-                CmpOp::Lt => o == Ordering::Less,
-                CmpOp::LtEq => o != Ordering::Greater,
-                CmpOp::Gt => o == Ordering::Greater,
-                CmpOp::GtEq => o != Ordering::Less,
-            }),
-            HiveFilter::In { key, values: list } => {
-                list.iter().any(|l| cmp(*key, l) == Some(Ordering::Equal))
+            HiveFilter::And(fs) => fs
+                .iter()
+                .try_fold(Some(true), |acc, f| match (acc, f.eval(table, values)) {
+                    (_, Some(false)) => Err(()),
+                    (Some(true), x) => Ok(x),
+                    (None, _) => Ok(None),
+                    (Some(false), _) => Err(()),
+                })
+                .unwrap_or(Some(false)),
+            HiveFilter::Or(fs) => fs
+                .iter()
+                .try_fold(Some(false), |acc, f| match (acc, f.eval(table, values)) {
+                    (_, Some(true)) => Err(()),
+                    (Some(false), x) => Ok(x),
+                    (None, _) => Ok(None),
+                    (Some(true), _) => Err(()),
+                })
+                .map_or(Some(true), |r| r),
+            HiveFilter::Not(f) => f.eval(table, values).map(|b| !b),
+            HiveFilter::Cmp { key, op, value } => {
+                let o = compare(table, *key, values.get(*key)?.as_deref(), value)?;
+                Some(match o {
+                    None => false,
+                    Some(o) => match op {
+                        CmpOp::Eq => o == Ordering::Equal,
+                        CmpOp::NotEq => o != Ordering::Equal,
+                        CmpOp::Lt => o == Ordering::Less,
+                        CmpOp::LtEq => o != Ordering::Greater,
+                        CmpOp::Gt => o == Ordering::Greater,
+                        CmpOp::GtEq => o != Ordering::Less,
+                    },
+                })
             }
-            HiveFilter::Like { key, pattern } => values
-                .get(*key)
-                .and_then(|v| v.as_deref())
-                .is_some_and(|v| regex_like(pattern.as_bytes(), v.as_bytes())),
+            HiveFilter::In { key, values: list } => {
+                let v = values.get(*key)?.as_deref();
+                let mut unknown = false;
+                for l in list {
+                    match compare(table, *key, v, l) {
+                        Some(Some(Ordering::Equal)) => return Some(true),
+                        None => unknown = true,
+                        _ => {}
+                    }
+                }
+                if unknown { None } else { Some(false) }
+            }
+            HiveFilter::Like { key, pattern } => {
+                if !simple_pattern(pattern) {
+                    return None;
+                }
+                let v = values.get(*key)?.as_deref();
+                Some(v.is_some_and(|v| regex_like(pattern.as_bytes(), v.as_bytes())))
+            }
         }
+    }
+}
+
+/// How a stored value compares with a literal: `Some(None)` never (NULL), `None` when tarn
+/// cannot tell (a key type it does not compare).
+fn compare(
+    table: &Table,
+    key: usize,
+    stored: Option<&str>,
+    lit: &Literal,
+) -> Option<Option<Ordering>> {
+    let default_name =
+        matches!(lit, Literal::Text(s) if s == tarn_catalog::paths::DEFAULT_PARTITION_NAME);
+    let Some(v) = stored else {
+        return Some(default_name.then_some(Ordering::Equal));
+    };
+    if default_name {
+        // A non-NULL value is never the default partition.
+        return Some(Some(v.cmp(tarn_catalog::paths::DEFAULT_PARTITION_NAME)));
+    }
+    match indexed_kind(&table.partition_keys[key].hive_type) {
+        Some(IndexKind::Int) => {
+            let a = v.trim().parse::<i64>().ok()?;
+            let b = match lit {
+                Literal::Int(i) => *i,
+                Literal::Text(s) => s.trim().parse::<i64>().ok()?,
+            };
+            Some(Some(a.cmp(&b)))
+        }
+        Some(IndexKind::Text) => Some(Some(match lit {
+            Literal::Int(i) => v.cmp(i.to_string().as_str()),
+            Literal::Text(s) => v.cmp(s.as_str()),
+        })),
+        None => None,
     }
 }
 
@@ -235,10 +301,6 @@ fn tokenize(text: &str) -> Result<Vec<Token>> {
                 loop {
                     match chars.get(i) {
                         None => return Err(bad("unterminated string".into())),
-                        Some('\\') if chars.get(i + 1).is_some() => {
-                            s.push(chars[i + 1]);
-                            i += 2;
-                        }
                         Some(&q) if q == c => break,
                         Some(&ch) => {
                             s.push(ch);
@@ -418,10 +480,7 @@ impl Parser<'_> {
                 })
             }
             t if t.keyword("like") => match self.next()? {
-                Token::Str(pattern) => {
-                    check_pattern(&pattern)?;
-                    Ok(HiveFilter::Like { key, pattern })
-                }
+                Token::Str(pattern) => Ok(HiveFilter::Like { key, pattern }),
                 t => Err(bad(format!("LIKE needs a string, got '{}'", t.text()))),
             },
             t if t.keyword("in") || t.keyword("not") => {
@@ -556,25 +615,27 @@ fn flip(op: CmpOp) -> CmpOp {
     }
 }
 
-/// Only the regular-expression forms LIKE filters use are accepted (see [`regex_like`]).
-fn check_pattern(p: &str) -> Result<()> {
+/// Whether a LIKE pattern uses only the regular-expression forms [`regex_like`] decides
+/// (others match "maybe").
+fn simple_pattern(p: &str) -> bool {
     let mut chars = p.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\\' => {
-                chars.next();
+                if chars.next().is_some_and(|c| c.is_alphanumeric()) {
+                    // \d, \w, \s …: character classes.
+                    return false;
+                }
             }
             '.' if chars.peek() == Some(&'*') => {
                 chars.next();
             }
             '.' => {}
-            '*' | '+' | '?' | '[' | ']' | '(' | ')' | '{' | '}' | '|' | '^' | '$' => {
-                return Err(bad(format!("LIKE pattern '{p}': '{c}' is not supported")));
-            }
+            '*' | '+' | '?' | '[' | ']' | '(' | ')' | '{' | '}' | '|' | '^' | '$' => return false,
             _ => {}
         }
     }
-    Ok(())
+    true
 }
 
 fn bad(message: String) -> EngineError {

@@ -113,8 +113,14 @@ impl Metadata<'_> {
         name: &str,
         parts: Vec<NewPartition>,
         if_not_exists: bool,
-    ) -> Result<Vec<Partition>> {
+    ) -> Result<(Table, Vec<Partition>)> {
         let table = self.table_for_change(db, name).await?;
+        if table.table_type == tarn_catalog::TableType::View || table.partition_keys.is_empty() {
+            return Err(EngineError::InvalidParameter(format!(
+                "{} is not a partitioned table",
+                table.qualified_name()
+            )));
+        }
         let owner = self.session.require_owner(&table).await;
         let mut new = Vec::with_capacity(parts.len());
         for p in parts {
@@ -124,6 +130,13 @@ impl Metadata<'_> {
                 .await?;
             let mut partition = Partition::external(values, location, crate::statements::now());
             partition.parameters = p.parameters;
+            if new.iter().any(|p: &Partition| p.values == partition.values) {
+                return Err(CatalogError::PartitionExists {
+                    table: table.qualified_name(),
+                    partition: crate::write::partition_name(&table, &partition.values),
+                }
+                .into());
+            }
             new.push(partition);
         }
         if owner.is_err() {
@@ -148,7 +161,7 @@ impl Metadata<'_> {
                 let _ = tokio::fs::create_dir_all(&p.location).await;
             }
         }
-        Ok(added)
+        Ok((table, added))
     }
 
     /// Where a partition lives: its default directory, any directory inside the table's, or —
@@ -167,8 +180,10 @@ impl Metadata<'_> {
         // Inside the table's own directory (how Spark and MSCK name partitions): no location
         // role needed, the table's data stays the table's.
         if let Some(bare) = super::bare_location(l)
+            && !table.location.is_empty()
             && within(&bare, &table.location)
             && bare != table.location.trim_end_matches('/')
+            && resolves_within(&bare, &table.location)
         {
             return Ok(bare);
         }
@@ -240,6 +255,29 @@ impl Metadata<'_> {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// For a local path: its deepest existing ancestor, symlinks resolved, still lies in the
+/// table's directory (a client that can write the table's directory could otherwise plant a
+/// link to another table's data). Components that do not exist yet cannot be links.
+fn resolves_within(path: &str, table_location: &str) -> bool {
+    if !path.starts_with('/') {
+        return true;
+    }
+    let Ok(root) = std::fs::canonicalize(table_location) else {
+        // The table's directory does not exist: nothing below it does either.
+        return true;
+    };
+    let mut p = std::path::Path::new(path);
+    loop {
+        if std::fs::symlink_metadata(p).is_ok() {
+            return std::fs::canonicalize(p).is_ok_and(|c| c.starts_with(&root));
+        }
+        match p.parent() {
+            Some(parent) => p = parent,
+            None => return false,
+        }
     }
 }
 

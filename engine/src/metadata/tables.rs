@@ -21,12 +21,15 @@ impl Metadata<'_> {
     /// The tables of a database (matching a Hive pattern) this role may see.
     pub async fn tables(&self, db: &str, pattern: Option<&str>) -> Result<Vec<Table>> {
         let db = self.database(db).await?;
-        let tables = self.metastore().list_tables(&db.name, pattern).await?;
+        let mut tables = self.metastore().list_tables(&db.name, None).await?;
+        if let Some(matcher) = super::hive_pattern(pattern) {
+            tables.retain(|t| matcher.matches(&t.name));
+        }
         self.session.visible_tables(tables).await
     }
 
     /// A table's definition: one catalog snapshot (database, table, grants), then SELECT on the
-    /// table (or a column of it), which reading its metadata needs. Missing and unreadable
+    /// whole table, which reading its metadata and partitions needs. Missing and unreadable
     /// tables are both "not found": names a role may not read are not revealed.
     pub async fn table(&self, db: &str, name: &str) -> Result<Table> {
         let (db, name) = (db.to_lowercase(), name.to_lowercase());
@@ -40,7 +43,12 @@ impl Metadata<'_> {
         let table = snapshot.table.ok_or_else(not_found)?;
         let access = self.session.access().await?;
         let grants = crate::authz::TableGrants::from_parts(snapshot.grants, snapshot.database);
-        if !access.superuser && grants.select(&access, &table).is_err() {
+        // SELECT on every column (a table grant, or column grants covering all): partition
+        // values are data of the key columns, and the definition names them all.
+        if grants
+            .require(&access, &table, Privilege::Select, None)
+            .is_err()
+        {
             return Err(not_found());
         }
         Ok(table)
@@ -52,6 +60,7 @@ impl Metadata<'_> {
     pub async fn create_table(&self, mut table: Table, location: Option<&str>) -> Result<()> {
         table.database = table.database.to_lowercase();
         table.name = table.name.to_lowercase();
+        super::check_name(&table.name, "table")?;
         locations::check_properties(table.parameters.keys())?;
         apply_spark_schema(&mut table)?;
         table.format = format_of(table.hive.as_ref(), &table.parameters)?;
@@ -76,7 +85,14 @@ impl Metadata<'_> {
             (_, Some(l)) if self.is_location(l, &default) => {
                 self.managed(&mut table, default).await?
             }
-            (_, Some(l)) => locations::table_location(self.session, l, None).await?,
+            (_, Some(l)) => {
+                // Only a directory tarn made is ever deleted: a table the client placed is
+                // external, whatever it called itself.
+                if table.table_type == TableType::Managed {
+                    table.table_type = TableType::External;
+                }
+                locations::table_location(self.session, l, None).await?
+            }
         };
         if table.table_type == TableType::View && table.view_text.is_none() {
             return Err(EngineError::InvalidParameter(
@@ -92,15 +108,15 @@ impl Metadata<'_> {
         Ok(())
     }
 
-    /// A managed table at `default`: checked like CREATE TABLE's, recorded as tarn's own.
+    /// A table at its default directory `default`: checked like CREATE TABLE's; a managed one
+    /// is recorded as tarn's own (DROP deletes it), an external one is not (its data stays).
     async fn managed(&self, table: &mut Table, default: String) -> Result<String> {
         locations::check_managed(self.session, &default, None).await?;
-        if table.table_type == TableType::External {
-            table.table_type = TableType::Managed;
+        if table.table_type == TableType::Managed {
+            table
+                .parameters
+                .insert(MANAGED_LOCATION.into(), default.clone());
         }
-        table
-            .parameters
-            .insert(MANAGED_LOCATION.into(), default.clone());
         Ok(default)
     }
 

@@ -12,6 +12,11 @@ use super::{Args, Shared};
 
 /// Hive's client socket timeout: an idle connection is closed after it.
 const IDLE: Duration = Duration::from_secs(600);
+/// How long one message may take to arrive once it began (a trickling client holds a thread).
+const MESSAGE_DEADLINE: Duration = Duration::from_secs(120);
+/// How often a blocked read wakes up to check the deadlines; replies a client does not read
+/// fail after this too.
+const POLL: Duration = Duration::from_secs(10);
 /// TApplicationException types.
 const UNKNOWN_METHOD: i32 = 1;
 const INTERNAL_ERROR: i32 = 6;
@@ -29,7 +34,8 @@ pub(super) fn run(
     peer: SocketAddr,
 ) {
     let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(IDLE));
+    let _ = stream.set_read_timeout(Some(POLL));
+    let _ = stream.set_write_timeout(Some(MESSAGE_DEADLINE));
     let _ = stream.set_nodelay(true);
     let role = shared.config.role_for(peer.ip()).to_string();
     let session = match rt.block_on(shared.engine.role_session(&role)) {
@@ -45,11 +51,11 @@ pub(super) fn run(
                 shared,
                 rt,
                 &session,
-                tokio_rustls::rustls::StreamOwned::new(conn, stream),
+                Deadlines::new(tokio_rustls::rustls::StreamOwned::new(conn, stream)),
             ),
             Err(e) => Err(io::Error::other(e)),
         },
-        None => serve(shared, rt, &session, stream),
+        None => serve(shared, rt, &session, Deadlines::new(stream)),
     };
     match result {
         Ok(()) => tracing::debug!("hms: {peer} closed"),
@@ -96,11 +102,74 @@ fn detect<S: Read>(reader: &mut BufReader<S>, first: [u8; 4]) -> io::Result<Tran
     }
 }
 
+/// A socket with the connection's time limits: [`IDLE`] between messages, [`MESSAGE_DEADLINE`]
+/// for one message. The socket's read timeout ([`POLL`]) returns control here to check them.
+struct Deadlines<S> {
+    inner: S,
+    since: std::time::Instant,
+    limit: Duration,
+}
+
+impl<S> Deadlines<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            since: std::time::Instant::now(),
+            limit: IDLE,
+        }
+    }
+
+    /// A message began: it must arrive whole within the deadline.
+    fn message(&mut self) {
+        self.since = std::time::Instant::now();
+        self.limit = MESSAGE_DEADLINE;
+    }
+
+    /// Between messages.
+    fn idle(&mut self) {
+        self.since = std::time::Instant::now();
+        self.limit = IDLE;
+    }
+}
+
+impl<S: Read> Read for Deadlines<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.inner.read(buf) {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if self.since.elapsed() > self.limit {
+                        return Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "client too slow or idle",
+                        ));
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+impl<S: Write> Write for Deadlines<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 fn serve<S: Read + Write>(
     shared: &Shared,
     rt: &tokio::runtime::Handle,
     session: &Session,
-    stream: S,
+    stream: Deadlines<S>,
 ) -> io::Result<()> {
     let mut reader = BufReader::with_capacity(64 << 10, stream);
     let Some(mut first) = read_word(&mut reader)? else {
@@ -109,6 +178,7 @@ fn serve<S: Read + Write>(
     let transport = detect(&mut reader, first)?;
     let max = shared.config.max_message;
     loop {
+        reader.get_mut().message();
         let (header, args) = match transport {
             Transport::Buffered => {
                 let mut d = Decoder::new(&mut reader, max);
@@ -141,6 +211,7 @@ fn serve<S: Read + Write>(
             out.write_all(&reply)?;
             out.flush()?;
         }
+        reader.get_mut().idle();
         match read_word(&mut reader)? {
             Some(w) => first = w,
             None => return Ok(()),

@@ -63,7 +63,7 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
             let t = table(session, a).await?;
             let parts = session
                 .metadata()
-                .partitions(&t, None, max(a.i16(3)))
+                .partitions(&t, None, a.max_parts(3))
                 .await?;
             Ok(Some(names(&t, &parts)))
         }
@@ -71,7 +71,7 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
             let t = table(session, a).await?;
             let parts = session
                 .metadata()
-                .partitions_by_values(&t, &a.strings(3), max(a.i16(4)))
+                .partitions_by_values(&t, &a.strings(3), a.max_parts(4))
                 .await?;
             Ok(Some(convert::partitions(&t, &parts)))
         }
@@ -79,7 +79,7 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
             let t = table(session, a).await?;
             let parts = session
                 .metadata()
-                .partitions_by_values(&t, &a.strings(3), max(a.i16(4)))
+                .partitions_by_values(&t, &a.strings(3), a.max_parts(4))
                 .await?;
             Ok(Some(names(&t, &parts)))
         }
@@ -132,11 +132,6 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
 fn req_str(s: &Struct, id: i16) -> Result<String, CallError> {
     s.str(id)
         .ok_or_else(|| CallError::invalid(&format!("field {id} is required")))
-}
-
-/// Hive's `max_parts`: negative means all.
-pub fn max(n: Option<i16>) -> Option<usize> {
-    n.filter(|n| *n >= 0).map(|n| n as usize)
 }
 
 async fn databases(session: &Session, pattern: Option<&str>) -> Reply {
@@ -227,7 +222,7 @@ async fn partitions(session: &Session, a: &Args, filter: Option<String>) -> Repl
     let max_id = if filter.is_some() { 4 } else { 3 };
     let parts = session
         .metadata()
-        .partitions(&t, filter.as_ref(), max(a.i16(max_id)))
+        .partitions(&t, filter.as_ref(), a.max_parts(max_id))
         .await?;
     Ok(Some(convert::partitions(&t, &parts)))
 }

@@ -11,6 +11,10 @@ use std::io::{self, Read};
 
 /// How deeply structs and containers may nest (Hive's deepest struct is a handful levels).
 pub const MAX_DEPTH: usize = 64;
+/// What one decoded value costs against the message budget besides its wire bytes: a
+/// one-byte `bool` on the wire is a 40-byte [`Value`] in memory, so the budget bounds memory,
+/// not just wire size.
+const VALUE_COST: usize = 48;
 
 /// Thrift wire types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -387,6 +391,7 @@ impl<R: Read> Decoder<R> {
         if depth > MAX_DEPTH {
             return Err(invalid("thrift value nested too deeply".into()));
         }
+        self.take(VALUE_COST)?;
         Ok(match ty {
             TType::Bool => Value::Bool(self.u8()? != 0),
             TType::Byte => Value::Byte(self.u8()? as i8),

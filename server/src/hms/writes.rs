@@ -64,8 +64,17 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
                 return Ok(Some(Value::I32(0)));
             };
             let (db, t) = (req_str(first, 2)?, req_str(first, 3)?);
+            let same = |p: &&Struct| {
+                p.str(2).is_some_and(|d| d.eq_ignore_ascii_case(&db))
+                    && p.str(3).is_some_and(|n| n.eq_ignore_ascii_case(&t))
+            };
+            if !parts.iter().all(same) {
+                return Err(CallError::meta(
+                    "add_partitions: all partitions must be of one table",
+                ));
+            }
             let new = parts.iter().map(|p| convert::partition_from(p)).collect();
-            let added = session
+            let (_, added) = session
                 .metadata()
                 .add_partitions(&db, &t, new, false)
                 .await?;
@@ -154,11 +163,10 @@ fn req_str(s: &Struct, id: i16) -> Result<String, CallError> {
 async fn add_one(session: &Session, a: &Args) -> Reply {
     let p = a.strct(1)?;
     let (db, t) = (req_str(p, 2)?, req_str(p, 3)?);
-    let added = session
+    let (table, added) = session
         .metadata()
         .add_partitions(&db, &t, vec![convert::partition_from(p)], false)
         .await?;
-    let table = session.metadata().table(&db, &t).await?;
     let first = added
         .first()
         .ok_or_else(|| CallError::meta("partition not added"))?;
@@ -176,13 +184,12 @@ async fn add_req(session: &Session, a: &Args) -> Reply {
         .map(|p| convert::partition_from(p))
         .collect();
     let if_not_exists = req.bool(4).unwrap_or(false);
-    let added = session
+    let (table, added) = session
         .metadata()
         .add_partitions(&db, &t, new, if_not_exists)
         .await?;
     let mut result = Struct::new();
     if req.bool(5).unwrap_or(true) {
-        let table = session.metadata().table(&db, &t).await?;
         result = result.with(1, convert::partitions(&table, &added));
     }
     Ok(Some(Value::Struct(result)))

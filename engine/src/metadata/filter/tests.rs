@@ -66,6 +66,27 @@ fn spark_filter_strings() {
 }
 
 #[test]
+fn never_a_subset() {
+    // Hive has no escapes in filter strings: a backslash is a character.
+    let p = spec("2024", "2024-01-01", Some("a\\b"));
+    assert!(accepts("s = \"a\\b\"", &p));
+    // The default partition's name selects the NULL partition, as Hive stores it.
+    let null = spec("2024", "2024-01-01", None);
+    assert!(accepts("s = \"__HIVE_DEFAULT_PARTITION__\"", &null));
+    assert!(!accepts("s = \"__HIVE_DEFAULT_PARTITION__\"", &p));
+    assert!(accepts("s != \"__HIVE_DEFAULT_PARTITION__\"", &p));
+    // Keys tarn does not compare (decimal, double, timestamp) match "maybe", also under NOT.
+    let mut t = table();
+    t.partition_keys[2] = Column::new("s", "decimal(10,2)", None).unwrap();
+    let f = HiveFilter::parse(&t, "s > 9").unwrap();
+    assert!(f.matches(&t, &spec("2024", "2024-01-01", Some("10.5"))));
+    let f = HiveFilter::parse(&t, "not (s > 9)").unwrap();
+    assert!(f.matches(&t, &spec("2024", "2024-01-01", Some("10.5"))));
+    let f = HiveFilter::parse(&t, "y = 1 and s > 9").unwrap();
+    assert!(!f.matches(&t, &spec("2024", "2024-01-01", Some("10.5"))));
+}
+
+#[test]
 fn null_partitions_satisfy_no_comparison() {
     let p = spec("2024", "2024-01-01", None);
     assert!(!accepts("s = \"x\"", &p));
@@ -85,7 +106,19 @@ fn like_is_the_regex_subset_clients_send() {
     assert!(!f("a\\.b", "axb"));
     assert!(f(".*a.*b.*", "xxaxxbxx"));
     assert!(!f(".*a.*b.*", "xxbxxaxx"));
-    assert!(HiveFilter::parse(&table(), "s like \"[a-z]+\"").is_err());
+    // Other regular expressions cannot be decided: every partition may match (never a subset).
+    assert!(accepts(
+        "s like \"[a-z]+\"",
+        &spec("2024", "2024-01-01", Some("x"))
+    ));
+    assert!(accepts(
+        "s like \"\\d+\"",
+        &spec("2024", "2024-01-01", Some("x"))
+    ));
+    assert!(!accepts(
+        "not (s like \"[a-z]+\") and y = 1",
+        &spec("2024", "2024-01-01", Some("x"))
+    ));
 }
 
 #[test]
@@ -100,6 +133,8 @@ fn catalog_filter_is_a_superset() {
             value: KeyValue::Int(2024)
         }
     );
+    let f = HiveFilter::parse(&t, "s = \"__HIVE_DEFAULT_PARTITION__\"").unwrap();
+    assert_eq!(f.to_catalog(&t), PartitionFilter::All);
     let f = HiveFilter::parse(&t, "not (y = 2024)").unwrap();
     assert_eq!(f.to_catalog(&t), PartitionFilter::All);
 }

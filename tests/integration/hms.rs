@@ -23,7 +23,10 @@ pub(crate) struct HmsServer {
 
 impl HmsServer {
     pub async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_with(tempfile::tempdir().unwrap(), &[]).await
+    }
+
+    pub async fn start_with(dir: tempfile::TempDir, more: &[&str]) -> Self {
         let data = dir.path().join("data");
         let lake = dir.path().join("lake");
         std::fs::create_dir_all(&data).unwrap();
@@ -37,12 +40,13 @@ impl HmsServer {
         )
         .unwrap();
         let hms_file = data.join("hms-port");
-        let extra = [
+        let mut extra = vec![
             "--hms-listen",
             "127.0.0.1:0",
             "--hms-port-file",
             hms_file.to_str().unwrap(),
         ];
+        extra.extend_from_slice(more);
         let mut child = spawn_serve(&data, &extra, Some(PASSWORD));
         let guard = KillOnDrop(child.id());
         let port = wait_port(&data, &mut child);
@@ -284,4 +288,14 @@ async fn spark_shares_the_catalog() {
         .await
         .unwrap();
     assert_eq!(analyzed.get::<_, i64>(0), 2);
+}
+
+/// With the pg certificate configured, the metastore listener speaks TLS only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = crate::pg::serve::self_signed(dir.path());
+    let s = HmsServer::start_with(dir, &["--tls-cert", &cert, "--tls-key", &key]).await;
+    let out = run_python("hms_tls.py", &[s.hms_port.to_string(), cert.clone()]).await;
+    assert!(out.trim_end().ends_with("ok"), "{out}");
 }

@@ -22,11 +22,18 @@ pub(crate) struct HmsServer {
 }
 
 impl HmsServer {
+    /// Loopback clients act as `spark` (a `[[hms.clients]]` rule; the default role is one
+    /// that does not exist).
     pub async fn start() -> Self {
         Self::start_with(tempfile::tempdir().unwrap(), &[]).await
     }
 
     pub async fn start_with(dir: tempfile::TempDir, more: &[&str]) -> Self {
+        let rule = "[[hms.clients]]\ncidr = \"127.0.0.0/8\"\nrole = \"spark\"\n";
+        Self::start_configured(dir, more, rule).await
+    }
+
+    pub async fn start_configured(dir: tempfile::TempDir, more: &[&str], hms_toml: &str) -> Self {
         let data = dir.path().join("data");
         let lake = dir.path().join("lake");
         std::fs::create_dir_all(&data).unwrap();
@@ -34,8 +41,9 @@ impl HmsServer {
         std::fs::write(
             data.join("tarn.toml"),
             format!(
-                "allowed_roots = [\"{}\"]\n[hms]\nrole = \"spark\"\n",
-                lake.display()
+                "allowed_roots = [\"{}\"]\n[hms]\n{}",
+                lake.display(),
+                hms_toml
             ),
         )
         .unwrap();
@@ -297,5 +305,15 @@ async fn tls_when_configured() {
     let (cert, key) = crate::pg::serve::self_signed(dir.path());
     let s = HmsServer::start_with(dir, &["--tls-cert", &cert, "--tls-key", &key]).await;
     let out = run_python("hms_tls.py", &[s.hms_port.to_string(), cert.clone()]).await;
+    assert!(out.trim_end().ends_with("ok"), "{out}");
+}
+
+/// Without configuration a connection acts as a role that does not exist: it sees what PUBLIC
+/// may see and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_role_has_only_public_privileges() {
+    let s = HmsServer::start_configured(tempfile::tempdir().unwrap(), &[], "").await;
+    thrift_fixture(&s).await;
+    let out = run_python("hms_anonymous.py", &[s.hms_port.to_string()]).await;
     assert!(out.trim_end().ends_with("ok"), "{out}");
 }

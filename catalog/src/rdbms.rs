@@ -269,6 +269,17 @@ impl<B: Backend> Metastore for SqlMetastore<B> {
             .await
     }
 
+    async fn list_partition_definitions(
+        &self,
+        db: &str,
+        table: &str,
+        filter: &PartitionFilter,
+    ) -> Result<Vec<Partition>> {
+        let (db, table, filter) = (db.to_lowercase(), table.to_lowercase(), filter.clone());
+        self.read(move |c| partitions::list_definitions(c, &db, &table, &filter))
+            .await
+    }
+
     async fn scan_state(
         &self,
         db: &str,

@@ -80,6 +80,14 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
         table: &str,
         filter: &PartitionFilter,
     ) -> Result<Vec<Partition>>;
+    /// As [`Metastore::list_partitions`] without the data file lists (`files` empty): what the
+    /// metastore protocols serve, which never read data.
+    async fn list_partition_definitions(
+        &self,
+        db: &str,
+        table: &str,
+        filter: &PartitionFilter,
+    ) -> Result<Vec<Partition>>;
     async fn count_partitions(&self, db: &str, table: &str) -> Result<u64>;
     /// What a scan reads, in one snapshot (one round trip on a networked store): the
     /// partitions `filter` may accept, as [`Metastore::list_partitions`], and the table's

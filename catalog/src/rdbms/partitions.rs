@@ -419,6 +419,20 @@ pub(super) fn list(
     list_results(db, table, results)
 }
 
+/// As [`list`] without the file lists (the files query is not sent): partition definitions for
+/// the metastore protocols, which never read data.
+pub(super) fn list_definitions(
+    conn: &dyn Conn,
+    db: &str,
+    table: &str,
+    filter: &PartitionFilter,
+) -> Result<Vec<Partition>> {
+    let mut statements = list_statements(conn, db, table, filter)?;
+    statements.truncate(2);
+    let results = conn.query_many(&super::conn::borrowed(&statements))?;
+    list_results(db, table, results)
+}
+
 /// Decodes the results of [`list_statements`].
 pub(super) fn list_results(
     db: &str,

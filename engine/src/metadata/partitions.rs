@@ -35,7 +35,7 @@ impl Metadata<'_> {
         let catalog = filter.map_or(PartitionFilter::All, |f| f.to_catalog(table));
         let mut parts = self
             .metastore()
-            .list_partitions(&table.database, &table.name, &catalog)
+            .list_partition_definitions(&table.database, &table.name, &catalog)
             .await?;
         if let Some(f) = filter {
             parts.retain(|p| f.matches(table, &p.values));
@@ -82,7 +82,7 @@ impl Metadata<'_> {
         );
         let mut parts = self
             .metastore()
-            .list_partitions(&table.database, &table.name, &catalog)
+            .list_partition_definitions(&table.database, &table.name, &catalog)
             .await?;
         parts.retain(|p| {
             pinned

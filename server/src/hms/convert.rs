@@ -274,18 +274,30 @@ fn values(p: &Partition) -> Value {
 }
 
 pub fn partition(t: &Table, p: &Partition) -> Struct {
+    partition_with(t, storage_descriptor(t, ""), p)
+}
+
+/// A partition with its storage descriptor: the table's, at the partition's location.
+fn partition_with(t: &Table, mut sd: Struct, p: &Partition) -> Struct {
+    if !p.location.is_empty() {
+        sd.fields.retain(|(id, _)| *id != 2);
+        sd.fields
+            .push((2, Value::string(location_uri(&p.location))));
+    }
     Struct::new()
         .with(1, values(p))
         .with(2, Value::string(t.database.as_str()))
         .with(3, Value::string(t.name.as_str()))
         .with(4, Value::I32(p.create_time as i32))
         .with(5, Value::I32(0))
-        .with(6, Value::Struct(storage_descriptor(t, &p.location)))
+        .with(6, Value::Struct(sd))
         .with(7, Value::string_map(&p.parameters))
 }
 
+/// Many partitions of one table (the table's storage descriptor built once).
 pub fn partitions(t: &Table, ps: &[Partition]) -> Value {
-    Value::structs(ps.iter().map(|p| partition(t, p)))
+    let sd = storage_descriptor(t, "");
+    Value::structs(ps.iter().map(|p| partition_with(t, sd.clone(), p)))
 }
 
 /// Hive's partition name, `k1=v1/k2=v2` with escaped values.

@@ -151,6 +151,16 @@ pub(super) async fn partitions_are_filtered_by_the_index(h: Harness) {
     let found = s.list_partitions("default", "t", &or).await.unwrap();
     assert_eq!(found.len(), 49);
     assert!(found.iter().any(|p| p.values[0].is_none()));
+    // The definitions alone (metastore protocols): the same partitions, locations, parameters.
+    let definitions = s
+        .list_partition_definitions("default", "t", &or)
+        .await
+        .unwrap();
+    let key = |p: &Partition| (p.values.clone(), p.location.clone(), p.parameters.clone());
+    assert_eq!(
+        definitions.iter().map(key).collect::<Vec<_>>(),
+        found.iter().map(key).collect::<Vec<_>>()
+    );
 
     let all = s
         .list_partitions("default", "t", &PartitionFilter::All)

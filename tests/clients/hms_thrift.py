@@ -96,6 +96,9 @@ eq(p.values, ["2024-01-01", "1"], "get_partition")
 assert p.sd.location.endswith("/dt=2024-01-01/n=1"), p.sd.location
 expect(NoSuchObjectException, c.get_partition, "sales", "events", ["2030-01-01", "1"])
 eq([p.values for p in c.get_partitions_by_names("sales", "events", ["dt=2024-01-01/n=1"])], [["2024-01-01", "1"]], "by names")
+eq([p.values for p in c.get_partitions_by_names(
+    "sales", "events", ["dt=2024-01-02/n=__HIVE_DEFAULT_PARTITION__", "dt=2024-01-02/n=2", "dt=1999-01-01/n=1", "garbage"])],
+   [["2024-01-02", "2"], ["2024-01-02", "__HIVE_DEFAULT_PARTITION__"]], "by names: NULL, unknown skipped")
 eq(c.get_partition_by_name("sales", "events", "dt=2024-01-02/n=2").values, ["2024-01-02", "2"], "by name")
 eq(c.partition_name_to_vals("dt=a%2Fb/n=1"), ["a/b", "1"], "name_to_vals unescapes")
 eq(c.partition_name_to_spec("dt=a%3Db/n=1"), {"dt": "a=b", "n": "1"}, "name_to_spec")

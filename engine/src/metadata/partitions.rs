@@ -93,6 +93,58 @@ impl Metadata<'_> {
         Ok(parts)
     }
 
+    /// The partitions named (`k1=v1/k2=v2`, escaped as Hive names them); unknown names are
+    /// skipped. Looked up through the catalog's index, not by listing the table.
+    pub async fn partitions_by_names(
+        &self,
+        table: &Table,
+        names: &[String],
+    ) -> Result<Vec<Partition>> {
+        let keys: Vec<String> = table
+            .partition_keys
+            .iter()
+            .map(|k| k.name.clone())
+            .collect();
+        let specs: Vec<PartitionSpec> = names
+            .iter()
+            .filter_map(|n| paths::parse_partition_path(&keys, n))
+            .collect();
+        if specs.is_empty() {
+            return Ok(vec![]);
+        }
+        let exact = |spec: &PartitionSpec| {
+            PartitionFilter::and(
+                spec.iter()
+                    .enumerate()
+                    .map(|(key, v)| match v {
+                        None => PartitionFilter::IsNull { key },
+                        Some(v) => {
+                            indexed_value(table, key, v).map_or(PartitionFilter::All, |value| {
+                                PartitionFilter::Cmp {
+                                    key,
+                                    op: tarn_catalog::CmpOp::Eq,
+                                    value,
+                                }
+                            })
+                        }
+                    })
+                    .collect(),
+            )
+        };
+        let catalog = if specs.len() > 1000 {
+            PartitionFilter::All
+        } else {
+            PartitionFilter::or(specs.iter().map(exact).collect())
+        };
+        let wanted: std::collections::HashSet<&PartitionSpec> = specs.iter().collect();
+        let mut parts = self
+            .metastore()
+            .list_partition_definitions(&table.database, &table.name, &catalog)
+            .await?;
+        parts.retain(|p| wanted.contains(&p.values));
+        Ok(parts)
+    }
+
     /// One partition by its full values.
     pub async fn partition(&self, table: &Table, values: &[String]) -> Result<Partition> {
         let spec = spec(table, values)?;

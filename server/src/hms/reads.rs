@@ -229,12 +229,10 @@ async fn partitions(session: &Session, a: &Args, filter: Option<String>) -> Repl
 
 async fn by_names(session: &Session, a: &Args) -> Reply {
     let t = table(session, a).await?;
-    let wanted: std::collections::HashSet<String> = a.strings(3).into_iter().collect();
-    let parts = session.metadata().partitions(&t, None, None).await?;
-    let found: Vec<_> = parts
-        .into_iter()
-        .filter(|p| wanted.contains(&convert::partition_name(&t, p)))
-        .collect();
+    let found = session
+        .metadata()
+        .partitions_by_names(&t, &a.strings(3))
+        .await?;
     Ok(Some(convert::partitions(&t, &found)))
 }
 

@@ -154,6 +154,9 @@ def main():
         for name, wh in (("tarn", twh), ("hive", hwh)):
             secs = load(clients[name], wh, parts)
             print(f"load {name}: {args.partitions} partitions in {secs:.1f} s", flush=True)
+        # Fresh connections: the other server's load can outlast tarn's idle timeout (600 s, as
+        # Hive clients' socket timeout), which closes a connection left waiting.
+        clients = {"tarn": client(tport), "hive": client(hport)}
         day = parts[len(parts) // 2][0]
         month = day[:7]
         calls = {

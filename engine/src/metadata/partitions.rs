@@ -85,9 +85,14 @@ impl Metadata<'_> {
             .list_partition_definitions(&table.database, &table.name, &catalog)
             .await?;
         parts.retain(|p| {
-            pinned
-                .iter()
-                .all(|(key, v)| same_value(table, *key, p.values[*key].as_deref(), v))
+            pinned.iter().all(|(key, v)| {
+                same_value(
+                    table,
+                    *key,
+                    p.values.get(*key).cloned().flatten().as_deref(),
+                    v,
+                )
+            })
         });
         parts.truncate(max.unwrap_or(usize::MAX));
         Ok(parts)

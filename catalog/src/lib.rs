@@ -5,6 +5,7 @@
 //! the async [`Metastore`] trait; [`SqliteMetastore`] is the embedded default.
 
 pub mod acl;
+mod colstats;
 mod error;
 mod filter;
 pub mod hive_types;
@@ -24,6 +25,7 @@ pub use acl::{
     DefaultPrivilege, Grant, GrantScope, ObjectKind, PUBLIC, Privilege, RoleChanges,
     RoleMembership, Securable,
 };
+pub use colstats::{ColumnStatistics, ColumnStatsData, HiveDecimal, StoredColumnStats};
 pub use error::{CatalogError, Result};
 pub use filter::{CmpOp, IndexKind, KeyValue, PartitionFilter, indexed_kind};
 pub use like::{LikePattern, LikeSyntax};

@@ -6,12 +6,14 @@
 //! check-then-change steps of a commit hold against writers on any server.
 
 mod acl;
+mod colstats;
 mod commit;
 pub(crate) mod conn;
 mod dump;
 mod intents;
 mod locks;
 mod partitions;
+mod rename;
 mod rows;
 mod users;
 
@@ -467,6 +469,56 @@ impl<B: Backend> Metastore for SqlMetastore<B> {
     async fn shared_secret(&self, name: &str) -> Result<[u8; 32]> {
         let name = name.to_string();
         self.write(move |tx| secret(tx, &name)).await
+    }
+
+    async fn rename_partition(
+        &self,
+        db: &str,
+        table: &str,
+        from: PartitionSpec,
+        to: Partition,
+    ) -> Result<()> {
+        let (db, table) = (db.to_lowercase(), table.to_lowercase());
+        self.write(move |tx| rename::rename(tx, &db, &table, &from, &to))
+            .await
+    }
+
+    async fn set_column_statistics(
+        &self,
+        db: &str,
+        table: &str,
+        partition: Option<PartitionSpec>,
+        stats: Vec<crate::ColumnStatistics>,
+    ) -> Result<()> {
+        let (db, table) = (db.to_lowercase(), table.to_lowercase());
+        self.write(move |tx| colstats::set(tx, &db, &table, partition.as_ref(), &stats, now()))
+            .await
+    }
+
+    async fn column_statistics(
+        &self,
+        db: &str,
+        table: &str,
+        partitions: Option<Vec<PartitionSpec>>,
+        columns: Vec<String>,
+    ) -> Result<Vec<crate::StoredColumnStats>> {
+        let (db, table) = (db.to_lowercase(), table.to_lowercase());
+        self.read(move |c| colstats::get(c, &db, &table, partitions.as_deref(), &columns))
+            .await
+    }
+
+    async fn delete_column_statistics(
+        &self,
+        db: &str,
+        table: &str,
+        partition: Option<PartitionSpec>,
+        column: Option<String>,
+    ) -> Result<u64> {
+        let (db, table) = (db.to_lowercase(), table.to_lowercase());
+        self.write(move |tx| {
+            colstats::delete(tx, &db, &table, partition.as_ref(), column.as_deref())
+        })
+        .await
     }
 
     async fn lock(

@@ -194,6 +194,42 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     /// The targets of a lock (to check who may release it); empty when there is none.
     async fn lock_targets(&self, id: i64) -> Result<Vec<crate::LockTarget>>;
 
+    /// Gives a partition new values (Hive's `rename_partition`): `to` carries the values,
+    /// location and parameters; the partition keeps its files unless the location changes.
+    async fn rename_partition(
+        &self,
+        db: &str,
+        table: &str,
+        from: PartitionSpec,
+        to: Partition,
+    ) -> Result<()>;
+    /// Records column statistics of a table (`partition` `None`) or of one of its partitions,
+    /// replacing those of the same columns.
+    async fn set_column_statistics(
+        &self,
+        db: &str,
+        table: &str,
+        partition: Option<PartitionSpec>,
+        stats: Vec<crate::ColumnStatistics>,
+    ) -> Result<()>;
+    /// The statistics of `columns` of the table (`partitions` `None`) or of each listed
+    /// partition that has some (missing partitions are skipped).
+    async fn column_statistics(
+        &self,
+        db: &str,
+        table: &str,
+        partitions: Option<Vec<PartitionSpec>>,
+        columns: Vec<String>,
+    ) -> Result<Vec<crate::StoredColumnStats>>;
+    /// Removes the statistics of one column (every column without one); how many went.
+    async fn delete_column_statistics(
+        &self,
+        db: &str,
+        table: &str,
+        partition: Option<PartitionSpec>,
+        column: Option<String>,
+    ) -> Result<u64>;
+
     /// Round trips made to a networked store so far (`None` for an embedded one): what a
     /// statement costs in catalog latency.
     fn round_trips(&self) -> Option<u64> {

@@ -6,14 +6,17 @@
 //!
 //! Every call is one statement: roles and grants are read again, as for SQL.
 
+mod colstats;
 mod filter;
 mod locks;
 mod partitions;
+mod rename;
 mod spark_schema;
 mod tables;
 
 use tarn_catalog::{CatalogError, Database, paths};
 
+pub use colstats::AggregatedStats;
 pub use filter::HiveFilter;
 pub use partitions::NewPartition;
 pub use tables::format_of;

@@ -13,6 +13,7 @@
 //! which lets a message of either transport be decoded as it arrives; catalog calls run on the
 //! tokio runtime.
 
+mod colstats;
 mod connection;
 mod convert;
 mod errors;
@@ -262,6 +263,10 @@ async fn dispatch(shared: &Shared, session: &Session, name: &str, a: &Args) -> R
         return reply;
     }
     match reads::call(session, name, a).await {
+        Err(CallError::Unimplemented) => {}
+        other => return other,
+    }
+    match colstats::call(session, name, a).await {
         Err(CallError::Unimplemented) => {}
         other => return other,
     }

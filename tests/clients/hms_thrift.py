@@ -18,6 +18,9 @@ from hmsclient.genthrift.hive_metastore.ttypes import (
     InvalidOperationException, MetaException, NoSuchObjectException, Partition, SerDeInfo,
     StorageDescriptor, Table, DropPartitionsRequest, RequestPartsSpec, ConfigValSecurityException,
     LockComponent, LockRequest, CheckLockRequest, UnlockRequest, NoSuchLockException,
+    ColumnStatistics, ColumnStatisticsDesc, ColumnStatisticsObj, ColumnStatisticsData,
+    LongColumnStatsData, StringColumnStatsData, DecimalColumnStatsData, Decimal, DateColumnStatsData,
+    Date, BooleanColumnStatsData, TableStatsRequest, PartitionsStatsRequest, SetPartitionsStatsRequest,
 )
 
 port, lake = int(sys.argv[1]), sys.argv[2]
@@ -248,6 +251,82 @@ assert "owner" in str(denied), denied
 shared = c.lock(lock_req("events", kind=1))
 eq(shared.state, 1, "shared read lock on a readable table")
 c.unlock(UnlockRequest(shared.lockid))
+
+# Column statistics as Trino writes and reads them: per partition and per table, replaced per
+# column, aggregated over partitions, merged on request, deleted; numbers checked by hand.
+c.add_partitions_req(AddPartitionsRequest("sales", "from_spark", [part(["2024-05-01", "a/b"]), part(["2024-05-02", "x"])], True, True))
+P1, P2 = "dt=2024-05-01/c=a%2Fb", "dt=2024-05-02/c=x"
+
+
+def long_obj(low, high, nulls, dvs):
+    return ColumnStatisticsObj("id", "bigint", ColumnStatisticsData(longStats=LongColumnStatsData(low, high, nulls, dvs)))
+
+
+def str_obj(maxlen, avg, nulls, dvs):
+    return ColumnStatisticsObj("v", "string", ColumnStatisticsData(stringStats=StringColumnStatsData(maxlen, avg, nulls, dvs)))
+
+
+def part_stats(name, objs):
+    return ColumnStatistics(ColumnStatisticsDesc(False, "sales", "from_spark", name, 1700000000), objs)
+
+
+eq(c.update_partition_column_statistics(part_stats(P1, [long_obj(-3, 10, 1, 4), str_obj(9, 2.5, 0, 3)])), True, "update")
+eq(c.update_partition_column_statistics(part_stats(P2, [long_obj(5, 40, 2, 7)])), True, "update p2")
+table_stats = ColumnStatistics(ColumnStatisticsDesc(True, "sales", "from_spark", None, None),
+                               [ColumnStatisticsObj("id", "bigint", ColumnStatisticsData(
+                                   decimalStats=DecimalColumnStatsData(Decimal(unscaled=b"\xff\x38", scale=2), None, 0, 1)))])
+eq(c.update_table_column_statistics(table_stats), True, "table stats")
+got = c.get_partition_column_statistics("sales", "from_spark", P1, "ID")
+eq(got.statsObj[0].statsData.longStats, LongColumnStatsData(-3, 10, 1, 4), "partition stats round trip")
+eq((got.statsDesc.isTblLevel, got.statsDesc.partName), (False, P1), "desc")
+dec = c.get_table_column_statistics("sales", "from_spark", "id").statsObj[0].statsData.decimalStats
+eq((dec.lowValue.unscaled, dec.lowValue.scale, dec.highValue), (b"\xff\x38", 2, None), "decimal bytes kept")
+expect(NoSuchObjectException, c.get_table_column_statistics, "sales", "from_spark", "v")
+res = c.get_partitions_statistics_req(PartitionsStatsRequest("sales", "from_spark", ["id", "v"], [P1, P2, "dt=1999-01-01/c=q"]))
+eq(sorted(res.partStats), [P1, P2], "stats by partition name (escaped)")
+eq(sorted(o.colName for o in res.partStats[P1]), ["id", "v"], "both columns of p1")
+eq(c.get_table_statistics_req(TableStatsRequest("sales", "from_spark", ["id"])).tableStats[0].colName, "id", "table req")
+agg = c.get_aggr_stats_for(PartitionsStatsRequest("sales", "from_spark", ["id"], [P1, P2]))
+eq((agg.partsFound, agg.colStats[0].statsData.longStats), (2, LongColumnStatsData(-3, 40, 3, 7)), "aggregate id")
+agg = c.get_aggr_stats_for(PartitionsStatsRequest("sales", "from_spark", ["id", "v"], [P1, P2]))
+eq(agg.partsFound, 1, "only p1 has both columns")
+# needMerge combines with what is stored (an append); without it, a column is replaced.
+c.set_aggr_stats_for(SetPartitionsStatsRequest([part_stats(P2, [long_obj(-100, 0, 5, 3)])], True))
+eq(c.get_partition_column_statistics("sales", "from_spark", P2, "id").statsObj[0].statsData.longStats,
+   LongColumnStatsData(-100, 40, 7, 7), "merged")
+c.set_aggr_stats_for(SetPartitionsStatsRequest([part_stats(P2, [long_obj(1, 2, 0, 1)])], False))
+eq(c.get_partition_column_statistics("sales", "from_spark", P2, "id").statsObj[0].statsData.longStats,
+   LongColumnStatsData(1, 2, 0, 1), "replaced")
+# Bad statistics: unknown or partition column, negative counts, two kinds, missing partition.
+for bad in [[ColumnStatisticsObj("nope", "bigint", long_obj(1, 2, 0, 1).statsData)],
+            [ColumnStatisticsObj("dt", "string", str_obj(1, 1.0, 0, 1).statsData)],
+            [long_obj(1, 2, -1, 1)],
+            [ColumnStatisticsObj("id", "bigint", ColumnStatisticsData(longStats=LongColumnStatsData(1, 2, 0, 1),
+                                                                     booleanStats=BooleanColumnStatsData(1, 1, 0)))]]:
+    expect(InvalidObjectException, c.update_partition_column_statistics, part_stats(P1, bad))
+expect(NoSuchObjectException, c.update_partition_column_statistics, part_stats("dt=1999-01-01/c=q", [long_obj(1, 2, 0, 1)]))
+eq(c.get_partition_column_statistics("sales", "from_spark", P1, "id").statsObj[0].statsData.longStats,
+   LongColumnStatsData(-3, 10, 1, 4), "refused updates changed nothing")
+# A role that may only read a table may not write its statistics; a hidden table has none.
+expect(MetaException, c.update_table_column_statistics,
+       ColumnStatistics(ColumnStatisticsDesc(True, "sales", "events", None, None), [long_obj(1, 2, 0, 1)]))
+expect(NoSuchObjectException, c.get_table_statistics_req, TableStatsRequest("sales", "secret", ["id"]))
+eq(c.delete_partition_column_statistics("sales", "from_spark", P1, "v"), True, "delete one column")
+expect(NoSuchObjectException, c.delete_partition_column_statistics, "sales", "from_spark", P1, "v")
+eq(c.delete_table_column_statistics("sales", "from_spark", "id"), True, "delete table stats")
+
+# rename_partition: new values, same directory and data, statistics follow; onto an existing
+# partition refused.
+loc1 = c.get_partition("sales", "from_spark", ["2024-05-01", "a/b"]).sd.location
+c.rename_partition("sales", "from_spark", ["2024-05-01", "a/b"], part(["2024-06-01", "n=1"]))
+moved = c.get_partition("sales", "from_spark", ["2024-06-01", "n=1"])
+eq(moved.sd.location, loc1, "renamed partition keeps its directory")
+expect(NoSuchObjectException, c.get_partition, "sales", "from_spark", ["2024-05-01", "a/b"])
+eq(c.get_partition_names("sales", "from_spark", -1), ["dt=2024-05-02/c=x", "dt=2024-06-01/c=n%3D1"], "renamed names")
+eq(c.get_partition_column_statistics("sales", "from_spark", "dt=2024-06-01/c=n%3D1", "id").statsObj[0].statsData.longStats,
+   LongColumnStatsData(-3, 10, 1, 4), "statistics follow the rename")
+expect(MetaException, c.rename_partition, "sales", "from_spark", ["2024-06-01", "n=1"], part(["2024-05-02", "x"]))
+expect(MetaException, c.rename_partition, "sales", "events", ["2024-01-01", "1"], part(["2024-01-09", "1"]))
 
 c.drop_table("sales", "from_spark", True)
 expect(NoSuchObjectException, c.get_table, "sales", "from_spark")

@@ -164,6 +164,25 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX locks_by_id ON locks (lock_id);
     CREATE INDEX locks_by_object ON locks (db, tbl);
     "#,
+    // v3 (SQLite v9): column statistics of tables and partitions.
+    r#"
+    CREATE TABLE tbl_col_stats (
+        tbl_id BIGINT NOT NULL REFERENCES tbls(id) ON DELETE CASCADE,
+        col T NOT NULL,
+        col_type T NOT NULL,
+        stats T NOT NULL,
+        analyzed BIGINT NOT NULL,
+        PRIMARY KEY (tbl_id, col)
+    );
+    CREATE TABLE part_col_stats (
+        part_id BIGINT NOT NULL REFERENCES parts(id) ON DELETE CASCADE,
+        col T NOT NULL,
+        col_type T NOT NULL,
+        stats T NOT NULL,
+        analyzed BIGINT NOT NULL,
+        PRIMARY KEY (part_id, col)
+    );
+    "#,
 ];
 
 /// The schema version this tarn writes.

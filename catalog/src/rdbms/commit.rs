@@ -304,6 +304,7 @@ fn basic_stats(conn: &dyn Conn, filter: &str, id: i64) -> Result<BTreeMap<String
 }
 
 fn refresh_partition_stats(tx: &dyn Conn, part_id: i64) -> Result<()> {
+    super::colstats::forget_partition(tx, part_id)?;
     if !is_indexed(tx, part_id)? {
         return Ok(());
     }
@@ -321,6 +322,7 @@ fn refresh_partition_stats(tx: &dyn Conn, part_id: i64) -> Result<()> {
 }
 
 fn refresh_table_stats(tx: &dyn Conn, tbl_id: i64, table: &mut Table) -> Result<()> {
+    super::colstats::forget_table(tx, tbl_id)?;
     let all_indexed = tx
         .query_opt(
             "SELECT 1 FROM parts WHERE tbl_id = ?1 AND indexed = 0",

@@ -54,6 +54,14 @@ const TABLES: &[(&str, &[&str])] = &[
         &["part_id", "path", "size", "rows", "stats", "batch_id"],
     ),
     (
+        "tbl_col_stats",
+        &["tbl_id", "col", "col_type", "stats", "analyzed"],
+    ),
+    (
+        "part_col_stats",
+        &["part_id", "col", "col_type", "stats", "analyzed"],
+    ),
+    (
         "batches",
         &[
             "id",
@@ -118,6 +126,9 @@ const TABLES: &[(&str, &[&str])] = &[
     ("write_sequence", &["id", "last", "catalog_id"]),
     ("secrets", &["name", "value"]),
 ];
+
+/// Tables added after the dump format's first version: a dump from an older tarn has none.
+const LATER_TABLES: &[&str] = &["tbl_col_stats", "part_col_stats"];
 
 /// Tables whose `id` is generated: their counters continue after the copied ids.
 const GENERATED_IDS: &[&str] = &["dbs", "tbls", "parts", "batches"];
@@ -241,6 +252,9 @@ pub(super) fn import(tx: &dyn Conn, dump: &CatalogDump) -> Result<()> {
     }
     for (name, columns) in TABLES {
         let Some(table) = dump.tables.iter().find(|t| t.name == *name) else {
+            if LATER_TABLES.contains(name) {
+                continue;
+            }
             return Err(CatalogError::InvalidArgument(format!(
                 "catalog dump has no table {name}"
             )));

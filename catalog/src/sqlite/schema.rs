@@ -189,6 +189,25 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX locks_by_id ON locks (lock_id);
     CREATE INDEX locks_by_object ON locks (db, tbl);
     "#,
+    // v9: column statistics of tables and partitions (see `crate::colstats`).
+    r#"
+    CREATE TABLE tbl_col_stats (
+        tbl_id INTEGER NOT NULL REFERENCES tbls(id) ON DELETE CASCADE,
+        col TEXT NOT NULL,
+        col_type TEXT NOT NULL,
+        stats TEXT NOT NULL,
+        analyzed INTEGER NOT NULL,
+        PRIMARY KEY (tbl_id, col)
+    ) WITHOUT ROWID;
+    CREATE TABLE part_col_stats (
+        part_id INTEGER NOT NULL REFERENCES parts(id) ON DELETE CASCADE,
+        col TEXT NOT NULL,
+        col_type TEXT NOT NULL,
+        stats TEXT NOT NULL,
+        analyzed INTEGER NOT NULL,
+        PRIMARY KEY (part_id, col)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database to the newest schema version.

@@ -223,7 +223,7 @@ impl Metadata<'_> {
 
     /// Where a partition lives: its default directory, any directory inside the table's, or —
     /// for the owner with the location role — elsewhere, as ALTER TABLE … ADD PARTITION.
-    async fn partition_location(
+    pub(super) async fn partition_location(
         &self,
         table: &Table,
         values: &PartitionSpec,

@@ -105,20 +105,6 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
                 .collect::<std::collections::BTreeMap<_, _>>();
             Ok(Some(Value::string_map(&map)))
         }
-        "get_table_statistics_req" => Ok(Some(Value::Struct(
-            Struct::new().with(1, Value::List(TType::Struct, vec![])),
-        ))),
-        "get_partitions_statistics_req" => Ok(Some(Value::Struct(
-            Struct::new().with(1, Value::Map(TType::String, TType::List, vec![])),
-        ))),
-        "get_aggr_stats_for" => Ok(Some(Value::Struct(
-            Struct::new()
-                .with(1, Value::List(TType::Struct, vec![]))
-                .with(2, Value::I64(0)),
-        ))),
-        "get_table_column_statistics" | "get_partition_column_statistics" => {
-            Err(CallError::no_such("column statistics"))
-        }
         "get_functions" | "get_index_names" => Ok(Some(Value::List(TType::String, vec![]))),
         "get_indexes" => Ok(Some(Value::List(TType::Struct, vec![]))),
         "get_all_functions" | "get_primary_keys" | "get_foreign_keys" => Ok(Some(Value::Struct(

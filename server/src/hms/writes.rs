@@ -119,6 +119,14 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
                 .await?;
             Ok(None)
         }
+        "rename_partition" => {
+            let to = convert::partition_from(a.strct(4)?);
+            session
+                .metadata()
+                .rename_partition(&a.str(1)?, &a.str(2)?, a.strings(3), to)
+                .await?;
+            Ok(None)
+        }
         "partition_name_has_valid_characters" => Ok(Some(Value::Bool(true))),
         "lock" => lock(session, a).await,
         "check_lock" => {

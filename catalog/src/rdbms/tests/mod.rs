@@ -156,6 +156,7 @@ fn part(values: &[Option<&str>]) -> Partition {
 }
 
 mod catalog;
+mod colstats;
 mod filters;
 mod locks;
 mod roles;
@@ -163,6 +164,10 @@ mod stores;
 mod writes;
 
 suite!(
+    colstats::column_statistics_are_kept_per_table_and_partition,
+    colstats::statistics_go_with_their_partition_and_table,
+    colstats::a_commit_drops_the_statistics_of_what_it_changed,
+    colstats::a_renamed_partition_keeps_its_data_and_statistics,
     locks::exclusive_locks_exclude_across_servers,
     locks::racing_lockers_get_one_lock,
     filters::random_filters_select_exactly_the_matching_partitions,

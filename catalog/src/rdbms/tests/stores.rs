@@ -40,12 +40,26 @@ async fn a_catalog_moves_from_sqlite_to_postgres_and_back_intact() {
     }])
     .await
     .unwrap();
+    let hour_2 = vec![Some("2024-01-02".to_string()), Some("2".to_string())];
+    let stats = super::colstats::long_stats("x", 7);
+    s.set_column_statistics("default", "t", Some(hour_2.clone()), vec![stats.clone()])
+        .await
+        .unwrap();
+    s.set_column_statistics("default", "t", None, vec![stats.clone()])
+        .await
+        .unwrap();
     let dump = s.export_catalog().await.unwrap();
 
     let to = Harness::postgres();
     let p = to.open().await;
     p.import_catalog(dump.clone(), false).await.unwrap();
     assert_eq!(p.export_catalog().await.unwrap(), dump);
+    let moved = p
+        .column_statistics("default", "t", Some(vec![hour_2]), vec!["x".into()])
+        .await
+        .unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].stats, stats);
     // Integer keys still compare numerically (the stored form changed).
     let filter = PartitionFilter::Cmp {
         key: 1,

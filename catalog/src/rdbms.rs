@@ -471,6 +471,17 @@ impl<B: Backend> Metastore for SqlMetastore<B> {
         self.write(move |tx| secret(tx, &name)).await
     }
 
+    async fn list_partition_names(
+        &self,
+        db: &str,
+        table: &str,
+        filter: &PartitionFilter,
+    ) -> Result<Vec<String>> {
+        let (db, table, filter) = (db.to_lowercase(), table.to_lowercase(), filter.clone());
+        self.read(move |c| partitions::list_names(c, &db, &table, &filter))
+            .await
+    }
+
     async fn rename_partition(
         &self,
         db: &str,

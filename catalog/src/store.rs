@@ -194,6 +194,14 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     /// The targets of a lock (to check who may release it); empty when there is none.
     async fn lock_targets(&self, id: i64) -> Result<Vec<crate::LockTarget>>;
 
+    /// The names (`k=v/…`, escaped as Hive names them) of the partitions `filter` may accept
+    /// (a superset, as [`Metastore::list_partitions`]), in name order.
+    async fn list_partition_names(
+        &self,
+        db: &str,
+        table: &str,
+        filter: &PartitionFilter,
+    ) -> Result<Vec<String>>;
     /// Gives a partition new values (Hive's `rename_partition`): `to` carries the values,
     /// location and parameters; the partition keeps its files unless the location changes.
     async fn rename_partition(

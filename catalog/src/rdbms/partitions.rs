@@ -359,6 +359,22 @@ pub(super) fn list_statements(
     table: &str,
     filter: &PartitionFilter,
 ) -> Result<Vec<(String, Vec<Value>)>> {
+    let columns = PART_COLUMNS
+        .split(", ")
+        .map(|c| format!("p.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    list_statements_selecting(conn, db, table, filter, &columns)
+}
+
+/// [`list_statements`] with the partitions' `columns` chosen by the caller.
+pub(super) fn list_statements_selecting(
+    conn: &dyn Conn,
+    db: &str,
+    table: &str,
+    filter: &PartitionFilter,
+    columns: &str,
+) -> Result<Vec<(String, Vec<Value>)>> {
     let names = vec![
         Value::from(db.to_lowercase()),
         Value::from(table.to_lowercase()),
@@ -386,11 +402,6 @@ pub(super) fn list_statements(
             ),
         },
     };
-    let columns = PART_COLUMNS
-        .split(", ")
-        .map(|c| format!("p.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let check = "SELECT d.id, t.id FROM dbs d LEFT JOIN tbls t ON t.db_id = d.id AND t.name = ?2 \
                  WHERE d.name = ?1";
     let parts = format!("{prefix}SELECT {columns} FROM parts p WHERE {chosen} ORDER BY p.name");
@@ -433,6 +444,40 @@ pub(super) fn list_definitions(
     list_results(db, table, results)
 }
 
+/// The names (`k=v/…`, escaped) of the partitions the filter may accept, in name order: no
+/// values, locations or parameters are read or decoded (Trino lists all names of a table).
+pub(super) fn list_names(
+    conn: &dyn Conn,
+    db: &str,
+    table: &str,
+    filter: &PartitionFilter,
+) -> Result<Vec<String>> {
+    let mut statements = list_statements_selecting(conn, db, table, filter, "p.name")?;
+    statements.truncate(2);
+    let mut results = conn
+        .query_many(&super::conn::borrowed(&statements))?
+        .into_iter();
+    table_found(db, table, &results.next().unwrap_or_default())?;
+    results
+        .next()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.text(0))
+        .collect()
+}
+
+/// The table check's answer: the database and the table exist.
+fn table_found(db: &str, table: &str, found: &[Row]) -> Result<()> {
+    match found.first() {
+        None => Err(CatalogError::DatabaseNotFound(db.to_string())),
+        Some(r) if r.opt_int(1)?.is_none() => Err(CatalogError::TableNotFound {
+            db: db.into(),
+            table: table.into(),
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Decodes the results of [`list_statements`].
 pub(super) fn list_results(
     db: &str,
@@ -445,16 +490,7 @@ pub(super) fn list_results(
         results.next().unwrap_or_default(),
         results.next().unwrap_or_default(),
     );
-    match found.first() {
-        None => return Err(CatalogError::DatabaseNotFound(db.to_string())),
-        Some(r) if r.opt_int(1)?.is_none() => {
-            return Err(CatalogError::TableNotFound {
-                db: db.into(),
-                table: table.into(),
-            });
-        }
-        Some(_) => {}
-    }
+    table_found(db, table, &found)?;
     let mut by_part: std::collections::HashMap<i64, Vec<DataFile>> = Default::default();
     for r in files {
         by_part.entry(r.int(0)?).or_default().push(DataFile {
@@ -536,6 +572,17 @@ fn leaf_condition(
     })
 }
 
+/// The key a leaf tests; `None` for a compound or `All`.
+fn leaf_key(f: &PartitionFilter) -> Option<usize> {
+    match f {
+        PartitionFilter::Cmp { key, .. }
+        | PartitionFilter::In { key, .. }
+        | PartitionFilter::IsNull { key }
+        | PartitionFilter::IsNotNull { key } => Some(*key),
+        PartitionFilter::All | PartitionFilter::And(_) | PartitionFilter::Or(_) => None,
+    }
+}
+
 /// How promising a term is as the driver of an AND (lower first): an equality or IN list on an
 /// early key, then other leaves, then compound terms.
 fn driver_rank(f: &PartitionFilter) -> (u8, usize) {
@@ -560,11 +607,32 @@ fn conjunction(
     let Some(driver) = (0..terms.len()).min_by_key(|i| driver_rank(&terms[*i])) else {
         return compile(conn, tbl, &PartitionFilter::All, args);
     };
-    let mut sql = format!(
-        "SELECT d.part_id FROM ({}) AS d WHERE 1 = 1",
-        compile(conn, tbl, &terms[driver], args)
-    );
-    for (i, term) in terms.iter().enumerate().filter(|(i, _)| *i != driver) {
+    // Every leaf on the driver's key narrows the driver's own index scan (`dt >= a AND dt <= b`
+    // is one range, not half the table checked row by row).
+    let key = leaf_key(&terms[driver]);
+    let scanned: Vec<usize> = (0..terms.len())
+        .filter(|i| *i == driver || (key.is_some() && leaf_key(&terms[*i]) == key))
+        .collect();
+    let driver_sql = match key {
+        Some(key) => {
+            let conds: Vec<String> = scanned
+                .iter()
+                .filter_map(|i| leaf_condition(conn, &terms[*i], |_| "value".into(), args))
+                .map(|(_, cond)| cond)
+                .collect();
+            format!(
+                "SELECT part_id FROM part_keys WHERE tbl_id = {tbl} AND key_idx = {key} AND {}",
+                conds.join(" AND ")
+            )
+        }
+        None => compile(conn, tbl, &terms[driver], args),
+    };
+    let mut sql = format!("SELECT d.part_id FROM ({driver_sql}) AS d WHERE 1 = 1");
+    for (i, term) in terms
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !scanned.contains(i))
+    {
         let lookup = |key: usize| {
             format!(
                 "(SELECT k{i}.value FROM part_keys k{i} \

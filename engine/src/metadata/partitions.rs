@@ -44,6 +44,17 @@ impl Metadata<'_> {
         Ok(parts)
     }
 
+    /// The names of all partitions of a readable table, in name order, at most `max`; read
+    /// from the catalog without decoding the partitions.
+    pub async fn partition_names(&self, table: &Table, max: Option<usize>) -> Result<Vec<String>> {
+        let mut names = self
+            .metastore()
+            .list_partition_names(&table.database, &table.name, &PartitionFilter::All)
+            .await?;
+        names.truncate(max.unwrap_or(usize::MAX));
+        Ok(names)
+    }
+
     /// The partitions whose leading values equal `values`, where an empty value is a wildcard
     /// (Hive's `get_partitions_ps`, `get_partition_names_ps`); the list may be shorter than the
     /// keys.

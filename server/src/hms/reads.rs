@@ -61,11 +61,11 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
         }
         "get_partition_names" => {
             let t = table(session, a).await?;
-            let parts = session
+            let names = session
                 .metadata()
-                .partitions(&t, None, a.max_parts(3))
+                .partition_names(&t, a.max_parts(3))
                 .await?;
-            Ok(Some(names(&t, &parts)))
+            Ok(Some(Value::strings(names)))
         }
         "get_partitions_ps" | "get_partitions_ps_with_auth" => {
             let t = table(session, a).await?;

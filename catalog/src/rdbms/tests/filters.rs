@@ -39,7 +39,7 @@ pub(super) async fn random_filters_select_exactly_the_matching_partitions(h: Har
             .wrapping_add(1442695040888963407);
         (seed >> 33) % n
     };
-    for round in 0..60 {
+    for round in 0..200 {
         let filter = random_filter(&mut next, 2);
         let expected: BTreeSet<Vec<Option<String>>> = values
             .iter()
@@ -54,6 +54,17 @@ pub(super) async fn random_filters_select_exactly_the_matching_partitions(h: Har
             .map(|p| p.values)
             .collect();
         assert_eq!(found, expected, "round {round}: {filter:?}");
+        // Names alone: the same partitions, in name order.
+        let names = s
+            .list_partition_names("default", "r", &filter)
+            .await
+            .unwrap();
+        let mut want: Vec<String> = found
+            .iter()
+            .map(|v| crate::paths::partition_name(&["n".into(), "dt".into(), "c".into()], v))
+            .collect();
+        want.sort();
+        assert_eq!(names, want, "round {round}: names of {filter:?}");
     }
 }
 

@@ -5,7 +5,7 @@
 # and a Python virtualenv with the real drivers the tests run (psycopg 3, SQLAlchemy 2; for Flight SQL
 # adbc-driver-flightsql, pyarrow and polars; moto's S3 server and boto3 for the object-store
 # tests, azure-storage-blob to create Azurite containers; hmsclient, Hive 2.3's generated metastore
-# client, and pyspark (with the JDK above) for the metastore API tests) and Azurite (npm). Versions are pinned
+# client, pyspark (with the JDK above) and pyiceberg for the metastore API tests) and Azurite (npm). Versions are pinned
 # so a new release cannot break CI. Prints nothing when everything
 # is already there.
 set -euo pipefail
@@ -26,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
 fi
 
-PY_IMPORTS="import psycopg, sqlalchemy, pandas, adbc_driver_flightsql.dbapi, adbc_driver_manager, pyarrow.flight, polars, moto.server, boto3, azure.storage.blob, hmsclient, thrift, pyspark"
+PY_IMPORTS="import psycopg, sqlalchemy, pandas, adbc_driver_flightsql.dbapi, adbc_driver_manager, pyarrow.flight, polars, moto.server, boto3, azure.storage.blob, hmsclient, thrift, pyspark, pyiceberg.catalog.hive"
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "$PY_IMPORTS" >/dev/null 2>&1; then
   echo "preparing the test virtualenv in $VENV..." >&2
   if [ ! -x "$VENV/bin/python" ] && ! python3 -m venv "$VENV" >&2; then
@@ -39,7 +39,7 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "$PY_IMPORTS" >/dev/nu
   "$VENV/bin/pip" install -q "psycopg[binary]==3.3.9" "sqlalchemy==2.1.9" \
     "adbc-driver-flightsql==1.13.0" "adbc-driver-manager==1.13.0" "pyarrow==26.0.1" \
     "polars==2.1.0" "pandas==3.1.1" "moto[server]==5.2.6" "boto3==1.44.5" \
-    "azure-storage-blob==12.31.1" "hmsclient==0.1.1" "thrift==0.22.0" "pyspark==4.3.0" >&2
+    "azure-storage-blob==12.31.1" "hmsclient==0.1.1" "thrift==0.22.0" "pyspark==4.3.0" "pyiceberg[hive,pyarrow]==0.12.0" >&2
 fi
 
 # Azurite (Azure Blob Storage emulator, npm) for the Azure tests.

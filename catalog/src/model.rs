@@ -103,6 +103,10 @@ pub enum StorageFormat {
     Json,
     /// Recorded for other engines; tarn cannot read or write ORC files.
     Orc,
+    /// An Iceberg table registered by an Iceberg catalog client (`table_type=ICEBERG`, its
+    /// `metadata_location`): its data is not a directory of files to list, and tarn does not
+    /// read Iceberg metadata, so it is registered only.
+    Iceberg,
 }
 
 impl StorageFormat {
@@ -112,6 +116,7 @@ impl StorageFormat {
             StorageFormat::Csv { .. } => "CSV",
             StorageFormat::Json => "JSON",
             StorageFormat::Orc => "ORC",
+            StorageFormat::Iceberg => "ICEBERG",
         }
     }
 
@@ -122,6 +127,7 @@ impl StorageFormat {
             StorageFormat::Csv { .. } => "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
             StorageFormat::Json => "org.apache.hive.hcatalog.data.JsonSerDe",
             StorageFormat::Orc => "org.apache.hadoop.hive.ql.io.orc.OrcSerde",
+            StorageFormat::Iceberg => "org.apache.iceberg.mr.hive.HiveIcebergSerDe",
         }
     }
 
@@ -131,6 +137,7 @@ impl StorageFormat {
                 "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
             }
             StorageFormat::Orc => "org.apache.hadoop.hive.ql.io.orc.OrcInputFormat",
+            StorageFormat::Iceberg => "org.apache.iceberg.mr.hive.HiveIcebergInputFormat",
             _ => "org.apache.hadoop.mapred.TextInputFormat",
         }
     }
@@ -141,6 +148,7 @@ impl StorageFormat {
                 "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
             }
             StorageFormat::Orc => "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat",
+            StorageFormat::Iceberg => "org.apache.iceberg.mr.hive.HiveIcebergOutputFormat",
             _ => "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
         }
     }
@@ -152,6 +160,7 @@ impl StorageFormat {
             StorageFormat::Csv { .. } => ".csv",
             StorageFormat::Json => ".json",
             StorageFormat::Orc => ".orc",
+            StorageFormat::Iceberg => "",
         }
     }
 }

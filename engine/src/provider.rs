@@ -17,7 +17,7 @@ mod table;
 mod view;
 
 pub use catalog::{CATALOG_NAME, PUBLIC_SCHEMA, TarnCatalogList, database_for_schema};
-pub(crate) use format::{file_format, orc_unsupported, parse_location};
+pub(crate) use format::{file_format, parse_location, unreadable};
 pub use listing::ListingCache;
 pub(crate) use listing::{list_recursive, list_subdirs};
 pub use pruning::{evaluate_partitions, to_partition_filter};

@@ -299,6 +299,31 @@ async fn spark_shares_the_catalog() {
 }
 
 /// With the pg certificate configured, the metastore listener speaks TLS only.
+/// pyiceberg's HiveCatalog commits through tarn's locks and alters; tarn lists the Iceberg
+/// table but refuses to read it (its directory is Iceberg metadata and data, not a table of
+/// files), rather than read it as the text table its storage descriptor claims.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyiceberg_commits_through_tarn_locks() {
+    let s = HmsServer::start().await;
+    s.sql("CREATE USER spark LOGIN; GRANT CREATE ON DATABASE tarn TO spark;")
+        .await;
+    let out = run_python("hms_iceberg.py", &[s.hms_port.to_string()]).await;
+    assert!(out.trim_end().ends_with("ok"), "{out}");
+    let tables =
+        s.pg.query(
+            "SELECT tablename::text FROM pg_catalog.pg_tables WHERE schemaname = 'ice'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let names: Vec<String> = tables.iter().map(|r| r.get(0)).collect();
+    assert_eq!(names, vec!["kept".to_string()]);
+    let err = s.pg.query("SELECT * FROM ice.kept", &[]).await.unwrap_err();
+    let db = err.as_db_error().expect("a server error");
+    assert_eq!(db.code().code(), "0A000", "{db:?}");
+    assert!(db.message().contains("Iceberg"), "{db:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_when_configured() {
     let dir = tempfile::tempdir().unwrap();

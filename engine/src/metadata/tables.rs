@@ -257,6 +257,16 @@ pub fn format_of(
     };
     let header = serde_param(&["header", "skip.header.line.count"])
         .is_some_and(|v| v.eq_ignore_ascii_case("true") || v.trim() == "1");
+    // Iceberg catalogs (pyiceberg, Spark's and Trino's Iceberg) mark their tables so; the
+    // storage descriptor they send says text, which is not what the directory holds.
+    let is = |key: &str, needle: &str| {
+        params
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case(key) && v.to_lowercase().contains(needle))
+    };
+    if is("table_type", "iceberg") || is("storage_handler", "iceberg") {
+        return Ok(StorageFormat::Iceberg);
+    }
     if let Some(provider) = params.get(SPARK_PROVIDER) {
         return match provider.to_lowercase().as_str() {
             "parquet" | "org.apache.spark.sql.parquet" => Ok(StorageFormat::Parquet),

@@ -32,16 +32,20 @@ pub(crate) fn file_format(
                 .with_has_header(*header),
         ),
         StorageFormat::Json => Arc::new(JsonFormat::default().with_options(options.json.clone())),
-        StorageFormat::Orc => return Err(orc_unsupported()),
+        StorageFormat::Orc | StorageFormat::Iceberg => return Err(unreadable(format)),
     })
 }
 
-/// ORC tables are registered and served to other engines, but tarn reads only Parquet, CSV and
-/// JSON files.
-pub(crate) fn orc_unsupported() -> EngineError {
-    EngineError::NotSupported(
-        "reading or writing ORC files (the table is registered for other engines; tarn reads Parquet, CSV and JSON)".into(),
-    )
+/// ORC and Iceberg tables are registered and served to other engines, but tarn reads only
+/// Parquet, CSV and JSON files.
+pub(crate) fn unreadable(format: &StorageFormat) -> EngineError {
+    let what = match format {
+        StorageFormat::Iceberg => "Iceberg tables (read it with an Iceberg engine",
+        _ => "ORC files (the table is registered for other engines",
+    };
+    EngineError::NotSupported(format!(
+        "reading or writing {what}; tarn reads Parquet, CSV and JSON)"
+    ))
 }
 
 /// Splits a stored location (absolute path or URL) into its object store and path.

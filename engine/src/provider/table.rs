@@ -509,6 +509,9 @@ impl TableProvider for HiveTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+        // First: a table tarn cannot read (ORC, Iceberg) is an error even when empty.
+        let format =
+            file_format(&self.table.format, state).map_err(EngineError::into_datafusion)?;
         let names = self.partition_names();
         let partition_filters: Vec<Expr> = filters
             .iter()
@@ -528,8 +531,6 @@ impl TableProvider for HiveTable {
             let projected = project_schema(&self.schema, projection)?;
             return Ok(Arc::new(EmptyExec::new(projected)));
         };
-        let format =
-            file_format(&self.table.format, state).map_err(EngineError::into_datafusion)?;
         let table_schema = TableSchema::builder(self.file_schema.clone())
             .with_table_partition_cols(self.partition_fields.clone())
             .build();

@@ -131,7 +131,9 @@ impl FileWriter {
                 delimiter: b',',
                 store,
             }),
-            StorageFormat::Orc => Err(crate::provider::orc_unsupported()),
+            other @ (StorageFormat::Orc | StorageFormat::Iceberg) => {
+                Err(crate::provider::unreadable(other))
+            }
         }
     }
 

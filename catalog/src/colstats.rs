@@ -6,7 +6,11 @@
 //! makes the touched partitions' (and the table's) column statistics stale, so the commit
 //! removes them rather than serve numbers that no longer describe the data.
 
+mod combine;
+
 use serde::{Deserialize, Serialize};
+
+pub use combine::{combine, decimal_cmp};
 
 /// A decimal as Hive sends it: the unscaled value as big-endian two's complement bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,6 +148,13 @@ pub struct ColumnStatistics {
     /// The column's Hive type name as the writer gave it.
     pub column_type: String,
     pub data: ColumnStatsData,
+}
+
+/// New statistics of the table (`partition` `None`) or of one of its partitions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatsUpdate {
+    pub partition: Option<crate::PartitionSpec>,
+    pub stats: Vec<ColumnStatistics>,
 }
 
 /// Statistics as stored: of the table (`partition` `None`) or of one partition, with the time

@@ -25,7 +25,10 @@ pub use acl::{
     DefaultPrivilege, Grant, GrantScope, ObjectKind, PUBLIC, Privilege, RoleChanges,
     RoleMembership, Securable,
 };
-pub use colstats::{ColumnStatistics, ColumnStatsData, HiveDecimal, StoredColumnStats};
+pub use colstats::{
+    ColumnStatistics, ColumnStatsData, HiveDecimal, StatsUpdate, StoredColumnStats, combine,
+    decimal_cmp,
+};
 pub use error::{CatalogError, Result};
 pub use filter::{CmpOp, IndexKind, KeyValue, PartitionFilter, indexed_kind};
 pub use like::{LikePattern, LikeSyntax};

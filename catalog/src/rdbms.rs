@@ -498,11 +498,11 @@ impl<B: Backend> Metastore for SqlMetastore<B> {
         &self,
         db: &str,
         table: &str,
-        partition: Option<PartitionSpec>,
-        stats: Vec<crate::ColumnStatistics>,
+        updates: Vec<crate::StatsUpdate>,
+        merge: bool,
     ) -> Result<()> {
         let (db, table) = (db.to_lowercase(), table.to_lowercase());
-        self.write(move |tx| colstats::set(tx, &db, &table, partition.as_ref(), &stats, now()))
+        self.write(move |tx| colstats::set(tx, &db, &table, &updates, merge, now()))
             .await
     }
 

@@ -211,14 +211,15 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
         from: PartitionSpec,
         to: Partition,
     ) -> Result<()>;
-    /// Records column statistics of a table (`partition` `None`) or of one of its partitions,
-    /// replacing those of the same columns.
+    /// Records column statistics of a table and its partitions in one transaction, replacing
+    /// those of the same columns — or, with `merge`, combining each with the stored one
+    /// ([`crate::combine`]).
     async fn set_column_statistics(
         &self,
         db: &str,
         table: &str,
-        partition: Option<PartitionSpec>,
-        stats: Vec<crate::ColumnStatistics>,
+        updates: Vec<crate::StatsUpdate>,
+        merge: bool,
     ) -> Result<()>;
     /// The statistics of `columns` of the table (`partitions` `None`) or of each listed
     /// partition that has some (missing partitions are skipped).

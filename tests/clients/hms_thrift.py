@@ -308,12 +308,19 @@ expect(NoSuchObjectException, c.update_partition_column_statistics, part_stats("
 eq(c.get_partition_column_statistics("sales", "from_spark", P1, "id").statsObj[0].statsData.longStats,
    LongColumnStatsData(-3, 10, 1, 4), "refused updates changed nothing")
 # A role that may only read a table may not write its statistics; a hidden table has none.
-expect(MetaException, c.update_table_column_statistics,
-       ColumnStatistics(ColumnStatisticsDesc(True, "sales", "events", None, None), [long_obj(1, 2, 0, 1)]))
+denied = expect(MetaException, c.update_table_column_statistics,
+                ColumnStatistics(ColumnStatisticsDesc(True, "sales", "events", None, None), [long_obj(1, 2, 0, 1)]))
+assert "permission denied" in str(denied), denied
 expect(NoSuchObjectException, c.get_table_statistics_req, TableStatsRequest("sales", "secret", ["id"]))
 eq(c.delete_partition_column_statistics("sales", "from_spark", P1, "v"), True, "delete one column")
 expect(NoSuchObjectException, c.delete_partition_column_statistics, "sales", "from_spark", P1, "v")
 eq(c.delete_table_column_statistics("sales", "from_spark", "id"), True, "delete table stats")
+eq(c.delete_table_column_statistics("sales", "from_spark", None), True, "delete all: true even when none (as Hive)")
+# set_aggr_stats_for is all or nothing: a bad second entry leaves the first unapplied.
+expect(NoSuchObjectException, c.set_aggr_stats_for, SetPartitionsStatsRequest(
+    [part_stats(P2, [long_obj(0, 0, 0, 1)]), part_stats("dt=1999-01-01/c=q", [long_obj(0, 0, 0, 1)])], False))
+eq(c.get_partition_column_statistics("sales", "from_spark", P2, "id").statsObj[0].statsData.longStats,
+   LongColumnStatsData(1, 2, 0, 1), "nothing of a refused request applied")
 
 # rename_partition: new values, same directory and data, statistics follow; onto an existing
 # partition refused.
@@ -325,8 +332,15 @@ expect(NoSuchObjectException, c.get_partition, "sales", "from_spark", ["2024-05-
 eq(c.get_partition_names("sales", "from_spark", -1), ["dt=2024-05-02/c=x", "dt=2024-06-01/c=n%3D1"], "renamed names")
 eq(c.get_partition_column_statistics("sales", "from_spark", "dt=2024-06-01/c=n%3D1", "id").statsObj[0].statsData.longStats,
    LongColumnStatsData(-3, 10, 1, 4), "statistics follow the rename")
-expect(MetaException, c.rename_partition, "sales", "from_spark", ["2024-06-01", "n=1"], part(["2024-05-02", "x"]))
-expect(MetaException, c.rename_partition, "sales", "events", ["2024-01-01", "1"], part(["2024-01-09", "1"]))
+expect(InvalidOperationException, c.rename_partition, "sales", "from_spark", ["2024-06-01", "n=1"], part(["2024-05-02", "x"]))
+expect(InvalidOperationException, c.rename_partition, "sales", "from_spark", ["1999-01-01", "q"], part(["2024-05-09", "x"]))
+denied = expect(MetaException, c.rename_partition, "sales", "events", ["2024-01-01", "1"], part(["2024-01-09", "1"]))
+assert "permission denied" in str(denied), denied
+# The old values again at their default directory, which the renamed partition kept: refused
+# (each would list the other's files).
+shared = expect(InvalidObjectException, c.add_partitions_req,
+                AddPartitionsRequest("sales", "from_spark", [part(["2024-05-01", "a/b"])], True, True))
+assert "already holds" in str(shared), shared
 
 c.drop_table("sales", "from_spark", True)
 expect(NoSuchObjectException, c.get_table, "sales", "from_spark")

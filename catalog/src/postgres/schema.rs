@@ -164,8 +164,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX locks_by_id ON locks (lock_id);
     CREATE INDEX locks_by_object ON locks (db, tbl);
     "#,
-    // v3 (SQLite v9): column statistics of tables and partitions.
+    // v3 (SQLite v9): column statistics of tables and partitions; partitions by directory.
     r#"
+    CREATE INDEX parts_by_location ON parts (tbl_id, location);
     CREATE TABLE tbl_col_stats (
         tbl_id BIGINT NOT NULL REFERENCES tbls(id) ON DELETE CASCADE,
         col T NOT NULL,

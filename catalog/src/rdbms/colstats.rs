@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use super::conn::{Conn, Row, Value, args};
 use super::partitions::{key_names, load_table};
-use crate::colstats::{ColumnStatistics, StoredColumnStats};
+use crate::colstats::{ColumnStatistics, ColumnStatsData, StatsUpdate, StoredColumnStats, combine};
 use crate::error::{CatalogError, Result};
 use crate::model::{PartitionSpec, Table};
 use crate::paths::partition_name;
@@ -57,17 +57,47 @@ fn not_found(t: &Table, partition: String) -> CatalogError {
     }
 }
 
-/// Records statistics, replacing those of the same columns.
+/// Records statistics, replacing those of the same columns or, with `merge`, combined with
+/// them (in order, so a column named twice in one request is combined twice).
 pub(super) fn set(
+    tx: &dyn Conn,
+    db: &str,
+    table: &str,
+    updates: &[StatsUpdate],
+    merge: bool,
+    now: i64,
+) -> Result<()> {
+    for u in updates {
+        set_one(tx, db, table, u.partition.as_ref(), &u.stats, merge, now)?;
+    }
+    Ok(())
+}
+
+fn set_one(
     tx: &dyn Conn,
     db: &str,
     table: &str,
     partition: Option<&PartitionSpec>,
     stats: &[ColumnStatistics],
+    merge: bool,
     now: i64,
 ) -> Result<()> {
     let (rows, key, id) = owner(tx, db, table, partition)?.table_and_column();
     for s in stats {
+        let column = s.column.to_lowercase();
+        let mut data = s.data.clone();
+        if merge {
+            let stored = tx.query_opt(
+                &format!("SELECT stats FROM {rows} WHERE {key} = ?1 AND col = ?2"),
+                args![id, &column],
+            )?;
+            if let Some(r) = stored {
+                let old: ColumnStatsData = serde_json::from_str(&r.text(0)?)?;
+                if let Some(combined) = combine(&old, &data) {
+                    data = combined;
+                }
+            }
+        }
         tx.execute(
             &format!(
                 "INSERT INTO {rows} ({key}, col, col_type, stats, analyzed)
@@ -77,9 +107,9 @@ pub(super) fn set(
             ),
             args![
                 id,
-                s.column.to_lowercase(),
+                &column,
                 &s.column_type,
-                serde_json::to_string(&s.data)?,
+                serde_json::to_string(&data)?,
                 now
             ],
         )?;
@@ -117,12 +147,23 @@ pub(super) fn get(
     let (tbl_id, t) = load_table(conn, db, table)?;
     let wanted: HashSet<String> = columns.iter().map(|c| c.to_lowercase()).collect();
     let keep = |r: &Row| -> Result<bool> { Ok(wanted.contains(&r.text(1)?)) };
+    if wanted.is_empty() {
+        return Ok(vec![]);
+    }
+    // The columns asked for, in the query when they are few (a wide table's other columns,
+    // bit vectors included, are not read); `keep` checks again either way.
+    let few: Vec<&String> = wanted.iter().collect();
+    let few = (few.len() <= COLUMNS_IN_QUERY).then_some(few);
     let mut out = Vec::new();
     let Some(specs) = partitions else {
+        let mut params = vec![Value::Int(tbl_id)];
+        let cols = column_condition(few.as_deref(), "col", &mut params);
         let rows = conn.query(
-            "SELECT NULL, col, col_type, stats, analyzed FROM tbl_col_stats WHERE tbl_id = ?1
-             ORDER BY col",
-            args![tbl_id],
+            &format!(
+                "SELECT NULL, col, col_type, stats, analyzed FROM tbl_col_stats
+                 WHERE tbl_id = ?1{cols} ORDER BY col"
+            ),
+            &params,
         )?;
         for r in rows {
             if keep(&r)? {
@@ -137,11 +178,12 @@ pub(super) fn get(
         let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 2)).collect();
         let mut params = vec![Value::Int(tbl_id)];
         params.extend(chunk.iter().map(|n| Value::Text(n.clone())));
+        let cols = column_condition(few.as_deref(), "s.col", &mut params);
         let rows = conn.query(
             &format!(
                 "SELECT p.vals, s.col, s.col_type, s.stats, s.analyzed
                  FROM part_col_stats s JOIN parts p ON p.id = s.part_id
-                 WHERE p.tbl_id = ?1 AND p.name IN ({}) ORDER BY p.name, s.col",
+                 WHERE p.tbl_id = ?1 AND p.name IN ({}){cols} ORDER BY p.name, s.col",
                 marks.join(", ")
             ),
             &params,
@@ -153,6 +195,40 @@ pub(super) fn get(
         }
     }
     Ok(out)
+}
+
+/// Columns per query at most (with the partition names, well under the stores' parameter
+/// limits); more are filtered after reading.
+const COLUMNS_IN_QUERY: usize = 200;
+
+/// ` AND <column> IN (…)` for the given columns (nothing when `None`), parameters appended.
+fn column_condition(columns: Option<&[&String]>, column: &str, params: &mut Vec<Value>) -> String {
+    let Some(columns) = columns else {
+        return String::new();
+    };
+    let mut marks = Vec::with_capacity(columns.len());
+    for c in columns {
+        params.push(Value::Text(c.to_string()));
+        marks.push(format!("?{}", params.len()));
+    }
+    format!(" AND {column} IN ({})", marks.join(", "))
+}
+
+/// Forgets the statistics of columns a table no longer has as they were (dropped, or of
+/// another type now).
+pub(super) fn forget_columns(tx: &dyn Conn, tbl_id: i64, columns: &[String]) -> Result<()> {
+    for c in columns {
+        tx.execute(
+            "DELETE FROM tbl_col_stats WHERE tbl_id = ?1 AND col = ?2",
+            args![tbl_id, c],
+        )?;
+        tx.execute(
+            "DELETE FROM part_col_stats WHERE col = ?2 AND part_id IN
+                 (SELECT id FROM parts WHERE tbl_id = ?1)",
+            args![tbl_id, c],
+        )?;
+    }
+    Ok(())
 }
 
 fn stored(r: &Row) -> Result<StoredColumnStats> {

@@ -164,6 +164,7 @@ fn apply(
             // An append into an external table's directory may meet files tarn did not write:
             // that partition stays listed. Overwrites write a fresh directory, exactly indexed.
             let indexed = w.change == Change::Replace || table.table_type != TableType::External;
+            super::partitions::directories_free(tx, tbl_id, table, &[(name, &w.location)])?;
             let part_id = tx.query_int(
                 "INSERT INTO parts (tbl_id, name, vals, location, params, create_time, version, indexed, batch_id)
                  VALUES (?1, ?2, ?3, ?4, '{}', ?5, 1, ?6, ?7) RETURNING id",

@@ -100,6 +100,11 @@ pub(super) fn add(
         }
         new.push((name, p));
     }
+    let dirs: Vec<(&str, &str)> = new
+        .iter()
+        .map(|(n, p)| (n.as_str(), p.location.as_str()))
+        .collect();
+    directories_free(tx, tbl_id, &t, &dirs)?;
     // Each partition takes 5 parameters in `parts` and 2 per key in `part_keys`.
     let per_partition = 5 + 2 * keys.len();
     for chunk in new.chunks((PARAMS_PER_INSERT / per_partition).max(1)) {
@@ -146,6 +151,57 @@ pub(super) fn add(
     }
     bump_version(tx, tbl_id)?;
     Ok(new.len())
+}
+
+/// Refuses partitions (name, location) whose directory another partition of the table
+/// already has, or that share one among themselves: two partitions over one directory would
+/// each list the other's files (a renamed partition keeps its directory, which a new partition
+/// with the old values would otherwise take again).
+pub(super) fn directories_free(
+    tx: &dyn Conn,
+    tbl_id: i64,
+    t: &Table,
+    new: &[(&str, &str)],
+) -> Result<()> {
+    let bare = |l: &str| l.trim_end_matches('/').to_string();
+    let mut seen: std::collections::HashMap<String, String> = Default::default();
+    for (name, location) in new {
+        if let Some(other) = seen.insert(bare(location), name.to_string())
+            && other != *name
+        {
+            return Err(shared_directory(t, location, &other));
+        }
+    }
+    for chunk in new.chunks(400) {
+        let mut args = vec![Value::Int(tbl_id)];
+        for (_, location) in chunk {
+            args.push(Value::from(bare(location)));
+            args.push(Value::from(format!("{}/", bare(location))));
+        }
+        let marks: Vec<String> = (2..=args.len()).map(|i| format!("?{i}")).collect();
+        let taken = tx.query(
+            &format!(
+                "SELECT name, location FROM parts WHERE tbl_id = ?1 AND location IN ({})",
+                marks.join(", ")
+            ),
+            &args,
+        )?;
+        for r in taken {
+            let (holder, location) = (r.text(0)?, r.text(1)?);
+            if seen.get(&bare(&location)).is_some_and(|n| *n != holder) {
+                return Err(shared_directory(t, &location, &holder));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn shared_directory(t: &Table, location: &str, holder: &str) -> CatalogError {
+    CatalogError::invalid(format!(
+        "directory {location} already holds partition {holder} of {}: give the new partition \
+         another location",
+        t.qualified_name()
+    ))
 }
 
 /// Which of `names` the table already has.
@@ -263,6 +319,15 @@ pub(super) fn drop(
 pub(super) fn alter(tx: &dyn Conn, db: &str, table: &str, partition: &Partition) -> Result<()> {
     let (tbl_id, t) = load_table(tx, db, table)?;
     let name = partition_name(&key_names(&t), &partition.values);
+    directories_free(tx, tbl_id, &t, &[(&name, &partition.location)])?;
+    // Data elsewhere now: the column statistics described the old directory's.
+    let moved = tx.query_opt(
+        "SELECT id FROM parts WHERE tbl_id = ?1 AND name = ?2 AND location <> ?3",
+        args![tbl_id, &name, &partition.location],
+    )?;
+    if let Some(r) = moved {
+        super::colstats::forget_partition(tx, r.int(0)?)?;
+    }
     let changed = tx.execute(
         "UPDATE parts SET location = ?3, params = ?4, indexed = 0, version = version + 1
          WHERE tbl_id = ?1 AND name = ?2",
@@ -518,7 +583,8 @@ pub(super) fn list_results(
 
 /// Compiles a filter to a SELECT of partition ids (column `part_id`) of the table `tbl` (see
 /// [`TableRef`]). A leaf is a range scan of the `(tbl_id, key_idx, value)` index. An AND is
-/// driven by its most selective-looking term; its other leaves are checked per candidate by a
+/// driven by its most selective-looking term, whose scan also takes the AND's other leaves on
+/// the same key (one range for `dt >= a AND dt <= b`); its other leaves are checked per candidate by a
 /// lookup of the `(part_id, key_idx)` key (a correlated subquery, which neither store turns into
 /// a scan), so `dt = X AND h = Y` on a million partitions reads the 24 rows of `dt = X`, not the
 /// 41,000 of `h = Y`.

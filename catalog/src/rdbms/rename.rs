@@ -55,6 +55,9 @@ pub(super) fn rename(
         });
     }
     let moved = to.location != location;
+    if moved {
+        super::partitions::directories_free(tx, tbl_id, &t, &[(&new, &to.location)])?;
+    }
     tx.execute(
         "UPDATE parts SET name = ?2, vals = ?3, location = ?4, params = ?5,
                           version = version + 1, indexed = CASE WHEN ?6 = 1 THEN 0 ELSE indexed END
@@ -70,6 +73,7 @@ pub(super) fn rename(
     )?;
     if moved {
         tx.execute("DELETE FROM part_files WHERE part_id = ?1", args![id])?;
+        super::colstats::forget_partition(tx, id)?;
     }
     tx.execute("DELETE FROM part_keys WHERE part_id = ?1", args![id])?;
     let kinds: Vec<_> = t

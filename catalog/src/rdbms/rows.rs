@@ -169,6 +169,7 @@ pub(super) fn update_table(tx: &dyn Conn, table: &Table) -> Result<()> {
     let name = table.name.to_lowercase();
     let mut stored = table.clone();
     stored.name = name.clone();
+    let before = get_table(tx, &table.database, &name)?;
     let changed = tx.execute(
         "UPDATE tbls SET tbl_type = ?3, location = ?4, version = version + 1, spec = ?5
          WHERE db_id = ?1 AND name = ?2 AND version = ?6",
@@ -194,6 +195,21 @@ pub(super) fn update_table(tx: &dyn Conn, table: &Table) -> Result<()> {
                 table: name,
             },
         });
+    }
+    if let Some(before) = before {
+        let gone: Vec<String> = before
+            .columns
+            .iter()
+            .filter(|old| {
+                !table
+                    .columns
+                    .iter()
+                    .any(|c| c.name.eq_ignore_ascii_case(&old.name) && c.hive_type == old.hive_type)
+            })
+            .map(|c| c.name.to_lowercase())
+            .collect();
+        let tbl_id = super::table_id(tx, &table.database, &name)?;
+        super::colstats::forget_columns(tx, tbl_id, &gone)?;
     }
     Ok(())
 }

@@ -189,8 +189,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX locks_by_id ON locks (lock_id);
     CREATE INDEX locks_by_object ON locks (db, tbl);
     "#,
-    // v9: column statistics of tables and partitions (see `crate::colstats`).
+    // v9: column statistics of tables and partitions (see `crate::colstats`); partitions by
+    // directory (no two partitions of a table share one).
     r#"
+    CREATE INDEX parts_by_location ON parts (tbl_id, location);
     CREATE TABLE tbl_col_stats (
         tbl_id INTEGER NOT NULL REFERENCES tbls(id) ON DELETE CASCADE,
         col TEXT NOT NULL,

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use tarn_catalog::{
-    CatalogError, ColumnStatistics, ColumnStatsData, PartitionSpec, Privilege, StoredColumnStats,
-    Table, paths,
+    CatalogError, ColumnStatistics, PartitionSpec, Privilege, StatsUpdate, StoredColumnStats,
+    Table, combine, paths,
 };
 
 use super::Metadata;
@@ -22,76 +22,70 @@ pub struct AggregatedStats {
 }
 
 impl Metadata<'_> {
-    /// Records statistics of the table (`partition` `None`) or of the partition so named
-    /// (`k=v/…`, escaped as Hive names them). With `merge`, each column's new numbers are
-    /// combined with those stored (an append adds to what was there).
+    /// Records statistics of the table (partition `None`) and of partitions so named (`k=v/…`,
+    /// escaped as Hive names them), all or nothing. With `merge`, each column's new numbers are
+    /// combined with those stored (an append adds to what was there), in the same transaction.
     pub async fn set_column_statistics(
         &self,
         db: &str,
         name: &str,
-        partition: Option<&str>,
-        stats: Vec<ColumnStatistics>,
+        updates: Vec<(Option<String>, Vec<ColumnStatistics>)>,
         merge: bool,
     ) -> Result<()> {
         let table = self.table_for_change(db, name).await?;
         if self.session.require_owner(&table).await.is_err() {
             self.require(&table, Privilege::Insert).await?;
         }
-        let stats = stats
-            .into_iter()
-            .map(|s| checked(&table, s))
-            .collect::<Result<Vec<_>>>()?;
-        let spec = partition.map(|p| spec_of(&table, p)).transpose()?;
-        let stats = if merge {
-            let columns = stats.iter().map(|s| s.column.clone()).collect();
-            let old = self
-                .metastore()
-                .column_statistics(
-                    &table.database,
-                    &table.name,
-                    spec.clone().map(|s| vec![s]),
-                    columns,
-                )
-                .await?;
-            merged_with(stats, old)
-        } else {
-            stats
-        };
+        let mut checked_updates = Vec::with_capacity(updates.len());
+        for (partition, stats) in updates {
+            checked_updates.push(StatsUpdate {
+                partition: partition.map(|p| spec_of(&table, &p)).transpose()?,
+                stats: stats
+                    .into_iter()
+                    .map(|s| checked(&table, s))
+                    .collect::<Result<Vec<_>>>()?,
+            });
+        }
         self.metastore()
-            .set_column_statistics(&table.database, &table.name, spec, stats)
+            .set_column_statistics(&table.database, &table.name, checked_updates, merge)
             .await?;
         Ok(())
     }
 
-    /// Statistics of `columns` of a readable table, or of each named partition that has some.
+    /// A readable table and the statistics of `columns` of it, or of each named partition
+    /// that has some.
     pub async fn column_statistics(
         &self,
-        table: &Table,
+        db: &str,
+        name: &str,
         partitions: Option<&[String]>,
         columns: &[String],
-    ) -> Result<Vec<StoredColumnStats>> {
+    ) -> Result<(Table, Vec<StoredColumnStats>)> {
+        let table = self.table(db, name).await?;
         let specs = partitions.map(|names| {
-            let keys = key_names(table);
+            let keys = key_names(&table);
             names
                 .iter()
                 .filter_map(|n| paths::parse_partition_path(&keys, n))
                 .collect()
         });
-        Ok(self
+        let stored = self
             .metastore()
             .column_statistics(&table.database, &table.name, specs, columns.to_vec())
-            .await?)
+            .await?;
+        Ok((table, stored))
     }
 
     /// Statistics of `columns` aggregated over the named partitions of a readable table.
     pub async fn aggregate_column_statistics(
         &self,
-        table: &Table,
+        db: &str,
+        name: &str,
         partitions: &[String],
         columns: &[String],
     ) -> Result<AggregatedStats> {
-        let stored = self
-            .column_statistics(table, Some(partitions), columns)
+        let (_, stored) = self
+            .column_statistics(db, name, Some(partitions), columns)
             .await?;
         Ok(aggregate(stored, columns))
     }
@@ -182,31 +176,14 @@ fn invalid(message: String) -> EngineError {
     EngineError::InvalidParameter(message)
 }
 
-/// The new statistics, each combined with the stored ones of its column when both are of
-/// one kind.
-fn merged_with(new: Vec<ColumnStatistics>, old: Vec<StoredColumnStats>) -> Vec<ColumnStatistics> {
-    let mut old: BTreeMap<String, ColumnStatsData> = old
-        .into_iter()
-        .map(|s| (s.stats.column, s.stats.data))
-        .collect();
-    new.into_iter()
-        .map(|mut s| {
-            if let Some(before) = old.remove(&s.column)
-                && let Some(data) = combine(&before, &s.data)
-            {
-                s.data = data;
-            }
-            s
-        })
-        .collect()
-}
-
 /// Per column, the statistics of all partitions combined; `partitions_found` counts the
-/// partitions that had every requested column.
+/// partitions that had every requested column. A column whose partitions disagree on its kind
+/// has no aggregate (one partition's numbers are not the table's).
 pub fn aggregate(stored: Vec<StoredColumnStats>, columns: &[String]) -> AggregatedStats {
-    let wanted: Vec<String> = columns.iter().map(|c| c.to_lowercase()).collect();
+    let wanted: std::collections::BTreeSet<String> =
+        columns.iter().map(|c| c.to_lowercase()).collect();
     let mut per_partition: BTreeMap<Vec<Option<String>>, usize> = BTreeMap::new();
-    let mut combined: BTreeMap<String, ColumnStatistics> = BTreeMap::new();
+    let mut combined: BTreeMap<String, Option<ColumnStatistics>> = BTreeMap::new();
     for s in stored {
         if !wanted.contains(&s.stats.column) {
             continue;
@@ -214,225 +191,25 @@ pub fn aggregate(stored: Vec<StoredColumnStats>, columns: &[String]) -> Aggregat
         *per_partition
             .entry(s.partition.unwrap_or_default())
             .or_default() += 1;
-        let column = s.stats.column.clone();
-        match combined.get_mut(&column) {
+        match combined.get_mut(&s.stats.column) {
             None => {
-                combined.insert(column, s.stats);
+                combined.insert(s.stats.column.clone(), Some(s.stats));
             }
-            Some(sum) => {
-                if let Some(data) = combine(&sum.data, &s.stats.data) {
-                    sum.data = data;
-                }
+            Some(slot) => {
+                *slot = slot.take().and_then(|mut sum| {
+                    sum.data = combine(&sum.data, &s.stats.data)?;
+                    Some(sum)
+                });
             }
         }
     }
-    let distinct: std::collections::BTreeSet<&String> = wanted.iter().collect();
     AggregatedStats {
         partitions_found: per_partition
             .values()
-            .filter(|n| **n >= distinct.len())
+            .filter(|n| **n >= wanted.len())
             .count(),
-        columns: combined.into_values().collect(),
+        columns: combined.into_values().flatten().collect(),
     }
-}
-
-/// Two summaries of one column over disjoint rows as one (Hive's aggregators without
-/// sketches): counts add, bounds widen, distinct counts and lengths take the larger (a lower
-/// bound of the truth). `None` when the kinds differ.
-fn combine(a: &ColumnStatsData, b: &ColumnStatsData) -> Option<ColumnStatsData> {
-    use ColumnStatsData::*;
-    let min = |x: Option<i64>, y: Option<i64>| x.into_iter().chain(y).min();
-    let max = |x: Option<i64>, y: Option<i64>| x.into_iter().chain(y).max();
-    Some(match (a, b) {
-        (
-            Boolean {
-                num_trues: t1,
-                num_falses: f1,
-                num_nulls: n1,
-                ..
-            },
-            Boolean {
-                num_trues: t2,
-                num_falses: f2,
-                num_nulls: n2,
-                ..
-            },
-        ) => Boolean {
-            num_trues: t1.saturating_add(*t2),
-            num_falses: f1.saturating_add(*f2),
-            num_nulls: n1.saturating_add(*n2),
-            bit_vectors: None,
-        },
-        (
-            Long {
-                low: l1,
-                high: h1,
-                num_nulls: n1,
-                num_dvs: d1,
-                ..
-            },
-            Long {
-                low: l2,
-                high: h2,
-                num_nulls: n2,
-                num_dvs: d2,
-                ..
-            },
-        ) => Long {
-            low: min(*l1, *l2),
-            high: max(*h1, *h2),
-            num_nulls: n1.saturating_add(*n2),
-            num_dvs: *d1.max(d2),
-            bit_vectors: None,
-        },
-        (
-            Date {
-                low: l1,
-                high: h1,
-                num_nulls: n1,
-                num_dvs: d1,
-                ..
-            },
-            Date {
-                low: l2,
-                high: h2,
-                num_nulls: n2,
-                num_dvs: d2,
-                ..
-            },
-        ) => Date {
-            low: min(*l1, *l2),
-            high: max(*h1, *h2),
-            num_nulls: n1.saturating_add(*n2),
-            num_dvs: *d1.max(d2),
-            bit_vectors: None,
-        },
-        (
-            Double {
-                low: l1,
-                high: h1,
-                num_nulls: n1,
-                num_dvs: d1,
-                ..
-            },
-            Double {
-                low: l2,
-                high: h2,
-                num_nulls: n2,
-                num_dvs: d2,
-                ..
-            },
-        ) => Double {
-            low: (*l1).into_iter().chain(*l2).reduce(f64::min),
-            high: (*h1).into_iter().chain(*h2).reduce(f64::max),
-            num_nulls: n1.saturating_add(*n2),
-            num_dvs: *d1.max(d2),
-            bit_vectors: None,
-        },
-        (
-            String {
-                max_len: m1,
-                avg_len: a1,
-                num_nulls: n1,
-                num_dvs: d1,
-                ..
-            },
-            String {
-                max_len: m2,
-                avg_len: a2,
-                num_nulls: n2,
-                num_dvs: d2,
-                ..
-            },
-        ) => String {
-            max_len: *m1.max(m2),
-            avg_len: a1.max(*a2),
-            num_nulls: n1.saturating_add(*n2),
-            num_dvs: *d1.max(d2),
-            bit_vectors: None,
-        },
-        (
-            Binary {
-                max_len: m1,
-                avg_len: a1,
-                num_nulls: n1,
-                ..
-            },
-            Binary {
-                max_len: m2,
-                avg_len: a2,
-                num_nulls: n2,
-                ..
-            },
-        ) => Binary {
-            max_len: *m1.max(m2),
-            avg_len: a1.max(*a2),
-            num_nulls: n1.saturating_add(*n2),
-            bit_vectors: None,
-        },
-        (
-            Decimal {
-                low: l1,
-                high: h1,
-                num_nulls: n1,
-                num_dvs: d1,
-                ..
-            },
-            Decimal {
-                low: l2,
-                high: h2,
-                num_nulls: n2,
-                num_dvs: d2,
-                ..
-            },
-        ) => Decimal {
-            low: decimal_bound(l1, l2, std::cmp::Ordering::Less),
-            high: decimal_bound(h1, h2, std::cmp::Ordering::Greater),
-            num_nulls: n1.saturating_add(*n2),
-            num_dvs: *d1.max(d2),
-            bit_vectors: None,
-        },
-        _ => return None,
-    })
-}
-
-/// The lower (`Less`) or upper bound of two decimals, compared by value.
-fn decimal_bound(
-    a: &Option<tarn_catalog::HiveDecimal>,
-    b: &Option<tarn_catalog::HiveDecimal>,
-    keep: std::cmp::Ordering,
-) -> Option<tarn_catalog::HiveDecimal> {
-    match (a, b) {
-        (Some(x), Some(y)) => match decimal_cmp(y, x) {
-            Some(o) if o == keep => Some(y.clone()),
-            Some(_) => Some(x.clone()),
-            // A bound tarn cannot compare is no bound.
-            None => None,
-        },
-        (x, y) => x.clone().or_else(|| y.clone()),
-    }
-}
-
-/// Orders two decimals (`unscaled / 10^scale`) by value; `None` when either is malformed or
-/// the comparison does not fit in 128 bits.
-pub fn decimal_cmp(
-    x: &tarn_catalog::HiveDecimal,
-    y: &tarn_catalog::HiveDecimal,
-) -> Option<std::cmp::Ordering> {
-    let (ux, uy) = (unscaled(x)?, unscaled(y)?);
-    let scale = x.scale.max(y.scale);
-    let widen = |u: i128, s: i16| u.checked_mul(10i128.checked_pow((scale - s) as u32)?);
-    Some(widen(ux, x.scale)?.cmp(&widen(uy, y.scale)?))
-}
-
-fn unscaled(d: &tarn_catalog::HiveDecimal) -> Option<i128> {
-    if d.unscaled.is_empty() || d.unscaled.len() > 16 || !(0..=38).contains(&d.scale) {
-        return None;
-    }
-    let negative = d.unscaled[0] & 0x80 != 0;
-    let mut bytes = [if negative { 0xff } else { 0 }; 16];
-    bytes[16 - d.unscaled.len()..].copy_from_slice(&d.unscaled);
-    Some(i128::from_be_bytes(bytes))
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use tarn_engine::catalog::{
     ColumnStatistics, ColumnStatsData, HiveDecimal, StoredColumnStats, Table, paths,
 };
 
-use super::reads::table;
 use super::thrift::{Struct, TType, Value};
 use super::{Args, CallError, Reply};
 
@@ -16,35 +15,30 @@ use super::{Args, CallError, Reply};
 pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
     match name {
         "update_table_column_statistics" | "update_partition_column_statistics" => {
-            set(session, a.strct(1)?, false).await?;
+            set(session, &[a.strct(1)?], false).await?;
             Ok(Some(Value::Bool(true)))
         }
         "set_aggr_stats_for" => {
             let req = a.strct(1)?;
-            let merge = req.bool(2).unwrap_or(false);
-            for stats in req.structs(1) {
-                set(session, stats, merge).await?;
-            }
+            set(session, &req.structs(1), req.bool(2).unwrap_or(false)).await?;
             Ok(Some(Value::Bool(true)))
         }
         "get_table_column_statistics" => {
-            let t = table(session, a).await?;
             let column = a.str(3)?;
-            let found = stats_of(session, &t, None, &column).await?;
-            Ok(Some(Value::Struct(statistics(&t, None, found)?)))
+            let (t, found) = stats_of(session, a, None, &column).await?;
+            Ok(Some(Value::Struct(statistics(&t, None, found))))
         }
         "get_partition_column_statistics" => {
-            let t = table(session, a).await?;
             let (part, column) = (a.str(3)?, a.str(4)?);
-            let found = stats_of(session, &t, Some(&part), &column).await?;
-            Ok(Some(Value::Struct(statistics(&t, Some(&part), found)?)))
+            let (t, found) = stats_of(session, a, Some(&part), &column).await?;
+            Ok(Some(Value::Struct(statistics(&t, Some(&part), found))))
         }
         "get_table_statistics_req" => {
             let req = a.strct(1)?;
-            let t = request_table(session, req).await?;
-            let stored = session
+            let (db, name) = (req_str(req, 1)?, req_str(req, 2)?);
+            let (_, stored) = session
                 .metadata()
-                .column_statistics(&t, None, &req.strings(3))
+                .column_statistics(&db, &name, None, &req.strings(3))
                 .await?;
             let objs = stored.into_iter().map(|s| column_obj(&s.stats));
             Ok(Some(Value::Struct(
@@ -53,11 +47,11 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
         }
         "get_partitions_statistics_req" => {
             let req = a.strct(1)?;
-            let t = request_table(session, req).await?;
+            let (db, name) = (req_str(req, 1)?, req_str(req, 2)?);
             let names = req.strings(4);
-            let stored = session
+            let (t, stored) = session
                 .metadata()
-                .column_statistics(&t, Some(&names), &req.strings(3))
+                .column_statistics(&db, &name, Some(&names), &req.strings(3))
                 .await?;
             Ok(Some(Value::Struct(
                 Struct::new().with(1, by_partition(&t, stored)),
@@ -65,10 +59,10 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
         }
         "get_aggr_stats_for" => {
             let req = a.strct(1)?;
-            let t = request_table(session, req).await?;
+            let (db, name) = (req_str(req, 1)?, req_str(req, 2)?);
             let agg = session
                 .metadata()
-                .aggregate_column_statistics(&t, &req.strings(4), &req.strings(3))
+                .aggregate_column_statistics(&db, &name, &req.strings(4), &req.strings(3))
                 .await?;
             let objs = agg.columns.iter().map(column_obj);
             Ok(Some(Value::Struct(
@@ -89,32 +83,37 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
     }
 }
 
-async fn request_table(session: &Session, req: &Struct) -> Result<Table, CallError> {
-    let (db, name) = (req_str(req, 1)?, req_str(req, 2)?);
-    Ok(session.metadata().table(&db, &name).await?)
-}
-
-/// One column's stored statistics, or Hive's NoSuchObjectException.
+/// One column's stored statistics (and the table), or Hive's NoSuchObjectException.
 async fn stats_of(
     session: &Session,
-    t: &Table,
+    a: &Args,
     partition: Option<&String>,
     column: &str,
-) -> Result<StoredColumnStats, CallError> {
+) -> Result<(Table, StoredColumnStats), CallError> {
     let names = partition.map(|p| vec![p.clone()]);
-    let found = session
+    let (t, found) = session
         .metadata()
-        .column_statistics(t, names.as_deref(), &[column.to_string()])
+        .column_statistics(
+            &a.str(1)?,
+            &a.str(2)?,
+            names.as_deref(),
+            &[column.to_string()],
+        )
         .await?;
-    found.into_iter().next().ok_or_else(|| {
-        let of = partition.map_or(String::new(), |p| format!(" of partition {p}"));
-        CallError::no_such(&format!(
-            "statistics of column '{column}'{of} of {}",
-            t.qualified_name()
-        ))
-    })
+    match found.into_iter().next() {
+        Some(s) => Ok((t, s)),
+        None => {
+            let of = partition.map_or(String::new(), |p| format!(" of partition {p}"));
+            Err(CallError::no_such(&format!(
+                "statistics of column '{column}'{of} of {}",
+                t.qualified_name()
+            )))
+        }
+    }
 }
 
+/// Hive answers `NoSuchObjectException` when a named column has no statistics, and `true`
+/// when asked to delete all of them, whether or not there were any.
 async fn delete(
     session: &Session,
     a: &Args,
@@ -126,56 +125,68 @@ async fn delete(
         .metadata()
         .delete_column_statistics(&db, &name, partition.as_deref(), column.as_deref())
         .await?;
-    if !deleted {
+    if let (false, Some(column)) = (deleted, &column) {
         return Err(CallError::no_such(&format!(
-            "column statistics of {db}.{name}"
+            "statistics of column '{column}' of {db}.{name}"
         )));
     }
     Ok(Some(Value::Bool(true)))
 }
 
-/// Records one `ColumnStatistics` struct: {1: desc {1: isTblLevel, 2: db, 3: table, 4:
-/// partName}, 2: list<ColumnStatisticsObj>}.
-async fn set(session: &Session, s: &Struct, merge: bool) -> Result<(), CallError> {
-    let desc = s
-        .strct(1)
-        .ok_or_else(|| CallError::invalid("statsDesc is required"))?;
-    let (db, name) = (req_str(desc, 2)?, req_str(desc, 3)?);
-    let partition = if desc.bool(1).unwrap_or(true) {
-        None
-    } else {
-        Some(
-            desc.str(4)
-                .ok_or_else(|| CallError::invalid("partition statistics need partName"))?,
-        )
+/// Records `ColumnStatistics` structs ({1: desc {1: isTblLevel, 2: db, 3: table, 4: partName},
+/// 2: list<ColumnStatisticsObj>}) of one table, all or nothing.
+async fn set(session: &Session, all: &[&Struct], merge: bool) -> Result<(), CallError> {
+    let mut target: Option<(String, String)> = None;
+    let mut updates = Vec::with_capacity(all.len());
+    for s in all {
+        let desc = s
+            .strct(1)
+            .ok_or_else(|| CallError::invalid("statsDesc is required"))?;
+        let (db, name) = (req_str(desc, 2)?, req_str(desc, 3)?);
+        match &target {
+            None => target = Some((db, name)),
+            Some((d, n)) if d.eq_ignore_ascii_case(&db) && n.eq_ignore_ascii_case(&name) => {}
+            Some(_) => {
+                return Err(CallError::invalid(
+                    "statistics of one request must all be of one table",
+                ));
+            }
+        }
+        let partition = if desc.bool(1).unwrap_or(true) {
+            None
+        } else {
+            Some(
+                desc.str(4)
+                    .ok_or_else(|| CallError::invalid("partition statistics need partName"))?,
+            )
+        };
+        let mut stats = Vec::new();
+        for o in s.structs(2) {
+            stats.extend(column_from(o)?);
+        }
+        updates.push((partition, stats));
+    }
+    let Some((db, name)) = target else {
+        return Ok(());
     };
-    let stats = s
-        .structs(2)
-        .into_iter()
-        .map(column_from)
-        .collect::<Result<Vec<_>, _>>()?;
     session
         .metadata()
-        .set_column_statistics(&db, &name, partition.as_deref(), stats, merge)
+        .set_column_statistics(&db, &name, updates, merge)
         .await?;
     Ok(())
 }
 
 /// A `ColumnStatistics` struct of one column of a table or partition.
-fn statistics(
-    t: &Table,
-    partition: Option<&String>,
-    s: StoredColumnStats,
-) -> Result<Struct, CallError> {
+fn statistics(t: &Table, partition: Option<&String>, s: StoredColumnStats) -> Struct {
     let desc = Struct::new()
         .with(1, Value::Bool(partition.is_none()))
         .with(2, Value::string(&t.database))
         .with(3, Value::string(&t.name))
         .with_opt(4, partition.map(|p| Value::string(p.as_str())))
         .with(5, Value::I64(s.last_analyzed));
-    Ok(Struct::new()
+    Struct::new()
         .with(1, Value::Struct(desc))
-        .with(2, Value::structs([column_obj(&s.stats)])))
+        .with(2, Value::structs([column_obj(&s.stats)]))
 }
 
 /// `map<partition name, list<ColumnStatisticsObj>>`, names as Hive writes them.
@@ -221,18 +232,23 @@ fn binary(s: &Struct, id: i16) -> Option<Vec<u8>> {
     }
 }
 
-/// ColumnStatisticsObj {1: colName, 2: colType, 3: ColumnStatisticsData (a union)}.
-fn column_from(o: &Struct) -> Result<ColumnStatistics, CallError> {
+/// ColumnStatisticsObj {1: colName, 2: colType, 3: ColumnStatisticsData (a union)}; `None`
+/// for a kind Hive 2.3 does not have (newer clients' timestamp statistics), which is skipped.
+fn column_from(o: &Struct) -> Result<Option<ColumnStatistics>, CallError> {
     let column = req_str(o, 1)?;
     let column_type = req_str(o, 2)?;
     let union = o
         .strct(3)
         .ok_or_else(|| CallError::invalid("statsData is required"))?;
     let mut set = (1..=7).filter_map(|id| union.strct(id).map(|s| (id, s)));
-    let (Some((kind, d)), None) = (set.next(), set.next()) else {
-        return Err(CallError::invalid(&format!(
-            "statistics of column '{column}' must set exactly one kind"
-        )));
+    let (kind, d) = match (set.next(), set.next()) {
+        (Some(one), None) => one,
+        (None, None) if !union.fields.is_empty() => return Ok(None),
+        _ => {
+            return Err(CallError::invalid(&format!(
+                "statistics of column '{column}' must set exactly one kind"
+            )));
+        }
     };
     let nulls = req_i64(d, 3, "numNulls")?;
     let data = match kind {
@@ -284,11 +300,11 @@ fn column_from(o: &Struct) -> Result<ColumnStatistics, CallError> {
             bit_vectors: binary(d, 5),
         },
     };
-    Ok(ColumnStatistics {
+    Ok(Some(ColumnStatistics {
         column,
         column_type,
         data,
-    })
+    }))
 }
 
 fn decimal_from(d: &Struct) -> Result<HiveDecimal, CallError> {

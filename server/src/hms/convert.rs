@@ -284,20 +284,42 @@ fn partition_with(t: &Table, mut sd: Struct, p: &Partition) -> Struct {
         sd.fields
             .push((2, Value::string(location_uri(&p.location))));
     }
+    partition_fields(t, p, Value::Struct(sd))
+}
+
+fn partition_fields(t: &Table, p: &Partition, sd: Value) -> Struct {
     Struct::new()
         .with(1, values(p))
         .with(2, Value::string(t.database.as_str()))
         .with(3, Value::string(t.name.as_str()))
         .with(4, Value::I32(p.create_time as i32))
         .with(5, Value::I32(0))
-        .with(6, Value::Struct(sd))
+        .with(6, sd)
         .with(7, Value::string_map(&p.parameters))
 }
 
-/// Many partitions of one table (the table's storage descriptor built once).
+/// Many partitions of one table: the table's storage descriptor is built and encoded once,
+/// each partition's copy differs only in its location (spliced in as bytes, so a month of
+/// partitions is not thousands of value trees).
 pub fn partitions(t: &Table, ps: &[Partition]) -> Value {
     let sd = storage_descriptor(t, "");
-    Value::structs(ps.iter().map(|p| partition_with(t, sd.clone(), p)))
+    let mut rest = sd.clone();
+    rest.fields.retain(|(id, _)| *id != 2);
+    let rest = super::thrift::encode_fields(&rest);
+    let table_location = sd.get(2).cloned();
+    Value::structs(ps.iter().map(|p| {
+        let location = if p.location.is_empty() {
+            table_location.clone()
+        } else {
+            Some(Value::string(location_uri(&p.location)))
+        };
+        let head = super::thrift::encode_fields(&Struct::new().with_opt(2, location));
+        let mut encoded = Vec::with_capacity(head.len() + rest.len() + 1);
+        encoded.extend_from_slice(&head);
+        encoded.extend_from_slice(&rest);
+        encoded.push(0);
+        partition_fields(t, p, Value::Encoded(super::thrift::TType::Struct, encoded))
+    }))
 }
 
 /// Hive's partition name, `k1=v1/k2=v2` with escaped values.

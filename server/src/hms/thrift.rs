@@ -66,6 +66,9 @@ pub enum Value {
     Map(TType, TType, Vec<(Value, Value)>),
     Set(TType, Vec<Value>),
     List(TType, Vec<Value>),
+    /// A value of this type already in wire form (built by the server for replies that repeat
+    /// one part many times, e.g. a table's storage descriptor in each of its partitions).
+    Encoded(TType, Vec<u8>),
 }
 
 impl Value {
@@ -82,6 +85,7 @@ impl Value {
             Value::Map(..) => TType::Map,
             Value::Set(..) => TType::Set,
             Value::List(..) => TType::List,
+            Value::Encoded(t, _) => *t,
         }
     }
 
@@ -503,8 +507,18 @@ impl Encoder {
                     self.value(item);
                 }
             }
+            Value::Encoded(_, bytes) => self.buf.extend_from_slice(bytes),
         }
     }
+}
+
+/// A struct's fields in wire form without the closing stop byte, to splice into structs
+/// encoded later (see [`Value::Encoded`]).
+pub fn encode_fields(s: &Struct) -> Vec<u8> {
+    let mut e = Encoder::default();
+    e.write_struct(s);
+    e.buf.pop();
+    e.buf
 }
 
 #[cfg(test)]

@@ -121,11 +121,18 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
         }
         "rename_partition" => {
             let to = convert::partition_from(a.strct(4)?);
-            session
+            let renamed = session
                 .metadata()
                 .rename_partition(&a.str(1)?, &a.str(2)?, a.strings(3), to)
-                .await?;
-            Ok(None)
+                .await;
+            // Hive answers a missing source or a taken target with InvalidOperationException.
+            match renamed.map_err(CallError::from) {
+                Err(CallError::Exception(
+                    super::idl::Exc::NoSuchObject | super::idl::Exc::AlreadyExists,
+                    m,
+                )) => Err(CallError::Exception(super::idl::Exc::InvalidOperation, m)),
+                other => other.map(|_| None),
+            }
         }
         "partition_name_has_valid_characters" => Ok(Some(Value::Bool(true))),
         "lock" => lock(session, a).await,

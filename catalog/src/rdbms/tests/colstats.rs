@@ -18,6 +18,18 @@ pub(super) fn long_stats(column: &str, nulls: i64) -> ColumnStatistics {
     }
 }
 
+/// Replaces statistics of one table or partition.
+async fn set(
+    s: &Arc<dyn Metastore>,
+    table: &str,
+    partition: Option<Vec<Option<String>>>,
+    stats: Vec<ColumnStatistics>,
+) -> crate::Result<()> {
+    let update = crate::StatsUpdate { partition, stats };
+    s.set_column_statistics("default", table, vec![update], false)
+        .await
+}
+
 fn spec(day: &str) -> Vec<Option<String>> {
     vec![Some(day.to_string())]
 }
@@ -75,22 +87,20 @@ pub(super) async fn column_statistics_are_kept_per_table_and_partition(h: Harnes
             bit_vectors: None,
         },
     };
-    s.set_column_statistics(
-        "default",
+    set(
+        &s,
         "T",
         Some(spec("a/b")),
         vec![long_stats("x", 1), string.clone()],
     )
     .await
     .unwrap();
-    s.set_column_statistics("default", "t", Some(spec("c")), vec![long_stats("x", 2)])
+    set(&s, "t", Some(spec("c")), vec![long_stats("x", 2)])
         .await
         .unwrap();
-    s.set_column_statistics("default", "t", None, vec![decimal.clone()])
-        .await
-        .unwrap();
+    set(&s, "t", None, vec![decimal.clone()]).await.unwrap();
     // Replacing one column keeps the others.
-    s.set_column_statistics("default", "t", Some(spec("a/b")), vec![long_stats("X", 4)])
+    set(&s, "t", Some(spec("a/b")), vec![long_stats("X", 4)])
         .await
         .unwrap();
 
@@ -110,16 +120,12 @@ pub(super) async fn column_statistics_are_kept_per_table_and_partition(h: Harnes
     );
 
     // A partition or table that does not exist is an error, not a new row.
-    let missing = s
-        .set_column_statistics("default", "t", Some(spec("zz")), vec![long_stats("x", 1)])
-        .await;
+    let missing = set(&s, "t", Some(spec("zz")), vec![long_stats("x", 1)]).await;
     assert!(
         matches!(missing, Err(CatalogError::PartitionNotFound { .. })),
         "{missing:?}"
     );
-    let missing = s
-        .set_column_statistics("default", "nope", None, vec![long_stats("x", 1)])
-        .await;
+    let missing = set(&s, "nope", None, vec![long_stats("x", 1)]).await;
     assert!(
         matches!(missing, Err(CatalogError::TableNotFound { .. })),
         "{missing:?}"
@@ -146,13 +152,11 @@ pub(super) async fn statistics_go_with_their_partition_and_table(h: Harness) {
     let s = h.open().await;
     partitioned(&s).await;
     for day in ["c", "d"] {
-        s.set_column_statistics("default", "t", Some(spec(day)), vec![long_stats("x", 1)])
+        set(&s, "t", Some(spec(day)), vec![long_stats("x", 1)])
             .await
             .unwrap();
     }
-    s.set_column_statistics("default", "t", None, vec![long_stats("x", 1)])
-        .await
-        .unwrap();
+    set(&s, "t", None, vec![long_stats("x", 1)]).await.unwrap();
     // The newest partition is dropped and added again (SQLite may reuse its row id).
     s.drop_partitions("default", "t", vec![spec("d")], false)
         .await
@@ -172,13 +176,11 @@ pub(super) async fn a_commit_drops_the_statistics_of_what_it_changed(h: Harness)
     let s = h.open().await;
     partitioned(&s).await;
     for day in ["c", "d"] {
-        s.set_column_statistics("default", "t", Some(spec(day)), vec![long_stats("x", 1)])
+        set(&s, "t", Some(spec(day)), vec![long_stats("x", 1)])
             .await
             .unwrap();
     }
-    s.set_column_statistics("default", "t", None, vec![long_stats("x", 1)])
-        .await
-        .unwrap();
+    set(&s, "t", None, vec![long_stats("x", 1)]).await.unwrap();
     let write_id = s
         .begin_write(crate::PendingWrite {
             write_id: "abcd0000".into(),
@@ -229,7 +231,7 @@ pub(super) async fn a_commit_drops_the_statistics_of_what_it_changed(h: Harness)
 pub(super) async fn a_renamed_partition_keeps_its_data_and_statistics(h: Harness) {
     let s = h.open().await;
     partitioned(&s).await;
-    s.set_column_statistics("default", "t", Some(spec("c")), vec![long_stats("x", 1)])
+    set(&s, "t", Some(spec("c")), vec![long_stats("x", 1)])
         .await
         .unwrap();
     let old = s
@@ -281,4 +283,141 @@ pub(super) async fn a_renamed_partition_keeps_its_data_and_statistics(h: Harness
         "{missing:?}"
     );
     assert_eq!(s.count_partitions("default", "t").await.unwrap(), 3);
+    // The old values again, at the directory the renamed partition kept: refused (each would
+    // list the other's files), also spelled with a trailing slash or inside one request.
+    let again = part(&[Some("c")]);
+    let mut slashed = again.clone();
+    slashed.location.push('/');
+    for attempt in [vec![again.clone()], vec![slashed]] {
+        let refused = s.add_partitions("default", "t", attempt, false).await;
+        assert!(
+            matches!(&refused, Err(CatalogError::InvalidArgument(m)) if m.contains("already holds")),
+            "{refused:?}"
+        );
+    }
+    let mut twin = part(&[Some("g")]);
+    twin.location = "/w/p/twin".into();
+    let mut other = twin.clone();
+    other.values = spec("h");
+    let refused = s
+        .add_partitions("default", "t", vec![twin, other], false)
+        .await;
+    assert!(
+        matches!(refused, Err(CatalogError::InvalidArgument(_))),
+        "{refused:?}"
+    );
+    assert_eq!(s.count_partitions("default", "t").await.unwrap(), 3);
+    // A write creating the partition there is refused the same way.
+    let write_id = s
+        .begin_write(crate::PendingWrite {
+            write_id: "abcd0001".into(),
+            database: "default".into(),
+            table: "t".into(),
+            started_at: 1,
+            user: "u".into(),
+            statement: "INSERT".into(),
+            failed: false,
+            location: "/w/t/".into(),
+        })
+        .await
+        .unwrap();
+    let refused = s
+        .commit_write(crate::WriteCommit {
+            write_id,
+            database: "default".into(),
+            table: "t".into(),
+            batch_id: "b".into(),
+            replaces_batch: false,
+            statement: "INSERT".into(),
+            user: "u".into(),
+            writes: vec![crate::PartitionWrite {
+                values: spec("c"),
+                location: again.location.clone(),
+                change: crate::Change::Append,
+                expected: crate::Expected::AtLocation(again.location),
+                files: vec![],
+            }],
+            create_table: None,
+            replace_table: None,
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(CatalogError::InvalidArgument(_))),
+        "{refused:?}"
+    );
+    assert_eq!(s.count_partitions("default", "t").await.unwrap(), 3);
+}
+
+pub(super) async fn merges_are_combined_in_one_transaction(h: Harness) {
+    let s = h.open().await;
+    partitioned(&s).await;
+    set(&s, "t", Some(spec("c")), vec![long_stats("x", 1)])
+        .await
+        .unwrap();
+    let more = |low: i64, nulls: i64| ColumnStatistics {
+        column: "x".into(),
+        column_type: "bigint".into(),
+        data: ColumnStatsData::Long {
+            low: Some(low),
+            high: Some(0),
+            num_nulls: nulls,
+            num_dvs: 9,
+            bit_vectors: None,
+        },
+    };
+    // The same column twice in one merge: both combine with what is stored.
+    let update = crate::StatsUpdate {
+        partition: Some(spec("c")),
+        stats: vec![more(-10, 2), more(-20, 3)],
+    };
+    s.set_column_statistics("default", "t", vec![update], true)
+        .await
+        .unwrap();
+    let merged = ColumnStatsData::Long {
+        low: Some(-20),
+        high: Some(i64::MAX),
+        num_nulls: 6,
+        num_dvs: 9,
+        bit_vectors: None,
+    };
+    let one = Some(vec![spec("c")]);
+    assert_eq!(
+        held(&s, one.clone(), &["x"]).await,
+        vec![(Some(spec("c")), "x".into(), merged.clone())]
+    );
+    // A request whose second part names a missing partition changes nothing.
+    let updates = vec![
+        crate::StatsUpdate {
+            partition: Some(spec("c")),
+            stats: vec![long_stats("x", 0)],
+        },
+        crate::StatsUpdate {
+            partition: Some(spec("zz")),
+            stats: vec![long_stats("x", 0)],
+        },
+    ];
+    assert!(
+        s.set_column_statistics("default", "t", updates, false)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        held(&s, one.clone(), &["x"]).await,
+        vec![(Some(spec("c")), "x".into(), merged)]
+    );
+    // A partition moved elsewhere, or a column dropped or retyped: its statistics go.
+    set(&s, "t", Some(spec("d")), vec![long_stats("x", 1)])
+        .await
+        .unwrap();
+    set(&s, "t", None, vec![long_stats("x", 1)]).await.unwrap();
+    let mut moved = part(&[Some("c")]);
+    moved.location = "/w/elsewhere".into();
+    s.alter_partition("default", "t", moved).await.unwrap();
+    let both = Some(vec![spec("c"), spec("d")]);
+    assert_eq!(held(&s, both.clone(), &["x"]).await.len(), 1);
+    let mut t = s.get_table("default", "t").await.unwrap().unwrap();
+    t.columns = vec![crate::Column::new("x", "string", None).unwrap()];
+    s.alter_table(t).await.unwrap();
+    assert_eq!(held(&s, both, &["x"]).await, vec![]);
+    assert_eq!(held(&s, None, &["x"]).await, vec![]);
 }

@@ -168,6 +168,7 @@ suite!(
     colstats::statistics_go_with_their_partition_and_table,
     colstats::a_commit_drops_the_statistics_of_what_it_changed,
     colstats::a_renamed_partition_keeps_its_data_and_statistics,
+    colstats::merges_are_combined_in_one_transaction,
     locks::exclusive_locks_exclude_across_servers,
     locks::racing_lockers_get_one_lock,
     filters::random_filters_select_exactly_the_matching_partitions,

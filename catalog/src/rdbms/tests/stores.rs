@@ -42,10 +42,17 @@ async fn a_catalog_moves_from_sqlite_to_postgres_and_back_intact() {
     .unwrap();
     let hour_2 = vec![Some("2024-01-02".to_string()), Some("2".to_string())];
     let stats = super::colstats::long_stats("x", 7);
-    s.set_column_statistics("default", "t", Some(hour_2.clone()), vec![stats.clone()])
-        .await
-        .unwrap();
-    s.set_column_statistics("default", "t", None, vec![stats.clone()])
+    let updates = vec![
+        crate::StatsUpdate {
+            partition: Some(hour_2.clone()),
+            stats: vec![stats.clone()],
+        },
+        crate::StatsUpdate {
+            partition: None,
+            stats: vec![stats.clone()],
+        },
+    ];
+    s.set_column_statistics("default", "t", updates, false)
         .await
         .unwrap();
     let dump = s.export_catalog().await.unwrap();

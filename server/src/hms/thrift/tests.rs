@@ -117,3 +117,36 @@ fn hostile_input_is_an_error_not_a_panic_or_a_huge_allocation() {
             .is_err()
     );
 }
+
+#[test]
+fn spliced_fields_encode_as_the_tree_does() {
+    let inner = sample();
+    let tree = Struct::new()
+        .with(1, Value::I32(7))
+        .with(6, Value::Struct(inner.clone()));
+    let mut rest = inner.clone();
+    rest.fields.retain(|(id, _)| *id != 1);
+    let mut spliced = encode_fields(&Struct::new().with_opt(1, inner.get(1).cloned()));
+    spliced.extend(encode_fields(&rest));
+    spliced.push(0);
+    let by_bytes = Struct::new()
+        .with(1, Value::I32(7))
+        .with(6, Value::Encoded(TType::Struct, spliced));
+    let (mut a, mut b) = (Encoder::default(), Encoder::default());
+    a.write_struct(&tree);
+    b.write_struct(&by_bytes);
+    // The first field moved to the front of the inner struct: same fields, decoded equal.
+    let decoded = Decoder::new(Cursor::new(b.buf), 1 << 20)
+        .read_struct()
+        .unwrap();
+    let expected = Decoder::new(Cursor::new(a.buf), 1 << 20)
+        .read_struct()
+        .unwrap();
+    let sorted = |s: &Struct| {
+        let mut f = s.strct(6).unwrap().fields.clone();
+        f.sort_by_key(|(id, _)| *id);
+        f
+    };
+    assert_eq!(sorted(&decoded), sorted(&expected));
+    assert_eq!(decoded.i32(1), Some(7));
+}

@@ -18,6 +18,7 @@ mod connection;
 mod convert;
 mod errors;
 mod idl;
+mod names_cache;
 mod reads;
 mod thrift;
 mod writes;
@@ -130,6 +131,7 @@ struct Shared {
     config: HmsConfig,
     tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     started: i64,
+    names: names_cache::NamesCache,
 }
 
 /// A bound metastore listener.
@@ -163,6 +165,7 @@ impl HmsServer {
                 config,
                 tls,
                 started,
+                names: Default::default(),
             }),
             connections,
         })
@@ -262,7 +265,7 @@ async fn dispatch(shared: &Shared, session: &Session, name: &str, a: &Args) -> R
     if let Some(reply) = session_call(shared, name, a) {
         return reply;
     }
-    match reads::call(session, name, a).await {
+    match reads::call(session, &shared.names, name, a).await {
         Err(CallError::Unimplemented) => {}
         other => return other,
     }

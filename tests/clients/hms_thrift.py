@@ -155,6 +155,8 @@ def part(values):
     return Partition(values=values, dbName="sales", tableName="from_spark", createTime=0, lastAccessTime=0,
                      sd=StorageDescriptor(cols, None, None, None, False, -1, serde, [], [], {}), parameters={"numFiles": "0"})
 
+# Listed before and after each change: a kept listing must never outlive the change.
+eq(c.get_partition_names("sales", "from_spark", -1), [], "no partitions yet")
 req = AddPartitionsRequest("sales", "from_spark", [part(["2024-01-03", "a/b c:d=e%f#g"]), part(["", "FR"])], True, True)
 added = c.add_partitions_req(req)
 eq(sorted(p.values[1] for p in added.partitions), ["FR", "a/b c:d=e%f#g"], "added values unescaped")
@@ -193,11 +195,15 @@ eq(c.get_table("sales", "from_spark").parameters.get("spark.sql.partitionProvide
 renamed = Table(**{**got.__dict__, "tableName": "renamed"})
 expect(InvalidOperationException, c.alter_table, "sales", "from_spark", renamed)
 
+eq(len(c.get_partition_names("sales", "from_spark", -1)), 2, "names before the drops")
+eq(c.get_partition_names("sales", "from_spark", 1), ["dt=2024-01-03/c=a%2Fb c%3Ad%3De%25f%23g"], "names max_parts")
 eq(c.drop_partition("sales", "from_spark", ["", "FR"], True), True, "drop_partition")
+eq(c.get_partition_names("sales", "from_spark", -1), ["dt=2024-01-03/c=a%2Fb c%3Ad%3De%25f%23g"], "names after drop")
 expect(NoSuchObjectException, c.drop_partition, "sales", "from_spark", ["", "FR"], True)
 dropped = c.drop_partitions_req(DropPartitionsRequest("sales", "from_spark",
                                 RequestPartsSpec(names=["dt=2024-01-03/c=a%2Fb c%3Ad%3De%25f%23g"]), True, True))
 eq([p.values for p in dropped.partitions], [["2024-01-03", "a/b c:d=e%f#g"]], "drop_partitions_req")
+eq(c.get_partition_names("sales", "from_spark", -1), [], "names after drop_partitions_req")
 
 # Framed transport on a new connection.
 cf, tf = connect(framed=True)

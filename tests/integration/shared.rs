@@ -393,9 +393,10 @@ async fn a_point_query_costs_few_catalog_round_trips() {
         "SELECT count(*) FROM t WHERE p = 8",
         "SELECT 1",
     ] {
-        // The first runs also prepare the catalog statements on the pooled connections.
-        let mut last = 0;
-        for _ in 0..4 {
+        // A run on a pooled connection that has not seen a statement also prepares it (one
+        // more round trip); which connection a run gets varies, so the steady cost is the least.
+        let mut least = u64::MAX;
+        for _ in 0..6 {
             let before = engine.catalog_round_trips().unwrap();
             for statement in session.parse(sql).unwrap() {
                 if let tarn::Output::Stream(stream) = session.execute(statement).await.unwrap() {
@@ -403,9 +404,9 @@ async fn a_point_query_costs_few_catalog_round_trips() {
                     assert_eq!(batches.len(), 1);
                 }
             }
-            last = engine.catalog_round_trips().unwrap() - before;
+            least = least.min(engine.catalog_round_trips().unwrap() - before);
         }
-        costs.push((sql, last));
+        costs.push((sql, least));
     }
     eprintln!("catalog round trips: {costs:?}");
     // Resolving the table (its snapshot, with the roles read alongside) and the scan (write

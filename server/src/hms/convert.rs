@@ -318,7 +318,11 @@ pub fn partitions(t: &Table, ps: &[Partition]) -> Value {
         encoded.extend_from_slice(&head);
         encoded.extend_from_slice(&rest);
         encoded.push(0);
-        partition_fields(t, p, Value::Encoded(super::thrift::TType::Struct, encoded))
+        partition_fields(
+            t,
+            p,
+            Value::Encoded(super::thrift::TType::Struct, encoded.into()),
+        )
     }))
 }
 

@@ -6,11 +6,12 @@ use tarn_engine::catalog::{Table, TableType};
 use tarn_engine::metadata::HiveFilter;
 
 use super::convert;
+use super::names_cache::NamesCache;
 use super::thrift::{Struct, TType, Value};
 use super::{Args, CallError, Reply};
 
 /// `Err(CallError::Unimplemented)` for a method this module does not serve.
-pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
+pub async fn call(session: &Session, cache: &NamesCache, name: &str, a: &Args) -> Reply {
     match name {
         "get_all_databases" => databases(session, None).await,
         "get_databases" => databases(session, a.opt_str(1).as_deref()).await,
@@ -59,14 +60,7 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
                 .len();
             Ok(Some(Value::I32(n as i32)))
         }
-        "get_partition_names" => {
-            let t = table(session, a).await?;
-            let names = session
-                .metadata()
-                .partition_names(&t, a.max_parts(3))
-                .await?;
-            Ok(Some(Value::strings(names)))
-        }
+        "get_partition_names" => partition_names(session, cache, a).await,
         "get_partitions_ps" | "get_partitions_ps_with_auth" => {
             let t = table(session, a).await?;
             let parts = session
@@ -113,6 +107,26 @@ pub async fn call(session: &Session, name: &str, a: &Args) -> Reply {
         "get_function" => Err(CallError::no_such("function")),
         _ => Err(CallError::Unimplemented),
     }
+}
+
+/// All partition names of a readable table, from the reply cache when the table has not
+/// changed since it was kept (see [`NamesCache`]).
+async fn partition_names(session: &Session, cache: &NamesCache, a: &Args) -> Reply {
+    let t = table(session, a).await?;
+    let max = a.max_parts(3);
+    if max.is_none()
+        && let Some(encoded) = cache.get(&t.database, &t.name, t.version)
+    {
+        return Ok(Some(Value::Encoded(TType::List, encoded)));
+    }
+    let names = session.metadata().partition_names(&t, max).await?;
+    let reply = Value::strings(names);
+    if max.is_none() {
+        let encoded = super::thrift::encode(&reply);
+        cache.put(&t.database, &t.name, t.version, encoded.clone());
+        return Ok(Some(Value::Encoded(TType::List, encoded)));
+    }
+    Ok(Some(reply))
 }
 
 fn req_str(s: &Struct, id: i16) -> Result<String, CallError> {

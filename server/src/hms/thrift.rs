@@ -68,7 +68,7 @@ pub enum Value {
     List(TType, Vec<Value>),
     /// A value of this type already in wire form (built by the server for replies that repeat
     /// one part many times, e.g. a table's storage descriptor in each of its partitions).
-    Encoded(TType, Vec<u8>),
+    Encoded(TType, bytes::Bytes),
 }
 
 impl Value {
@@ -510,6 +510,13 @@ impl Encoder {
             Value::Encoded(_, bytes) => self.buf.extend_from_slice(bytes),
         }
     }
+}
+
+/// A value in wire form, to keep and send again as [`Value::Encoded`].
+pub fn encode(value: &Value) -> bytes::Bytes {
+    let mut e = Encoder::default();
+    e.value(value);
+    e.buf.into()
 }
 
 /// A struct's fields in wire form without the closing stop byte, to splice into structs

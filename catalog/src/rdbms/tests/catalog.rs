@@ -81,6 +81,37 @@ pub(super) async fn alter_bumps_version(h: Harness) {
     ));
     let t3 = s.get_table("default", "t").await.unwrap().unwrap();
     assert_eq!((t3.owner, t3.version), (None, t2.version));
+    // Every change to the partitions moves the version on (HMS keeps name listings by it).
+    let version = || async { s.get_table("default", "t").await.unwrap().unwrap().version };
+    let mut last = t3.version;
+    let mut moved_on = |now: i64, what: &str| {
+        assert!(now > last, "{what} kept version {last}");
+        last = now;
+    };
+    s.add_partitions("default", "t", vec![part(&[Some("2024-01-02")])], false)
+        .await
+        .unwrap();
+    moved_on(version().await, "add");
+    let mut renamed = part(&[Some("2024-01-03")]);
+    renamed.location = part(&[Some("2024-01-02")]).location;
+    s.rename_partition("default", "t", vec![Some("2024-01-02".into())], renamed)
+        .await
+        .unwrap();
+    moved_on(version().await, "rename");
+    let mut altered = part(&[Some("2024-01-03")]);
+    altered.location = "/w/p/moved".into();
+    s.alter_partition("default", "t", altered).await.unwrap();
+    moved_on(version().await, "alter partition");
+    s.drop_partitions("default", "t", vec![vec![Some("2024-01-03".into())]], false)
+        .await
+        .unwrap();
+    moved_on(version().await, "drop");
+    // A table dropped and created again never shows a version its predecessor had.
+    s.drop_table("default", "t", false, None).await.unwrap();
+    s.create_table(table("default", "t", &[("dt", "date")]), false)
+        .await
+        .unwrap();
+    moved_on(version().await, "drop and create");
 }
 
 pub(super) async fn partitions_are_filtered_by_the_index(h: Harness) {

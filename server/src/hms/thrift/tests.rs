@@ -131,7 +131,7 @@ fn spliced_fields_encode_as_the_tree_does() {
     spliced.push(0);
     let by_bytes = Struct::new()
         .with(1, Value::I32(7))
-        .with(6, Value::Encoded(TType::Struct, spliced));
+        .with(6, Value::Encoded(TType::Struct, spliced.into()));
     let (mut a, mut b) = (Encoder::default(), Encoder::default());
     a.write_struct(&tree);
     b.write_struct(&by_bytes);

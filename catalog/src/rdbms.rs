@@ -14,6 +14,7 @@ mod intents;
 mod locks;
 mod partitions;
 mod rename;
+mod rename_table;
 mod rows;
 mod users;
 
@@ -480,6 +481,19 @@ impl<B: Backend> Metastore for SqlMetastore<B> {
         let (db, table, filter) = (db.to_lowercase(), table.to_lowercase(), filter.clone());
         self.read(move |c| partitions::list_names(c, &db, &table, &filter))
             .await
+    }
+
+    async fn rename_table(
+        &self,
+        (db, name): (&str, &str),
+        (to_db, to_name): (&str, &str),
+        expected_version: Option<i64>,
+    ) -> Result<()> {
+        let [db, name, to_db, to_name] = [db, name, to_db, to_name].map(str::to_lowercase);
+        self.write(move |tx| {
+            rename_table::rename_table(tx, (&db, &name), (&to_db, &to_name), expected_version)
+        })
+        .await
     }
 
     async fn rename_partition(

@@ -202,6 +202,15 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
         table: &str,
         filter: &PartitionFilter,
     ) -> Result<Vec<String>>;
+    /// Renames a table or view, possibly into another database; it keeps its data, location,
+    /// partitions and statistics, and its grants follow it. With `expected_version` the rename
+    /// is optimistic like [`Metastore::alter_table`].
+    async fn rename_table(
+        &self,
+        from: (&str, &str),
+        to: (&str, &str),
+        expected_version: Option<i64>,
+    ) -> Result<()>;
     /// Gives a partition new values (Hive's `rename_partition`): `to` carries the values,
     /// location and parameters; the partition keeps its files unless the location changes.
     async fn rename_partition(

@@ -79,6 +79,10 @@ pub enum AlterTableAction {
         partition: Option<PartitionSpecPairs>,
         location: String,
     },
+    /// `RENAME TO` (tables and views): the data stays where it is.
+    Rename {
+        to: ObjectName,
+    },
 }
 
 /// MSCK REPAIR TABLE's modes (Hive 3): ADD is the default.

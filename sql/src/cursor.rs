@@ -126,12 +126,21 @@ impl<'a> Cursor<'a> {
     /// Whether the next token is the unquoted keyword `kw` (case-insensitive).
     /// Whether the tokens after the next one are `name [. name] OWNER` (ALTER VIEW v OWNER TO).
     pub fn peek_owner_to(&self) -> bool {
-        let at = |n: usize| self.peek_nth(n);
-        let word = |t: Option<&Token>| matches!(t, Some(Token::Word(_)));
-        if word(at(1)) && is_keyword(at(2), "owner") {
-            return true;
+        self.peek_after_name("owner")
+    }
+
+    /// Whether the tokens after the current one are a (dotted) name followed by keyword `kw`:
+    /// `VIEW a.b OWNER`, `VIEW "tarn"."a"."b" RENAME`.
+    pub fn peek_after_name(&self, kw: &str) -> bool {
+        let word = |n: usize| matches!(self.peek_nth(n), Some(Token::Word(_)));
+        if !word(1) {
+            return false;
         }
-        word(at(1)) && at(2) == Some(&Token::Period) && word(at(3)) && is_keyword(at(4), "owner")
+        let mut at = 1;
+        while at < 5 && self.peek_nth(at + 1) == Some(&Token::Period) && word(at + 2) {
+            at += 2;
+        }
+        is_keyword(self.peek_nth(at + 1), kw)
     }
 
     pub fn peek_keyword(&self, kw: &str) -> bool {
@@ -215,19 +224,34 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// `table`, `database.table`, or `tarn.database.table` (the catalog's own name first, as
+    /// Postgres tools qualify relations; any other catalog is another database).
     pub fn object_name(&mut self) -> Result<ObjectName> {
         let first = self.ident()?;
-        if self.eat(&Token::Period) {
-            Ok(ObjectName {
-                database: Some(first),
-                name: self.ident()?,
-            })
-        } else {
-            Ok(ObjectName {
+        if !self.eat(&Token::Period) {
+            return Ok(ObjectName {
                 database: None,
                 name: first,
-            })
+            });
         }
+        let second = self.ident()?;
+        if !self.eat(&Token::Period) {
+            return Ok(ObjectName {
+                database: Some(first),
+                name: second,
+            });
+        }
+        let third = self.ident()?;
+        if !first.eq_ignore_ascii_case(crate::CATALOG) {
+            return Err(SqlError::NotSupported(format!(
+                "cross-database references: \"{first}.{second}.{third}\" (this server is database \"{}\")",
+                crate::CATALOG
+            )));
+        }
+        Ok(ObjectName {
+            database: Some(second),
+            name: third,
+        })
     }
 
     pub fn string(&mut self) -> Result<String> {

@@ -2,7 +2,9 @@
 
 use datafusion::sql::sqlparser::tokenizer::Token;
 
-use crate::ast::{AlterTableAction, ColumnDef, CreateDatabase, Statement, TableDefinition};
+use crate::ast::{
+    AlterTableAction, ColumnDef, CreateDatabase, ObjectName, Statement, TableDefinition,
+};
 use crate::cursor::Cursor;
 use crate::error::{Result, SqlError};
 
@@ -206,6 +208,11 @@ pub(crate) fn alter_table(c: &mut Cursor) -> Result<Option<Statement>> {
         }
         return Err(c.error("expected OWNER TO"));
     }
+    if c.peek_keywords(&["view"]) && c.peek_after_name("rename") {
+        c.next();
+        let name = c.object_name()?;
+        return rename(c, name).map(Some);
+    }
     if c.peek_keywords(&["view"]) && c.peek_owner_to() {
         c.next();
         let name = c.object_name()?;
@@ -226,6 +233,9 @@ pub(crate) fn alter_table(c: &mut Cursor) -> Result<Option<Statement>> {
             object: crate::ast::OwnedObject::Table(name),
             owner,
         }));
+    }
+    if c.peek_keyword("rename") {
+        return rename(c, name).map(Some);
     }
     let action = if c.eat_keyword("add") {
         let if_not_exists = c.eat_keywords(&["if", "not", "exists"]);
@@ -288,6 +298,18 @@ pub(crate) fn alter_table(c: &mut Cursor) -> Result<Option<Statement>> {
     };
     c.expect_end()?;
     Ok(Some(Statement::AlterTable { name, action }))
+}
+
+/// `RENAME TO [database.]name` (Postgres takes a bare name; Hive may move the table).
+fn rename(c: &mut Cursor, name: ObjectName) -> Result<Statement> {
+    c.expect_keyword("rename")?;
+    c.expect_keyword("to")?;
+    let to = c.object_name()?;
+    c.expect_end()?;
+    Ok(Statement::AlterTable {
+        name,
+        action: AlterTableAction::Rename { to },
+    })
 }
 
 impl Cursor<'_> {

@@ -22,4 +22,8 @@ pub use ast::{
     TransactionStatement, UserOption,
 };
 pub use error::{Result, SqlError};
+
+/// The one catalog (Postgres database) tarn serves: `tarn.<schema>.<table>` names a table
+/// in it, as dbt and other Postgres tools write every relation.
+pub const CATALOG: &str = "tarn";
 pub use parse::parse_statements;

@@ -149,6 +149,11 @@ fn drop(c: &mut Cursor) -> Result<Option<Statement>> {
     if c.eat_keyword("table") {
         let if_exists = c.eat_keywords(&["if", "exists"]);
         let name = c.object_name()?;
+        // Postgres's CASCADE / RESTRICT are accepted: views name their tables in their text
+        // (as in Hive), so no object depends on a table in a way a drop must follow.
+        if !c.eat_keyword("cascade") {
+            c.eat_keyword("restrict");
+        }
         c.eat_keyword("purge");
         c.expect_end()?;
         return Ok(Some(Statement::DropTable { name, if_exists }));
@@ -283,7 +288,11 @@ fn comment_on(c: &mut Cursor) -> Result<Statement> {
                 database: Some(d.clone()),
                 name: t.clone(),
             },
-            _ => return Err(c.error("expected [database.]table.column")),
+            [catalog, d, t] if catalog.eq_ignore_ascii_case(crate::CATALOG) => crate::ObjectName {
+                database: Some(d.clone()),
+                name: t.clone(),
+            },
+            _ => return Err(c.error("expected [[tarn.]database.]table.column")),
         };
         CommentTarget::Column { table, column }
     } else {

@@ -111,13 +111,18 @@ impl Metadata<'_> {
     /// A table at its default directory `default`: checked like CREATE TABLE's; a managed one
     /// is recorded as tarn's own (DROP deletes it), an external one is not (its data stays).
     async fn managed(&self, table: &mut Table, default: String) -> Result<String> {
-        locations::check_managed(self.session, &default, None).await?;
+        let location = if table.table_type == TableType::Managed {
+            locations::managed_directory(self.session, &default, None).await?
+        } else {
+            locations::check_managed(self.session, &default, None).await?;
+            default
+        };
         if table.table_type == TableType::Managed {
             table
                 .parameters
-                .insert(MANAGED_LOCATION.into(), default.clone());
+                .insert(MANAGED_LOCATION.into(), location.clone());
         }
-        Ok(default)
+        Ok(location)
     }
 
     /// Replaces a table's definition (its owner only). The name, partition keys, owner and
@@ -176,6 +181,26 @@ impl Metadata<'_> {
         new.create_time = old.create_time;
         new.version = old.version;
         Ok(self.metastore().alter_table(new).await?)
+    }
+
+    /// Renames a table or view (its owner only; into another database also needs CREATE
+    /// there). The data stays in its directory, which the table keeps owning; grants follow.
+    pub async fn rename_table(&self, db: &str, name: &str, to_db: &str, to: &str) -> Result<()> {
+        let table = self.table_for_change(db, name).await?;
+        self.session.require_owner(&table).await?;
+        let (to_db, to) = (to_db.to_lowercase(), to.to_lowercase());
+        super::check_name(&to, "table")?;
+        if to_db != table.database {
+            self.session.require_create_in(&to_db).await?;
+        }
+        Ok(self
+            .metastore()
+            .rename_table(
+                (&table.database, &table.name),
+                (&to_db, &to),
+                Some(table.version),
+            )
+            .await?)
     }
 
     /// Drops a table or view (its owner only); a managed table's directory goes with it when

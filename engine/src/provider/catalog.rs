@@ -19,7 +19,7 @@ use crate::engine::EngineInner;
 use crate::error::EngineError;
 
 /// The DataFusion catalog name under which tarn's databases appear.
-pub const CATALOG_NAME: &str = "tarn";
+pub const CATALOG_NAME: &str = tarn_sql::CATALOG;
 
 /// The schema Postgres clients see Hive's `default` database as: `default` is a reserved word in
 /// Postgres SQL, while `public` is where psql, JDBC and SQLAlchemy users expect unqualified

@@ -14,6 +14,10 @@ pub(super) async fn run(
     name: &ObjectName,
     action: AlterTableAction,
 ) -> Result<Output> {
+    let action = match action {
+        AlterTableAction::Rename { to } => return rename(session, name, &to).await,
+        other => other,
+    };
     let mut table = load_table(session, name).await?;
     session.require_owner(&table).await?;
     let metastore = session.engine.metastore();
@@ -98,7 +102,23 @@ pub(super) async fn run(
                 .alter_partition(&table.database, &table.name, partition)
                 .await?;
         }
+        AlterTableAction::Rename { to } => return rename(session, name, &to).await,
     }
+    Ok(Output::command("ALTER TABLE"))
+}
+
+/// `RENAME TO`: a bare new name stays in the table's database (Postgres); a qualified one
+/// may move it (Hive).
+async fn rename(session: &Session, name: &ObjectName, to: &ObjectName) -> Result<Output> {
+    let (db, table) = super::resolve(session, name);
+    let to_db = match &to.database {
+        Some(_) => super::resolve(session, to).0,
+        None => db.clone(),
+    };
+    session
+        .metadata()
+        .rename_table(&db, &table, &to_db, &to.name)
+        .await?;
     Ok(Output::command("ALTER TABLE"))
 }
 

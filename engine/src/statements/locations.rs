@@ -172,6 +172,29 @@ pub(crate) async fn check_managed(
     }
 }
 
+/// A new managed table's directory: Hive's default `default` (`<database>/<name>`) when free,
+/// else `<default>-<suffix>`. A table renamed away from a name keeps its directory, so the
+/// name's default can be taken by a table of another name (dbt's table swap renames tables
+/// into place on every run); the new table gets a directory of its own rather than an error.
+pub(crate) async fn managed_directory(
+    session: &Session,
+    default: &str,
+    replacing: Option<&Table>,
+) -> Result<String> {
+    check_not_reserved(session, default)?;
+    let first = check_managed(session, default, replacing).await;
+    let Err(EngineError::PermissionDenied(_)) = &first else {
+        return first.map(|()| default.to_string());
+    };
+    for _ in 0..4 {
+        let candidate = format!("{default}-{}", crate::write::write_id_suffix());
+        if check_managed(session, &candidate, None).await.is_ok() {
+            return Ok(candidate);
+        }
+    }
+    first.map(|()| default.to_string())
+}
+
 /// The directory tarn created for a managed table: recorded at CREATE; tables from before the
 /// record existed count when they lie strictly inside the warehouse.
 fn own_directory(session: &Session, table: &Table) -> Option<String> {

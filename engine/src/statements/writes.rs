@@ -107,8 +107,8 @@ async fn managed_table(
     columns: (Vec<Column>, Vec<Column>),
     replacing: Option<&Table>,
 ) -> Result<Table> {
-    let location = managed_location(session, &db, &name).await?;
-    super::locations::check_managed(session, &location, replacing).await?;
+    let default = managed_location(session, &db, &name).await?;
+    let location = super::locations::managed_directory(session, &default, replacing).await?;
     let mut table = new_table(
         session,
         t,

@@ -228,3 +228,50 @@ async fn names_that_own_objects_cannot_be_claimed_and_existence_does_not_leak() 
     denied(&bob, "SELECT * FROM ops.secrets").await;
     denied(&bob, "SELECT * FROM ops.no_such_table").await;
 }
+
+/// RENAME is the owner's: a reader or writer cannot rename a table away (breaking its users)
+/// nor into a schema where it may not create; a table it cannot see is not found; grants follow
+/// the table, so a rename neither loses nor hands over access.
+#[tokio::test]
+async fn only_owners_rename_and_grants_follow_the_table() {
+    let (pg, admin) = fixture(&["bob"]).await;
+    admin
+        .batch_execute(
+            "CREATE SCHEMA hr; CREATE SCHEMA sandbox; CREATE TABLE hr.pay (amount int);
+             INSERT INTO hr.pay VALUES (250000);
+             CREATE TABLE hr.secret (x int);
+             GRANT USAGE ON SCHEMA hr TO bob; GRANT USAGE, CREATE ON SCHEMA sandbox TO bob;
+             GRANT SELECT, INSERT ON hr.pay TO bob",
+        )
+        .await
+        .unwrap();
+    let bob = login(&pg, "bob").await;
+    denied(&bob, "ALTER TABLE hr.pay RENAME TO pay_gone").await;
+    denied(&bob, "ALTER TABLE hr.pay RENAME TO sandbox.mine").await;
+    assert_eq!(
+        outcome(&bob, "ALTER TABLE hr.secret RENAME TO s2").await,
+        "42P01"
+    );
+    // Bob's own table cannot be moved where he may not create.
+    bob.batch_execute("CREATE TABLE sandbox.own (x int)")
+        .await
+        .unwrap();
+    denied(&bob, "ALTER TABLE sandbox.own RENAME TO hr.own").await;
+    admin
+        .batch_execute("ALTER TABLE hr.pay RENAME TO pay_2026")
+        .await
+        .unwrap();
+    assert_eq!(
+        value(&bob, "SELECT amount FROM hr.pay_2026")
+            .await
+            .as_deref(),
+        Some("250000")
+    );
+    assert_eq!(outcome(&bob, "SELECT * FROM hr.pay").await, "42P01");
+    // A new table under the old name starts with no grants.
+    admin
+        .batch_execute("CREATE TABLE hr.pay (amount int)")
+        .await
+        .unwrap();
+    denied(&bob, "SELECT * FROM hr.pay").await;
+}

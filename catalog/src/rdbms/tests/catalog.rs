@@ -353,3 +353,99 @@ pub(super) async fn a_drop_checked_on_a_stale_read_conflicts(h: Harness) {
             .is_some()
     );
 }
+
+pub(super) async fn a_renamed_table_keeps_its_partitions_grants_and_data(h: Harness) {
+    use crate::{Grant, GrantScope, Privilege, Securable};
+    let s = h.open().await;
+    let other = Database {
+        name: "other".into(),
+        description: None,
+        location: "/w/other.db".into(),
+        parameters: BTreeMap::new(),
+        owner: None,
+        create_time: 1,
+    };
+    s.create_database(other, false).await.unwrap();
+    s.create_table(table("default", "t", &[("dt", "date")]), false)
+        .await
+        .unwrap();
+    s.add_partitions("default", "t", vec![part(&[Some("2024-01-01")])], false)
+        .await
+        .unwrap();
+    s.grant_privileges(vec![Grant {
+        object: Securable::table("default", "t"),
+        grantee: "bob".into(),
+        privilege: Privilege::Select,
+        grantor: "tarn".into(),
+        grantable: false,
+    }])
+    .await
+    .unwrap();
+    s.create_table(table("default", "taken", &[]), false)
+        .await
+        .unwrap();
+    let before = s.get_table("default", "t").await.unwrap().unwrap();
+    // A taken name, a missing table, a stale version: errors, and nothing moved.
+    assert!(matches!(
+        s.rename_table(("default", "t"), ("default", "taken"), None)
+            .await,
+        Err(CatalogError::TableExists { .. })
+    ));
+    assert!(matches!(
+        s.rename_table(("default", "nope"), ("default", "x"), None)
+            .await,
+        Err(CatalogError::TableNotFound { .. })
+    ));
+    assert!(matches!(
+        s.rename_table(("default", "t"), ("nodb", "x"), None).await,
+        Err(CatalogError::DatabaseNotFound(_))
+    ));
+    assert!(matches!(
+        s.rename_table(("default", "t"), ("other", "u"), Some(before.version - 1))
+            .await,
+        Err(CatalogError::Conflict(_))
+    ));
+    s.rename_table(("default", "t"), ("other", "u"), Some(before.version))
+        .await
+        .unwrap();
+    assert!(s.get_table("default", "t").await.unwrap().is_none());
+    let after = s.get_table("other", "u").await.unwrap().unwrap();
+    assert_eq!(
+        (after.database.as_str(), after.name.as_str()),
+        ("other", "u")
+    );
+    assert_eq!(after.location, before.location, "the data stays");
+    assert!(after.version > before.version);
+    let parts = s
+        .list_partitions("other", "u", &PartitionFilter::All)
+        .await
+        .unwrap();
+    assert_eq!(parts.len(), 1);
+    let scope = |db: &str, t: &str| GrantScope::TableAndColumns {
+        database: db.into(),
+        table: t.into(),
+    };
+    assert_eq!(s.list_grants(scope("other", "u")).await.unwrap().len(), 1);
+    assert!(
+        s.list_grants(scope("default", "t"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The old name is free again, with nothing of the renamed table.
+    s.create_table(table("default", "t", &[("dt", "date")]), false)
+        .await
+        .unwrap();
+    assert!(
+        s.list_partitions("default", "t", &PartitionFilter::All)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.list_grants(scope("default", "t"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

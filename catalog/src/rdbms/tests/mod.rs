@@ -176,6 +176,7 @@ suite!(
     catalog::default_database_exists_and_survives_reopen,
     catalog::databases_and_tables_lifecycle,
     catalog::alter_bumps_version,
+    catalog::a_renamed_table_keeps_its_partitions_grants_and_data,
     catalog::partitions_are_filtered_by_the_index,
     catalog::concurrent_writers_and_readers_on_one_catalog,
     catalog::a_newer_schema_is_refused,

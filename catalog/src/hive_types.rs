@@ -45,6 +45,13 @@ const PRIMITIVES: &[(&str, &str, DataType)] = &[
     ("string", "string", DataType::Utf8),
     ("text", "string", DataType::Utf8),
     ("bool", "boolean", DataType::Boolean),
+    // Postgres's internal names, which its tools (pg_dump, dbt's column types) also write.
+    ("int2", "smallint", DataType::Int16),
+    ("int4", "int", DataType::Int32),
+    ("int8", "bigint", DataType::Int64),
+    ("float4", "float", DataType::Float32),
+    ("float8", "double", DataType::Float64),
+    ("bytea", "binary", DataType::Binary),
     ("real", "float", DataType::Float32),
     ("boolean", "boolean", DataType::Boolean),
     ("binary", "binary", DataType::Binary),
@@ -293,6 +300,18 @@ impl TypeParser<'_> {
         Ok(rest[..len].to_string())
     }
 
+    /// Consumes `words` (case-insensitive) if they come next, else nothing.
+    fn eat_words(&mut self, words: &[&str]) -> bool {
+        let save = self.pos;
+        for w in words {
+            if !self.word().is_ok_and(|got| got.eq_ignore_ascii_case(w)) {
+                self.pos = save;
+                return false;
+            }
+        }
+        true
+    }
+
     fn number(&mut self) -> Result<u32> {
         let w = self.word()?;
         w.parse().map_err(|_| self.error("expected a number"))
@@ -321,6 +340,34 @@ impl TypeParser<'_> {
             "varchar" if self.peek() != Some('(') => Ok(HiveType::Primitive("string")),
             "varchar" => Ok(HiveType::Varchar(self.parse_length()?)),
             "char" => Ok(HiveType::Char(self.parse_length()?)),
+            // Postgres's spellings: `character varying(n)`, `character(n)`.
+            "character" if self.eat_words(&["varying"]) => {
+                if self.peek() == Some('(') {
+                    Ok(HiveType::Varchar(self.parse_length()?))
+                } else {
+                    Ok(HiveType::Primitive("string"))
+                }
+            }
+            "character" if self.peek() == Some('(') => Ok(HiveType::Char(self.parse_length()?)),
+            "character" => Ok(HiveType::Char(1)),
+            // `timestamp[(p)] [without time zone]`: Postgres's name for Hive's timestamp (a
+            // wall-clock time). The zoned kind has no Hive equivalent and stays unknown.
+            "timestamp" => {
+                if self.peek() == Some('(') {
+                    // Fractional digits: Hive's timestamp keeps what it is given.
+                    self.expect('(')?;
+                    self.number()?;
+                    self.expect(')')?;
+                }
+                if self.eat_words(&["with", "time", "zone"]) {
+                    return Err(CatalogError::InvalidType {
+                        type_name: quoted(self.src),
+                        reason: "timestamp with time zone has no Hive type; use timestamp".into(),
+                    });
+                }
+                self.eat_words(&["without", "time", "zone"]);
+                Ok(HiveType::Primitive("timestamp"))
+            }
             "double" => {
                 // Hive accepts `double precision`.
                 let save = self.pos;
@@ -395,6 +442,37 @@ impl TypeParser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_spellings_are_their_hive_types() {
+        for (pg, hive) in [
+            ("timestamp without time zone", "timestamp"),
+            ("TIMESTAMP(6) WITHOUT TIME ZONE", "timestamp"),
+            ("timestamp(0)", "timestamp"),
+            ("character varying(256)", "varchar(256)"),
+            ("character varying", "string"),
+            ("character(2)", "char(2)"),
+            ("character", "char(1)"),
+            ("int2", "smallint"),
+            ("int4", "int"),
+            ("int8", "bigint"),
+            ("float4", "float"),
+            ("float8", "double"),
+            ("bytea", "binary"),
+            ("numeric(10,2)", "decimal(10,2)"),
+            ("array<character varying(3)>", "array<varchar(3)>"),
+        ] {
+            assert_eq!(canonicalize(pg).unwrap(), hive, "{pg}");
+        }
+        for bad in [
+            "timestamp with time zone",
+            "timestamp without zone",
+            "character varying(0)",
+            "timestamp(x)",
+        ] {
+            assert!(canonicalize(bad).is_err(), "{bad}");
+        }
+    }
 
     fn list(dt: DataType) -> DataType {
         DataType::List(Arc::new(Field::new("item", dt, true)))

@@ -49,6 +49,7 @@ fn write_name(statement: &Statement) -> Option<&'static str> {
         Statement::AlterTable { .. } => "ALTER TABLE",
         Statement::MsckRepair { .. } => "MSCK REPAIR TABLE",
         Statement::CommentOn { .. } => "COMMENT",
+        Statement::CreateIndex { .. } => "CREATE INDEX",
         _ => return None,
     })
 }
@@ -161,6 +162,9 @@ pub(crate) async fn execute(session: &Session, statement: Statement) -> Result<O
         Statement::ShowColumns { name } => show::columns(session, &name).await,
         Statement::CommentOn { target, comment } => {
             table::comment_on(session, target, comment).await
+        }
+        Statement::CreateIndex { table, unique } => {
+            table::create_index(session, &table, unique).await
         }
         Statement::CopyToStdout { source, .. } => copy_stdio::copy_out(session, source).await,
         Statement::CopyFromStdin { .. } => Err(EngineError::NotSupported(

@@ -285,6 +285,11 @@ pub enum Statement {
     ShowColumns {
         name: ObjectName,
     },
+    /// `CREATE [UNIQUE] INDEX … ON table …`: tarn keeps no indexes (see the engine).
+    CreateIndex {
+        table: ObjectName,
+        unique: bool,
+    },
     CommentOn {
         target: CommentTarget,
         comment: Option<String>,

@@ -262,6 +262,12 @@ impl<'a> Cursor<'a> {
                 self.pos += 1;
                 Ok(s.clone())
             }
+            // `$$…$$` and `$tag$…$tag$` (dbt writes comments so).
+            Some(Token::DollarQuotedString(d)) => {
+                let value = d.value.clone();
+                self.pos += 1;
+                Ok(value)
+            }
             _ => Err(self.error("expected a string literal")),
         }
     }

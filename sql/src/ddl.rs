@@ -23,6 +23,9 @@ pub(crate) fn create(c: &mut Cursor) -> Result<Option<Statement>> {
     if c.eat_keyword("table") {
         return create_table(c, false).map(|t| Some(Statement::CreateTable(t)));
     }
+    if c.peek_keyword("index") || c.peek_keywords(&["unique", "index"]) {
+        return create_index(c).map(Some);
+    }
     if c.eat_keyword("user") {
         return crate::session::create_user(c, true).map(Some);
     }
@@ -30,6 +33,29 @@ pub(crate) fn create(c: &mut Cursor) -> Result<Option<Statement>> {
         return crate::session::create_user(c, false).map(Some);
     }
     Ok(None)
+}
+
+/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON [ONLY] table [USING m] (…) …`;
+/// only the table and uniqueness matter (the rest describes an index tarn does not build).
+fn create_index(c: &mut Cursor) -> Result<Statement> {
+    let unique = c.eat_keyword("unique");
+    c.expect_keyword("index")?;
+    c.eat_keyword("concurrently");
+    c.eat_keywords(&["if", "not", "exists"]);
+    if !c.peek_keyword("on") {
+        c.ident()?;
+    }
+    c.expect_keyword("on")?;
+    c.eat_keyword("only");
+    let table = c.object_name()?;
+    if c.eat_keyword("using") {
+        c.ident()?;
+    }
+    c.expect(&Token::LParen)?;
+    while c.peek().is_some() {
+        c.next();
+    }
+    Ok(Statement::CreateIndex { table, unique })
 }
 
 fn create_database(c: &mut Cursor) -> Result<Statement> {

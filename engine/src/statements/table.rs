@@ -401,3 +401,24 @@ fn column_missing(table: &ObjectName, column: &str) -> EngineError {
         Box::new(None),
     ))
 }
+
+/// CREATE INDEX: tarn keeps no indexes (its files are pruned by partitions and file
+/// statistics), so an ordinary index is accepted as the no-op it would be for lookups here —
+/// tools such as dbt create them as a hint. A UNIQUE index would be a constraint tarn does not
+/// enforce, so it is refused rather than silently not kept.
+pub(super) async fn create_index(
+    session: &Session,
+    name: &ObjectName,
+    unique: bool,
+) -> Result<Output> {
+    let table = load_table(session, name).await?;
+    session.require_owner(&table).await?;
+    if unique {
+        return Err(EngineError::NotSupported(format!(
+            "unique indexes: tarn does not enforce uniqueness on {} (test it with a query, e.g. dbt's unique test)",
+            table.qualified_name()
+        )));
+    }
+    tracing::debug!(table = %table.qualified_name(), "CREATE INDEX accepted; tarn keeps no indexes");
+    Ok(Output::command("CREATE INDEX"))
+}

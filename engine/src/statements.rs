@@ -13,6 +13,7 @@ pub(crate) mod msck;
 pub(crate) mod roles;
 mod show;
 pub(crate) mod table;
+mod truncate;
 mod vacuum;
 pub(crate) mod views;
 mod writes;
@@ -50,6 +51,7 @@ fn write_name(statement: &Statement) -> Option<&'static str> {
         Statement::MsckRepair { .. } => "MSCK REPAIR TABLE",
         Statement::CommentOn { .. } => "COMMENT",
         Statement::CreateIndex { .. } => "CREATE INDEX",
+        Statement::Truncate { .. } => "TRUNCATE",
         _ => return None,
     })
 }
@@ -163,6 +165,7 @@ pub(crate) async fn execute(session: &Session, statement: Statement) -> Result<O
         Statement::CommentOn { target, comment } => {
             table::comment_on(session, target, comment).await
         }
+        Statement::Truncate { tables } => truncate::run(session, &tables).await,
         Statement::CreateIndex { table, unique } => {
             table::create_index(session, &table, unique).await
         }

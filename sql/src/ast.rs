@@ -285,6 +285,10 @@ pub enum Statement {
     ShowColumns {
         name: ObjectName,
     },
+    /// `TRUNCATE [TABLE] [ONLY] t [, …] [CONTINUE|RESTART IDENTITY] [CASCADE|RESTRICT]`.
+    Truncate {
+        tables: Vec<ObjectName>,
+    },
     /// `CREATE [UNIQUE] INDEX … ON table …`: tarn keeps no indexes (see the engine).
     CreateIndex {
         table: ObjectName,

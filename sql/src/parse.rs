@@ -66,6 +66,8 @@ fn classify(tokens: &[TokenWithSpan]) -> Result<Statement> {
         show(&mut c)?
     } else if is_keyword(first, "describe") || is_keyword(first, "desc") {
         Some(describe(&mut c)?)
+    } else if is_keyword(first, "truncate") {
+        Some(truncate(&mut c)?)
     } else if is_keyword(first, "msck") {
         Some(msck(&mut c)?)
     } else if is_keyword(first, "comment") {
@@ -159,6 +161,27 @@ fn drop(c: &mut Cursor) -> Result<Option<Statement>> {
         return Ok(Some(Statement::DropTable { name, if_exists }));
     }
     Ok(None)
+}
+
+fn truncate(c: &mut Cursor) -> Result<Statement> {
+    c.next();
+    c.eat_keyword("table");
+    let mut tables = Vec::new();
+    loop {
+        c.eat_keyword("only");
+        tables.push(c.object_name()?);
+        if !c.eat(&Token::Comma) {
+            break;
+        }
+    }
+    if !c.eat_keywords(&["continue", "identity"]) {
+        c.eat_keywords(&["restart", "identity"]);
+    }
+    if !c.eat_keyword("cascade") {
+        c.eat_keyword("restrict");
+    }
+    c.expect_end()?;
+    Ok(Statement::Truncate { tables })
 }
 
 fn like_pattern(c: &mut Cursor) -> Result<Option<String>> {

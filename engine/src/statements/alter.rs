@@ -50,19 +50,7 @@ pub(super) async fn run(
                 .iter()
                 .map(|pairs| typed_spec(&table, pairs))
                 .collect::<Result<Vec<_>>>()?;
-            let dropped = metastore
-                .drop_partitions(&table.database, &table.name, specs, if_exists)
-                .await?;
-            // A managed table's partition data goes with it, after the metadata commit.
-            for partition in dropped {
-                let name = partition_of(&table, &partition.values).name;
-                if let Some(location) =
-                    super::locations::deletable(session, &table, &partition.location, Some(&name))
-                        .await?
-                {
-                    super::table::delete_location(session, &location).await?;
-                }
-            }
+            drop_partitions(session, &table, specs, if_exists).await?;
         }
         AlterTableAction::SetProperties(props) => {
             super::locations::check_properties(props.iter().map(|(k, _)| k))?;
@@ -105,6 +93,30 @@ pub(super) async fn run(
         AlterTableAction::Rename { to } => return rename(session, name, &to).await,
     }
     Ok(Output::command("ALTER TABLE"))
+}
+
+/// Drops partitions in one catalog transaction; a managed table's partition data goes with
+/// them, after the metadata commit.
+pub(super) async fn drop_partitions(
+    session: &Session,
+    table: &Table,
+    specs: Vec<PartitionSpec>,
+    if_exists: bool,
+) -> Result<()> {
+    let dropped = session
+        .engine
+        .metastore()
+        .drop_partitions(&table.database, &table.name, specs, if_exists)
+        .await?;
+    for partition in dropped {
+        let name = partition_of(table, &partition.values).name;
+        if let Some(location) =
+            super::locations::deletable(session, table, &partition.location, Some(&name)).await?
+        {
+            super::table::delete_location(session, &location).await?;
+        }
+    }
+    Ok(())
 }
 
 /// `RENAME TO`: a bare new name stays in the table's database (Postgres); a qualified one

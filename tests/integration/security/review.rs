@@ -229,7 +229,7 @@ async fn names_that_own_objects_cannot_be_claimed_and_existence_does_not_leak() 
     denied(&bob, "SELECT * FROM ops.no_such_table").await;
 }
 
-/// RENAME is the owner's: a reader or writer cannot rename a table away (breaking its users)
+/// RENAME is the owner's (and TRUNCATE needs its privilege): a reader or writer cannot rename a table away (breaking its users)
 /// nor into a schema where it may not create; a table it cannot see is not found; grants follow
 /// the table, so a rename neither loses nor hands over access.
 #[tokio::test]
@@ -268,6 +268,14 @@ async fn only_owners_rename_and_grants_follow_the_table() {
         Some("250000")
     );
     assert_eq!(outcome(&bob, "SELECT * FROM hr.pay").await, "42P01");
+    // Emptying a table is its own privilege: SELECT and INSERT are not enough.
+    denied(&bob, "TRUNCATE hr.pay_2026").await;
+    assert_eq!(
+        value(&bob, "SELECT count(*) FROM hr.pay_2026")
+            .await
+            .as_deref(),
+        Some("1")
+    );
     // A new table under the old name starts with no grants.
     admin
         .batch_execute("CREATE TABLE hr.pay (amount int)")

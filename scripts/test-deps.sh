@@ -42,6 +42,17 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "$PY_IMPORTS" >/dev/nu
     "azure-storage-blob==12.31.1" "hmsclient==0.1.1" "thrift==0.22.0" "pyspark==4.3.0" "pyiceberg[hive,pyarrow]==0.12.0" >&2
 fi
 
+# dbt-postgres in a virtualenv of its own (its pins would fight the drivers' above), the whole
+# dependency set pinned by scripts/dbt-constraints.txt.
+DBT_VENV="${TARN_TEST_DBT_VENV:-$VENV-dbt}"
+if [ ! -x "$DBT_VENV/bin/dbt" ] || ! "$DBT_VENV/bin/python" -c "import dbt.adapters.postgres" >/dev/null 2>&1; then
+  echo "preparing the dbt virtualenv in $DBT_VENV..." >&2
+  python3 -m venv "$DBT_VENV" >&2
+  "$DBT_VENV/bin/pip" install -q --upgrade pip >&2
+  "$DBT_VENV/bin/pip" install -q -c "$(dirname "$0")/dbt-constraints.txt" \
+    "dbt-core==1.11.16" "dbt-postgres==1.11.0" >&2
+fi
+
 # Azurite (Azure Blob Storage emulator, npm) for the Azure tests.
 AZURITE="${TARN_TEST_AZURITE:-$HOME/.cache/tarn/azurite}"
 if [ ! -x "$AZURITE/node_modules/.bin/azurite-blob" ]; then

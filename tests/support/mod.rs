@@ -101,6 +101,15 @@ pub fn path_str(p: &Path) -> String {
 }
 
 /// The test virtualenv's python (scripts/test-deps.sh).
+/// dbt in its own virtualenv next to the test one (scripts/test-deps.sh creates it).
+pub fn dbt_bin() -> String {
+    let venv = std::env::var("TARN_TEST_DBT_VENV").unwrap_or_else(|_| {
+        let python = venv_python();
+        format!("{}-dbt", python.trim_end_matches("/bin/python"))
+    });
+    format!("{venv}/bin/dbt")
+}
+
 pub fn venv_python() -> String {
     let venv = std::env::var("TARN_TEST_VENV").unwrap_or_else(|_| {
         format!(

@@ -40,6 +40,12 @@ pub(crate) async fn plan_query(session: &Session, query: &QueryText) -> Result<D
     ) {
         return Err(plan_error("the source of a write must be a query".into()));
     }
+    // The analyzer's type coercion gives the columns their real types: before it, a CASE is
+    // typed by its first branch (`CASE … THEN 0 ELSE amount END` would be an integer), and a
+    // table created from the query would truncate what the query computes.
+    let plan = state
+        .analyzer()
+        .execute_and_check(plan, state.config_options(), |_, _| {})?;
     Ok(DataFrame::new(state, plan))
 }
 

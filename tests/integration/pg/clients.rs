@@ -129,6 +129,29 @@ async fn psycopg_session() {
     run_passing(command).await;
 }
 
+/// dbt-postgres runs a seeds → views → table project with its tests twice, then docs
+/// generate; the mart is checked against values computed from the seed files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dbt_builds_the_shop_project_twice() {
+    let pg = PgFixture::start().await;
+    let mut command = Command::new(venv_python());
+    command
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/dbt_shop.py"
+        ))
+        .arg(pg.addr.port().to_string())
+        .args([USER, PASSWORD])
+        .arg(crate::support::dbt_bin());
+    let out = run(command).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.trim_end().ends_with("ok"),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// What the browsing clients (psql meta-commands, SQLAlchemy, pgjdbc DatabaseMetaData, the
 /// replayed BI queries) find: a partitioned table in a second schema, a commented table and
 /// a view.

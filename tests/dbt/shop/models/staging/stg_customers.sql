@@ -1,0 +1,9 @@
+select
+    id as customer_id,
+    first_name,
+    last_name,
+    first_name || ' ' || last_name as full_name,
+    email,
+    signup_date,
+    tier
+from {{ source('shop', 'raw_customers') }}

@@ -339,7 +339,8 @@ impl TypeParser<'_> {
             // DataFusion and Postgres spell unbounded strings `varchar` / `text`.
             "varchar" if self.peek() != Some('(') => Ok(HiveType::Primitive("string")),
             "varchar" => Ok(HiveType::Varchar(self.parse_length()?)),
-            "char" => Ok(HiveType::Char(self.parse_length()?)),
+            "char" if self.peek() == Some('(') => Ok(HiveType::Char(self.parse_length()?)),
+            "char" => Ok(HiveType::Char(1)),
             // Postgres's spellings: `character varying(n)`, `character(n)`.
             "character" if self.eat_words(&["varying"]) => {
                 if self.peek() == Some('(') {
@@ -453,6 +454,7 @@ mod tests {
             ("character varying", "string"),
             ("character(2)", "char(2)"),
             ("character", "char(1)"),
+            ("char", "char(1)"),
             ("int2", "smallint"),
             ("int4", "int"),
             ("int8", "bigint"),

@@ -242,7 +242,8 @@ impl<'a> Cursor<'a> {
             });
         }
         let third = self.ident()?;
-        if !first.eq_ignore_ascii_case(crate::CATALOG) {
+        // Identifiers are already folded: a quoted "TARN" is another name, as in Postgres.
+        if first != crate::CATALOG {
             return Err(SqlError::NotSupported(format!(
                 "cross-database references: \"{first}.{second}.{third}\" (this server is database \"{}\")",
                 crate::CATALOG

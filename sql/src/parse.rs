@@ -311,7 +311,7 @@ fn comment_on(c: &mut Cursor) -> Result<Statement> {
                 database: Some(d.clone()),
                 name: t.clone(),
             },
-            [catalog, d, t] if catalog.eq_ignore_ascii_case(crate::CATALOG) => crate::ObjectName {
+            [catalog, d, t] if catalog == crate::CATALOG => crate::ObjectName {
                 database: Some(d.clone()),
                 name: t.clone(),
             },

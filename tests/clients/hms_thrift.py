@@ -196,6 +196,8 @@ renamed = Table(**{**got.__dict__, "tableName": "renamed"})
 expect(InvalidOperationException, c.alter_table, "sales", "from_spark", renamed)
 
 eq(len(c.get_partition_names("sales", "from_spark", -1)), 2, "names before the drops")
+eq(c.get_partition_names("sales", "from_spark", -1), c.get_partition_names("sales", "from_spark", -1),
+   "a kept listing is the listing")
 eq(c.get_partition_names("sales", "from_spark", 1), ["dt=2024-01-03/c=a%2Fb c%3Ad%3De%25f%23g"], "names max_parts")
 eq(c.drop_partition("sales", "from_spark", ["", "FR"], True), True, "drop_partition")
 eq(c.get_partition_names("sales", "from_spark", -1), ["dt=2024-01-03/c=a%2Fb c%3Ad%3De%25f%23g"], "names after drop")

@@ -81,9 +81,11 @@ impl Metadata<'_> {
         let default = paths::join(&db.location, &table.name);
         table.location = match (table.table_type, location.filter(|l| !l.is_empty())) {
             (TableType::View, _) => String::new(),
-            (_, None) => self.managed(&mut table, default).await?,
+            (_, None) => self.managed(&mut table, default, true).await?,
+            // A client that names the default directory (Spark does, and keeps it in the SerDe
+            // `path`) gets exactly that directory or an error, never another one.
             (_, Some(l)) if self.is_location(l, &default) => {
-                self.managed(&mut table, default).await?
+                self.managed(&mut table, default, false).await?
             }
             (_, Some(l)) => {
                 // Only a directory tarn made is ever deleted: a table the client placed is
@@ -110,8 +112,9 @@ impl Metadata<'_> {
 
     /// A table at its default directory `default`: checked like CREATE TABLE's; a managed one
     /// is recorded as tarn's own (DROP deletes it), an external one is not (its data stays).
-    async fn managed(&self, table: &mut Table, default: String) -> Result<String> {
-        let location = if table.table_type == TableType::Managed {
+    /// With `elsewhere`, a managed table whose default is taken gets a directory of its own.
+    async fn managed(&self, table: &mut Table, default: String, elsewhere: bool) -> Result<String> {
+        let location = if table.table_type == TableType::Managed && elsewhere {
             locations::managed_directory(self.session, &default, None).await?
         } else {
             locations::check_managed(self.session, &default, None).await?;

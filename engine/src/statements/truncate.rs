@@ -16,12 +16,20 @@ use crate::output::Output;
 use crate::session::Session;
 use crate::write::{self, Mode, WriteJob};
 
-/// Empties each table in turn (Postgres truncates a list atomically; tarn commits per table).
+/// Empties each table in turn (Postgres truncates a list atomically; tarn commits per table),
+/// after checking every one: a refused table leaves the others untouched. TRUNCATE needs its
+/// privilege and, as any tarn overwrite, DELETE and INSERT.
 pub(super) async fn run(session: &Session, names: &[ObjectName]) -> Result<Output> {
+    let mut tables = Vec::with_capacity(names.len());
     for name in names {
         let table = load_table(session, name).await?;
         check(&table)?;
         session.require_table(&table, Privilege::Truncate).await?;
+        session.require_table(&table, Privilege::Delete).await?;
+        session.require_table(&table, Privilege::Insert).await?;
+        tables.push(table);
+    }
+    for table in tables {
         if table.partition_keys.is_empty() {
             replace_with_nothing(session, table).await?;
         } else {

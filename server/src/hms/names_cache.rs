@@ -14,8 +14,14 @@ use std::sync::Mutex;
 
 use bytes::Bytes;
 
-/// The most the cache holds, in encoded bytes; a reply over a quarter of it is not kept.
+/// The most the cache holds, in bytes (replies, keys and a fixed cost per entry); a reply over
+/// a quarter of it is not kept.
 const CAPACITY: usize = 64 << 20;
+
+/// What an entry costs beyond its reply: its key and the map's own memory.
+fn entry_size(key: &(String, String), encoded: &Bytes) -> usize {
+    encoded.len() + key.0.len() + key.1.len() + 128
+}
 
 /// Encoded name lists by `(database, table)`.
 #[derive(Default)]
@@ -66,14 +72,14 @@ impl NamesCache {
         {
             return; // a newer listing is already kept
         }
+        inner.bytes += entry_size(&key, &encoded);
         let entry = Entry {
             version,
             used: inner.tick,
             encoded,
         };
-        inner.bytes += entry.encoded.len();
-        if let Some(old) = inner.entries.insert(key, entry) {
-            inner.bytes -= old.encoded.len();
+        if let Some(old) = inner.entries.insert(key.clone(), entry) {
+            inner.bytes -= entry_size(&key, &old.encoded);
         }
         while inner.bytes > CAPACITY {
             let Some(oldest) = inner
@@ -85,7 +91,7 @@ impl NamesCache {
                 break;
             };
             if let Some(e) = inner.entries.remove(&oldest) {
-                inner.bytes -= e.encoded.len();
+                inner.bytes -= entry_size(&oldest, &e.encoded);
             }
         }
     }
@@ -112,7 +118,7 @@ mod tests {
     #[test]
     fn the_least_recently_used_reply_goes_first() {
         let cache = NamesCache::default();
-        let big = || Bytes::from(vec![0u8; CAPACITY / 4]);
+        let big = || Bytes::from(vec![0u8; CAPACITY / 4 - 1024]);
         for (i, t) in ["a", "b", "c", "d"].iter().enumerate() {
             cache.put("db", t, i as i64, big());
         }

@@ -6,4 +6,4 @@ select
     email,
     signup_date,
     tier
-from {{ source('shop', 'raw_customers') }}
+from {{ ref('raw_customers') }}

@@ -30,7 +30,7 @@ mod stats;
 mod system;
 use empty::empty;
 use fixed::{collations, databases, ranges, types};
-use procs::{access_methods, procs, tablespaces};
+use procs::{access_methods, languages, procs, tablespaces};
 pub use procs::{proc_name, proc_oid_by_name};
 
 /// The schema name.
@@ -52,6 +52,7 @@ const TABLES: &[&str] = &[
     "pg_tables",
     "pg_views",
     "pg_am",
+    "pg_language",
     "pg_description",
     "pg_index",
     "pg_constraint",
@@ -300,6 +301,7 @@ pub(super) fn build(name: &str, inputs: &Inputs) -> Rows {
         "pg_tables" => tables(relations),
         "pg_views" => views(relations),
         "pg_am" => access_methods(),
+        "pg_language" => languages(),
         "pg_proc" => procs(),
         "pg_tablespace" => tablespaces(),
         "pg_collation" => collations(),
@@ -475,6 +477,7 @@ mod tests {
             "pg_type",
             "pg_database",
             "pg_am",
+            "pg_language",
             "pg_index",
             "pg_constraint",
             "pg_inherits",
@@ -484,6 +487,7 @@ mod tests {
                 "pg_type" => types(),
                 "pg_database" => databases(None),
                 "pg_am" => access_methods(),
+                "pg_language" => languages(),
                 "pg_collation" => collations(),
                 other => empty(other),
             };

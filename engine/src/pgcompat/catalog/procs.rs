@@ -172,6 +172,36 @@ pub(super) fn access_methods() -> Rows {
     rows
 }
 
+/// pg_language as PostgreSQL's bootstrap has it (pgjdbc's getFunctions and DBeaver join it):
+/// `internal`, `c` and `sql`, with their fixed OIDs; tarn has no procedural languages.
+pub(super) fn languages() -> Rows {
+    let mut rows = Rows::new(&[
+        ("oid", O),
+        ("lanname", T),
+        ("lanowner", O),
+        ("lanispl", B),
+        ("lanpltrusted", B),
+        ("lanplcallfoid", O),
+        ("laninline", O),
+        ("lanvalidator", O),
+        ("lanacl", T),
+    ]);
+    for (oid, name, trusted) in [(12, "internal", false), (13, "c", false), (14, "sql", true)] {
+        rows.push(vec![
+            oid_value(oid),
+            text(name),
+            oid_value(BOOTSTRAP_ROLE_OID),
+            boolean(false),
+            boolean(trusted),
+            oid_value(0),
+            oid_value(0),
+            oid_value(0),
+            no_text(),
+        ]);
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -225,6 +225,10 @@ pub(super) fn functions(facts: &Arc<SessionFacts>) -> Vec<PgFunction> {
         f("current_catalog", none(), DataType::Utf8, |_, _, _| {
             Ok(text(crate::provider::CATALOG_NAME))
         }),
+        // The only client encoding tarn speaks (SET client_encoding accepts UTF8 alone).
+        f("pg_client_encoding", none(), DataType::Utf8, |_, _, _| {
+            Ok(text("UTF8"))
+        }),
         f("current_schema", none(), DataType::Utf8, |_, _, c| {
             Ok(text(current_schema(c)))
         }),

@@ -268,6 +268,8 @@ async fn only_owners_rename_and_grants_follow_the_table() {
         Some("250000")
     );
     assert_eq!(outcome(&bob, "SELECT * FROM hr.pay").await, "42P01");
+    // Index hints, though no-ops, are the owner's as in Postgres.
+    denied(&bob, "CREATE INDEX i ON hr.pay_2026 (amount)").await;
     // Emptying a table is its own privilege: SELECT and INSERT are not enough.
     denied(&bob, "TRUNCATE hr.pay_2026").await;
     assert_eq!(
